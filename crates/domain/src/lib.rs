@@ -1,0 +1,20 @@
+//! The Marac domain: roles, the access policy, the rules each Marac sets, and the audit chain.
+//!
+//! Everything here is plain Rust with no I/O, so every rule can be unit-tested on its own and
+//! the web and storage layers only translate between this and the outside world.
+
+pub mod agency_category;
+pub mod audit;
+pub mod cadence;
+pub mod fields;
+pub mod marac_rules;
+pub mod password_policy;
+pub mod policy;
+pub mod role;
+pub mod session_rules;
+pub mod sign_in_throttle;
+
+pub use agency_category::AgencyCategory;
+pub use cadence::MeetingCadence;
+pub use marac_rules::MaracRules;
+pub use role::Role;

@@ -1,0 +1,353 @@
+//! The one place that decides who may do what.
+//!
+//! Every handler builds an [`Action`] and asks [`authorise`]; nothing else in the code base
+//! compares roles. A decision that allows says on what [`Basis`], so reads of case data can
+//! record *why* they were allowed in the audit trail (DPA 2018 s.62).
+//!
+//! Case access is decided from [`CaseAccess`], the facts about one case that give people a
+//! reason to see it. Per-case access lists, restricted cases and break-glass access are part
+//! of those facts, so later features add facts rather than new rules in handlers.
+
+use crate::Role;
+use serde::Serialize;
+
+/// A role held by a user, for one Marac or (with `marac_id: None`) for all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    /// The role.
+    pub role: Role,
+    /// The Marac it is held for; `None` for installation-wide roles.
+    pub marac_id: Option<i64>,
+}
+
+impl Grant {
+    fn covers(&self, role: Role, marac_id: i64) -> bool {
+        self.role == role && self.marac_id.is_none_or(|m| m == marac_id)
+    }
+}
+
+/// The signed-in person asking to do something.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    /// Their user id.
+    pub user_id: i64,
+    /// The agency they work for, if any.
+    pub agency_id: Option<i64>,
+    /// Their roles.
+    pub grants: Vec<Grant>,
+}
+
+impl Actor {
+    /// Whether they hold `role` anywhere.
+    #[must_use]
+    pub fn has_role(&self, role: Role) -> bool {
+        self.grants.iter().any(|g| g.role == role)
+    }
+
+    /// Whether they hold `role` for `marac_id`.
+    #[must_use]
+    pub fn has_role_for(&self, role: Role, marac_id: i64) -> bool {
+        self.grants.iter().any(|g| g.covers(role, marac_id))
+    }
+
+    fn has_any_role_for(&self, roles: &[Role], marac_id: i64) -> bool {
+        roles.iter().any(|r| self.has_role_for(*r, marac_id))
+    }
+}
+
+/// What makes a case visible to someone. Built by the storage layer from the records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseAccess {
+    /// The Marac the case belongs to.
+    pub marac_id: i64,
+    /// Agencies that referred it.
+    pub referring_agency_ids: Vec<i64>,
+    /// Agencies invited to a meeting at which the case is listed.
+    pub attending_agency_ids: Vec<i64>,
+    /// People who own an action on the case.
+    pub action_owner_user_ids: Vec<i64>,
+    /// Agencies that own an action on the case.
+    pub action_owner_agency_ids: Vec<i64>,
+    /// Set when the victim or perpetrator works for an attending agency: only the people
+    /// named here (and live break-glass grants) may see it.
+    pub restricted_to_user_ids: Option<Vec<i64>>,
+    /// People holding a live, audited break-glass grant for this case.
+    pub break_glass_user_ids: Vec<i64>,
+}
+
+/// Something a person asks to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action<'a> {
+    /// Create, change and disable user accounts.
+    ManageUsers,
+    /// Manage partnerships, Maracs, agencies and settings.
+    ManageConfiguration,
+    /// Read and export the audit trail.
+    ReadAuditTrail,
+    /// See and end one's own sessions, set up a second factor.
+    ManageOwnAccount,
+    /// Read a case's content.
+    ReadCase(&'a CaseAccess),
+    /// Change a case's content.
+    WriteCase(&'a CaseAccess),
+    /// Refer a case to a Marac.
+    CreateReferral {
+        /// The Marac referred to.
+        marac_id: i64,
+    },
+    /// Work the referral queue of a Marac.
+    TriageReferrals {
+        /// The Marac whose queue it is.
+        marac_id: i64,
+    },
+    /// See a Marac's figures with small numbers suppressed.
+    ViewAggregateFigures {
+        /// The Marac.
+        marac_id: i64,
+    },
+    /// See a Marac's figures exactly.
+    ViewExactFigures {
+        /// The Marac.
+        marac_id: i64,
+    },
+}
+
+/// Why an action was allowed; recorded with audited reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// The role alone allows it.
+    Role(Role),
+    /// Coordinates the case's Marac.
+    Coordinator,
+    /// Chairs the case's Marac.
+    Chair,
+    /// Their agency referred the case.
+    ReferringAgency,
+    /// Their agency attends a meeting where the case is listed.
+    AttendingAgency,
+    /// They or their agency own an action on the case.
+    ActionOwner,
+    /// Named on a restricted case.
+    NamedOnRestrictedCase,
+    /// A live break-glass grant.
+    BreakGlass,
+}
+
+/// Why an action was refused. Shown to nobody in detail; logged for the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not allowed: {0}")]
+pub struct Denied(pub &'static str);
+
+/// Decides whether `actor` may do `action`.
+///
+/// # Errors
+/// [`Denied`] with the reason when the action is not allowed.
+pub fn authorise(actor: &Actor, action: Action<'_>) -> Result<Basis, Denied> {
+    match action {
+        Action::ManageUsers | Action::ManageConfiguration => require(actor, Role::Admin),
+        Action::ReadAuditTrail => require(actor, Role::Auditor),
+        Action::ManageOwnAccount => Ok(Basis::Role(
+            actor.grants.first().map_or(Role::Referrer, |g| g.role),
+        )),
+        Action::ReadCase(case) => case_access(actor, case, false),
+        Action::WriteCase(case) => case_access(actor, case, true),
+        Action::CreateReferral { marac_id } => {
+            let referrers = [Role::Referrer, Role::AgencyRep, Role::Idva, Role::Coordinator, Role::Chair];
+            if actor.has_any_role_for(&referrers, marac_id) && actor.agency_id.is_some() {
+                Ok(Basis::Role(Role::Referrer))
+            } else {
+                Err(Denied("only practitioners of a partner agency refer cases"))
+            }
+        }
+        Action::TriageReferrals { marac_id } => {
+            if actor.has_role_for(Role::Coordinator, marac_id) {
+                Ok(Basis::Coordinator)
+            } else {
+                Err(Denied("only the Marac's coordinators triage referrals"))
+            }
+        }
+        Action::ViewAggregateFigures { marac_id } => {
+            let viewers = [Role::Analyst, Role::Coordinator, Role::Chair];
+            match viewers.into_iter().find(|r| actor.has_role_for(*r, marac_id)) {
+                Some(role) => Ok(Basis::Role(role)),
+                None => Err(Denied("figures are for analysts, coordinators and chairs")),
+            }
+        }
+        Action::ViewExactFigures { marac_id } => {
+            if actor.has_role_for(Role::Coordinator, marac_id) {
+                Ok(Basis::Coordinator)
+            } else {
+                Err(Denied("exact small numbers are for the Marac's coordinators"))
+            }
+        }
+    }
+}
+
+fn require(actor: &Actor, role: Role) -> Result<Basis, Denied> {
+    if actor.has_role(role) {
+        Ok(Basis::Role(role))
+    } else {
+        Err(Denied("role not held"))
+    }
+}
+
+fn case_access(actor: &Actor, case: &CaseAccess, write: bool) -> Result<Basis, Denied> {
+    if case.break_glass_user_ids.contains(&actor.user_id) {
+        return Ok(Basis::BreakGlass);
+    }
+    if let Some(named) = &case.restricted_to_user_ids {
+        return if named.contains(&actor.user_id) {
+            Ok(Basis::NamedOnRestrictedCase)
+        } else {
+            Err(Denied("restricted case: only named people, or break-glass access"))
+        };
+    }
+    let m = case.marac_id;
+    if actor.has_role_for(Role::Coordinator, m) {
+        return Ok(Basis::Coordinator);
+    }
+    if actor.has_role_for(Role::Chair, m) {
+        return Ok(Basis::Chair);
+    }
+    if case.action_owner_user_ids.contains(&actor.user_id) {
+        return Ok(Basis::ActionOwner);
+    }
+    // Agency-based reasons need a practitioner role for this Marac: an analyst or auditor
+    // who happens to work for the police does not see police-referred cases.
+    let practitioner = [Role::AgencyRep, Role::Idva, Role::Referrer];
+    let Some(agency) = actor.agency_id.filter(|_| actor.has_any_role_for(&practitioner, m)) else {
+        return Err(Denied("no reason to see this case"));
+    };
+    if case.referring_agency_ids.contains(&agency) {
+        return Ok(Basis::ReferringAgency);
+    }
+    let attends = case.attending_agency_ids.contains(&agency)
+        && actor.has_any_role_for(&[Role::AgencyRep, Role::Idva], m);
+    if attends {
+        return Ok(Basis::AttendingAgency);
+    }
+    // An agency owning an action may read the case to do it, but changes the case only
+    // through its actions.
+    if case.action_owner_agency_ids.contains(&agency) && !write {
+        return Ok(Basis::ActionOwner);
+    }
+    Err(Denied("no reason to see this case"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const M1: i64 = 1;
+    const M2: i64 = 2;
+    const POLICE: i64 = 10;
+    const HEALTH: i64 = 11;
+    const HOUSING: i64 = 12;
+
+    fn actor(user_id: i64, agency: Option<i64>, grants: &[(Role, Option<i64>)]) -> Actor {
+        Actor {
+            user_id,
+            agency_id: agency,
+            grants: grants.iter().map(|&(role, marac_id)| Grant { role, marac_id }).collect(),
+        }
+    }
+
+    fn case() -> CaseAccess {
+        CaseAccess {
+            marac_id: M1,
+            referring_agency_ids: vec![POLICE],
+            attending_agency_ids: vec![POLICE, HEALTH],
+            action_owner_user_ids: vec![77],
+            action_owner_agency_ids: vec![HOUSING],
+            ..CaseAccess::default()
+        }
+    }
+
+    #[test]
+    fn administration_is_for_admins_only() {
+        let admin = actor(1, None, &[(Role::Admin, None)]);
+        assert!(authorise(&admin, Action::ManageUsers).is_ok());
+        assert!(authorise(&admin, Action::ManageConfiguration).is_ok());
+        for role in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
+            let other = actor(2, Some(POLICE), &[(role, Some(M1))]);
+            assert!(authorise(&other, Action::ManageUsers).is_err(), "{role} managed users");
+            assert!(authorise(&other, Action::ManageConfiguration).is_err(), "{role} managed config");
+        }
+    }
+
+    #[test]
+    fn audit_trail_is_for_auditors_only() {
+        for role in Role::ALL {
+            let a = actor(1, None, &[(role, None)]);
+            assert_eq!(authorise(&a, Action::ReadAuditTrail).is_ok(), role == Role::Auditor, "{role}");
+        }
+    }
+
+    /// The expected access table, written apart from the rules above: role, agency, user id,
+    /// whether they may read the case from `case()`.
+    #[test]
+    fn case_read_matrix() {
+        let table: &[(Role, Option<i64>, Option<i64>, i64, bool)] = &[
+            (Role::Admin, None, None, 1, false),
+            (Role::Auditor, None, None, 1, false),
+            (Role::Analyst, Some(POLICE), Some(M1), 1, false),
+            (Role::Coordinator, Some(HEALTH), Some(M1), 1, true),
+            (Role::Coordinator, Some(HEALTH), Some(M2), 1, false),
+            (Role::Chair, Some(POLICE), Some(M1), 1, true),
+            (Role::Referrer, Some(POLICE), Some(M1), 1, true),
+            (Role::Referrer, Some(HEALTH), Some(M1), 1, false),
+            (Role::AgencyRep, Some(HEALTH), Some(M1), 1, true),
+            (Role::AgencyRep, Some(HEALTH), Some(M2), 1, false),
+            (Role::AgencyRep, Some(HOUSING), Some(M1), 1, true),
+            (Role::AgencyRep, Some(99), Some(M1), 1, false),
+            (Role::Idva, Some(HEALTH), Some(M1), 1, true),
+            (Role::Referrer, Some(99), Some(M1), 77, true),
+        ];
+        let c = case();
+        for &(role, agency, marac, user, expected) in table {
+            let a = actor(user, agency, &[(role, marac)]);
+            assert_eq!(
+                authorise(&a, Action::ReadCase(&c)).is_ok(),
+                expected,
+                "{role} agency {agency:?} marac {marac:?} user {user}"
+            );
+        }
+    }
+
+    #[test]
+    fn restricted_cases_need_a_name_or_break_glass() {
+        let mut c = case();
+        c.restricted_to_user_ids = Some(vec![5]);
+        let coordinator = actor(4, Some(HEALTH), &[(Role::Coordinator, Some(M1))]);
+        assert!(authorise(&coordinator, Action::ReadCase(&c)).is_err());
+        let named = actor(5, Some(HEALTH), &[(Role::AgencyRep, Some(M1))]);
+        assert_eq!(authorise(&named, Action::ReadCase(&c)), Ok(Basis::NamedOnRestrictedCase));
+        c.break_glass_user_ids.push(4);
+        assert_eq!(authorise(&coordinator, Action::ReadCase(&c)), Ok(Basis::BreakGlass));
+    }
+
+    #[test]
+    fn basis_says_why() {
+        let c = case();
+        let rep = actor(3, Some(POLICE), &[(Role::AgencyRep, Some(M1))]);
+        assert_eq!(authorise(&rep, Action::ReadCase(&c)), Ok(Basis::ReferringAgency));
+        let health = actor(3, Some(HEALTH), &[(Role::AgencyRep, Some(M1))]);
+        assert_eq!(authorise(&health, Action::ReadCase(&c)), Ok(Basis::AttendingAgency));
+    }
+
+    #[test]
+    fn figures_and_triage() {
+        let analyst = actor(1, None, &[(Role::Analyst, Some(M1))]);
+        assert!(authorise(&analyst, Action::ViewAggregateFigures { marac_id: M1 }).is_ok());
+        assert!(authorise(&analyst, Action::ViewAggregateFigures { marac_id: M2 }).is_err());
+        assert!(authorise(&analyst, Action::ViewExactFigures { marac_id: M1 }).is_err());
+        let coordinator = actor(2, Some(POLICE), &[(Role::Coordinator, Some(M1))]);
+        assert!(authorise(&coordinator, Action::ViewExactFigures { marac_id: M1 }).is_ok());
+        assert!(authorise(&coordinator, Action::TriageReferrals { marac_id: M1 }).is_ok());
+        assert!(authorise(&coordinator, Action::TriageReferrals { marac_id: M2 }).is_err());
+        assert!(authorise(&analyst, Action::CreateReferral { marac_id: M1 }).is_err());
+        let referrer = actor(3, Some(HEALTH), &[(Role::Referrer, Some(M1))]);
+        assert!(authorise(&referrer, Action::CreateReferral { marac_id: M1 }).is_ok());
+    }
+}

@@ -1,0 +1,135 @@
+//! The roles a user can hold, globally or for one Marac.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A role held by a user. Roles are granted for one Marac or, for the roles that are not
+/// about one Marac (administration, audit), for the whole installation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Manages users, agencies, Maracs and configuration; sees no case content.
+    Admin,
+    /// Checks referrals, builds meeting lists, minutes meetings, chases actions.
+    Coordinator,
+    /// Runs the meeting.
+    Chair,
+    /// Represents an agency at the meeting and researches listed cases.
+    AgencyRep,
+    /// Independent domestic violence adviser: represents the victim's views.
+    Idva,
+    /// Any practitioner who refers cases.
+    Referrer,
+    /// Partnership analyst or board member: aggregate figures only.
+    Analyst,
+    /// Information governance: reads the audit trail.
+    Auditor,
+}
+
+impl Role {
+    /// Every role, in the order they are shown to administrators.
+    pub const ALL: [Role; 8] = [
+        Role::Admin,
+        Role::Coordinator,
+        Role::Chair,
+        Role::AgencyRep,
+        Role::Idva,
+        Role::Referrer,
+        Role::Analyst,
+        Role::Auditor,
+    ];
+
+    /// The stable code stored in the database and used on the command line.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Coordinator => "coordinator",
+            Role::Chair => "chair",
+            Role::AgencyRep => "agency_rep",
+            Role::Idva => "idva",
+            Role::Referrer => "referrer",
+            Role::Analyst => "analyst",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    /// The name people read.
+    #[must_use]
+    pub const fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "System administrator",
+            Role::Coordinator => "Coordinator",
+            Role::Chair => "Chair",
+            Role::AgencyRep => "Agency representative",
+            Role::Idva => "Idva",
+            Role::Referrer => "Referrer",
+            Role::Analyst => "Analyst or board member",
+            Role::Auditor => "Auditor",
+        }
+    }
+
+    /// Whether the role is held for one Marac (as opposed to the whole installation).
+    #[must_use]
+    pub const fn is_per_marac(self) -> bool {
+        !matches!(self, Role::Admin | Role::Auditor)
+    }
+
+    /// Whether holders must belong to an agency. Administrators and auditors may be
+    /// installation staff outside any partner agency.
+    #[must_use]
+    pub const fn needs_agency(self) -> bool {
+        !matches!(self, Role::Admin | Role::Auditor)
+    }
+
+    /// Roles whose holders always need a second factor, whatever the configuration says.
+    #[must_use]
+    pub const fn always_needs_second_factor(self) -> bool {
+        matches!(self, Role::Admin | Role::Coordinator)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The text was not one of the role codes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role '{0}' (expected one of: admin, coordinator, chair, agency_rep, idva, referrer, analyst, auditor)")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == s.trim())
+            .ok_or_else(|| UnknownRole(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(role.code().parse::<Role>(), Ok(role));
+        }
+        assert!("superuser".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn admin_and_coordinator_always_need_a_second_factor() {
+        let always: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.always_needs_second_factor())
+            .collect();
+        assert_eq!(always, vec![Role::Admin, Role::Coordinator]);
+    }
+}

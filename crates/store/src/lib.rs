@@ -1,0 +1,343 @@
+//! Storage for the Marac case-management system.
+//!
+//! [`Store`] is the one interface the application uses. Two backends implement it with
+//! native sqlx drivers: [`sqlite::SqliteStore`] (the default, one file in the data directory)
+//! and [`postgres::PgStore`] (for several servers sharing one database). Both run the same
+//! SQL text from [`mod@sql`] wherever the dialects agree; each has its own migrations and
+//! whatever differs (connection set-up, write locking, schema listing).
+//!
+//! Every change is written in one transaction together with the audit event that records it,
+//! so an event exists exactly when its change does.
+
+pub mod models;
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+#[cfg(feature = "test-support")]
+pub mod testing;
+mod ts;
+
+use async_trait::async_trait;
+use marac_domain::audit::{AuditEvent, NewAuditEvent};
+pub use models::*;
+use std::sync::Arc;
+pub use ts::Ts;
+
+/// Which database a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the backend from the URL's scheme.
+    ///
+    /// # Errors
+    /// A message naming the schemes that work.
+    pub fn from_url(url: &str) -> Result<Self, String> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(format!(
+                "'{}' is not a database URL this product understands (use sqlite:PATH or postgres://...)",
+                redact_url(url)
+            ))
+        }
+    }
+}
+
+/// The URL with any password replaced, for messages and logs.
+#[must_use]
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// What went wrong in the store, in the terms callers branch on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such record.
+    #[error("not found")]
+    NotFound,
+    /// A unique value is already taken; `constraint` names which (e.g. `users.email`).
+    #[error("already exists: {constraint}")]
+    Conflict {
+        /// The column or constraint that clashed.
+        constraint: String,
+    },
+    /// The database could not be reached in time.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A stored value could not be read back.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    /// Anything else from the driver.
+    #[error(transparent)]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            sqlx::Error::Database(ref db) if db.is_unique_violation() => StoreError::Conflict {
+                constraint: unique_column(db.message(), db.constraint()),
+            },
+            other => StoreError::Database(other),
+        }
+    }
+}
+
+/// Names the clashing column the same way on both backends: SQLite says
+/// "UNIQUE constraint failed: users.email", PostgreSQL names the constraint "users_email_key".
+fn unique_column(message: &str, constraint: Option<&str>) -> String {
+    if let Some(rest) = message.strip_prefix("UNIQUE constraint failed: ") {
+        return rest.split(',').next().unwrap_or(rest).trim().to_owned();
+    }
+    match constraint {
+        Some(c) => {
+            let c = c.strip_suffix("_key").unwrap_or(c);
+            match c.split_once('_') {
+                Some((table, column)) => format!("{table}.{column}"),
+                None => c.to_owned(),
+            }
+        }
+        None => message.to_owned(),
+    }
+}
+
+/// Result of store calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything the application reads and writes.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+    /// Applies any migrations not yet applied.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Checks the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Every `(table, column)` in the schema, sorted, for the parity test.
+    async fn schema_columns(&self) -> StoreResult<Vec<(String, String)>>;
+
+    // --- partnerships, Maracs, agencies ---
+
+    /// All partnerships, by name.
+    async fn list_partnerships(&self) -> StoreResult<Vec<Partnership>>;
+    /// One partnership.
+    async fn get_partnership(&self, id: i64) -> StoreResult<Partnership>;
+    /// One partnership by code.
+    async fn find_partnership_by_code(&self, code: &str) -> StoreResult<Option<Partnership>>;
+    /// Creates a partnership.
+    async fn create_partnership(&self, input: &PartnershipInput, audit: NewAuditEvent) -> StoreResult<i64>;
+    /// Changes a partnership.
+    async fn update_partnership(&self, id: i64, input: &PartnershipInput, audit: NewAuditEvent) -> StoreResult<()>;
+
+    /// All Maracs, by name.
+    async fn list_maracs(&self) -> StoreResult<Vec<Marac>>;
+    /// One Marac.
+    async fn get_marac(&self, id: i64) -> StoreResult<Marac>;
+    /// One Marac by code.
+    async fn find_marac_by_code(&self, code: &str) -> StoreResult<Option<Marac>>;
+    /// Creates a Marac.
+    async fn create_marac(&self, input: &MaracInput, audit: NewAuditEvent) -> StoreResult<i64>;
+    /// Changes a Marac.
+    async fn update_marac(&self, id: i64, input: &MaracInput, audit: NewAuditEvent) -> StoreResult<()>;
+
+    /// All agencies, by name.
+    async fn list_agencies(&self) -> StoreResult<Vec<Agency>>;
+    /// One agency.
+    async fn get_agency(&self, id: i64) -> StoreResult<Agency>;
+    /// One agency by code.
+    async fn find_agency_by_code(&self, code: &str) -> StoreResult<Option<Agency>>;
+    /// Creates an agency.
+    async fn create_agency(&self, input: &AgencyInput, audit: NewAuditEvent) -> StoreResult<i64>;
+    /// Changes an agency.
+    async fn update_agency(&self, id: i64, input: &AgencyInput, audit: NewAuditEvent) -> StoreResult<()>;
+
+    // --- users ---
+
+    /// All users, by name.
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+    /// One user.
+    async fn get_user(&self, id: i64) -> StoreResult<User>;
+    /// One user by normalised e-mail address.
+    async fn find_user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+    /// Creates a user with their roles.
+    async fn create_user(&self, user: &NewUser, audit: NewAuditEvent) -> StoreResult<i64>;
+    /// Changes a user's name, agency and roles.
+    async fn update_user(&self, id: i64, changes: &UserChanges, audit: NewAuditEvent) -> StoreResult<()>;
+    /// Disables or re-enables an account; disabling ends all its sessions at once.
+    async fn set_user_disabled(&self, id: i64, disabled: bool, audit: NewAuditEvent) -> StoreResult<()>;
+    /// Replaces a password hash (e.g. when argon2 parameters rise).
+    async fn set_password_hash(&self, id: i64, password_hash: &str) -> StoreResult<()>;
+
+    // --- second factor ---
+
+    /// Stores a new TOTP secret (encrypted) and recovery-code hashes, replacing old ones.
+    async fn set_second_factor(
+        &self,
+        user_id: i64,
+        totp_secret: &str,
+        first_step: i64,
+        recovery_code_hashes: &[String],
+        audit: NewAuditEvent,
+    ) -> StoreResult<()>;
+    /// Records that a TOTP time step was used. Returns `false` if that step or a later one was
+    /// already used: each code works once, even with several servers racing.
+    async fn use_totp_step(&self, user_id: i64, step: i64) -> StoreResult<bool>;
+    /// Marks an unused recovery code used. Returns `false` if there is no such unused code.
+    async fn use_recovery_code(&self, user_id: i64, code_hash: &str, at: Ts) -> StoreResult<bool>;
+    /// How many recovery codes are left.
+    async fn unused_recovery_codes(&self, user_id: i64) -> StoreResult<i64>;
+
+    // --- sessions and sign-in ---
+
+    /// Stores a new session.
+    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    /// Replaces one session with another in one step (rotation at each sign-in stage).
+    async fn replace_session(&self, old_id: &str, new: &Session, audit: Option<NewAuditEvent>) -> StoreResult<()>;
+    /// One session, if it exists.
+    async fn get_session(&self, id: &str) -> StoreResult<Option<Session>>;
+    /// Moves a session's last-seen time.
+    async fn touch_session(&self, id: &str, at: Ts) -> StoreResult<()>;
+    /// Ends a session; with an audit event when a person ended it.
+    async fn delete_session(&self, id: &str, audit: Option<NewAuditEvent>) -> StoreResult<()>;
+    /// A user's sessions, newest first.
+    async fn list_user_sessions(&self, user_id: i64) -> StoreResult<Vec<Session>>;
+    /// Records a failed sign-in for the account and the address, with its audit event.
+    async fn record_sign_in_failure(&self, account: &str, address: &str, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
+    /// Failed sign-ins since `since`, for the account and for the address.
+    async fn count_sign_in_failures(&self, account: &str, address: &str, since: Ts) -> StoreResult<(u32, u32)>;
+    /// Forgets an account's failures after it signs in.
+    async fn clear_sign_in_failures(&self, account: &str) -> StoreResult<()>;
+
+    // --- audit ---
+
+    /// Appends one event in its own transaction.
+    async fn append_audit(&self, audit: NewAuditEvent) -> StoreResult<()>;
+    /// Events matching a filter, newest first.
+    async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditEvent>>;
+    /// Events after `after_seq`, oldest first, at most `limit`: for verification and export.
+    async fn audit_events_after(&self, after_seq: i64, limit: i64) -> StoreResult<Vec<AuditEvent>>;
+    /// The chain head: newest sequence number and hash.
+    async fn audit_head(&self) -> StoreResult<(i64, String)>;
+
+    // --- demo ---
+
+    /// Whether any partnership not made by `marac demo` exists.
+    async fn has_real_partnerships(&self) -> StoreResult<bool>;
+}
+
+/// Options for opening a store.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// The database URL.
+    pub url: String,
+    /// Most connections held open (PostgreSQL); SQLite uses a small fixed pool.
+    pub max_connections: u32,
+    /// Key for the audit chain's HMAC.
+    pub audit_key: Vec<u8>,
+}
+
+/// Opens the store the URL points at.
+///
+/// # Errors
+/// When the URL is not understood or the database cannot be opened.
+pub async fn connect(options: &ConnectOptions) -> StoreResult<Arc<dyn Store>> {
+    match Backend::from_url(&options.url).map_err(StoreError::Unavailable)? {
+        Backend::Sqlite => Ok(Arc::new(sqlite::SqliteStore::connect(options).await?)),
+        Backend::Postgres => Ok(Arc::new(postgres::PgStore::connect(options).await?)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://app:s3cret@db:5432/marac"), "postgres://app:***@db:5432/marac");
+        assert_eq!(redact_url("postgres://db/marac"), "postgres://db/marac");
+        assert_eq!(redact_url("sqlite:/tmp/x.db"), "sqlite:/tmp/x.db");
+    }
+
+    #[test]
+    fn backends_from_urls() {
+        assert_eq!(Backend::from_url("sqlite:x.db"), Ok(Backend::Sqlite));
+        assert_eq!(Backend::from_url("postgresql://x/y"), Ok(Backend::Postgres));
+        assert!(Backend::from_url("mysql://x/y").is_err());
+    }
+
+    #[test]
+    fn unique_columns_are_named_alike() {
+        assert_eq!(unique_column("UNIQUE constraint failed: users.email", None), "users.email");
+        assert_eq!(unique_column("duplicate key", Some("users_email_key")), "users.email");
+    }
+}
+
+/// Why the audit chain failed verification.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The chain was tampered with.
+    #[error("{0}")]
+    Tampered(marac_domain::audit::ChainProblem),
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Reads the whole audit trail in order and checks every link and the head.
+/// Memory stays constant however long the trail.
+///
+/// # Errors
+/// The first altered, removed or inserted event, or a store failure.
+pub async fn verify_audit_chain(store: &dyn Store, key: &[u8]) -> Result<u64, VerifyError> {
+    const BATCH: i64 = 2_000;
+    // Events appended while this runs come after the head read here and are left for the next
+    // run; an event beyond a head that never moved to cover it was not written by the product.
+    let (head_seq, head_hash) = store.audit_head().await?;
+    let mut verifier = marac_domain::audit::ChainVerifier::new(key);
+    let mut after = 0;
+    let mut beyond_head = None;
+    'pages: loop {
+        let page = store.audit_events_after(after, BATCH).await?;
+        let full = i64::try_from(page.len()).unwrap_or(BATCH) == BATCH;
+        for event in page {
+            if event.seq > head_seq {
+                beyond_head = Some(event.seq);
+                break 'pages;
+            }
+            after = event.seq;
+            verifier.push(event).map_err(VerifyError::Tampered)?;
+        }
+        if !full {
+            break;
+        }
+    }
+    let checked = verifier.finish(head_seq, &head_hash).map_err(VerifyError::Tampered)?;
+    if let Some(seq) = beyond_head {
+        let (now_seq, _) = store.audit_head().await?;
+        if now_seq < seq {
+            return Err(VerifyError::Tampered(marac_domain::audit::ChainProblem::Inserted { seq }));
+        }
+    }
+    Ok(checked)
+}

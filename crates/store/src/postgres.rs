@@ -1,0 +1,71 @@
+//! The PostgreSQL backend: a pool sized by setting; sessions, locks and the audit chain head
+//! live in the database so any number of servers can share it.
+
+use crate::{Backend, ConnectOptions, StoreResult};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The store on a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pub(crate) pool: PgPool,
+    pub(crate) audit_key: Vec<u8>,
+}
+
+impl PgStore {
+    const BACKEND: Backend = Backend::Postgres;
+
+    /// Connects to the database the `postgres://` URL names.
+    ///
+    /// # Errors
+    /// When the server cannot be reached.
+    pub async fn connect(options: &ConnectOptions) -> StoreResult<Self> {
+        let connect = PgConnectOptions::from_str(&options.url)?;
+        Self::connect_with(connect, options.max_connections, options.audit_key.clone()).await
+    }
+
+    /// Connects with prepared options (tests use this to pick a schema).
+    ///
+    /// # Errors
+    /// When the server cannot be reached.
+    pub async fn connect_with(connect: PgConnectOptions, max_connections: u32, audit_key: Vec<u8>) -> StoreResult<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            // A database that does not answer should give a quick 503, not a pile-up.
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(connect)
+            .await?;
+        Ok(PgStore { pool, audit_key })
+    }
+
+    /// Row locks order concurrent writers (the audit head's `UPDATE` serialises appends).
+    async fn begin_write(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    pub(crate) async fn run_migrations(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await
+            .map_err(|e| crate::StoreError::Database(e.into()))
+    }
+
+    async fn list_schema_columns(&self) -> StoreResult<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND table_name <> '_sqlx_migrations' ORDER BY 1, 2",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The pool, for tests that need to reach past the store.
+    #[must_use]
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+crate::sql::impl_store!(PgStore, Postgres);

@@ -1,0 +1,305 @@
+//! The storage conformance suite: every test runs against SQLite and PostgreSQL.
+
+use marac_domain::audit::{ChainProblem, NewAuditEvent};
+use marac_domain::policy::Grant;
+use marac_domain::{AgencyCategory, MaracRules, MeetingCadence, Role};
+use marac_store::testing::{TEST_AUDIT_KEY, TestDb};
+use marac_store::*;
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+const T0: OffsetDateTime = datetime!(2026-11-23 09:00:00.123456 UTC);
+
+fn audit(action: &str) -> NewAuditEvent {
+    NewAuditEvent {
+        at: T0,
+        actor_user_id: None,
+        actor_label: "system".into(),
+        action: action.into(),
+        target: String::new(),
+        outcome: "success".into(),
+        ip: "127.0.0.1".into(),
+        detail: "{}".into(),
+    }
+}
+
+/// Runs `$body` once per available backend with `$db` bound to a fresh [`TestDb`].
+macro_rules! each_backend {
+    (|$db:ident| $body:block) => {
+        for $db in TestDb::each_backend().await {
+            let backend = $db.backend;
+            eprintln!("-- on {backend:?}");
+            $body
+            $db.cleanup().await;
+        }
+    };
+}
+
+async fn seed(store: &dyn Store) -> (i64, i64, i64) {
+    let p = store
+        .create_partnership(&PartnershipInput { code: "NDAP".into(), name: "North DA Partnership".into(), is_demo: false }, audit("partnership.create"))
+        .await
+        .unwrap();
+    let m = store
+        .create_marac(
+            &MaracInput {
+                partnership_id: p,
+                code: "NTH".into(),
+                name: "North Marac".into(),
+                area: "North".into(),
+                adult_female_population: 120_000,
+                cadence: MeetingCadence::Fortnightly,
+                rules: MaracRules::default(),
+            },
+            audit("marac.create"),
+        )
+        .await
+        .unwrap();
+    let a = store
+        .create_agency(
+            &AgencyInput {
+                partnership_id: p,
+                code: "POL".into(),
+                name: "Police".into(),
+                category: AgencyCategory::Police,
+                marac_ids: vec![m, m],
+            },
+            audit("agency.create"),
+        )
+        .await
+        .unwrap();
+    (p, m, a)
+}
+
+#[tokio::test]
+async fn schemas_have_the_same_tables_and_columns() {
+    let sqlite = TestDb::sqlite().await;
+    let Some(pg) = TestDb::postgres().await else { return };
+    let a = sqlite.store.schema_columns().await.unwrap();
+    let b = pg.store.schema_columns().await.unwrap();
+    assert!(a.len() > 40, "expected the whole schema, got {a:?}");
+    assert_eq!(a, b, "SQLite and PostgreSQL schemas differ");
+    sqlite.cleanup().await;
+    pg.cleanup().await;
+}
+
+#[tokio::test]
+async fn organisations_round_trip() {
+    each_backend!(|db| {
+        let s = db.store.as_ref();
+        let (p, m, a) = seed(s).await;
+        assert_eq!(s.get_partnership(p).await.unwrap().name, "North DA Partnership");
+        let marac = s.get_marac(m).await.unwrap();
+        assert_eq!((marac.code.as_str(), marac.cadence, marac.rules), ("NTH", MeetingCadence::Fortnightly, MaracRules::default()));
+        assert_eq!(s.find_marac_by_code("NTH").await.unwrap().map(|x| x.id), Some(m));
+        let agency = s.get_agency(a).await.unwrap();
+        assert_eq!((agency.category, agency.marac_ids.clone()), (AgencyCategory::Police, vec![m]));
+
+        let mut changed = MaracInput {
+            partnership_id: p,
+            code: "NTH".into(),
+            name: "North and Coast Marac".into(),
+            area: "North".into(),
+            adult_female_population: 130_000,
+            cadence: MeetingCadence::Weekly,
+            rules: MaracRules { high_risk_threshold: 15, ..MaracRules::default() },
+        };
+        s.update_marac(m, &changed, audit("marac.update")).await.unwrap();
+        let marac = s.get_marac(m).await.unwrap();
+        assert_eq!((marac.name.as_str(), marac.rules.high_risk_threshold), ("North and Coast Marac", 15));
+        changed.code = "OTHER".into();
+        assert!(matches!(s.update_marac(999, &changed, audit("marac.update")).await, Err(StoreError::NotFound)));
+
+        let dup = s
+            .create_agency(
+                &AgencyInput { partnership_id: p, code: "POL".into(), name: "Again".into(), category: AgencyCategory::Other, marac_ids: vec![] },
+                audit("agency.create"),
+            )
+            .await;
+        match dup {
+            Err(StoreError::Conflict { constraint }) => assert_eq!(constraint, "agencies.code"),
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+        assert_eq!(s.list_agencies().await.unwrap().len(), 1);
+        assert!(matches!(s.get_agency(999).await, Err(StoreError::NotFound)));
+        assert!(!s.list_maracs().await.unwrap().is_empty());
+        assert!(s.has_real_partnerships().await.unwrap());
+    });
+}
+
+#[tokio::test]
+async fn users_roles_and_disabling() {
+    each_backend!(|db| {
+        let s = db.store.as_ref();
+        let (_, m, a) = seed(s).await;
+        let id = s
+            .create_user(
+                &NewUser {
+                    email: "kim@police.example".into(),
+                    name: "Kim Lee".into(),
+                    agency_id: Some(a),
+                    password_hash: "$argon2id$x".into(),
+                    is_demo: false,
+                    grants: vec![
+                        Grant { role: Role::AgencyRep, marac_id: Some(m) },
+                        Grant { role: Role::AgencyRep, marac_id: Some(m) },
+                        Grant { role: Role::Auditor, marac_id: None },
+                    ],
+                },
+                audit("user.create"),
+            )
+            .await
+            .unwrap();
+        let u = s.find_user_by_email("kim@police.example").await.unwrap().unwrap();
+        assert_eq!(u.id, id);
+        assert_eq!(u.grants.len(), 2, "duplicate grants are stored once");
+        assert!(u.has_role(Role::Auditor));
+        assert!(s.find_user_by_email("nobody@x.org").await.unwrap().is_none());
+
+        s.update_user(id, &UserChanges { name: "Kim Lee-Park".into(), agency_id: Some(a), grants: vec![Grant { role: Role::Chair, marac_id: Some(m) }] }, audit("user.update"))
+            .await
+            .unwrap();
+        let u = s.get_user(id).await.unwrap();
+        assert_eq!((u.name.as_str(), u.grants.clone()), ("Kim Lee-Park", vec![Grant { role: Role::Chair, marac_id: Some(m) }]));
+
+        let session = Session {
+            id: "a".repeat(64),
+            user_id: id,
+            stage: SessionStage::Full,
+            created_at: Ts::new(T0),
+            last_seen_at: Ts::new(T0),
+            ip: "127.0.0.1".into(),
+            user_agent: "test".into(),
+        };
+        s.create_session(&session).await.unwrap();
+        s.set_user_disabled(id, true, audit("user.disable")).await.unwrap();
+        assert!(s.get_user(id).await.unwrap().disabled);
+        assert!(s.get_session(&session.id).await.unwrap().is_none(), "disabling ends sessions");
+        let dup = s
+            .create_user(&NewUser { email: "kim@police.example".into(), name: "x".into(), agency_id: None, password_hash: "h".into(), is_demo: false, grants: vec![] }, audit("user.create"))
+            .await;
+        assert!(matches!(dup, Err(StoreError::Conflict { ref constraint }) if constraint == "users.email"), "{dup:?}");
+    });
+}
+
+async fn user(s: &dyn Store, email: &str) -> i64 {
+    s.create_user(
+        &NewUser { email: email.into(), name: "Test".into(), agency_id: None, password_hash: "h".into(), is_demo: false, grants: vec![] },
+        audit("user.create"),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn sessions_rotate_touch_and_end() {
+    each_backend!(|db| {
+        let s = db.store.as_ref();
+        let uid = user(s, "a@x.org").await;
+        let first = Session {
+            id: "1".repeat(64),
+            user_id: uid,
+            stage: SessionStage::SecondFactor,
+            created_at: Ts::new(T0),
+            last_seen_at: Ts::new(T0),
+            ip: "10.0.0.1".into(),
+            user_agent: "Firefox".into(),
+        };
+        s.create_session(&first).await.unwrap();
+        assert_eq!(s.get_session(&first.id).await.unwrap(), Some(first.clone()));
+        let second = Session { id: "2".repeat(64), stage: SessionStage::Full, ..first.clone() };
+        s.replace_session(&first.id, &second, Some(audit("sign_in.success"))).await.unwrap();
+        assert!(s.get_session(&first.id).await.unwrap().is_none());
+        let later = Ts::new(T0 + Duration::minutes(3));
+        s.touch_session(&second.id, later).await.unwrap();
+        assert_eq!(s.get_session(&second.id).await.unwrap().map(|x| x.last_seen_at), Some(later));
+        assert_eq!(s.list_user_sessions(uid).await.unwrap().len(), 1);
+        s.delete_session(&second.id, Some(audit("sign_out"))).await.unwrap();
+        assert!(s.list_user_sessions(uid).await.unwrap().is_empty());
+    });
+}
+
+#[tokio::test]
+async fn totp_steps_and_recovery_codes_work_once() {
+    each_backend!(|db| {
+        let s = db.store.as_ref();
+        let uid = user(s, "b@x.org").await;
+        s.set_second_factor(uid, "sealed-secret", 100, &["h1".into(), "h2".into()], audit("second_factor.enrol")).await.unwrap();
+        assert_eq!(s.get_user(uid).await.unwrap().totp_secret.as_deref(), Some("sealed-secret"));
+        assert!(!s.use_totp_step(uid, 100).await.unwrap(), "the enrolment step is spent");
+        assert!(s.use_totp_step(uid, 101).await.unwrap());
+        assert!(!s.use_totp_step(uid, 101).await.unwrap(), "a step works once");
+        assert!(!s.use_totp_step(uid, 99).await.unwrap(), "earlier steps are refused");
+        assert_eq!(s.unused_recovery_codes(uid).await.unwrap(), 2);
+        assert!(s.use_recovery_code(uid, "h1", Ts::new(T0)).await.unwrap());
+        assert!(!s.use_recovery_code(uid, "h1", Ts::new(T0)).await.unwrap());
+        assert!(!s.use_recovery_code(uid, "nope", Ts::new(T0)).await.unwrap());
+        assert_eq!(s.unused_recovery_codes(uid).await.unwrap(), 1);
+    });
+}
+
+#[tokio::test]
+async fn sign_in_failures_are_counted_in_a_window() {
+    each_backend!(|db| {
+        let s = db.store.as_ref();
+        for i in 0..3 {
+            let at = Ts::new(T0 + Duration::seconds(i));
+            s.record_sign_in_failure("kim@x.org", "10.0.0.1", at, audit("sign_in.failure")).await.unwrap();
+        }
+        s.record_sign_in_failure("other@x.org", "10.0.0.1", Ts::new(T0), audit("sign_in.failure")).await.unwrap();
+        let since = Ts::new(T0 - Duration::minutes(5));
+        assert_eq!(s.count_sign_in_failures("kim@x.org", "10.0.0.1", since).await.unwrap(), (3, 4));
+        let after = Ts::new(T0 + Duration::seconds(1));
+        assert_eq!(s.count_sign_in_failures("kim@x.org", "10.0.0.9", after).await.unwrap(), (2, 0));
+        s.clear_sign_in_failures("kim@x.org").await.unwrap();
+        assert_eq!(s.count_sign_in_failures("kim@x.org", "10.0.0.1", since).await.unwrap(), (0, 1));
+    });
+}
+
+#[tokio::test]
+async fn audit_events_chain_filter_and_verify() {
+    each_backend!(|db| {
+        let s = db.store.as_ref();
+        seed(s).await;
+        let mut failure = audit("sign_in.failure");
+        failure.outcome = "failure".into();
+        failure.actor_label = "Kim@X.org".into();
+        s.append_audit(failure).await.unwrap();
+        let (head, _) = s.audit_head().await.unwrap();
+        assert_eq!(head, 4);
+        assert_eq!(verify_audit_chain(s, TEST_AUDIT_KEY).await.unwrap(), 4);
+        assert!(matches!(verify_audit_chain(s, b"wrong key").await, Err(VerifyError::Tampered(ChainProblem::Altered { seq: 1 }))));
+
+        let all = s.list_audit(&AuditFilter { limit: 50, ..AuditFilter::default() }).await.unwrap();
+        assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![4, 3, 2, 1]);
+        assert_eq!(all[0].event.at, T0, "times keep their microseconds on both backends");
+        let only = |f: AuditFilter| async move { s.list_audit(&AuditFilter { limit: 50, ..f }).await.unwrap().len() };
+        assert_eq!(only(AuditFilter { action_prefix: Some("sign_in".into()), ..AuditFilter::default() }).await, 1);
+        assert_eq!(only(AuditFilter { action_prefix: Some("%".into()), ..AuditFilter::default() }).await, 0, "wildcards are literal");
+        assert_eq!(only(AuditFilter { actor_contains: Some("kim@".into()), ..AuditFilter::default() }).await, 1);
+        assert_eq!(only(AuditFilter { outcome: Some("success".into()), ..AuditFilter::default() }).await, 3);
+        assert_eq!(only(AuditFilter { before_seq: Some(3), ..AuditFilter::default() }).await, 2);
+        assert_eq!(only(AuditFilter { from: Some(Ts::new(T0 + Duration::seconds(1))), ..AuditFilter::default() }).await, 0);
+        assert_eq!(only(AuditFilter { to: Some(Ts::new(T0 + Duration::seconds(1))), ..AuditFilter::default() }).await, 4);
+        assert_eq!(s.audit_events_after(2, 10).await.unwrap().len(), 2);
+    });
+}
+
+#[tokio::test]
+async fn concurrent_appends_keep_one_chain() {
+    each_backend!(|db| {
+        let mut tasks = Vec::new();
+        for w in 0..4 {
+            let store = db.store.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..25 {
+                    store.append_audit(audit(&format!("test.writer{w}.{i}"))).await.unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(verify_audit_chain(db.store.as_ref(), TEST_AUDIT_KEY).await.unwrap(), 100);
+    });
+}
