@@ -1,0 +1,46 @@
+//! Building audit events from a request.
+
+use crate::AppState;
+use crate::session::Visitor;
+use marac_domain::audit::NewAuditEvent;
+
+/// An event by whoever made the request (the signed-in user, or "anonymous").
+#[must_use]
+pub fn event(
+    state: &AppState,
+    visitor: &Visitor,
+    action: &str,
+    target: &str,
+    outcome: &str,
+    detail: serde_json::Value,
+) -> NewAuditEvent {
+    let (id, label) = match &visitor.session {
+        Some(s) => (Some(s.user.id), s.user.email.clone()),
+        None => (None, "anonymous".to_owned()),
+    };
+    NewAuditEvent {
+        at: state.clock.now(),
+        actor_user_id: id,
+        actor_label: label,
+        action: action.to_owned(),
+        target: target.to_owned(),
+        outcome: outcome.to_owned(),
+        ip: visitor.ip.clone(),
+        detail: detail.to_string(),
+    }
+}
+
+/// An event by the system itself.
+#[must_use]
+pub fn system_event(state: &AppState, action: &str, target: &str) -> NewAuditEvent {
+    NewAuditEvent {
+        at: state.clock.now(),
+        actor_user_id: None,
+        actor_label: "system".to_owned(),
+        action: action.to_owned(),
+        target: target.to_owned(),
+        outcome: "success".to_owned(),
+        ip: String::new(),
+        detail: "{}".to_owned(),
+    }
+}

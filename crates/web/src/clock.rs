@@ -1,0 +1,45 @@
+//! The time, behind a trait so tests can move it instead of sleeping.
+
+use std::sync::Mutex;
+use time::{Duration, OffsetDateTime};
+
+/// Where the application reads the time.
+pub trait Clock: Send + Sync + 'static {
+    /// Now, in UTC.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// A clock that stands still until moved; for tests.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<OffsetDateTime>);
+
+impl ManualClock {
+    /// Starts at `t`.
+    #[must_use]
+    pub fn new(t: OffsetDateTime) -> Self {
+        ManualClock(Mutex::new(t))
+    }
+
+    /// Moves the clock on.
+    pub fn advance(&self, by: Duration) {
+        if let Ok(mut t) = self.0.lock() {
+            *t += by;
+        }
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        self.0.lock().map_or_else(|p| *p.into_inner(), |t| *t)
+    }
+}

@@ -1,0 +1,69 @@
+//! CSRF protection on every state-changing request.
+//!
+//! Each form carries `_csrf`, an HMAC of the session id (or, before signing in, of a random
+//! cookie) under the session key: a page on another site cannot read it, so cannot forge it.
+//! Requests that are not forms must send the token in `X-CSRF-Token`. Browsers that say the
+//! request is cross-site (`Sec-Fetch-Site`) are refused outright.
+
+use crate::error::AppError;
+use crate::session::Visitor;
+use crate::{AppState, crypto};
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+/// Largest form body accepted.
+pub const MAX_FORM_BYTES: usize = 256 * 1024;
+
+/// Middleware: refuses unsafe methods without a valid token.
+///
+/// # Errors
+/// [`AppError::BadCsrf`] when the token is missing or wrong.
+pub async fn check(State(state): State<AppState>, req: Request, next: Next) -> Result<Response, AppError> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(next.run(req).await);
+    }
+    let cross_site = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site");
+    if cross_site {
+        return Err(AppError::BadCsrf);
+    }
+    let visitor = req
+        .extensions()
+        .get::<Visitor>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("session layer missing")))?;
+    let expected = visitor.csrf_token(&state.keys.session_key);
+
+    if let Some(sent) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
+        return if crypto::constant_time_eq(sent, &expected) { Ok(next.run(req).await) } else { Err(AppError::BadCsrf) };
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(AppError::BadCsrf);
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| AppError::TooLarge)?;
+    let sent = form_urlencoded_value(&bytes, "_csrf");
+    if !sent.is_some_and(|s| crypto::constant_time_eq(&s, &expected)) {
+        return Err(AppError::BadCsrf);
+    }
+    Ok(next.run(Request::from_parts(parts, Body::from(bytes))).await)
+}
+
+fn form_urlencoded_value(body: &[u8], name: &str) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}

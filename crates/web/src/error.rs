@@ -1,0 +1,109 @@
+//! The one mapping from failures to HTTP responses.
+//!
+//! Every error becomes a GOV.UK-style page with the right status; internal details go to the
+//! log (with the request id), never to the page.
+
+use crate::page::ErrorPage;
+use crate::session::Ended;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use marac_store::{SessionStage, StoreError};
+
+/// A request that cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No such page or record (or one the user may not know exists).
+    #[error("not found")]
+    NotFound,
+    /// The policy refused.
+    #[error("forbidden")]
+    Forbidden,
+    /// Not signed in (or the session ended).
+    #[error("sign-in required")]
+    SignInRequired(Option<Ended>),
+    /// Password accepted, second factor still to do.
+    #[error("second factor pending")]
+    SecondFactorPending(SessionStage),
+    /// A state-changing request without a valid CSRF token.
+    #[error("bad csrf token")]
+    BadCsrf,
+    /// The request body is too large.
+    #[error("request too large")]
+    TooLarge,
+    /// The database did not answer in time.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Unavailable(m) => AppError::Unavailable(m),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl AppError {
+    /// The status code and the page shown.
+    fn page(&self) -> (StatusCode, ErrorPage) {
+        let (status, title, message): (StatusCode, &str, &str) = match self {
+            AppError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "If you typed the web address, check it is correct. If you followed a link, the page may have moved or you may not have access to it.",
+            ),
+            AppError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "You do not have access to this page",
+                "Your role does not allow this. If you need access, ask your Marac coordinator or system administrator.",
+            ),
+            AppError::BadCsrf => (
+                StatusCode::FORBIDDEN,
+                "This form could not be sent",
+                "The form had expired or did not come from this service. Go back, reload the page and try again. Nothing was saved.",
+            ),
+            AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "What you sent is too large", "Go back and send less at a time."),
+            AppError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sorry, the service is unavailable",
+                "The database is not answering. Try again in a few minutes. Nothing you sent has been lost unless you were told it was saved.",
+            ),
+            AppError::Internal(_) | AppError::SignInRequired(_) | AppError::SecondFactorPending(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, there is a problem with the service",
+                "Try again later. If it keeps happening, tell your system administrator the time it happened.",
+            ),
+        };
+        (status, ErrorPage { status: status.as_u16(), title: title.to_owned(), message: message.to_owned() })
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match &self {
+            AppError::SignInRequired(ended) => {
+                let to = if ended.is_some() { "/sign-in?ended=1" } else { "/sign-in" };
+                return Redirect::to(to).into_response();
+            }
+            AppError::SecondFactorPending(stage) => {
+                let to = if *stage == SessionStage::Enrol { "/sign-in/set-up-two-factor" } else { "/sign-in/two-factor" };
+                return Redirect::to(to).into_response();
+            }
+            AppError::Internal(e) => tracing::error!(error = ?e, "request failed"),
+            AppError::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
+            _ => {}
+        }
+        let (status, page) = self.page();
+        // The page is rendered without the visitor here; `page::render_error_pages` re-renders
+        // it with the header and navigation of whoever is signed in.
+        let body = page.render_plain();
+        let mut response = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+        response.extensions_mut().insert(page);
+        response
+    }
+}

@@ -1,0 +1,123 @@
+//! What every page shares: the header, navigation for the signed-in user's roles, the CSRF
+//! token for its forms, and the demo banner. Also the error pages.
+
+use crate::AppState;
+use crate::session::Visitor;
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use marac_domain::policy::{Action, Actor, authorise};
+
+/// The product's name, in the header and every title.
+pub const SERVICE_NAME: &str = "Marac case management";
+
+/// One link in the service navigation.
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    /// Where it goes.
+    pub href: &'static str,
+    /// What it says.
+    pub label: &'static str,
+    /// Whether the current page is in this section.
+    pub current: bool,
+}
+
+/// The shared parts of a page.
+#[derive(Debug, Clone)]
+pub struct PageContext {
+    /// The `<title>` before the service name.
+    pub title: String,
+    /// The signed-in user's name.
+    pub user_name: Option<String>,
+    /// Navigation for their roles.
+    pub nav: Vec<NavItem>,
+    /// Token for the page's forms.
+    pub csrf: String,
+    /// Demo banner.
+    pub demo: bool,
+}
+
+impl PageContext {
+    /// The context for `visitor` on a page in the section at `path`.
+    #[must_use]
+    pub fn new(state: &AppState, visitor: &Visitor, title: impl Into<String>, path: &str) -> Self {
+        let signed = visitor.signed_in();
+        let nav = signed.map(|s| navigation(&Actor {
+            user_id: s.user.id,
+            agency_id: s.user.agency_id,
+            grants: s.user.grants.clone(),
+        }, path)).unwrap_or_default();
+        PageContext {
+            title: title.into(),
+            user_name: signed.map(|s| s.user.name.clone()),
+            nav,
+            csrf: visitor.csrf_token(&state.keys.session_key),
+            demo: state.config.demo,
+        }
+    }
+
+    /// A context with no visitor, for errors raised before the session is known.
+    #[must_use]
+    pub fn bare(title: impl Into<String>) -> Self {
+        PageContext { title: title.into(), user_name: None, nav: Vec::new(), csrf: String::new(), demo: false }
+    }
+}
+
+/// The sections a user's roles open, in the order shown.
+#[must_use]
+pub fn navigation(actor: &Actor, path: &str) -> Vec<NavItem> {
+    let mut items = vec![NavItem { href: "/", label: "Home", current: path == "/" }];
+    if authorise(actor, Action::ManageConfiguration).is_ok() {
+        items.push(NavItem { href: "/admin", label: "Administration", current: path.starts_with("/admin") });
+    }
+    if authorise(actor, Action::ReadAuditTrail).is_ok() {
+        items.push(NavItem { href: "/audit", label: "Audit trail", current: path.starts_with("/audit") });
+    }
+    items.push(NavItem { href: "/account", label: "Your account", current: path.starts_with("/account") });
+    items
+}
+
+/// An error page.
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    /// HTTP status.
+    pub status: u16,
+    /// Heading.
+    pub title: String,
+    /// What to do next.
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "error_page.html")]
+struct ErrorView<'a> {
+    ctx: PageContext,
+    page: &'a ErrorPage,
+}
+
+impl ErrorPage {
+    /// Renders without knowing who is signed in.
+    #[must_use]
+    pub fn render_plain(&self) -> String {
+        ErrorView { ctx: PageContext::bare(self.title.clone()), page: self }.render().unwrap_or_else(|_| self.title.clone())
+    }
+
+    fn render_for(&self, ctx: PageContext) -> String {
+        ErrorView { ctx, page: self }.render().unwrap_or_else(|_| self.title.clone())
+    }
+}
+
+/// Middleware: re-renders error pages with the signed-in user's header and navigation.
+pub async fn render_error_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let visitor = req.extensions().get::<Visitor>().cloned();
+    let response = next.run(req).await;
+    let (Some(page), Some(visitor)) = (response.extensions().get::<ErrorPage>().cloned(), visitor) else {
+        return response;
+    };
+    let ctx = PageContext::new(&state, &visitor, page.title.clone(), "");
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(page.render_for(ctx))).into_response()
+}

@@ -1,0 +1,118 @@
+//! The signed-in user's own account: who they are, their second factor, their sessions.
+
+use crate::error::AppError;
+use crate::forms::FormData;
+use crate::page::PageContext;
+use crate::session::Signed;
+use crate::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use marac_domain::policy::Action;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+
+/// How times are shown on pages: "23 Nov 2026 09:14 UTC".
+pub const SHOWN_TIME: &[BorrowedFormatItem<'static>] =
+    format_description!("[day padding:none] [month repr:short] [year] [hour]:[minute] UTC");
+
+struct SessionView {
+    id: String,
+    current: bool,
+    started: String,
+    last_seen: String,
+    ip: String,
+    browser: String,
+}
+
+/// A role as shown on pages.
+pub(crate) struct RoleView {
+    pub(crate) role: &'static str,
+    pub(crate) marac: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account.html")]
+struct AccountPage {
+    ctx: PageContext,
+    name: String,
+    email: String,
+    agency: String,
+    roles: Vec<RoleView>,
+    has_second_factor: bool,
+    recovery_codes_left: i64,
+    sessions: Vec<SessionView>,
+}
+
+/// Names for the grants a user holds ("Coordinator, North Marac").
+pub(crate) async fn role_views(state: &AppState, user: &marac_store::User) -> Result<Vec<RoleView>, AppError> {
+    let maracs = state.store.list_maracs().await?;
+    Ok(user
+        .grants
+        .iter()
+        .map(|g| RoleView {
+            role: g.role.label(),
+            marac: g
+                .marac_id
+                .and_then(|id| maracs.iter().find(|m| m.id == id))
+                .map_or_else(|| "All".to_owned(), |m| m.name.clone()),
+        })
+        .collect())
+}
+
+/// `GET /account`.
+///
+/// # Errors
+/// Database failures.
+pub async fn show(State(state): State<AppState>, me: Signed) -> Result<Response, AppError> {
+    me.authorise(&state, Action::ManageOwnAccount, "account").await?;
+    let agency = match me.user.agency_id {
+        Some(id) => state.store.get_agency(id).await?.name,
+        None => "None".to_owned(),
+    };
+    let sessions = state
+        .store
+        .list_user_sessions(me.user.id)
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            current: s.id == me.session.id,
+            started: s.created_at.0.format(SHOWN_TIME).unwrap_or_default(),
+            last_seen: s.last_seen_at.0.format(SHOWN_TIME).unwrap_or_default(),
+            ip: s.ip,
+            browser: s.user_agent,
+            id: s.id,
+        })
+        .collect();
+    Ok(AccountPage {
+        ctx: PageContext::new(&state, &me.visitor, "Your account", "/account"),
+        name: me.user.name.clone(),
+        email: me.user.email.clone(),
+        agency,
+        roles: role_views(&state, &me.user).await?,
+        has_second_factor: me.user.totp_secret.is_some(),
+        recovery_codes_left: state.store.unused_recovery_codes(me.user.id).await?,
+        sessions,
+    }
+    .into_response())
+}
+
+/// `POST /account/sessions/end`: ends one of the user's own sessions.
+///
+/// # Errors
+/// 404 for a session that is not theirs; database failures.
+pub async fn end_session(State(state): State<AppState>, me: Signed, form: FormData) -> Result<Response, AppError> {
+    me.authorise(&state, Action::ManageOwnAccount, "account").await?;
+    let id = form.get("session");
+    let theirs = state.store.get_session(id).await?.is_some_and(|s| s.user_id == me.user.id);
+    if !theirs {
+        return Err(AppError::NotFound);
+    }
+    let event = me.audit(&state, "session.ended_by_user", &format!("user:{}", me.user.id), serde_json::json!({}));
+    state.store.delete_session(id, Some(event)).await?;
+    if id == me.session.id {
+        return Ok(Redirect::to("/sign-in?signed_out=1").into_response());
+    }
+    Ok(Redirect::to("/account").into_response())
+}

@@ -1,0 +1,102 @@
+//! Administration: partnerships, Maracs, agencies and users. Administrators only; none of
+//! these pages shows case content.
+
+pub mod agencies;
+pub mod maracs;
+pub mod partnerships;
+pub mod users;
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::page::PageContext;
+use crate::session::Signed;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use marac_domain::policy::Action;
+
+/// One option of a select, radio group or checkbox group.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    /// Submitted value.
+    pub value: String,
+    /// Shown text.
+    pub label: String,
+    /// Chosen.
+    pub selected: bool,
+}
+
+impl Choice {
+    fn new(value: impl ToString, label: impl Into<String>, selected: bool) -> Self {
+        Choice { value: value.to_string(), label: label.into(), selected }
+    }
+}
+
+/// The administration routes, under `/admin`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(index))
+        .route("/partnerships", get(partnerships::list))
+        .route("/partnerships/new", get(partnerships::new_form).post(partnerships::create))
+        .route("/partnerships/{id}", get(partnerships::edit_form).post(partnerships::update))
+        .route("/maracs", get(maracs::list))
+        .route("/maracs/new", get(maracs::new_form).post(maracs::create))
+        .route("/maracs/{id}", get(maracs::edit_form).post(maracs::update))
+        .route("/agencies", get(agencies::list))
+        .route("/agencies/new", get(agencies::new_form).post(agencies::create))
+        .route("/agencies/{id}", get(agencies::edit_form).post(agencies::update))
+        .route("/users", get(users::list))
+        .route("/users/new", get(users::new_form).post(users::create))
+        .route("/users/{id}", get(users::edit_form).post(users::update))
+        .route("/users/{id}/disable", post(users::disable))
+        .route("/users/{id}/enable", post(users::enable))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/index.html")]
+struct IndexPage {
+    ctx: PageContext,
+    partnerships: usize,
+    maracs: usize,
+    agencies: usize,
+    users: usize,
+}
+
+/// `GET /admin`.
+///
+/// # Errors
+/// Refused to everyone but administrators.
+pub async fn index(State(state): State<AppState>, me: Signed) -> Result<Response, AppError> {
+    me.authorise(&state, Action::ManageConfiguration, "admin").await?;
+    Ok(IndexPage {
+        ctx: PageContext::new(&state, &me.visitor, "Administration", "/admin"),
+        partnerships: state.store.list_partnerships().await?.len(),
+        maracs: state.store.list_maracs().await?.len(),
+        agencies: state.store.list_agencies().await?.len(),
+        users: state.store.list_users().await?.len(),
+    }
+    .into_response())
+}
+
+/// Puts a clash on a unique column against the field it came from, or passes other errors on.
+fn conflict_to_field(
+    result: Result<i64, marac_store::StoreError>,
+    errors: &mut crate::forms::Errors,
+    fields: &[(&str, &str, &str)],
+) -> Result<Option<i64>, AppError> {
+    match result {
+        Ok(id) => Ok(Some(id)),
+        Err(marac_store::StoreError::Conflict { constraint }) => {
+            let (field, message) = fields
+                .iter()
+                .find(|(c, _, _)| *c == constraint)
+                .map_or(("code", "That is already in use"), |(_, f, m)| (*f, *m));
+            errors.add(field, message);
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

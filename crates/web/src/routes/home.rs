@@ -1,0 +1,70 @@
+//! The home page, different for each role.
+
+use super::account::role_views;
+use crate::error::AppError;
+use crate::page::PageContext;
+use crate::session::Signed;
+use crate::AppState;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use marac_domain::Role;
+use marac_domain::policy::{Action, authorise};
+
+struct MaracView {
+    name: String,
+    area: String,
+    cadence: &'static str,
+    threshold: u32,
+    capacity: u32,
+    recommended: u64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+struct HomePage {
+    ctx: PageContext,
+    first_name: String,
+    roles: Vec<super::account::RoleView>,
+    is_admin: bool,
+    is_auditor: bool,
+    practitioner: bool,
+    analyst: bool,
+    maracs: Vec<MaracView>,
+    second_factor: bool,
+}
+
+/// `GET /`.
+///
+/// # Errors
+/// Database failures.
+pub async fn show(State(state): State<AppState>, me: Signed) -> Result<Response, AppError> {
+    let actor = me.actor();
+    let all = state.store.list_maracs().await?;
+    let maracs = all
+        .into_iter()
+        .filter(|m| me.user.grants.iter().any(|g| g.role.is_per_marac() && g.marac_id.is_none_or(|id| id == m.id)))
+        .map(|m| MaracView {
+            recommended: m.rules.recommended_cases_a_year(u64::try_from(m.adult_female_population).unwrap_or(0)),
+            name: m.name,
+            area: m.area,
+            cadence: m.cadence.label(),
+            threshold: m.rules.high_risk_threshold,
+            capacity: m.rules.meeting_capacity,
+        })
+        .collect();
+    let has = |r: Role| me.user.has_role(r);
+    Ok(HomePage {
+        ctx: PageContext::new(&state, &me.visitor, "Home", "/"),
+        first_name: me.user.name.split_whitespace().next().unwrap_or("").to_owned(),
+        roles: role_views(&state, &me.user).await?,
+        is_admin: authorise(&actor, Action::ManageConfiguration).is_ok(),
+        is_auditor: authorise(&actor, Action::ReadAuditTrail).is_ok(),
+        practitioner: [Role::Coordinator, Role::Chair, Role::AgencyRep, Role::Idva, Role::Referrer].into_iter().any(has),
+        analyst: has(Role::Analyst),
+        maracs,
+        second_factor: me.user.totp_secret.is_some(),
+    }
+    .into_response())
+}

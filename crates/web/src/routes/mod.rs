@@ -1,0 +1,99 @@
+//! Every route, in one place.
+
+pub mod account;
+pub mod admin;
+pub mod audit_trail;
+pub mod home;
+pub mod ops;
+pub mod sign_in;
+pub mod two_factor;
+
+use crate::error::AppError;
+use crate::{AppState, assets, csrf, metrics, page, security_headers, session};
+use axum::Router;
+use axum::http::{HeaderName, Request, Response, StatusCode, header};
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Routes anyone may reach without signing in. A test walks the router and checks every
+/// other route refuses visitors who are not signed in.
+pub const PUBLIC_ROUTES: &[&str] = &["/sign-in", "/healthz", "/readyz", "/metrics", "/assets/{name}", "/favicon.ico"];
+
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let id = crate::crypto::random_bytes::<8>().ok().map(hex::encode)?;
+        axum::http::HeaderValue::from_str(&id).ok().map(RequestId::new)
+    }
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<axum::body::Body> {
+    tracing::error!("a request handler panicked");
+    let page = crate::page::ErrorPage {
+        status: 500,
+        title: "Sorry, there is a problem with the service".into(),
+        message: "Try again later. If it keeps happening, tell your system administrator the time it happened.".into(),
+    };
+    let mut response = Response::new(axum::body::Body::from(page.render_plain()));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response.headers_mut().insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("text/html; charset=utf-8"));
+    response
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let pages = Router::new()
+        .route("/", get(home::show))
+        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/sign-in/two-factor", get(two_factor::challenge_form).post(two_factor::challenge_submit))
+        .route("/sign-in/set-up-two-factor", get(two_factor::enrol_form).post(two_factor::enrol_submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/account", get(account::show))
+        .route("/account/sessions/end", post(account::end_session))
+        .route("/account/two-factor", get(two_factor::enrol_form).post(two_factor::enrol_submit))
+        .route("/audit", get(audit_trail::list))
+        .nest("/admin", admin::routes())
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), page::render_error_pages))
+        .layer(from_fn_with_state(state.clone(), csrf::check))
+        .layer(from_fn_with_state(state.clone(), session::load));
+
+    Router::new()
+        .merge(pages)
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/assets/{name}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
+        .layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(from_fn_with_state(state.clone(), security_headers::apply))
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {
+                let id = req
+                    .extensions()
+                    .get::<RequestId>()
+                    .and_then(|r| r.header_value().to_str().ok())
+                    .unwrap_or("-")
+                    .to_owned();
+                // The path only: query strings can hold search terms.
+                tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
+        .with_state(state)
+}
