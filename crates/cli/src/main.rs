@@ -1,1 +1,106 @@
-fn main() {}
+//! `marac`: the one binary. Serves the web application, migrates, seeds the demo, manages
+//! users and checks the audit trail.
+
+mod commands;
+mod secrets;
+mod settings;
+
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Case management for Maracs.
+#[derive(Debug, Parser)]
+#[command(name = "marac", version, about = "Case management for Marac meetings", propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    settings: SettingArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Settings shared by every command. Each may also be set in the environment or marac.toml.
+#[derive(Debug, Args)]
+struct SettingArgs {
+    /// Settings file (default: ./marac.toml if it exists).
+    #[arg(long, env = "MARAC_CONFIG", global = true, id = "config")]
+    config: Option<String>,
+    /// Directory for keys and the SQLite database.
+    #[arg(long, env = "MARAC_DATA_DIR", global = true, id = "data_dir")]
+    data_dir: Option<String>,
+    /// sqlite:PATH or postgres://... (default: SQLite in the data directory).
+    #[arg(long, env = "MARAC_DATABASE_URL", global = true, id = "database_url", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(long, env = "MARAC_BIND", global = true, id = "bind")]
+    bind: Option<String>,
+    /// The address people use; https:// unless listening on loopback.
+    #[arg(long, env = "MARAC_PUBLIC_URL", global = true, id = "public_url")]
+    public_url: Option<String>,
+    /// Most database connections (PostgreSQL).
+    #[arg(long, env = "MARAC_DB_POOL_SIZE", global = true, id = "db_pool_size")]
+    db_pool_size: Option<String>,
+    /// Comma-separated roles that must use a second factor (admin and coordinator always do).
+    #[arg(long, env = "MARAC_SECOND_FACTOR_ROLES", global = true, id = "second_factor_roles")]
+    second_factor_roles: Option<String>,
+    /// Trust X-Forwarded-For from a reverse proxy.
+    #[arg(long, env = "MARAC_TRUST_PROXY", global = true, id = "trust_proxy")]
+    trust_proxy: Option<String>,
+    /// Log format: text or json.
+    #[arg(long, env = "MARAC_LOG_FORMAT", global = true, id = "log_format")]
+    log_format: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the web application (applies migrations first).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Fill a synthetic demo partnership, print the sign-ins, and serve.
+    Demo(commands::demo::DemoArgs),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(commands::user::UserCommand),
+    /// Check or export the audit trail.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
+}
+
+fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
+    let _ = &cli.settings;
+    let settings = match settings::resolve(&matches) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve => commands::serve::run(&settings).await,
+            Command::Migrate => commands::migrate(&settings).await,
+            Command::Demo(args) => commands::demo::run(&settings, args).await,
+            Command::User(c) => commands::user::run(&settings, c).await,
+            Command::Audit(c) => commands::audit::run(&settings, c).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

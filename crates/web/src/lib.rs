@@ -31,8 +31,6 @@ pub use routes::router;
 /// Settings the web layer needs, resolved by the command line from flags, environment and file.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
-    /// Shown in the header and page titles.
-    pub service_name: String,
     /// Cookies carry `Secure` and the `__Host-` prefix; false only for plain HTTP on loopback.
     pub secure_cookies: bool,
     /// Send `Strict-Transport-Security` (served over TLS, directly or behind a proxy).

@@ -78,7 +78,8 @@ async fn save(state: AppState, me: Signed, id: Option<i64>, form: FormData) -> R
     let mut errors = Errors::default();
     let is_demo = match id {
         Some(id) => state.store.get_partnership(id).await?.is_demo,
-        None => false,
+        // Everything added to a demo installation is demo data too, so the two never mix.
+        None => state.config.demo,
     };
     if let Some(input) = parse(&form, &mut errors, is_demo).filter(|_| errors.is_empty()) {
         let detail = serde_json::json!({ "code": input.code, "name": input.name });

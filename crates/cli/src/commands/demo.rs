@@ -1,0 +1,204 @@
+//! `marac demo`: a synthetic partnership with three Maracs, an agency of every SafeLives
+//! category and a user for every role, so a newcomer can click through every role at once.
+//!
+//! Everything it makes is marked as demo data; it refuses to run against a database holding
+//! real partnerships, so demo and real data are never mixed.
+
+use crate::secrets::Secrets;
+use crate::settings::Settings;
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use marac_domain::policy::Grant;
+use marac_domain::{AgencyCategory, MaracRules, MeetingCadence, Role};
+use marac_store::{AgencyInput, MaracInput, NewUser, PartnershipInput, Store};
+use marac_web::{crypto, password, totp};
+use sha2::{Digest, Sha256};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Options of `marac demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Only seed the demo data; do not serve.
+    #[arg(long)]
+    no_serve: bool,
+    #[command(subcommand)]
+    action: Option<DemoAction>,
+}
+
+#[derive(Debug, Subcommand)]
+enum DemoAction {
+    /// Print the current authenticator code of a demo user (demo accounts only).
+    Code {
+        /// The demo user's email address.
+        email: String,
+    },
+}
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "northshire-demo-2026";
+const PARTNERSHIP: &str = "NSDAP";
+
+const MARACS: &[(&str, &str, &str, i64, MeetingCadence, u32)] = &[
+    ("NSN", "Northshire North Marac", "Northshire North", 86_400, MeetingCadence::Fortnightly, 12),
+    ("NSS", "Northshire South Marac", "Northshire South", 112_900, MeetingCadence::Weekly, 12),
+    ("EPT", "Eastport Marac", "Eastport", 64_300, MeetingCadence::Monthly, 6),
+];
+
+const AGENCIES: &[(&str, &str, AgencyCategory)] = &[
+    ("POL", "Northshire Police", AgencyCategory::Police),
+    ("IDVA", "Northshire Idva Service", AgencyCategory::Idva),
+    ("CSC", "Northshire Children's Services", AgencyCategory::ChildrensSocialCare),
+    ("ASC", "Northshire Adult Social Care", AgencyCategory::AdultSocialCare),
+    ("PCN", "Northshire Primary Care Network", AgencyCategory::PrimaryCare),
+    ("ACUTE", "Northshire Hospitals Trust", AgencyCategory::SecondaryCare),
+    ("MH", "Northshire Mental Health Trust", AgencyCategory::MentalHealth),
+    ("RECOV", "Northshire Recovery Service", AgencyCategory::SubstanceMisuse),
+    ("PROB", "Probation Service Northshire", AgencyCategory::Probation),
+    ("WA", "Women's Aid Northshire", AgencyCategory::VoluntarySector),
+    ("MASH", "Northshire MASH", AgencyCategory::Mash),
+    ("EDU", "Northshire Schools", AgencyCategory::Education),
+    ("HOUS", "Northshire Housing Options", AgencyCategory::Housing),
+    ("FIRE", "Northshire Fire and Rescue", AgencyCategory::Other),
+];
+
+/// email, name, role, agency code, Marac codes.
+const USERS: &[(&str, &str, Role, Option<&str>, &[&str])] = &[
+    ("admin@demo.marac.example", "Sam Patel", Role::Admin, None, &[]),
+    ("coordinator@demo.marac.example", "Alex Morgan", Role::Coordinator, Some("IDVA"), &["NSN", "NSS", "EPT"]),
+    ("chair@demo.marac.example", "Jo Carter", Role::Chair, Some("POL"), &["NSN"]),
+    ("rep@demo.marac.example", "Priya Shah", Role::AgencyRep, Some("ACUTE"), &["NSN"]),
+    ("idva@demo.marac.example", "Chris Evans", Role::Idva, Some("IDVA"), &["NSN"]),
+    ("referrer@demo.marac.example", "Lee Walker", Role::Referrer, Some("PCN"), &["NSN"]),
+    ("analyst@demo.marac.example", "Morgan Reid", Role::Analyst, Some("ASC"), &["NSN", "NSS", "EPT"]),
+    ("auditor@demo.marac.example", "Dana Price", Role::Auditor, None, &[]),
+];
+
+/// The demo accounts' authenticator secret: fixed per account so it can be printed and
+/// typed into an app. Only ever used for accounts marked as demo.
+fn demo_totp_secret(email: &str) -> Vec<u8> {
+    Sha256::digest(format!("marac demo authenticator {email}").as_bytes())[..totp::SECRET_BYTES].to_vec()
+}
+
+/// `marac demo`.
+pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    if let Some(DemoAction::Code { email }) = args.action {
+        return print_code(settings, &email).await;
+    }
+    if !args.no_serve {
+        super::serve::init_logging(settings.log_format);
+    }
+    let (store, secrets) = super::open_migrated(settings).await?;
+    seed(store.as_ref(), &secrets).await?;
+    let address = format!("{}/sign-in", settings.public_url.trim_end_matches('/'));
+    if args.no_serve {
+        print_sign_ins(&address);
+        return Ok(ExitCode::SUCCESS);
+    }
+    super::serve::serve(settings, store, &secrets, started, print_sign_ins).await
+}
+
+fn print_sign_ins(address: &str) {
+    println!();
+    println!("Demo sign-ins at {address}  (password for every account: {DEMO_PASSWORD})");
+    for (email, name, role, _, _) in USERS {
+        let extra = if role.always_needs_second_factor() {
+            format!(
+                "  authenticator key {}  (or run: marac demo code {email})",
+                totp::secret_for_display(&demo_totp_secret(email))
+            )
+        } else {
+            String::new()
+        };
+        println!("  {:<24} {:<34} {name}{extra}", role.label(), email);
+    }
+    println!();
+}
+
+/// Creates whatever of the demo is missing; running it again changes nothing.
+pub async fn seed(store: &dyn Store, secrets: &Secrets) -> anyhow::Result<()> {
+    if store.has_real_partnerships().await? {
+        bail!(
+            "this database holds real partnerships, so the demo will not add to it; \
+             use an empty MARAC_DATA_DIR or MARAC_DATABASE_URL for the demo"
+        );
+    }
+    let partnership_id = match store.find_partnership_by_code(PARTNERSHIP).await? {
+        Some(p) => p.id,
+        None => {
+            let input = PartnershipInput { code: PARTNERSHIP.into(), name: "Northshire Domestic Abuse Partnership".into(), is_demo: true };
+            store.create_partnership(&input, super::cli_event("partnership.create", "", serde_json::json!({ "demo": true }))).await?
+        }
+    };
+    let mut marac_ids = Vec::new();
+    for (code, name, area, population, cadence, escalation_months) in MARACS {
+        let id = match store.find_marac_by_code(code).await? {
+            Some(m) => m.id,
+            None => {
+                let input = MaracInput {
+                    partnership_id,
+                    code: (*code).into(),
+                    name: (*name).into(),
+                    area: (*area).into(),
+                    adult_female_population: *population,
+                    cadence: *cadence,
+                    rules: MaracRules { escalation_months: *escalation_months, ..MaracRules::default() },
+                };
+                store.create_marac(&input, super::cli_event("marac.create", "", serde_json::json!({ "demo": true }))).await?
+            }
+        };
+        marac_ids.push(((*code).to_owned(), id));
+    }
+    let all_maracs: Vec<i64> = marac_ids.iter().map(|(_, id)| *id).collect();
+    for (code, name, category) in AGENCIES {
+        if store.find_agency_by_code(code).await?.is_none() {
+            let input = AgencyInput { partnership_id, code: (*code).into(), name: (*name).into(), category: *category, marac_ids: all_maracs.clone() };
+            store.create_agency(&input, super::cli_event("agency.create", "", serde_json::json!({ "demo": true }))).await?;
+        }
+    }
+    for (email, name, role, agency, maracs) in USERS {
+        if store.find_user_by_email(email).await?.is_some() {
+            continue;
+        }
+        let agency_id = match agency {
+            Some(code) => Some(store.find_agency_by_code(code).await?.context("demo agency missing")?.id),
+            None => None,
+        };
+        let grants = if maracs.is_empty() {
+            vec![Grant { role: *role, marac_id: None }]
+        } else {
+            maracs
+                .iter()
+                .filter_map(|c| marac_ids.iter().find(|(code, _)| code == c))
+                .map(|(_, id)| Grant { role: *role, marac_id: Some(*id) })
+                .collect()
+        };
+        let password_hash = password::hash_blocking(DEMO_PASSWORD)?;
+        let user = NewUser { email: (*email).into(), name: (*name).into(), agency_id, password_hash, is_demo: true, grants };
+        let id = store.create_user(&user, super::cli_event("user.create", "", serde_json::json!({ "demo": true }))).await?;
+        if role.always_needs_second_factor() {
+            let secret = demo_totp_secret(email);
+            let sealed = crypto::seal(&secrets.encryption_key, &format!("user:{id}:totp"), &secret)?;
+            let codes = totp::new_recovery_codes()?;
+            let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_code_hash(&secrets.encryption_key, id, c)).collect();
+            let event = super::cli_event("second_factor.enrolled", &format!("user:{id}"), serde_json::json!({ "demo": true }));
+            store.set_second_factor(id, &sealed, 0, &hashes, event).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn print_code(settings: &Settings, email: &str) -> anyhow::Result<ExitCode> {
+    let (store, _) = super::open(settings).await?;
+    let email = email.trim().to_lowercase();
+    match store.find_user_by_email(&email).await? {
+        Some(u) if u.is_demo && u.totp_secret.is_some() => {
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            println!("{}", totp::code_at(&demo_totp_secret(&email), now));
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(u) if u.is_demo => bail!("{email} does not use an authenticator"),
+        _ => bail!("{email} is not a demo account; codes are only printed for demo accounts"),
+    }
+}

@@ -1,0 +1,83 @@
+//! `marac serve`.
+
+use crate::secrets::Secrets;
+use crate::settings::{LogFormat, Settings};
+use anyhow::Context;
+use marac_store::Store;
+use marac_web::clock::SystemClock;
+use marac_web::{AppState, Keys, WebConfig};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+use tracing_subscriber::EnvFilter;
+
+/// Starts structured logging: requests and errors, never personal data.
+pub fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("MARAC_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// `marac serve`.
+pub async fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    init_logging(settings.log_format);
+    let (store, secrets) = super::open_migrated(settings).await?;
+    serve(settings, store, &secrets, started, |_| {}).await
+}
+
+/// Serves until SIGTERM or Ctrl-C, calling `on_ready` with the sign-in address once listening.
+pub async fn serve(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    secrets: &Secrets,
+    started: Instant,
+    on_ready: impl FnOnce(&str),
+) -> anyhow::Result<ExitCode> {
+    let demo = store.list_partnerships().await?.iter().any(|p| p.is_demo);
+    let config = WebConfig {
+        secure_cookies: settings.is_https(),
+        hsts: settings.is_https(),
+        second_factor_roles: settings.second_factor_roles.clone(),
+        demo,
+        trust_proxy: settings.trust_proxy,
+    };
+    let keys = Keys { session_key: secrets.session_key, encryption_key: secrets.encryption_key };
+    let state = AppState::new(store, config, keys, Arc::new(SystemClock));
+    let app = marac_web::router(state);
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .with_context(|| format!("cannot listen on {} (MARAC_BIND)", settings.bind))?;
+    let address = format!("{}/sign-in", settings.public_url.trim_end_matches('/'));
+    tracing::info!(bind = %settings.bind, ready_ms = started.elapsed().as_millis() as u64, "ready");
+    println!("Marac case management is ready at {address} (started in {} ms)", started.elapsed().as_millis());
+    on_ready(&address);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server stopped with an error")?;
+    println!("Stopped.");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

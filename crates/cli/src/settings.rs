@@ -1,0 +1,208 @@
+//! Settings: flags, then `MARAC_*` environment variables, then `marac.toml`, then defaults.
+//!
+//! Every problem is reported as one line naming the setting as the user gave it
+//! (`--bind`, `MARAC_BIND` or `bind in marac.toml`) and what is wrong with it.
+
+use clap::ArgMatches;
+use clap::parser::ValueSource;
+use marac_domain::Role;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A setting that cannot be used; the message is shown as it is.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingError(pub String);
+
+/// The optional settings file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    bind: Option<String>,
+    public_url: Option<String>,
+    db_pool_size: Option<u32>,
+    second_factor_roles: Option<Vec<String>>,
+    trust_proxy: Option<bool>,
+    log_format: Option<String>,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Resolved settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where keys and the SQLite database live.
+    pub data_dir: PathBuf,
+    /// The database.
+    pub database_url: String,
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// The address people use, which decides cookie security and HSTS.
+    pub public_url: String,
+    /// Most database connections.
+    pub db_pool_size: u32,
+    /// Roles that must use a second factor besides admin and coordinator.
+    pub second_factor_roles: Vec<Role>,
+    /// Trust `X-Forwarded-For`.
+    pub trust_proxy: bool,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// Whether the public address is HTTPS.
+    #[must_use]
+    pub fn is_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// Names a setting the way the user supplied it.
+fn origin(matches: &ArgMatches, id: &str, flag: &str, env: &str, file_key: &str) -> String {
+    match matches.value_source(id) {
+        Some(ValueSource::CommandLine) => format!("--{flag}"),
+        Some(ValueSource::EnvVariable) => env.to_owned(),
+        _ => format!("{file_key} in marac.toml"),
+    }
+}
+
+fn arg(matches: &ArgMatches, id: &str) -> Option<String> {
+    matches.try_get_one::<String>(id).ok().flatten().cloned()
+}
+
+/// Reads the settings file and combines it with flags and environment (already in `matches`).
+///
+/// # Errors
+/// One line naming the first bad setting.
+pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
+    let explicit_file = arg(matches, "config").map(PathBuf::from);
+    let file_path = explicit_file.clone().unwrap_or_else(|| PathBuf::from("marac.toml"));
+    let file: FileSettings = if file_path.exists() {
+        let text = std::fs::read_to_string(&file_path)
+            .map_err(|e| SettingError(format!("{}: cannot read: {e}", file_path.display())))?;
+        toml::from_str(&text).map_err(|e| {
+            let msg = e.message().to_owned();
+            let line = e.span().map(|s| text[..s.start].lines().count().max(1));
+            SettingError(match line {
+                Some(l) => format!("{}, line {l}: {msg}", file_path.display()),
+                None => format!("{}: {msg}", file_path.display()),
+            })
+        })?
+    } else if explicit_file.is_some() {
+        return Err(SettingError(format!("--config: {} does not exist", file_path.display())));
+    } else {
+        FileSettings::default()
+    };
+
+    let data_dir = arg(matches, "data_dir").map(PathBuf::from).or(file.data_dir).unwrap_or_else(|| PathBuf::from("./marac-data"));
+    if data_dir.as_os_str().is_empty() {
+        return Err(SettingError("MARAC_DATA_DIR: must not be empty".into()));
+    }
+
+    let database_url = match arg(matches, "database_url").or(file.database_url) {
+        Some(url) => {
+            if let Err(m) = marac_store::Backend::from_url(&url) {
+                let who = origin(matches, "database_url", "database-url", "MARAC_DATABASE_URL", "database_url");
+                return Err(SettingError(format!("{who}: {m}")));
+            }
+            url
+        }
+        None => format!("sqlite:{}", data_dir.join("marac.db").display()),
+    };
+
+    let bind_text = arg(matches, "bind").or(file.bind).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let bind: SocketAddr = bind_text.parse().map_err(|_| {
+        let who = origin(matches, "bind", "bind", "MARAC_BIND", "bind");
+        SettingError(format!("{who}: '{bind_text}' is not an address to listen on (expected IP:PORT, like 127.0.0.1:8080)"))
+    })?;
+
+    let public_url = arg(matches, "public_url").or(file.public_url).unwrap_or_else(|| format!("http://{bind}"));
+    let who_public = origin(matches, "public_url", "public-url", "MARAC_PUBLIC_URL", "public_url");
+    if !(public_url.starts_with("https://") || public_url.starts_with("http://")) {
+        return Err(SettingError(format!("{who_public}: '{public_url}' must start with https:// (or http:// on this computer only)")));
+    }
+    if public_url.starts_with("http://") && !bind.ip().is_loopback() {
+        return Err(SettingError(format!(
+            "{who_public}: plain http is only allowed when listening on a loopback address, but the bind address is {bind}; serve behind a TLS proxy and set it to https://..."
+        )));
+    }
+
+    let db_pool_size = match arg(matches, "db_pool_size") {
+        Some(text) => text.parse::<u32>().ok().filter(|n| (1..=500).contains(n)).ok_or_else(|| {
+            let who = origin(matches, "db_pool_size", "db-pool-size", "MARAC_DB_POOL_SIZE", "db_pool_size");
+            SettingError(format!("{who}: '{text}' is not a pool size (expected a whole number from 1 to 500)"))
+        })?,
+        None => match file.db_pool_size {
+            Some(n) if (1..=500).contains(&n) => n,
+            Some(n) => return Err(SettingError(format!("db_pool_size in marac.toml: {n} is not a pool size (expected 1 to 500)"))),
+            None => 10,
+        },
+    };
+
+    let roles_text: Option<Vec<String>> = arg(matches, "second_factor_roles")
+        .map(|s| s.split(',').map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned).collect())
+        .or(file.second_factor_roles);
+    let second_factor_roles = roles_text
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            r.parse::<Role>().map_err(|e| {
+                let who = origin(matches, "second_factor_roles", "second-factor-roles", "MARAC_SECOND_FACTOR_ROLES", "second_factor_roles");
+                SettingError(format!("{who}: {e}"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let trust_proxy = match arg(matches, "trust_proxy") {
+        Some(t) => parse_bool(&t).ok_or_else(|| {
+            let who = origin(matches, "trust_proxy", "trust-proxy", "MARAC_TRUST_PROXY", "trust_proxy");
+            SettingError(format!("{who}: '{t}' is not true or false"))
+        })?,
+        None => file.trust_proxy.unwrap_or(false),
+    };
+
+    let log_text = arg(matches, "log_format").or(file.log_format).unwrap_or_else(|| "text".into());
+    let log_format = match log_text.as_str() {
+        "text" => LogFormat::Text,
+        "json" => LogFormat::Json,
+        other => {
+            let who = origin(matches, "log_format", "log-format", "MARAC_LOG_FORMAT", "log_format");
+            return Err(SettingError(format!("{who}: '{other}' is not a log format (expected text or json)")));
+        }
+    };
+
+    Ok(Settings { data_dir, database_url, bind, public_url, db_pool_size, second_factor_roles, trust_proxy, log_format })
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Makes the data directory if needed, readable by its owner only.
+///
+/// # Errors
+/// When it cannot be created.
+pub fn ensure_data_dir(dir: &Path) -> Result<(), SettingError> {
+    std::fs::create_dir_all(dir).map_err(|e| SettingError(format!("MARAC_DATA_DIR: cannot create {}: {e}", dir.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| SettingError(format!("MARAC_DATA_DIR: cannot restrict {}: {e}", dir.display())))?;
+    }
+    Ok(())
+}
