@@ -1,0 +1,546 @@
+//! Route tests through the real router, on SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use axum::http::StatusCode;
+use marac_domain::Role;
+use marac_store::AuditFilter;
+use marac_web::routes::sign_in::{GENERIC_FAILURE, LOCKED};
+use support::{PASSWORD, TestApp};
+use time::Duration;
+
+fn escaped(s: &str) -> String {
+    s.replace('\'', "&#39;").replace('"', "&#34;")
+}
+
+async fn audit_actions(app: &TestApp, prefix: &str) -> Vec<(String, String)> {
+    app.db
+        .store
+        .list_audit(&AuditFilter { action_prefix: Some(prefix.into()), limit: 500, ..AuditFilter::default() })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.event.action, e.event.outcome))
+        .collect()
+}
+
+#[tokio::test]
+async fn sign_in_failure_says_the_same_whatever_was_wrong() {
+    each_backend!(|app| {
+        app.user("kim@x.org", Role::Referrer, false).await;
+        app.user("off@x.org", Role::Referrer, false).await;
+        let id = app.db.store.find_user_by_email("off@x.org").await.unwrap().unwrap().id;
+        app.db.store.set_user_disabled(id, true, marac_web::audit::system_event(&app.state, "t", "")).await.unwrap();
+        let mut bodies = Vec::new();
+        for (email, password) in [("nobody@x.org", PASSWORD), ("kim@x.org", "wrong password entirely"), ("off@x.org", PASSWORD)] {
+            let b = app.browser();
+            b.get("/sign-in").await;
+            let r = b.post("/sign-in", &[("email", email), ("password", password)]).await;
+            assert_eq!(r.status, StatusCode::OK);
+            assert!(r.body.contains(&escaped(GENERIC_FAILURE)), "{email}: {}", r.body);
+            assert!(r.set_cookies().iter().all(|c| !c.contains("marac_session=") || c.contains("Max-Age=0")));
+            bodies.push(r.body.replace(email, "EMAIL"));
+        }
+        // Apart from the CSRF token, the three pages are identical.
+        let strip = |s: &str| s.split("name=\"_csrf\"").map(|p| p.split_once('>').map_or(p, |x| x.1).to_owned()).collect::<String>();
+        assert_eq!(strip(&bodies[0]), strip(&bodies[1]));
+        assert_eq!(strip(&bodies[1]), strip(&bodies[2]));
+        assert_eq!(audit_actions(&app, "sign_in.failure").await.len(), 3);
+    });
+}
+
+#[tokio::test]
+async fn the_eleventh_attempt_in_five_minutes_is_refused_even_with_the_right_password() {
+    each_backend!(|app| {
+        app.user("kim@x.org", Role::Referrer, false).await;
+        let b = app.browser();
+        b.get("/sign-in").await;
+        for _ in 0..10 {
+            let r = b.post("/sign-in", &[("email", "kim@x.org"), ("password", "not the password")]).await;
+            assert_eq!(r.status, StatusCode::OK);
+        }
+        let r = b.post("/sign-in", &[("email", "kim@x.org"), ("password", PASSWORD)]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.body.contains(LOCKED), "{}", r.body);
+        // Another address is refused too: the account is locked, not just the address.
+        let elsewhere = app.browser_from("10.9.9.9");
+        elsewhere.get("/sign-in").await;
+        let r = elsewhere.post("/sign-in", &[("email", "kim@x.org"), ("password", PASSWORD)]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        // The lock is timed: five minutes later the right password works.
+        app.clock.advance(Duration::minutes(5) + Duration::seconds(1));
+        let r = b.post("/sign-in", &[("email", "kim@x.org"), ("password", PASSWORD)]).await;
+        assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/"));
+        assert!(!audit_actions(&app, "sign_in.locked").await.is_empty());
+    });
+}
+
+#[tokio::test]
+async fn one_address_cannot_guess_many_accounts() {
+    each_backend!(|app| {
+        app.user("kim@x.org", Role::Referrer, false).await;
+        let b = app.browser_from("10.2.2.2");
+        b.get("/sign-in").await;
+        for i in 0..10 {
+            b.post("/sign-in", &[("email", &format!("guess{i}@x.org")), ("password", "nope nope nope")]).await;
+        }
+        let r = b.post("/sign-in", &[("email", "kim@x.org"), ("password", PASSWORD)]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    });
+}
+
+#[tokio::test]
+async fn a_post_without_a_valid_csrf_token_is_refused() {
+    each_backend!(|app| {
+        app.user("kim@x.org", Role::Referrer, false).await;
+        let b = app.browser();
+        b.get("/sign-in").await;
+        let body = "email=kim%40x.org&password=a+long+test+pass+phrase";
+        let r = b.post_raw("/sign-in", body).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "no token");
+        let r = b.post_raw("/sign-in", &format!("_csrf=forged&{body}")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "wrong token");
+        assert!(r.body.contains("This form could not be sent"));
+
+        // Signed in: a token from before signing in no longer works, nor does another user's.
+        let signed = app.signed_in("kim@x.org").await;
+        let r = signed.post_raw("/sign-out", "_csrf=forged").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = signed.post_raw("/sign-out", "").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        // A request the browser marks cross-site is refused even with the right token.
+        signed.get("/account").await;
+        let token = signed.csrf.lock().unwrap().clone();
+        let req = axum::http::Request::builder()
+            .method("POST")
+            .uri("/sign-out")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "cross-site")
+            .body(axum::body::Body::from(format!("_csrf={token}")))
+            .unwrap();
+        assert_eq!(signed.send(req).await.status, StatusCode::FORBIDDEN);
+        // Still signed in after all of that.
+        assert_eq!(signed.get("/account").await.status, StatusCode::OK);
+        let r = signed.post("/sign-out", &[]).await;
+        assert_eq!(r.location(), "/sign-in?signed_out=1");
+    });
+}
+
+#[tokio::test]
+async fn an_idle_session_expires_and_so_does_a_long_one() {
+    each_backend!(|app| {
+        app.user("kim@x.org", Role::Referrer, false).await;
+        let b = app.signed_in("kim@x.org").await;
+        app.clock.advance(Duration::minutes(14));
+        assert_eq!(b.get("/").await.status, StatusCode::OK, "14 minutes idle is fine");
+        app.clock.advance(Duration::minutes(15));
+        let r = b.get("/").await;
+        assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/sign-in?ended=1"));
+        assert_eq!(b.get("/account").await.location(), "/sign-in", "the session is gone on the server");
+        assert!(audit_actions(&app, "session.expired").await.len() == 1);
+
+        // Busy all day: the 12-hour limit still ends it.
+        let b = app.signed_in("kim@x.org").await;
+        for _ in 0..(12 * 6 - 1) {
+            app.clock.advance(Duration::minutes(10));
+            assert_eq!(b.get("/").await.status, StatusCode::OK);
+        }
+        app.clock.advance(Duration::minutes(10));
+        assert_eq!(b.get("/").await.location(), "/sign-in?ended=1");
+    });
+}
+
+#[tokio::test]
+async fn sessions_rotate_at_sign_in_and_end_at_sign_out() {
+    each_backend!(|app| {
+        app.user("kim@x.org", Role::Referrer, false).await;
+        let b = app.signed_in("kim@x.org").await;
+        let first = b.cookies.lock().unwrap().get("marac_session").cloned().unwrap();
+        assert!(first.len() >= 22, "at least 128 bits");
+        // Signing in again from the same browser replaces the token.
+        b.get("/sign-in").await;
+        let b2 = app.signed_in("kim@x.org").await;
+        let second = b2.cookies.lock().unwrap().get("marac_session").cloned().unwrap();
+        assert_ne!(first, second);
+        // Signing out ends the session on the server: the old cookie is worthless.
+        b.get("/account").await;
+        let r = b.post("/sign-out", &[]).await;
+        assert!(r.header("clear-site-data").contains("cache"));
+        let replay = app.browser();
+        replay.cookies.lock().unwrap().insert("marac_session".into(), first);
+        assert_eq!(replay.get("/").await.location(), "/sign-in");
+    });
+}
+
+#[tokio::test]
+async fn users_see_and_end_their_own_sessions_only() {
+    each_backend!(|app| {
+        app.user("kim@x.org", Role::Referrer, false).await;
+        app.user("lee@x.org", Role::Referrer, false).await;
+        let laptop = app.signed_in("kim@x.org").await;
+        let phone = app.signed_in("kim@x.org").await;
+        let lee = app.signed_in("lee@x.org").await;
+        let page = laptop.get("/account").await;
+        assert_eq!(page.body.matches("name=\"session\"").count(), 2);
+        let phone_id = {
+            let token = phone.cookies.lock().unwrap().get("marac_session").cloned().unwrap();
+            marac_web::crypto::token_hash(&token)
+        };
+        // Lee cannot end Kim's session.
+        lee.get("/account").await;
+        assert_eq!(lee.post("/account/sessions/end", &[("session", &phone_id)]).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(phone.get("/").await.status, StatusCode::OK);
+        // Kim can, from the laptop.
+        let r = laptop.post("/account/sessions/end", &[("session", &phone_id)]).await;
+        assert_eq!(r.location(), "/account");
+        assert_eq!(phone.get("/").await.location(), "/sign-in");
+        assert_eq!(laptop.get("/").await.status, StatusCode::OK);
+    });
+}
+
+#[tokio::test]
+async fn cookie_flags_and_security_headers_on_every_page() {
+    for secure in [false, true] {
+        let db = marac_store::testing::TestDb::sqlite().await;
+        let app = TestApp::with_config(db, secure).await;
+        app.user("admin@x.org", Role::Admin, true).await;
+        app.user("audit@x.org", Role::Auditor, false).await;
+        let anonymous = app.browser();
+        let admin = app.signed_in("admin@x.org").await;
+        let auditor = app.signed_in("audit@x.org").await;
+        let marac_page = format!("/admin/maracs/{}", app.marac_id);
+        let agency_page = format!("/admin/agencies/{}", app.agency_id);
+        let pages: Vec<(&support::Browser<'_>, &str)> = vec![
+            (&anonymous, "/sign-in"),
+            (&anonymous, "/"),
+            (&anonymous, "/no-such-page"),
+            (&anonymous, "/healthz"),
+            (&anonymous, "/assets/app.css"),
+            (&admin, "/"),
+            (&admin, "/account"),
+            (&admin, "/account/two-factor"),
+            (&admin, "/admin"),
+            (&admin, "/admin/partnerships"),
+            (&admin, "/admin/partnerships/new"),
+            (&admin, "/admin/maracs"),
+            (&admin, "/admin/maracs/new"),
+            (&admin, &marac_page),
+            (&admin, "/admin/agencies"),
+            (&admin, "/admin/agencies/new"),
+            (&admin, &agency_page),
+            (&admin, "/admin/users"),
+            (&admin, "/admin/users/new"),
+            (&admin, "/admin/users/1"),
+            (&admin, "/audit"),
+            (&auditor, "/audit"),
+            (&admin, "/admin/users/999"),
+        ];
+        for (who, path) in pages {
+            let r = who.get(path).await;
+            let csp = r.header("content-security-policy");
+            assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+            assert_eq!(r.header("x-content-type-options"), "nosniff", "{path}");
+            assert_eq!(r.header("referrer-policy"), "no-referrer", "{path}");
+            assert_eq!(r.header("x-frame-options"), "DENY", "{path}");
+            assert_eq!(r.header("strict-transport-security").is_empty(), !secure, "{path}");
+            if !path.starts_with("/assets/") {
+                assert_eq!(r.header("cache-control"), "no-store", "{path}");
+            }
+            for c in r.set_cookies() {
+                assert!(c.contains("HttpOnly") && c.contains("SameSite=") && c.contains("Path=/"), "{path}: {c}");
+                assert_eq!(c.contains("Secure"), secure, "{path}: {c}");
+                assert_eq!(c.starts_with("__Host-"), secure, "{path}: {c}");
+            }
+        }
+        // The session cookie itself, as set at sign-in.
+        let b = app.browser();
+        b.get("/sign-in").await;
+        app.user("ref@x.org", Role::Referrer, false).await;
+        let r = b.post("/sign-in", &[("email", "ref@x.org"), ("password", PASSWORD)]).await;
+        let session_cookie = r.set_cookies().into_iter().find(|c| c.contains("marac_session=")).unwrap();
+        assert!(session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"));
+        assert_eq!(session_cookie.contains("Secure"), secure);
+        drop((anonymous, admin, auditor, b));
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_reused_totp_code_is_refused() {
+    each_backend!(|app| {
+        app.user("coord@x.org", Role::Coordinator, true).await;
+        let b = app.browser();
+        b.get("/sign-in").await;
+        let r = b.post("/sign-in", &[("email", "coord@x.org"), ("password", PASSWORD)]).await;
+        assert_eq!(r.location(), "/sign-in/two-factor");
+        // Half signed in: no page but the code page.
+        assert_eq!(b.get("/").await.location(), "/sign-in/two-factor");
+        b.get("/sign-in/two-factor").await;
+        let code = app.now_code();
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        let r = b.post("/sign-in/two-factor", &[("code", wrong)]).await;
+        assert!(r.body.contains("The code is not right"));
+        let r = b.post("/sign-in/two-factor", &[("code", &code)]).await;
+        assert_eq!(r.location(), "/");
+        // Same code again, from another browser, within its 30 seconds: refused.
+        let other = app.browser();
+        other.get("/sign-in").await;
+        other.post("/sign-in", &[("email", "coord@x.org"), ("password", PASSWORD)]).await;
+        other.get("/sign-in/two-factor").await;
+        let r = other.post("/sign-in/two-factor", &[("code", &code)]).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("already been used"), "{}", r.body);
+        assert!(!audit_actions(&app, "sign_in.totp_reused").await.is_empty());
+        // The next code works.
+        app.clock.advance(Duration::seconds(30));
+        let r = other.post("/sign-in/two-factor", &[("code", &app.now_code())]).await;
+        assert_eq!(r.location(), "/");
+    });
+}
+
+#[tokio::test]
+async fn a_recovery_code_works_once() {
+    each_backend!(|app| {
+        app.user("coord@x.org", Role::Coordinator, true).await;
+        for expected in ["/", ""] {
+            let b = app.browser();
+            b.get("/sign-in").await;
+            b.post("/sign-in", &[("email", "coord@x.org"), ("password", PASSWORD)]).await;
+            b.get("/sign-in/two-factor").await;
+            let r = b.post("/sign-in/two-factor", &[("code", "AAAA BBBB CCCC DDDD")]).await;
+            assert_eq!(r.location(), expected);
+        }
+    });
+}
+
+#[tokio::test]
+async fn coordinators_must_set_up_a_second_factor_and_get_recovery_codes() {
+    each_backend!(|app| {
+        app.user("coord@x.org", Role::Coordinator, false).await;
+        let b = app.browser();
+        b.get("/sign-in").await;
+        let r = b.post("/sign-in", &[("email", "coord@x.org"), ("password", PASSWORD)]).await;
+        assert_eq!(r.location(), "/sign-in/set-up-two-factor");
+        assert_eq!(b.get("/admin").await.location(), "/sign-in/set-up-two-factor");
+        let page = b.get("/sign-in/set-up-two-factor").await;
+        assert!(page.body.contains("<svg role=\"img\""), "QR code shown");
+        let key: String = page.body.split("id=\"totp-secret\">").nth(1).unwrap().split('<').next().unwrap().replace(' ', "");
+        let secret = totp_rs::Secret::try_from_base32(&key).unwrap().as_bytes().to_vec();
+        let sealed = page.body.split("name=\"secret\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let r = b.post("/sign-in/set-up-two-factor", &[("secret", &sealed), ("code", "123")]).await;
+        assert!(r.body.contains("The code is not right"));
+        let code = marac_web::totp::code_at(&secret, app.state.clock.now().unix_timestamp());
+        let r = b.post("/sign-in/set-up-two-factor", &[("secret", &sealed), ("code", &code)]).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body.matches("<li><code>").count(), 10, "ten recovery codes");
+        assert!(r.set_cookies().iter().any(|c| c.starts_with("marac_session=")), "rotated to a full session");
+        assert_eq!(b.get("/").await.status, StatusCode::OK);
+        assert!(!audit_actions(&app, "second_factor.enrolled").await.is_empty());
+        // From now on a code is asked for at sign-in.
+        let again = app.browser();
+        again.get("/sign-in").await;
+        let r = again.post("/sign-in", &[("email", "coord@x.org"), ("password", PASSWORD)]).await;
+        assert_eq!(r.location(), "/sign-in/two-factor");
+    });
+}
+
+/// Every protected page, with the one role allowed to use it.
+fn protected_pages(app: &TestApp, u: i64) -> Vec<(&'static str, String, Option<Role>)> {
+    let m = app.marac_id;
+    let a = app.agency_id;
+    vec![
+        ("GET", "/admin".into(), Some(Role::Admin)),
+        ("GET", "/admin/partnerships".into(), Some(Role::Admin)),
+        ("GET", "/admin/partnerships/new".into(), Some(Role::Admin)),
+        ("POST", "/admin/partnerships/new".into(), Some(Role::Admin)),
+        ("GET", "/admin/partnerships/1".into(), Some(Role::Admin)),
+        ("POST", "/admin/partnerships/1".into(), Some(Role::Admin)),
+        ("GET", "/admin/maracs".into(), Some(Role::Admin)),
+        ("GET", "/admin/maracs/new".into(), Some(Role::Admin)),
+        ("POST", "/admin/maracs/new".into(), Some(Role::Admin)),
+        ("GET", format!("/admin/maracs/{m}"), Some(Role::Admin)),
+        ("POST", format!("/admin/maracs/{m}"), Some(Role::Admin)),
+        ("GET", "/admin/agencies".into(), Some(Role::Admin)),
+        ("GET", "/admin/agencies/new".into(), Some(Role::Admin)),
+        ("POST", "/admin/agencies/new".into(), Some(Role::Admin)),
+        ("GET", format!("/admin/agencies/{a}"), Some(Role::Admin)),
+        ("POST", format!("/admin/agencies/{a}"), Some(Role::Admin)),
+        ("GET", "/admin/users".into(), Some(Role::Admin)),
+        ("GET", "/admin/users/new".into(), Some(Role::Admin)),
+        ("POST", "/admin/users/new".into(), Some(Role::Admin)),
+        ("GET", format!("/admin/users/{u}"), Some(Role::Admin)),
+        ("POST", format!("/admin/users/{u}"), Some(Role::Admin)),
+        ("POST", format!("/admin/users/{u}/disable"), Some(Role::Admin)),
+        ("POST", format!("/admin/users/{u}/enable"), Some(Role::Admin)),
+        ("GET", "/audit".into(), Some(Role::Auditor)),
+        ("GET", "/".into(), None),
+        ("GET", "/account".into(), None),
+        ("GET", "/account/two-factor".into(), None),
+    ]
+}
+
+#[tokio::test]
+async fn each_role_is_refused_every_page_it_must_not_reach() {
+    each_backend!(|app| {
+        for role in Role::ALL {
+            app.user(&format!("{}@x.org", role.code()), role, true).await;
+        }
+        let victim = app.user("victim@x.org", Role::Referrer, false).await;
+        let pages = protected_pages(&app, victim);
+        for role in Role::ALL {
+            let b = app.signed_in(&format!("{}@x.org", role.code())).await;
+            b.get("/account").await;
+            for (method, path, allowed) in &pages {
+                let r = if *method == "GET" { b.get(path).await } else { b.post(path, &[]).await };
+                let permitted = allowed.is_none_or(|a| a == role);
+                if permitted {
+                    assert_ne!(r.status, StatusCode::FORBIDDEN, "{role} refused {method} {path}");
+                } else {
+                    assert_eq!(r.status, StatusCode::FORBIDDEN, "{role} reached {method} {path}");
+                    assert!(r.body.contains("You do not have access to this page"), "{role} {method} {path}");
+                }
+            }
+        }
+        // Refusals are recorded, and nobody was disabled by the refused posts.
+        assert!(audit_actions(&app, "access.denied").await.len() > 100);
+        // The administrator's own posts went through: the last one re-enabled the account.
+        assert!(!app.db.store.get_user(victim).await.unwrap().disabled);
+        // Visitors who are not signed in are sent to sign in, for every page.
+        let anonymous = app.browser();
+        anonymous.get("/sign-in").await;
+        for (method, path, _) in &pages {
+            let r = if *method == "GET" { anonymous.get(path).await } else { anonymous.post(path, &[]).await };
+            assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/sign-in"), "{method} {path}");
+        }
+    });
+}
+
+#[tokio::test]
+async fn public_routes_are_only_the_listed_ones() {
+    let db = marac_store::testing::TestDb::sqlite().await;
+    let app = TestApp::new(db).await;
+    let anonymous = app.browser();
+    for path in marac_web::routes::PUBLIC_ROUTES {
+        let path = path.replace("{name}", "app.css");
+        assert_eq!(anonymous.get(&path).await.status, StatusCode::OK, "{path}");
+    }
+    for path in ["/", "/account", "/admin", "/audit", "/sign-in/two-factor", "/sign-in/set-up-two-factor", "/account/two-factor"] {
+        let r = anonymous.get(path).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path} is not public");
+    }
+    drop(anonymous);
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_administrator_creates_an_agency_and_a_user_and_bad_input_keeps_what_was_typed() {
+    each_backend!(|app| {
+        app.user("admin@x.org", Role::Admin, true).await;
+        let b = app.signed_in("admin@x.org").await;
+        b.get("/admin/agencies/new").await;
+        let marac = app.marac_id.to_string();
+        let r = b.post("/admin/agencies/new", &[("partnership", "1"), ("code", "x"), ("name", "Northshire <Housing>"), ("category", "")]).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("There is a problem"));
+        assert!(r.body.contains("Code must be between 2 and 16 characters"));
+        assert!(r.body.contains("Select the kind of agency"));
+        assert!(r.body.contains("value=\"Northshire &#60;Housing&#62;\""), "kept and escaped: {}", r.body);
+        let r = b.post("/admin/agencies/new", &[("partnership", "1"), ("code", "hous"), ("name", "Northshire Housing"), ("category", "housing"), ("marac", &marac)]).await;
+        assert_eq!(r.location(), "/admin/agencies");
+        let agency = app.db.store.find_agency_by_code("HOUS").await.unwrap().unwrap();
+        assert_eq!(agency.marac_ids, vec![app.marac_id]);
+        b.get("/admin/agencies/new").await;
+        let r = b.post("/admin/agencies/new", &[("partnership", "1"), ("code", "HOUS"), ("name", "Again"), ("category", "housing")]).await;
+        assert!(r.body.contains("An agency already has that code"));
+
+        b.get("/admin/users/new").await;
+        let grant = format!("agency_rep:{}", app.marac_id);
+        let r = b.post("/admin/users/new", &[("email", "sam@housing.example"), ("name", "Sam Lee"), ("agency", ""), ("password", "short"), ("grant", &grant)]).await;
+        assert!(r.body.contains("Password must be 12 characters or more"));
+        assert!(r.body.contains("Select the person&#39;s agency"), "{}", r.body);
+        assert!(r.body.contains("value=\"sam@housing.example\""));
+        assert!(!r.body.contains("value=\"short\""), "the password is not sent back");
+        let agency_id = agency.id.to_string();
+        let r = b.post("/admin/users/new", &[("email", "Sam@Housing.example"), ("name", "Sam Lee"), ("agency", &agency_id), ("password", "a brand new pass phrase"), ("grant", &grant)]).await;
+        assert_eq!(r.location(), "/admin/users");
+        let sam = app.db.store.find_user_by_email("sam@housing.example").await.unwrap().unwrap();
+        assert_eq!(sam.agency_id, Some(agency.id));
+        assert!(sam.has_role(Role::AgencyRep));
+        let list = b.get(&format!("/admin/agencies/{}", agency.id)).await;
+        assert!(list.body.contains("Sam Lee"), "representatives are listed on the agency");
+        let actions = audit_actions(&app, "").await;
+        assert!(actions.iter().any(|(a, _)| a == "agency.create"));
+        assert!(actions.iter().any(|(a, _)| a == "user.create"));
+
+        // The new user signs in.
+        let sam_browser = app.browser_from("10.3.3.3");
+        sam_browser.get("/sign-in").await;
+        let r = sam_browser.post("/sign-in", &[("email", "sam@housing.example"), ("password", "a brand new pass phrase")]).await;
+        assert_eq!(r.location(), "/");
+        // Disabling ends their session at once.
+        b.get(&format!("/admin/users/{}", sam.id)).await;
+        let r = b.post(&format!("/admin/users/{}/disable", sam.id), &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(sam_browser.get("/").await.location(), "/sign-in");
+    });
+}
+
+#[tokio::test]
+async fn marac_settings_are_validated_and_saved() {
+    each_backend!(|app| {
+        app.user("admin@x.org", Role::Admin, true).await;
+        let b = app.signed_in("admin@x.org").await;
+        let path = format!("/admin/maracs/{}", app.marac_id);
+        b.get(&path).await;
+        let mut fields = vec![
+            ("partnership", "1"), ("code", "TM"), ("name", "Test Marac"), ("area", "Testshire"),
+            ("adult_female_population", "61,250"), ("cadence", "weekly"), ("high_risk_threshold", "0"),
+            ("escalation_incidents", "5"), ("escalation_months", "12"), ("repeat_months", "12"),
+            ("meeting_capacity", "16"), ("recommended_cases_per_10k", "40"),
+        ];
+        let r = b.post(&path, &fields).await;
+        assert!(r.body.contains("The high-risk threshold must be between 1 and 40"), "{}", r.body);
+        assert!(r.body.contains("value=\"61,250\""));
+        fields[6] = ("high_risk_threshold", "15");
+        let r = b.post(&path, &fields).await;
+        assert_eq!(r.location(), "/admin/maracs");
+        let m = app.db.store.get_marac(app.marac_id).await.unwrap();
+        assert_eq!((m.rules.high_risk_threshold, m.rules.escalation_incidents, m.adult_female_population), (15, 5, 61_250));
+    });
+}
+
+#[tokio::test]
+async fn the_auditor_reads_and_filters_the_trail() {
+    each_backend!(|app| {
+        app.user("audit@x.org", Role::Auditor, false).await;
+        let bad = app.browser();
+        bad.get("/sign-in").await;
+        bad.post("/sign-in", &[("email", "audit@x.org"), ("password", "wrong wrong wrong")]).await;
+        let b = app.signed_in("audit@x.org").await;
+        let r = b.get("/audit?action=sign_in&outcome=failure").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("sign_in.failure"));
+        assert!(!r.body.contains("sign_in.success"));
+        let r = b.get("/audit?from=not-a-date").await;
+        assert!(r.body.contains("Enter dates as year-month-day"));
+        assert!(audit_actions(&app, "audit.read").await.len() >= 2, "reading the trail is recorded");
+    });
+}
+
+#[tokio::test]
+async fn operations_endpoints() {
+    each_backend!(|app| {
+        let b = app.browser();
+        let r = b.get("/healthz").await;
+        assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "{\"status\":\"ok\"}"));
+        let r = b.get("/readyz").await;
+        assert!(r.status == StatusCode::OK && r.body.contains("\"ready\""));
+        b.get("/sign-in").await;
+        let r = b.get("/metrics").await;
+        assert!(r.body.contains("marac_http_requests_total{method=\"GET\",route=\"/sign-in\",status=\"200\"}"), "{}", r.body);
+        assert!(r.body.contains("marac_http_request_duration_seconds_bucket"));
+        assert!(!r.header("x-request-id").is_empty());
+    });
+}

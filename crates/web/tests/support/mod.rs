@@ -1,0 +1,213 @@
+//! The test harness: the real router over a fresh database per test, a clock tests move,
+//! and a small browser (cookie jar, CSRF tokens picked from the last page) to drive it.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use marac_domain::policy::Grant;
+use marac_domain::{AgencyCategory, MaracRules, MeetingCadence, Role};
+use marac_store::testing::TestDb;
+use marac_store::{AgencyInput, MaracInput, NewUser, PartnershipInput};
+use marac_web::clock::ManualClock;
+use marac_web::{AppState, Keys, WebConfig, crypto, password, totp};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
+use time::macros::datetime;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "a long test pass phrase";
+pub const KEYS: Keys = Keys { session_key: [3u8; 32], encryption_key: [4u8; 32] };
+/// A fixed TOTP secret for users made with one.
+pub const TOTP_SECRET: &[u8] = b"12345678901234567890";
+
+fn password_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| password::hash_blocking(PASSWORD).unwrap()).clone()
+}
+
+/// One application over one database.
+pub struct TestApp {
+    pub db: TestDb,
+    pub state: AppState,
+    pub router: Router,
+    pub clock: Arc<ManualClock>,
+    pub marac_id: i64,
+    pub other_marac_id: i64,
+    pub agency_id: i64,
+}
+
+impl TestApp {
+    pub async fn new(db: TestDb) -> TestApp {
+        Self::with_config(db, false).await
+    }
+
+    pub async fn with_config(db: TestDb, secure: bool) -> TestApp {
+        let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 09:00 UTC)));
+        let config = WebConfig { secure_cookies: secure, hsts: secure, second_factor_roles: vec![], demo: false, trust_proxy: false };
+        let state = AppState::new(db.store.clone(), config, KEYS, clock.clone());
+        let router = marac_web::router(state.clone());
+        let s = db.store.as_ref();
+        let event = || marac_web::audit::system_event(&state, "test.seed", "");
+        let p = s.create_partnership(&PartnershipInput { code: "TP".into(), name: "Test Partnership".into(), is_demo: false }, event()).await.unwrap();
+        let marac = |code: &str| MaracInput {
+            partnership_id: p,
+            code: code.into(),
+            name: format!("{code} Marac"),
+            area: "Testshire".into(),
+            adult_female_population: 50_000,
+            cadence: MeetingCadence::Monthly,
+            rules: MaracRules::default(),
+        };
+        let marac_id = s.create_marac(&marac("TM"), event()).await.unwrap();
+        let other_marac_id = s.create_marac(&marac("OM"), event()).await.unwrap();
+        let agency_id = s
+            .create_agency(&AgencyInput { partnership_id: p, code: "POL".into(), name: "Test Police".into(), category: AgencyCategory::Police, marac_ids: vec![marac_id] }, event())
+            .await
+            .unwrap();
+        TestApp { db, state, router, clock, marac_id, other_marac_id, agency_id }
+    }
+
+    /// A user holding `role` (for the test Marac where the role is per Marac).
+    pub async fn user(&self, email: &str, role: Role, with_totp: bool) -> i64 {
+        let grant = Grant { role, marac_id: role.is_per_marac().then_some(self.marac_id) };
+        let agency_id = role.needs_agency().then_some(self.agency_id);
+        let user = NewUser { email: email.into(), name: format!("Test {}", role.label()), agency_id, password_hash: password_hash(), is_demo: false, grants: vec![grant] };
+        let id = self.db.store.create_user(&user, marac_web::audit::system_event(&self.state, "test.seed", "")).await.unwrap();
+        if with_totp {
+            let sealed = crypto::seal(&KEYS.encryption_key, &format!("user:{id}:totp"), TOTP_SECRET).unwrap();
+            let codes: Vec<String> = vec![totp::recovery_code_hash(&KEYS.encryption_key, id, "aaaa-bbbb-cccc-dddd")];
+            self.db.store.set_second_factor(id, &sealed, 0, &codes, marac_web::audit::system_event(&self.state, "test.seed", "")).await.unwrap();
+        }
+        id
+    }
+
+    pub fn now_code(&self) -> String {
+        totp::code_at(TOTP_SECRET, self.state.clock.now().unix_timestamp())
+    }
+
+    pub fn browser(&self) -> Browser<'_> {
+        self.browser_from("10.1.1.1")
+    }
+
+    pub fn browser_from(&self, ip: &str) -> Browser<'_> {
+        Browser { app: self, cookies: Mutex::new(BTreeMap::new()), csrf: Mutex::new(String::new()), ip: ip.parse().unwrap() }
+    }
+
+    /// Signs `email` in fully (with a TOTP code when the account has one).
+    pub async fn signed_in(&self, email: &str) -> Browser<'_> {
+        let b = self.browser();
+        b.get("/sign-in").await;
+        let r = b.post("/sign-in", &[("email", email), ("password", PASSWORD)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "sign-in of {email} failed: {}", r.body);
+        if r.location() == "/sign-in/two-factor" {
+            b.get("/sign-in/two-factor").await;
+            let code = self.now_code();
+            let r = b.post("/sign-in/two-factor", &[("code", &code)]).await;
+            assert_eq!(r.location(), "/", "second factor of {email} failed: {}", r.body);
+        }
+        b
+    }
+
+    pub async fn cleanup(self) {
+        self.db.cleanup().await;
+    }
+}
+
+/// What came back.
+#[derive(Debug)]
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn location(&self) -> &str {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect()
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+/// A browser: keeps cookies, sends the CSRF token of the last page with each form.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub cookies: Mutex<BTreeMap<String, String>>,
+    pub csrf: Mutex<String>,
+    pub ip: std::net::IpAddr,
+}
+
+impl Browser<'_> {
+    pub async fn send(&self, mut req: Request<Body>) -> Page {
+        let cookie: String = self.cookies.lock().unwrap().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        if !cookie.is_empty() {
+            req.headers_mut().insert(header::COOKIE, cookie.parse().unwrap());
+        }
+        req.extensions_mut().insert(ConnectInfo(SocketAddr::new(self.ip, 40_000)));
+        let response = self.app.router.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        for set in headers.get_all(header::SET_COOKIE) {
+            let c = cookie::Cookie::parse(set.to_str().unwrap().to_owned()).unwrap();
+            let mut jar = self.cookies.lock().unwrap();
+            if c.max_age().is_some_and(|a| a.is_zero()) || c.value().is_empty() {
+                jar.remove(c.name());
+            } else {
+                jar.insert(c.name().to_owned(), c.value().to_owned());
+            }
+        }
+        if let Some(token) = body.split("name=\"_csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()) {
+            *self.csrf.lock().unwrap() = token.to_owned();
+        }
+        Page { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        self.send(Request::builder().uri(path).body(Body::empty()).unwrap()).await
+    }
+
+    /// Posts a form with the CSRF token of the last page seen.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.csrf.lock().unwrap().clone();
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &serde_urlencoded::to_string(&all).unwrap()).await
+    }
+
+    /// Posts a body exactly as given.
+    pub async fn post_raw(&self, path: &str, body: &str) -> Page {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_owned()))
+            .unwrap();
+        self.send(req).await
+    }
+}
+
+/// Runs `$body` once per available backend with `$app` bound to a fresh [`TestApp`].
+#[macro_export]
+macro_rules! each_backend {
+    (|$app:ident| $body:block) => {
+        for db in marac_store::testing::TestDb::each_backend().await {
+            eprintln!("-- on {:?}", db.backend);
+            let $app = $crate::support::TestApp::new(db).await;
+            $body
+            $app.cleanup().await;
+        }
+    };
+}
