@@ -126,8 +126,13 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         SettingError(format!("{who}: '{bind_text}' is not an address to listen on (expected IP:PORT, like 127.0.0.1:8080)"))
     })?;
 
+    let public_given = arg(matches, "public_url").is_some() || file.public_url.is_some();
     let public_url = arg(matches, "public_url").or(file.public_url).unwrap_or_else(|| format!("http://{bind}"));
-    let who_public = origin(matches, "public_url", "public-url", "MARAC_PUBLIC_URL", "public_url");
+    let who_public = if public_given {
+        origin(matches, "public_url", "public-url", "MARAC_PUBLIC_URL", "public_url")
+    } else {
+        "MARAC_PUBLIC_URL (not set, so http:// is assumed)".to_owned()
+    };
     if !(public_url.starts_with("https://") || public_url.starts_with("http://")) {
         return Err(SettingError(format!("{who_public}: '{public_url}' must start with https:// (or http:// on this computer only)")));
     }

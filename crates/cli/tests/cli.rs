@@ -1,0 +1,220 @@
+//! The `marac` command as an operator uses it, against SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use marac_domain::audit::NewAuditEvent;
+use marac_store::testing::{TEST_AUDIT_KEY, TestDb};
+use std::process::{Command, Output, Stdio};
+use std::io::Write;
+
+fn marac(db: &TestDb, data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_marac"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MARAC_DATABASE_URL", &db.url)
+        .env("MARAC_DATA_DIR", data_dir)
+        .env("MARAC_AUDIT_KEY", hex::encode(TEST_AUDIT_KEY))
+        .current_dir(data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn event(n: i64) -> NewAuditEvent {
+    NewAuditEvent {
+        at: time::OffsetDateTime::now_utc(),
+        actor_user_id: None,
+        actor_label: "system".into(),
+        action: format!("test.event{n}"),
+        target: String::new(),
+        outcome: "success".into(),
+        ip: String::new(),
+        detail: "{}".into(),
+    }
+}
+
+/// Runs SQL as a database administrator would, past the application and its triggers.
+async fn tamper(db: &TestDb, sqlite_sql: &[&'static str], postgres_sql: &[&'static str]) {
+    if let Some(s) = &db.sqlite {
+        for q in sqlite_sql {
+            sqlx::query(*q).execute(s.pool()).await.unwrap();
+        }
+    }
+    if let Some(p) = &db.postgres {
+        let mut tx = p.pool().begin().await.unwrap();
+        sqlx::query("SET LOCAL session_replication_role = replica").execute(&mut *tx).await.unwrap();
+        for q in postgres_sql {
+            sqlx::query(*q).execute(&mut *tx).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+}
+
+const DROP_SQLITE_TRIGGERS: &str = "DROP TRIGGER IF EXISTS audit_events_no_update";
+const DROP_SQLITE_TRIGGERS2: &str = "DROP TRIGGER IF EXISTS audit_events_no_delete";
+
+async fn fresh_with_events() -> Vec<TestDb> {
+    let mut out = Vec::new();
+    for db in TestDb::each_backend().await {
+        for n in 1..=5 {
+            db.store.append_audit(event(n)).await.unwrap();
+        }
+        out.push(db);
+    }
+    out
+}
+
+#[tokio::test]
+async fn audit_verify_passes_an_intact_trail_and_export_writes_json_lines() {
+    for db in fresh_with_events().await {
+        let dir = tempfile::tempdir().unwrap();
+        let o = marac(&db, dir.path(), &["audit", "verify"], None);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("Audit trail intact: 5 events verified."), "{}", text(&o));
+        let o = marac(&db, dir.path(), &["audit", "export"], None);
+        assert!(o.status.success(), "{}", text(&o));
+        let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 5);
+        assert_eq!(lines[0]["seq"], 1);
+        assert_eq!(lines[4]["action"], "test.event5");
+        // The export itself is recorded, and the trail still verifies.
+        let o = marac(&db, dir.path(), &["audit", "verify"], None);
+        assert!(text(&o).contains("6 events verified"), "{}", text(&o));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn audit_verify_finds_an_edited_event() {
+    for db in fresh_with_events().await {
+        tamper(
+            &db,
+            &[DROP_SQLITE_TRIGGERS, "UPDATE audit_events SET actor_label = 'someone else' WHERE seq = 2"],
+            &["UPDATE audit_events SET actor_label = 'someone else' WHERE seq = 2"],
+        )
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let o = marac(&db, dir.path(), &["audit", "verify"], None);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(text(&o).contains("event 2 was altered"), "{}", text(&o));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn audit_verify_finds_a_deleted_event_in_the_middle_or_at_the_end() {
+    for (seq, expected) in [(3, "event 3 was removed"), (5, "event 5 was removed")] {
+        for db in fresh_with_events().await {
+            tamper(&db, &[DROP_SQLITE_TRIGGERS2, if seq == 3 { "DELETE FROM audit_events WHERE seq = 3" } else { "DELETE FROM audit_events WHERE seq = 5" }], &[if seq == 3 { "DELETE FROM audit_events WHERE seq = 3" } else { "DELETE FROM audit_events WHERE seq = 5" }]).await;
+            let dir = tempfile::tempdir().unwrap();
+            let o = marac(&db, dir.path(), &["audit", "verify"], None);
+            assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+            assert!(text(&o).contains(expected), "{}", text(&o));
+            db.cleanup().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn audit_verify_finds_an_inserted_event() {
+    const AT_END: &str = "INSERT INTO audit_events (seq, at, actor_user_id, actor_label, action, target, outcome, ip, detail, prev_hash, hash) \
+         SELECT 6, at, NULL, 'forger', 'sign_in.success', '', 'success', '', '{}', hash, hash FROM audit_events WHERE seq = 5";
+    for db in fresh_with_events().await {
+        tamper(&db, &[AT_END], &[AT_END]).await;
+        let dir = tempfile::tempdir().unwrap();
+        let o = marac(&db, dir.path(), &["audit", "verify"], None);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(text(&o).contains("event 6 was inserted"), "{}", text(&o));
+        db.cleanup().await;
+    }
+    // In the middle, renumbering everything after it to make room.
+    const SHIFT_SQLITE: &str = "UPDATE audit_events SET seq = -seq WHERE seq >= 3";
+    const SHIFT_BACK_SQLITE: &str = "UPDATE audit_events SET seq = -seq + 1 WHERE seq < 0";
+    const FORGE: &str = "INSERT INTO audit_events (seq, at, actor_user_id, actor_label, action, target, outcome, ip, detail, prev_hash, hash) \
+         SELECT 3, at, NULL, 'forger', 'user.create', '', 'success', '', '{}', hash, hash FROM audit_events WHERE seq = 2";
+    for db in fresh_with_events().await {
+        tamper(&db, &[DROP_SQLITE_TRIGGERS, SHIFT_SQLITE, SHIFT_BACK_SQLITE, FORGE], &[SHIFT_SQLITE, SHIFT_BACK_SQLITE, FORGE]).await;
+        let dir = tempfile::tempdir().unwrap();
+        let o = marac(&db, dir.path(), &["audit", "verify"], None);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(text(&o).contains("event 3 was inserted"), "{}", text(&o));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn user_add_list_and_disable() {
+    for db in TestDb::each_backend().await {
+        let dir = tempfile::tempdir().unwrap();
+        let o = marac(&db, dir.path(), &["user", "add", "--email", "Root@Example.org", "--name", "Root Admin", "--role", "admin", "--password-stdin"], Some("a long admin pass phrase\n"));
+        assert!(o.status.success(), "{}", text(&o));
+        let o = marac(&db, dir.path(), &["user", "add", "--email", "x@example.org", "--name", "X", "--role", "coordinator", "--password-stdin"], Some("a long admin pass phrase\n"));
+        assert!(!o.status.success());
+        assert!(text(&o).contains("--agency: the coordinator role needs"), "{}", text(&o));
+        let o = marac(&db, dir.path(), &["user", "add", "--email", "y@example.org", "--name", "Y", "--role", "auditor", "--password-stdin"], Some("short\n"));
+        assert!(text(&o).contains("password: Password must be 12 characters or more"), "{}", text(&o));
+        let o = marac(&db, dir.path(), &["user", "list"], None);
+        assert!(text(&o).contains("root@example.org") && text(&o).contains("active"), "{}", text(&o));
+        let o = marac(&db, dir.path(), &["user", "disable", "root@example.org"], None);
+        assert!(o.status.success(), "{}", text(&o));
+        let o = marac(&db, dir.path(), &["user", "list"], None);
+        assert!(text(&o).contains("disabled"), "{}", text(&o));
+        let o = marac(&db, dir.path(), &["audit", "verify"], None);
+        assert!(o.status.success(), "{}", text(&o));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_bad_setting_is_one_clear_line() {
+    let db = TestDb::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    for (args, expected) in [
+        (vec!["--bind", "nonsense", "migrate"], "error: --bind: 'nonsense' is not an address to listen on"),
+        (vec!["--database-url", "mysql://x", "migrate"], "error: --database-url: 'mysql://x' is not a database URL"),
+        (vec!["--db-pool-size", "0", "migrate"], "error: --db-pool-size: '0' is not a pool size"),
+        (vec!["--second-factor-roles", "idva,boss", "migrate"], "error: --second-factor-roles: unknown role 'boss'"),
+        (vec!["--bind", "0.0.0.0:8080", "migrate"], "error: MARAC_PUBLIC_URL (not set, so http:// is assumed): plain http is only allowed"),
+    ] {
+        let o = marac(&db, dir.path(), &args, None);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        let t = text(&o);
+        assert_eq!(t.lines().count(), 1, "{t}");
+        assert!(t.starts_with(expected), "{args:?}: {t}");
+    }
+    std::fs::write(dir.path().join("marac.toml"), "bind = \"127.0.0.1:9000\"\ncolour = \"blue\"\n").unwrap();
+    let o = marac(&db, dir.path(), &["migrate"], None);
+    assert!(text(&o).starts_with("error: marac.toml, line 2: unknown field `colour`"), "{}", text(&o));
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn keys_are_generated_once_with_owner_only_permissions() {
+    let db = TestDb::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = marac(&db, dir.path(), &["migrate"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let key = dir.path().join("keys/session.key");
+    let first = std::fs::read_to_string(&key).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    marac(&db, dir.path(), &["migrate"], None);
+    assert_eq!(std::fs::read_to_string(&key).unwrap(), first);
+    db.cleanup().await;
+}
