@@ -92,7 +92,7 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
             .map_err(|e| SettingError(format!("{}: cannot read: {e}", file_path.display())))?;
         toml::from_str(&text).map_err(|e| {
             let msg = e.message().to_owned();
-            let line = e.span().map(|s| text[..s.start].lines().count().max(1));
+            let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
             SettingError(match line {
                 Some(l) => format!("{}, line {l}: {msg}", file_path.display()),
                 None => format!("{}: {msg}", file_path.display()),
