@@ -19,9 +19,7 @@ pub struct Secrets {
 fn decode(name: &str, hex_text: &str) -> Result<[u8; 32], SettingError> {
     let bytes = hex::decode(hex_text.trim())
         .map_err(|_| SettingError(format!("{name}: not hexadecimal (expected 64 hex characters)")))?;
-    bytes
-        .try_into()
-        .map_err(|_| SettingError(format!("{name}: wrong length (expected 64 hex characters, 32 bytes)")))
+    bytes.try_into().map_err(|_| SettingError(format!("{name}: wrong length (expected 64 hex characters, 32 bytes)")))
 }
 
 fn load_or_create(dir: &Path, file: &str, env: &str) -> Result<[u8; 32], SettingError> {
@@ -30,7 +28,8 @@ fn load_or_create(dir: &Path, file: &str, env: &str) -> Result<[u8; 32], Setting
     }
     let path = dir.join(file);
     if path.exists() {
-        let text = std::fs::read_to_string(&path).map_err(|e| SettingError(format!("{}: cannot read: {e}", path.display())))?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| SettingError(format!("{}: cannot read: {e}", path.display())))?;
         return decode(&path.display().to_string(), &text);
     }
     std::fs::create_dir_all(dir).map_err(|e| SettingError(format!("{}: cannot create: {e}", dir.display())))?;

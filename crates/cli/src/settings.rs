@@ -104,7 +104,8 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         FileSettings::default()
     };
 
-    let data_dir = arg(matches, "data_dir").map(PathBuf::from).or(file.data_dir).unwrap_or_else(|| PathBuf::from("./marac-data"));
+    let data_dir =
+        arg(matches, "data_dir").map(PathBuf::from).or(file.data_dir).unwrap_or_else(|| PathBuf::from("./marac-data"));
     if data_dir.as_os_str().is_empty() {
         return Err(SettingError("MARAC_DATA_DIR: must not be empty".into()));
     }
@@ -123,7 +124,9 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
     let bind_text = arg(matches, "bind").or(file.bind).unwrap_or_else(|| "127.0.0.1:8080".into());
     let bind: SocketAddr = bind_text.parse().map_err(|_| {
         let who = origin(matches, "bind", "bind", "MARAC_BIND", "bind");
-        SettingError(format!("{who}: '{bind_text}' is not an address to listen on (expected IP:PORT, like 127.0.0.1:8080)"))
+        SettingError(format!(
+            "{who}: '{bind_text}' is not an address to listen on (expected IP:PORT, like 127.0.0.1:8080)"
+        ))
     })?;
 
     let public_given = arg(matches, "public_url").is_some() || file.public_url.is_some();
@@ -134,7 +137,9 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         "MARAC_PUBLIC_URL (not set, so http:// is assumed)".to_owned()
     };
     if !(public_url.starts_with("https://") || public_url.starts_with("http://")) {
-        return Err(SettingError(format!("{who_public}: '{public_url}' must start with https:// (or http:// on this computer only)")));
+        return Err(SettingError(format!(
+            "{who_public}: '{public_url}' must start with https:// (or http:// on this computer only)"
+        )));
     }
     if public_url.starts_with("http://") && !bind.ip().is_loopback() {
         return Err(SettingError(format!(
@@ -149,7 +154,11 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         })?,
         None => match file.db_pool_size {
             Some(n) if (1..=500).contains(&n) => n,
-            Some(n) => return Err(SettingError(format!("db_pool_size in marac.toml: {n} is not a pool size (expected 1 to 500)"))),
+            Some(n) => {
+                return Err(SettingError(format!(
+                    "db_pool_size in marac.toml: {n} is not a pool size (expected 1 to 500)"
+                )));
+            }
             None => 10,
         },
     };
@@ -162,7 +171,13 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         .iter()
         .map(|r| {
             r.parse::<Role>().map_err(|e| {
-                let who = origin(matches, "second_factor_roles", "second-factor-roles", "MARAC_SECOND_FACTOR_ROLES", "second_factor_roles");
+                let who = origin(
+                    matches,
+                    "second_factor_roles",
+                    "second-factor-roles",
+                    "MARAC_SECOND_FACTOR_ROLES",
+                    "second_factor_roles",
+                );
                 SettingError(format!("{who}: {e}"))
             })
         })
@@ -186,7 +201,16 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         }
     };
 
-    Ok(Settings { data_dir, database_url, bind, public_url, db_pool_size, second_factor_roles, trust_proxy, log_format })
+    Ok(Settings {
+        data_dir,
+        database_url,
+        bind,
+        public_url,
+        db_pool_size,
+        second_factor_roles,
+        trust_proxy,
+        log_format,
+    })
 }
 
 fn parse_bool(s: &str) -> Option<bool> {
@@ -202,7 +226,8 @@ fn parse_bool(s: &str) -> Option<bool> {
 /// # Errors
 /// When it cannot be created.
 pub fn ensure_data_dir(dir: &Path) -> Result<(), SettingError> {
-    std::fs::create_dir_all(dir).map_err(|e| SettingError(format!("MARAC_DATA_DIR: cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| SettingError(format!("MARAC_DATA_DIR: cannot create {}: {e}", dir.display())))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -4,8 +4,8 @@
 
 use marac_domain::audit::NewAuditEvent;
 use marac_store::testing::{TEST_AUDIT_KEY, TestDb};
-use std::process::{Command, Output, Stdio};
 use std::io::Write;
+use std::process::{Command, Output, Stdio};
 
 fn marac(db: &TestDb, data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_marac"))
@@ -86,7 +86,8 @@ async fn audit_verify_passes_an_intact_trail_and_export_writes_json_lines() {
         assert!(text(&o).contains("Audit trail intact: 5 events verified."), "{}", text(&o));
         let o = marac(&db, dir.path(), &["audit", "export"], None);
         assert!(o.status.success(), "{}", text(&o));
-        let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<serde_json::Value> =
+            String::from_utf8_lossy(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert_eq!(lines.len(), 5);
         assert_eq!(lines[0]["seq"], 1);
         assert_eq!(lines[4]["action"], "test.event5");
@@ -118,7 +119,23 @@ async fn audit_verify_finds_an_edited_event() {
 async fn audit_verify_finds_a_deleted_event_in_the_middle_or_at_the_end() {
     for (seq, expected) in [(3, "event 3 was removed"), (5, "event 5 was removed")] {
         for db in fresh_with_events().await {
-            tamper(&db, &[DROP_SQLITE_TRIGGERS2, if seq == 3 { "DELETE FROM audit_events WHERE seq = 3" } else { "DELETE FROM audit_events WHERE seq = 5" }], &[if seq == 3 { "DELETE FROM audit_events WHERE seq = 3" } else { "DELETE FROM audit_events WHERE seq = 5" }]).await;
+            tamper(
+                &db,
+                &[
+                    DROP_SQLITE_TRIGGERS2,
+                    if seq == 3 {
+                        "DELETE FROM audit_events WHERE seq = 3"
+                    } else {
+                        "DELETE FROM audit_events WHERE seq = 5"
+                    },
+                ],
+                &[if seq == 3 {
+                    "DELETE FROM audit_events WHERE seq = 3"
+                } else {
+                    "DELETE FROM audit_events WHERE seq = 5"
+                }],
+            )
+            .await;
             let dir = tempfile::tempdir().unwrap();
             let o = marac(&db, dir.path(), &["audit", "verify"], None);
             assert_eq!(o.status.code(), Some(1), "{}", text(&o));
@@ -146,7 +163,12 @@ async fn audit_verify_finds_an_inserted_event() {
     const FORGE: &str = "INSERT INTO audit_events (seq, at, actor_user_id, actor_label, action, target, outcome, ip, detail, prev_hash, hash) \
          SELECT 3, at, NULL, 'forger', 'user.create', '', 'success', '', '{}', hash, hash FROM audit_events WHERE seq = 2";
     for db in fresh_with_events().await {
-        tamper(&db, &[DROP_SQLITE_TRIGGERS, SHIFT_SQLITE, SHIFT_BACK_SQLITE, FORGE], &[SHIFT_SQLITE, SHIFT_BACK_SQLITE, FORGE]).await;
+        tamper(
+            &db,
+            &[DROP_SQLITE_TRIGGERS, SHIFT_SQLITE, SHIFT_BACK_SQLITE, FORGE],
+            &[SHIFT_SQLITE, SHIFT_BACK_SQLITE, FORGE],
+        )
+        .await;
         let dir = tempfile::tempdir().unwrap();
         let o = marac(&db, dir.path(), &["audit", "verify"], None);
         assert_eq!(o.status.code(), Some(1), "{}", text(&o));
@@ -159,12 +181,37 @@ async fn audit_verify_finds_an_inserted_event() {
 async fn user_add_list_and_disable() {
     for db in TestDb::each_backend().await {
         let dir = tempfile::tempdir().unwrap();
-        let o = marac(&db, dir.path(), &["user", "add", "--email", "Root@Example.org", "--name", "Root Admin", "--role", "admin", "--password-stdin"], Some("a long admin pass phrase\n"));
+        let o = marac(
+            &db,
+            dir.path(),
+            &[
+                "user",
+                "add",
+                "--email",
+                "Root@Example.org",
+                "--name",
+                "Root Admin",
+                "--role",
+                "admin",
+                "--password-stdin",
+            ],
+            Some("a long admin pass phrase\n"),
+        );
         assert!(o.status.success(), "{}", text(&o));
-        let o = marac(&db, dir.path(), &["user", "add", "--email", "x@example.org", "--name", "X", "--role", "coordinator", "--password-stdin"], Some("a long admin pass phrase\n"));
+        let o = marac(
+            &db,
+            dir.path(),
+            &["user", "add", "--email", "x@example.org", "--name", "X", "--role", "coordinator", "--password-stdin"],
+            Some("a long admin pass phrase\n"),
+        );
         assert!(!o.status.success());
         assert!(text(&o).contains("--agency: the coordinator role needs"), "{}", text(&o));
-        let o = marac(&db, dir.path(), &["user", "add", "--email", "y@example.org", "--name", "Y", "--role", "auditor", "--password-stdin"], Some("short\n"));
+        let o = marac(
+            &db,
+            dir.path(),
+            &["user", "add", "--email", "y@example.org", "--name", "Y", "--role", "auditor", "--password-stdin"],
+            Some("short\n"),
+        );
         assert!(text(&o).contains("password: Password must be 12 characters or more"), "{}", text(&o));
         let o = marac(&db, dir.path(), &["user", "list"], None);
         assert!(text(&o).contains("root@example.org") && text(&o).contains("active"), "{}", text(&o));
@@ -187,7 +234,10 @@ async fn a_bad_setting_is_one_clear_line() {
         (vec!["--database-url", "mysql://x", "migrate"], "error: --database-url: 'mysql://x' is not a database URL"),
         (vec!["--db-pool-size", "0", "migrate"], "error: --db-pool-size: '0' is not a pool size"),
         (vec!["--second-factor-roles", "idva,boss", "migrate"], "error: --second-factor-roles: unknown role 'boss'"),
-        (vec!["--bind", "0.0.0.0:8080", "migrate"], "error: MARAC_PUBLIC_URL (not set, so http:// is assumed): plain http is only allowed"),
+        (
+            vec!["--bind", "0.0.0.0:8080", "migrate"],
+            "error: MARAC_PUBLIC_URL (not set, so http:// is assumed): plain http is only allowed",
+        ),
     ] {
         let o = marac(&db, dir.path(), &args, None);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));

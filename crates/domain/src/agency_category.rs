@@ -108,10 +108,7 @@ impl FromStr for AgencyCategory {
     type Err = UnknownCategory;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AgencyCategory::ALL
-            .into_iter()
-            .find(|c| c.code() == s.trim())
-            .ok_or_else(|| UnknownCategory(s.to_owned()))
+        AgencyCategory::ALL.into_iter().find(|c| c.code() == s.trim()).ok_or_else(|| UnknownCategory(s.to_owned()))
     }
 }
 

@@ -76,8 +76,7 @@ fn canonical(seq: i64, e: &NewAuditEvent) -> String {
 #[must_use]
 pub fn chain_hash(key: &[u8], prev_hash: &str, seq: i64, event: &NewAuditEvent) -> String {
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
-        .unwrap_or_else(|_| unreachable_hmac());
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable_hmac());
     mac.update(prev_hash.as_bytes());
     mac.update(b"\n");
     mac.update(canonical(seq, event).as_bytes());
@@ -290,12 +289,7 @@ mod tests {
         let head = c[4].hash.clone();
         // Slip a forged event in at 3 and renumber the rest.
         let mut middle = c.clone();
-        let forged = AuditEvent {
-            seq: 3,
-            event: event(99),
-            prev_hash: c[1].hash.clone(),
-            hash: "f".repeat(64),
-        };
+        let forged = AuditEvent { seq: 3, event: event(99), prev_hash: c[1].hash.clone(), hash: "f".repeat(64) };
         for e in middle.iter_mut().skip(2) {
             e.seq += 1;
         }

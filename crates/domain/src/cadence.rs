@@ -19,12 +19,8 @@ pub enum MeetingCadence {
 
 impl MeetingCadence {
     /// Every cadence, shortest first.
-    pub const ALL: [MeetingCadence; 4] = [
-        MeetingCadence::Daily,
-        MeetingCadence::Weekly,
-        MeetingCadence::Fortnightly,
-        MeetingCadence::Monthly,
-    ];
+    pub const ALL: [MeetingCadence; 4] =
+        [MeetingCadence::Daily, MeetingCadence::Weekly, MeetingCadence::Fortnightly, MeetingCadence::Monthly];
 
     /// The stable code stored in the database.
     #[must_use]
@@ -58,9 +54,6 @@ impl FromStr for MeetingCadence {
     type Err = UnknownCadence;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        MeetingCadence::ALL
-            .into_iter()
-            .find(|c| c.code() == s.trim())
-            .ok_or_else(|| UnknownCadence(s.to_owned()))
+        MeetingCadence::ALL.into_iter().find(|c| c.code() == s.trim()).ok_or_else(|| UnknownCadence(s.to_owned()))
     }
 }

@@ -7,9 +7,21 @@ pub const MAX_LENGTH: usize = 256;
 
 /// Passwords refused however long they are, because they are the first an attacker tries.
 const COMMON: &[&str] = &[
-    "password1234", "passwordpassword", "123456789012", "qwertyuiopas", "letmeinletmein",
-    "welcome12345", "iloveyou1234", "administrator", "changemechangeme", "password123!",
-    "qwerty123456", "111111111111", "000000000000", "abc123abc123", "trustno1trustno1",
+    "password1234",
+    "passwordpassword",
+    "123456789012",
+    "qwertyuiopas",
+    "letmeinletmein",
+    "welcome12345",
+    "iloveyou1234",
+    "administrator",
+    "changemechangeme",
+    "password123!",
+    "qwerty123456",
+    "111111111111",
+    "000000000000",
+    "abc123abc123",
+    "trustno1trustno1",
 ];
 
 /// Words of this service that make a password guessable when it is mostly made of them.

@@ -147,9 +147,7 @@ pub fn authorise(actor: &Actor, action: Action<'_>) -> Result<Basis, Denied> {
     match action {
         Action::ManageUsers | Action::ManageConfiguration => require(actor, Role::Admin),
         Action::ReadAuditTrail => require(actor, Role::Auditor),
-        Action::ManageOwnAccount => Ok(Basis::Role(
-            actor.grants.first().map_or(Role::Referrer, |g| g.role),
-        )),
+        Action::ManageOwnAccount => Ok(Basis::Role(actor.grants.first().map_or(Role::Referrer, |g| g.role))),
         Action::ReadCase(case) => case_access(actor, case, false),
         Action::WriteCase(case) => case_access(actor, case, true),
         Action::CreateReferral { marac_id } => {
@@ -185,11 +183,7 @@ pub fn authorise(actor: &Actor, action: Action<'_>) -> Result<Basis, Denied> {
 }
 
 fn require(actor: &Actor, role: Role) -> Result<Basis, Denied> {
-    if actor.has_role(role) {
-        Ok(Basis::Role(role))
-    } else {
-        Err(Denied("role not held"))
-    }
+    if actor.has_role(role) { Ok(Basis::Role(role)) } else { Err(Denied("role not held")) }
 }
 
 fn case_access(actor: &Actor, case: &CaseAccess, write: bool) -> Result<Basis, Denied> {
@@ -222,8 +216,8 @@ fn case_access(actor: &Actor, case: &CaseAccess, write: bool) -> Result<Basis, D
     if case.referring_agency_ids.contains(&agency) {
         return Ok(Basis::ReferringAgency);
     }
-    let attends = case.attending_agency_ids.contains(&agency)
-        && actor.has_any_role_for(&[Role::AgencyRep, Role::Idva], m);
+    let attends =
+        case.attending_agency_ids.contains(&agency) && actor.has_any_role_for(&[Role::AgencyRep, Role::Idva], m);
     if attends {
         return Ok(Basis::AttendingAgency);
     }
@@ -288,7 +282,8 @@ mod tests {
     /// whether they may read the case from `case()`.
     #[test]
     fn case_read_matrix() {
-        let table: &[(Role, Option<i64>, Option<i64>, i64, bool)] = &[
+        type Row = (Role, Option<i64>, Option<i64>, i64, bool);
+        let table: &[Row] = &[
             (Role::Admin, None, None, 1, false),
             (Role::Auditor, None, None, 1, false),
             (Role::Analyst, Some(POLICE), Some(M1), 1, false),

@@ -98,17 +98,16 @@ impl fmt::Display for Role {
 
 /// The text was not one of the role codes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role '{0}' (expected one of: admin, coordinator, chair, agency_rep, idva, referrer, analyst, auditor)")]
+#[error(
+    "unknown role '{0}' (expected one of: admin, coordinator, chair, agency_rep, idva, referrer, analyst, auditor)"
+)]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {
     type Err = UnknownRole;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.code() == s.trim())
-            .ok_or_else(|| UnknownRole(s.to_owned()))
+        Role::ALL.into_iter().find(|r| r.code() == s.trim()).ok_or_else(|| UnknownRole(s.to_owned()))
     }
 }
 
@@ -126,10 +125,7 @@ mod tests {
 
     #[test]
     fn admin_and_coordinator_always_need_a_second_factor() {
-        let always: Vec<Role> = Role::ALL
-            .into_iter()
-            .filter(|r| r.always_needs_second_factor())
-            .collect();
+        let always: Vec<Role> = Role::ALL.into_iter().filter(|r| r.always_needs_second_factor()).collect();
         assert_eq!(always, vec![Role::Admin, Role::Coordinator]);
     }
 }

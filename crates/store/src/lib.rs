@@ -96,9 +96,9 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 StoreError::Unavailable(e.to_string())
             }
-            sqlx::Error::Database(ref db) if db.is_unique_violation() => StoreError::Conflict {
-                constraint: unique_column(db.message(), db.constraint()),
-            },
+            sqlx::Error::Database(ref db) if db.is_unique_violation() => {
+                StoreError::Conflict { constraint: unique_column(db.message(), db.constraint()) }
+            }
             other => StoreError::Database(other),
         }
     }
@@ -223,7 +223,13 @@ pub trait Store: Send + Sync + 'static {
     /// A user's sessions, newest first.
     async fn list_user_sessions(&self, user_id: i64) -> StoreResult<Vec<Session>>;
     /// Records a failed sign-in for the account and the address, with its audit event.
-    async fn record_sign_in_failure(&self, account: &str, address: &str, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
+    async fn record_sign_in_failure(
+        &self,
+        account: &str,
+        address: &str,
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<()>;
     /// Failed sign-ins since `since`, for the account and for the address.
     async fn count_sign_in_failures(&self, account: &str, address: &str, since: Ts) -> StoreResult<(u32, u32)>;
     /// Forgets an account's failures after it signs in.

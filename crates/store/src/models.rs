@@ -182,9 +182,7 @@ impl SessionStage {
     }
 
     pub(crate) fn from_code(s: &str) -> Option<Self> {
-        [SessionStage::SecondFactor, SessionStage::Enrol, SessionStage::Full]
-            .into_iter()
-            .find(|st| st.code() == s)
+        [SessionStage::SecondFactor, SessionStage::Enrol, SessionStage::Full].into_iter().find(|st| st.code() == s)
     }
 }
 

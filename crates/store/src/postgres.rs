@@ -30,7 +30,11 @@ impl PgStore {
     ///
     /// # Errors
     /// When the server cannot be reached.
-    pub async fn connect_with(connect: PgConnectOptions, max_connections: u32, audit_key: Vec<u8>) -> StoreResult<Self> {
+    pub async fn connect_with(
+        connect: PgConnectOptions,
+        max_connections: u32,
+        audit_key: Vec<u8>,
+    ) -> StoreResult<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             // A database that does not answer should give a quick 503, not a pile-up.
@@ -46,10 +50,7 @@ impl PgStore {
     }
 
     pub(crate) async fn run_migrations(&self) -> StoreResult<()> {
-        sqlx::migrate!("./migrations/postgres")
-            .run(&self.pool)
-            .await
-            .map_err(|e| crate::StoreError::Database(e.into()))
+        sqlx::migrate!("./migrations/postgres").run(&self.pool).await.map_err(|e| crate::StoreError::Database(e.into()))
     }
 
     async fn list_schema_columns(&self) -> StoreResult<Vec<(String, String)>> {

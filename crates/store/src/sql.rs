@@ -850,16 +850,14 @@ macro_rules! impl_store {
                 &self,
                 f: &$crate::AuditFilter,
             ) -> $crate::StoreResult<Vec<marac_domain::audit::AuditEvent>> {
-                const Q: &str = concat!(
-                    "SELECT seq, at, actor_user_id, actor_label, action, target, outcome, ip, detail, prev_hash, hash FROM audit_events \
+                const Q: &str = "SELECT seq, at, actor_user_id, actor_label, action, target, outcome, ip, detail, prev_hash, hash FROM audit_events \
                      WHERE ($1 IS NULL OR action LIKE $1 ESCAPE '\\') \
                        AND ($2 IS NULL OR LOWER(actor_label) LIKE $2 ESCAPE '\\') \
                        AND ($3 IS NULL OR outcome = $3) \
                        AND ($4 IS NULL OR at >= $4) \
                        AND ($5 IS NULL OR at < $5) \
                        AND ($6 IS NULL OR seq < $6) \
-                     ORDER BY seq DESC LIMIT $7"
-                );
+                     ORDER BY seq DESC LIMIT $7";
                 let rows: Vec<$crate::sql::AuditRow> = sqlx::query_as(Q)
                     .bind(f.action_prefix.as_deref().map(|p| format!("{}%", $crate::sql::like_escape(p))))
                     .bind(f.actor_contains.as_deref().map(|p| format!("%{}%", $crate::sql::like_escape(&p.to_lowercase()))))

@@ -43,10 +43,7 @@ impl SqliteStore {
     }
 
     pub(crate) async fn run_migrations(&self) -> StoreResult<()> {
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&self.pool)
-            .await
-            .map_err(|e| crate::StoreError::Database(e.into()))
+        sqlx::migrate!("./migrations/sqlite").run(&self.pool).await.map_err(|e| crate::StoreError::Database(e.into()))
     }
 
     async fn list_schema_columns(&self) -> StoreResult<Vec<(String, String)>> {

@@ -98,7 +98,10 @@ impl TestDb {
         let options = base.clone().options([("search_path", schema.as_str())]);
         let store = PgStore::connect_with(options, 5, TEST_AUDIT_KEY.to_vec()).await.expect("connect schema");
         store.run_migrations().await.expect("migrate postgres");
-        let url = format!("{}/marac_test?options=-c%20search_path%3D{schema}", server.trim_end_matches(|c| c != '/').trim_end_matches('/'));
+        let url = format!(
+            "{}/marac_test?options=-c%20search_path%3D{schema}",
+            server.trim_end_matches(|c| c != '/').trim_end_matches('/')
+        );
         Some(TestDb {
             store: Arc::new(store.clone()),
             backend: Backend::Postgres,
@@ -121,13 +124,12 @@ impl TestDb {
     pub async fn cleanup(mut self) {
         if let (Some(pg), Some(schema)) = (self.postgres.take(), self.schema.take()) {
             pg.pool.close().await;
-            if let Ok(server) = PgConnectOptions::from_str(&server_url()) {
-                if let Ok(mut conn) = PgConnection::connect_with(&server.database("marac_test")).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                        .execute(&mut conn)
-                        .await;
-                    let _ = conn.close().await;
-                }
+            if let Ok(server) = PgConnectOptions::from_str(&server_url())
+                && let Ok(mut conn) = PgConnection::connect_with(&server.database("marac_test")).await
+            {
+                let _ =
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut conn).await;
+                let _ = conn.close().await;
             }
         }
         drop(self.dir.take());

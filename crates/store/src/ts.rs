@@ -20,9 +20,7 @@ impl Ts {
     }
 
     fn sqlite_text(self) -> Result<String, BoxDynError> {
-        let f = format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-        );
+        let f = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
         Ok(self.0.to_offset(UtcOffset::UTC).format(&f)?)
     }
 }

@@ -1,5 +1,7 @@
 //! The storage conformance suite: every test runs against SQLite and PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, reason = "tests stop at the first failure")]
+
 use marac_domain::audit::{ChainProblem, NewAuditEvent};
 use marac_domain::policy::Grant;
 use marac_domain::{AgencyCategory, MaracRules, MeetingCadence, Role};
@@ -37,7 +39,10 @@ macro_rules! each_backend {
 
 async fn seed(store: &dyn Store) -> (i64, i64, i64) {
     let p = store
-        .create_partnership(&PartnershipInput { code: "NDAP".into(), name: "North DA Partnership".into(), is_demo: false }, audit("partnership.create"))
+        .create_partnership(
+            &PartnershipInput { code: "NDAP".into(), name: "North DA Partnership".into(), is_demo: false },
+            audit("partnership.create"),
+        )
         .await
         .unwrap();
     let m = store
@@ -90,7 +95,10 @@ async fn organisations_round_trip() {
         let (p, m, a) = seed(s).await;
         assert_eq!(s.get_partnership(p).await.unwrap().name, "North DA Partnership");
         let marac = s.get_marac(m).await.unwrap();
-        assert_eq!((marac.code.as_str(), marac.cadence, marac.rules), ("NTH", MeetingCadence::Fortnightly, MaracRules::default()));
+        assert_eq!(
+            (marac.code.as_str(), marac.cadence, marac.rules),
+            ("NTH", MeetingCadence::Fortnightly, MaracRules::default())
+        );
         assert_eq!(s.find_marac_by_code("NTH").await.unwrap().map(|x| x.id), Some(m));
         let agency = s.get_agency(a).await.unwrap();
         assert_eq!((agency.category, agency.marac_ids.clone()), (AgencyCategory::Police, vec![m]));
@@ -112,7 +120,13 @@ async fn organisations_round_trip() {
 
         let dup = s
             .create_agency(
-                &AgencyInput { partnership_id: p, code: "POL".into(), name: "Again".into(), category: AgencyCategory::Other, marac_ids: vec![] },
+                &AgencyInput {
+                    partnership_id: p,
+                    code: "POL".into(),
+                    name: "Again".into(),
+                    category: AgencyCategory::Other,
+                    marac_ids: vec![],
+                },
                 audit("agency.create"),
             )
             .await;
@@ -156,11 +170,22 @@ async fn users_roles_and_disabling() {
         assert!(u.has_role(Role::Auditor));
         assert!(s.find_user_by_email("nobody@x.org").await.unwrap().is_none());
 
-        s.update_user(id, &UserChanges { name: "Kim Lee-Park".into(), agency_id: Some(a), grants: vec![Grant { role: Role::Chair, marac_id: Some(m) }] }, audit("user.update"))
-            .await
-            .unwrap();
+        s.update_user(
+            id,
+            &UserChanges {
+                name: "Kim Lee-Park".into(),
+                agency_id: Some(a),
+                grants: vec![Grant { role: Role::Chair, marac_id: Some(m) }],
+            },
+            audit("user.update"),
+        )
+        .await
+        .unwrap();
         let u = s.get_user(id).await.unwrap();
-        assert_eq!((u.name.as_str(), u.grants.clone()), ("Kim Lee-Park", vec![Grant { role: Role::Chair, marac_id: Some(m) }]));
+        assert_eq!(
+            (u.name.as_str(), u.grants.clone()),
+            ("Kim Lee-Park", vec![Grant { role: Role::Chair, marac_id: Some(m) }])
+        );
 
         let session = Session {
             id: "a".repeat(64),
@@ -176,7 +201,17 @@ async fn users_roles_and_disabling() {
         assert!(s.get_user(id).await.unwrap().disabled);
         assert!(s.get_session(&session.id).await.unwrap().is_none(), "disabling ends sessions");
         let dup = s
-            .create_user(&NewUser { email: "kim@police.example".into(), name: "x".into(), agency_id: None, password_hash: "h".into(), is_demo: false, grants: vec![] }, audit("user.create"))
+            .create_user(
+                &NewUser {
+                    email: "kim@police.example".into(),
+                    name: "x".into(),
+                    agency_id: None,
+                    password_hash: "h".into(),
+                    is_demo: false,
+                    grants: vec![],
+                },
+                audit("user.create"),
+            )
             .await;
         assert!(matches!(dup, Err(StoreError::Conflict { ref constraint }) if constraint == "users.email"), "{dup:?}");
     });
@@ -184,7 +219,14 @@ async fn users_roles_and_disabling() {
 
 async fn user(s: &dyn Store, email: &str) -> i64 {
     s.create_user(
-        &NewUser { email: email.into(), name: "Test".into(), agency_id: None, password_hash: "h".into(), is_demo: false, grants: vec![] },
+        &NewUser {
+            email: email.into(),
+            name: "Test".into(),
+            agency_id: None,
+            password_hash: "h".into(),
+            is_demo: false,
+            grants: vec![],
+        },
         audit("user.create"),
     )
     .await
@@ -224,7 +266,9 @@ async fn totp_steps_and_recovery_codes_work_once() {
     each_backend!(|db| {
         let s = db.store.as_ref();
         let uid = user(s, "b@x.org").await;
-        s.set_second_factor(uid, "sealed-secret", 100, &["h1".into(), "h2".into()], audit("second_factor.enrol")).await.unwrap();
+        s.set_second_factor(uid, "sealed-secret", 100, &["h1".into(), "h2".into()], audit("second_factor.enrol"))
+            .await
+            .unwrap();
         assert_eq!(s.get_user(uid).await.unwrap().totp_secret.as_deref(), Some("sealed-secret"));
         assert!(!s.use_totp_step(uid, 100).await.unwrap(), "the enrolment step is spent");
         assert!(s.use_totp_step(uid, 101).await.unwrap());
@@ -268,19 +312,32 @@ async fn audit_events_chain_filter_and_verify() {
         let (head, _) = s.audit_head().await.unwrap();
         assert_eq!(head, 4);
         assert_eq!(verify_audit_chain(s, TEST_AUDIT_KEY).await.unwrap(), 4);
-        assert!(matches!(verify_audit_chain(s, b"wrong key").await, Err(VerifyError::Tampered(ChainProblem::Altered { seq: 1 }))));
+        assert!(matches!(
+            verify_audit_chain(s, b"wrong key").await,
+            Err(VerifyError::Tampered(ChainProblem::Altered { seq: 1 }))
+        ));
 
         let all = s.list_audit(&AuditFilter { limit: 50, ..AuditFilter::default() }).await.unwrap();
         assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![4, 3, 2, 1]);
         assert_eq!(all[0].event.at, T0, "times keep their microseconds on both backends");
         let only = |f: AuditFilter| async move { s.list_audit(&AuditFilter { limit: 50, ..f }).await.unwrap().len() };
         assert_eq!(only(AuditFilter { action_prefix: Some("sign_in".into()), ..AuditFilter::default() }).await, 1);
-        assert_eq!(only(AuditFilter { action_prefix: Some("%".into()), ..AuditFilter::default() }).await, 0, "wildcards are literal");
+        assert_eq!(
+            only(AuditFilter { action_prefix: Some("%".into()), ..AuditFilter::default() }).await,
+            0,
+            "wildcards are literal"
+        );
         assert_eq!(only(AuditFilter { actor_contains: Some("kim@".into()), ..AuditFilter::default() }).await, 1);
         assert_eq!(only(AuditFilter { outcome: Some("success".into()), ..AuditFilter::default() }).await, 3);
         assert_eq!(only(AuditFilter { before_seq: Some(3), ..AuditFilter::default() }).await, 2);
-        assert_eq!(only(AuditFilter { from: Some(Ts::new(T0 + Duration::seconds(1))), ..AuditFilter::default() }).await, 0);
-        assert_eq!(only(AuditFilter { to: Some(Ts::new(T0 + Duration::seconds(1))), ..AuditFilter::default() }).await, 4);
+        assert_eq!(
+            only(AuditFilter { from: Some(Ts::new(T0 + Duration::seconds(1))), ..AuditFilter::default() }).await,
+            0
+        );
+        assert_eq!(
+            only(AuditFilter { to: Some(Ts::new(T0 + Duration::seconds(1))), ..AuditFilter::default() }).await,
+            4
+        );
         assert_eq!(s.audit_events_after(2, 10).await.unwrap().len(), 2);
     });
 }

@@ -15,7 +15,11 @@ struct Asset {
 
 const ASSETS: &[Asset] = &[
     Asset { name: "app.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../assets/dist/app.css") },
-    Asset { name: "app.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../assets/dist/app.js") },
+    Asset {
+        name: "app.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/dist/app.js"),
+    },
     Asset {
         name: "govuk-frontend.min.js",
         content_type: "text/javascript; charset=utf-8",

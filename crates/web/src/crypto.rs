@@ -73,9 +73,7 @@ pub fn seal(key: &[u8; 32], context: &str, plain: &[u8]) -> Result<String, SealE
     let cipher = XChaCha20Poly1305::new_from_slice(key).map_err(|_| SealError::Open)?;
     let nonce_bytes = random_bytes::<24>().map_err(|_| SealError::Random)?;
     let nonce = XNonce::try_from(&nonce_bytes[..]).map_err(|_| SealError::Random)?;
-    let ct = cipher
-        .encrypt(&nonce, Payload { msg: plain, aad: context.as_bytes() })
-        .map_err(|_| SealError::Open)?;
+    let ct = cipher.encrypt(&nonce, Payload { msg: plain, aad: context.as_bytes() }).map_err(|_| SealError::Open)?;
     let mut out = nonce_bytes.to_vec();
     out.extend_from_slice(&ct);
     Ok(URL_SAFE_NO_PAD.encode(out))
@@ -93,9 +91,7 @@ pub fn open(key: &[u8; 32], context: &str, sealed: &str) -> Result<Vec<u8>, Seal
     let (nonce_bytes, ct) = raw.split_at(24);
     let cipher = XChaCha20Poly1305::new_from_slice(key).map_err(|_| SealError::Open)?;
     let nonce = XNonce::try_from(nonce_bytes).map_err(|_| SealError::Open)?;
-    cipher
-        .decrypt(&nonce, Payload { msg: ct, aad: context.as_bytes() })
-        .map_err(|_| SealError::Open)
+    cipher.decrypt(&nonce, Payload { msg: ct, aad: context.as_bytes() }).map_err(|_| SealError::Open)
 }
 
 #[cfg(test)]

@@ -25,11 +25,8 @@ pub async fn check(State(state): State<AppState>, req: Request, next: Next) -> R
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(next.run(req).await);
     }
-    let cross_site = req
-        .headers()
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == "cross-site");
+    let cross_site =
+        req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()).is_some_and(|v| v == "cross-site");
     if cross_site {
         return Err(AppError::BadCsrf);
     }
@@ -41,7 +38,11 @@ pub async fn check(State(state): State<AppState>, req: Request, next: Next) -> R
     let expected = visitor.csrf_token(&state.keys.session_key);
 
     if let Some(sent) = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
-        return if crypto::constant_time_eq(sent, &expected) { Ok(next.run(req).await) } else { Err(AppError::BadCsrf) };
+        return if crypto::constant_time_eq(sent, &expected) {
+            Ok(next.run(req).await)
+        } else {
+            Err(AppError::BadCsrf)
+        };
     }
     let is_form = req
         .headers()

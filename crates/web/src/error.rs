@@ -67,7 +67,9 @@ impl AppError {
                 "This form could not be sent",
                 "The form had expired or did not come from this service. Go back, reload the page and try again. Nothing was saved.",
             ),
-            AppError::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "What you sent is too large", "Go back and send less at a time."),
+            AppError::TooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "What you sent is too large", "Go back and send less at a time.")
+            }
             AppError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Sorry, the service is unavailable",
@@ -91,7 +93,8 @@ impl IntoResponse for AppError {
                 return Redirect::to(to).into_response();
             }
             AppError::SecondFactorPending(stage) => {
-                let to = if *stage == SessionStage::Enrol { "/sign-in/set-up-two-factor" } else { "/sign-in/two-factor" };
+                let to =
+                    if *stage == SessionStage::Enrol { "/sign-in/set-up-two-factor" } else { "/sign-in/two-factor" };
                 return Redirect::to(to).into_response();
             }
             AppError::Internal(e) => tracing::error!(error = ?e, "request failed"),

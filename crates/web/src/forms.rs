@@ -3,9 +3,9 @@
 //! Forms are read as name/value pairs so that repeated fields (checkboxes) work and so that
 //! everything typed can be put back on the page when something is wrong.
 
-use axum::extract::{FromRequest, Request};
-use axum::Form;
 use crate::error::AppError;
+use axum::Form;
+use axum::extract::{FromRequest, Request};
 
 /// The fields of a submitted form, in order.
 #[derive(Debug, Clone, Default)]

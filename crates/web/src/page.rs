@@ -44,11 +44,14 @@ impl PageContext {
     #[must_use]
     pub fn new(state: &AppState, visitor: &Visitor, title: impl Into<String>, path: &str) -> Self {
         let signed = visitor.signed_in();
-        let nav = signed.map(|s| navigation(&Actor {
-            user_id: s.user.id,
-            agency_id: s.user.agency_id,
-            grants: s.user.grants.clone(),
-        }, path)).unwrap_or_default();
+        let nav = signed
+            .map(|s| {
+                navigation(
+                    &Actor { user_id: s.user.id, agency_id: s.user.agency_id, grants: s.user.grants.clone() },
+                    path,
+                )
+            })
+            .unwrap_or_default();
         PageContext {
             title: title.into(),
             user_name: signed.map(|s| s.user.name.clone()),
@@ -101,7 +104,9 @@ impl ErrorPage {
     /// Renders without knowing who is signed in.
     #[must_use]
     pub fn render_plain(&self) -> String {
-        ErrorView { ctx: PageContext::bare(self.title.clone()), page: self }.render().unwrap_or_else(|_| self.title.clone())
+        ErrorView { ctx: PageContext::bare(self.title.clone()), page: self }
+            .render()
+            .unwrap_or_else(|_| self.title.clone())
     }
 
     fn render_for(&self, ctx: PageContext) -> String {

@@ -29,10 +29,7 @@ pub struct HashError(String);
 /// # Errors
 /// When hashing fails.
 pub fn hash_blocking(password: &str) -> Result<String, HashError> {
-    argon2()
-        .hash_password(password.as_bytes())
-        .map(|h| h.to_string())
-        .map_err(|e| HashError(e.to_string()))
+    argon2().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| HashError(e.to_string()))
 }
 
 /// Checks a password against a PHC string, synchronously.
@@ -49,9 +46,7 @@ pub fn verify_blocking(password: &str, phc: &str) -> bool {
 pub fn needs_rehash(phc: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(phc) else { return true };
     let Ok(params) = Params::try_from(&parsed) else { return true };
-    parsed.algorithm.as_str() != "argon2id"
-        || params.m_cost() < M_COST
-        || params.t_cost() < T_COST
+    parsed.algorithm.as_str() != "argon2id" || params.m_cost() < M_COST || params.t_cost() < T_COST
 }
 
 /// A hash to verify against when the account does not exist, so unknown and known accounts
@@ -87,9 +82,7 @@ impl Passwords {
     /// When hashing fails.
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
         let _permit = self.permits.acquire().await.map_err(|e| HashError(e.to_string()))?;
-        tokio::task::spawn_blocking(move || hash_blocking(&password))
-            .await
-            .map_err(|e| HashError(e.to_string()))?
+        tokio::task::spawn_blocking(move || hash_blocking(&password)).await.map_err(|e| HashError(e.to_string()))?
     }
 
     /// Checks a password; with `None` checks against a dummy hash and returns false, taking

@@ -190,9 +190,7 @@ fn client_ip(req: &Request, trust_proxy: bool) -> String {
             return ip.to_owned();
         }
     }
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+    req.extensions().get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
 }
 
 /// Middleware: finds the session the cookie names, ends it if it has timed out or its user
@@ -211,9 +209,7 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
         .map(|s| s.chars().take(200).collect())
         .unwrap_or_default();
     let token = read_cookie(req.headers(), session_cookie_name(secure)).map(str::to_owned);
-    let anon_cookie = read_cookie(req.headers(), anon_cookie_name(secure))
-        .filter(|v| v.len() == 43)
-        .map(str::to_owned);
+    let anon_cookie = read_cookie(req.headers(), anon_cookie_name(secure)).filter(|v| v.len() == 43).map(str::to_owned);
     let anon = match &anon_cookie {
         Some(v) => v.clone(),
         None => crypto::random_token().map_err(|e| AppError::Internal(e.into()))?,

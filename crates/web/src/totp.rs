@@ -30,11 +30,7 @@ pub fn new_secret() -> Result<Vec<u8>, getrandom::Error> {
 #[must_use]
 pub fn secret_for_display(secret: &[u8]) -> String {
     let b32 = Secret::from(secret.to_vec()).to_base32();
-    b32.as_bytes()
-        .chunks(4)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
+    b32.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join(" ")
 }
 
 /// Checks a code typed at `unix_time`; returns the time step it belongs to.
@@ -92,17 +88,9 @@ pub fn otpauth_url(issuer: &str, account: &str, secret: &[u8]) -> String {
 #[must_use]
 pub fn qr_svg(url: &str) -> String {
     let Ok(code) = QrCode::new(url.as_bytes()) else { return String::new() };
-    let image = code
-        .render::<svg::Color<'_>>()
-        .min_dimensions(200, 200)
-        .quiet_zone(true)
-        .build();
+    let image = code.render::<svg::Color<'_>>().min_dimensions(200, 200).quiet_zone(true).build();
     let start = image.find("<svg").unwrap_or(0);
-    image[start..].replacen(
-        "<svg ",
-        "<svg role=\"img\" aria-label=\"QR code to scan with your authenticator app\" ",
-        1,
-    )
+    image[start..].replacen("<svg ", "<svg role=\"img\" aria-label=\"QR code to scan with your authenticator app\" ", 1)
 }
 
 /// New recovery codes: 16 characters (80 bits) each, shown as four groups of four.
@@ -124,11 +112,7 @@ pub fn new_recovery_codes() -> Result<Vec<String>, getrandom::Error> {
 /// allow the codes to be guessed offline.
 #[must_use]
 pub fn recovery_code_hash(key: &[u8], user_id: i64, code: &str) -> String {
-    let normalised: String = code
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
+    let normalised: String = code.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
     crypto::hmac(key, &[b"recovery", user_id.to_string().as_bytes(), normalised.as_bytes()])
 }
 
@@ -140,7 +124,13 @@ mod tests {
     #[test]
     fn rfc_6238_vectors() {
         let seed = b"12345678901234567890";
-        for (t, code) in [(59, "287082"), (1_111_111_109, "081804"), (1_111_111_111, "050471"), (1_234_567_890, "005924"), (2_000_000_000, "279037")] {
+        for (t, code) in [
+            (59, "287082"),
+            (1_111_111_109, "081804"),
+            (1_111_111_111, "050471"),
+            (1_234_567_890, "005924"),
+            (2_000_000_000, "279037"),
+        ] {
             assert_eq!(code_at(seed, t), code, "at {t}");
             assert_eq!(check(seed, code, t), Some(step_of(t)));
         }
@@ -160,7 +150,9 @@ mod tests {
     #[test]
     fn otpauth_and_qr() {
         let url = otpauth_url("Marac case management", "kim@x.org", b"12345678901234567890");
-        assert!(url.starts_with("otpauth://totp/Marac%20case%20management:kim%40x.org?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&"));
+        assert!(url.starts_with(
+            "otpauth://totp/Marac%20case%20management:kim%40x.org?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&"
+        ));
         let svg = qr_svg(&url);
         assert!(svg.starts_with("<svg role=\"img\""));
         assert!(!svg.contains("<script") && !svg.contains("style="));
@@ -176,7 +168,10 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted.len(), RECOVERY_CODES);
         let k = [1u8; 32];
-        assert_eq!(recovery_code_hash(&k, 1, &codes[0]), recovery_code_hash(&k, 1, &codes[0].to_uppercase().replace('-', " ")));
+        assert_eq!(
+            recovery_code_hash(&k, 1, &codes[0]),
+            recovery_code_hash(&k, 1, &codes[0].to_uppercase().replace('-', " "))
+        );
         assert_ne!(recovery_code_hash(&k, 1, &codes[0]), recovery_code_hash(&k, 2, &codes[0]));
     }
 }

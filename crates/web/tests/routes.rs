@@ -34,7 +34,9 @@ async fn sign_in_failure_says_the_same_whatever_was_wrong() {
         let id = app.db.store.find_user_by_email("off@x.org").await.unwrap().unwrap().id;
         app.db.store.set_user_disabled(id, true, marac_web::audit::system_event(&app.state, "t", "")).await.unwrap();
         let mut bodies = Vec::new();
-        for (email, password) in [("nobody@x.org", PASSWORD), ("kim@x.org", "wrong password entirely"), ("off@x.org", PASSWORD)] {
+        for (email, password) in
+            [("nobody@x.org", PASSWORD), ("kim@x.org", "wrong password entirely"), ("off@x.org", PASSWORD)]
+        {
             let b = app.browser();
             b.get("/sign-in").await;
             let r = b.post("/sign-in", &[("email", email), ("password", password)]).await;
@@ -44,7 +46,9 @@ async fn sign_in_failure_says_the_same_whatever_was_wrong() {
             bodies.push(r.body.replace(email, "EMAIL"));
         }
         // Apart from the CSRF token, the three pages are identical.
-        let strip = |s: &str| s.split("name=\"_csrf\"").map(|p| p.split_once('>').map_or(p, |x| x.1).to_owned()).collect::<String>();
+        let strip = |s: &str| {
+            s.split("name=\"_csrf\"").map(|p| p.split_once('>').map_or(p, |x| x.1).to_owned()).collect::<String>()
+        };
         assert_eq!(strip(&bodies[0]), strip(&bodies[1]));
         assert_eq!(strip(&bodies[1]), strip(&bodies[2]));
         assert_eq!(audit_actions(&app, "sign_in.failure").await.len(), 3);
@@ -240,7 +244,12 @@ async fn cookie_flags_and_security_headers_on_every_page() {
         for (who, path) in pages {
             let r = who.get(path).await;
             let csp = r.header("content-security-policy");
-            assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+            assert!(
+                csp.contains("default-src 'none'")
+                    && csp.contains("frame-ancestors 'none'")
+                    && !csp.contains("unsafe-inline"),
+                "{path}: {csp}"
+            );
             assert_eq!(r.header("x-content-type-options"), "nosniff", "{path}");
             assert_eq!(r.header("referrer-policy"), "no-referrer", "{path}");
             assert_eq!(r.header("x-frame-options"), "DENY", "{path}");
@@ -326,7 +335,8 @@ async fn coordinators_must_set_up_a_second_factor_and_get_recovery_codes() {
         assert_eq!(b.get("/admin").await.location(), "/sign-in/set-up-two-factor");
         let page = b.get("/sign-in/set-up-two-factor").await;
         assert!(page.body.contains("<svg role=\"img\""), "QR code shown");
-        let key: String = page.body.split("id=\"totp-secret\">").nth(1).unwrap().split('<').next().unwrap().replace(' ', "");
+        let key: String =
+            page.body.split("id=\"totp-secret\">").nth(1).unwrap().split('<').next().unwrap().replace(' ', "");
         let secret = totp_rs::Secret::try_from_base32(&key).unwrap().as_bytes().to_vec();
         let sealed = page.body.split("name=\"secret\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
         let r = b.post("/sign-in/set-up-two-factor", &[("secret", &sealed), ("code", "123")]).await;
@@ -426,7 +436,15 @@ async fn public_routes_are_only_the_listed_ones() {
         let path = path.replace("{name}", "app.css");
         assert_eq!(anonymous.get(&path).await.status, StatusCode::OK, "{path}");
     }
-    for path in ["/", "/account", "/admin", "/audit", "/sign-in/two-factor", "/sign-in/set-up-two-factor", "/account/two-factor"] {
+    for path in [
+        "/",
+        "/account",
+        "/admin",
+        "/audit",
+        "/sign-in/two-factor",
+        "/sign-in/set-up-two-factor",
+        "/account/two-factor",
+    ] {
         let r = anonymous.get(path).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{path} is not public");
     }
@@ -441,29 +459,72 @@ async fn an_administrator_creates_an_agency_and_a_user_and_bad_input_keeps_what_
         let b = app.signed_in("admin@x.org").await;
         b.get("/admin/agencies/new").await;
         let marac = app.marac_id.to_string();
-        let r = b.post("/admin/agencies/new", &[("partnership", "1"), ("code", "x"), ("name", "Northshire <Housing>"), ("category", "")]).await;
+        let r = b
+            .post(
+                "/admin/agencies/new",
+                &[("partnership", "1"), ("code", "x"), ("name", "Northshire <Housing>"), ("category", "")],
+            )
+            .await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.body.contains("There is a problem"));
         assert!(r.body.contains("Code must be between 2 and 16 characters"));
         assert!(r.body.contains("Select the kind of agency"));
         assert!(r.body.contains("value=\"Northshire &#60;Housing&#62;\""), "kept and escaped: {}", r.body);
-        let r = b.post("/admin/agencies/new", &[("partnership", "1"), ("code", "hous"), ("name", "Northshire Housing"), ("category", "housing"), ("marac", &marac)]).await;
+        let r = b
+            .post(
+                "/admin/agencies/new",
+                &[
+                    ("partnership", "1"),
+                    ("code", "hous"),
+                    ("name", "Northshire Housing"),
+                    ("category", "housing"),
+                    ("marac", &marac),
+                ],
+            )
+            .await;
         assert_eq!(r.location(), "/admin/agencies");
         let agency = app.db.store.find_agency_by_code("HOUS").await.unwrap().unwrap();
         assert_eq!(agency.marac_ids, vec![app.marac_id]);
         b.get("/admin/agencies/new").await;
-        let r = b.post("/admin/agencies/new", &[("partnership", "1"), ("code", "HOUS"), ("name", "Again"), ("category", "housing")]).await;
+        let r = b
+            .post(
+                "/admin/agencies/new",
+                &[("partnership", "1"), ("code", "HOUS"), ("name", "Again"), ("category", "housing")],
+            )
+            .await;
         assert!(r.body.contains("An agency already has that code"));
 
         b.get("/admin/users/new").await;
         let grant = format!("agency_rep:{}", app.marac_id);
-        let r = b.post("/admin/users/new", &[("email", "sam@housing.example"), ("name", "Sam Lee"), ("agency", ""), ("password", "short"), ("grant", &grant)]).await;
+        let r = b
+            .post(
+                "/admin/users/new",
+                &[
+                    ("email", "sam@housing.example"),
+                    ("name", "Sam Lee"),
+                    ("agency", ""),
+                    ("password", "short"),
+                    ("grant", &grant),
+                ],
+            )
+            .await;
         assert!(r.body.contains("Password must be 12 characters or more"));
         assert!(r.body.contains("Select the person&#39;s agency"), "{}", r.body);
         assert!(r.body.contains("value=\"sam@housing.example\""));
         assert!(!r.body.contains("value=\"short\""), "the password is not sent back");
         let agency_id = agency.id.to_string();
-        let r = b.post("/admin/users/new", &[("email", "Sam@Housing.example"), ("name", "Sam Lee"), ("agency", &agency_id), ("password", "a brand new pass phrase"), ("grant", &grant)]).await;
+        let r = b
+            .post(
+                "/admin/users/new",
+                &[
+                    ("email", "Sam@Housing.example"),
+                    ("name", "Sam Lee"),
+                    ("agency", &agency_id),
+                    ("password", "a brand new pass phrase"),
+                    ("grant", &grant),
+                ],
+            )
+            .await;
         assert_eq!(r.location(), "/admin/users");
         let sam = app.db.store.find_user_by_email("sam@housing.example").await.unwrap().unwrap();
         assert_eq!(sam.agency_id, Some(agency.id));
@@ -477,7 +538,9 @@ async fn an_administrator_creates_an_agency_and_a_user_and_bad_input_keeps_what_
         // The new user signs in.
         let sam_browser = app.browser_from("10.3.3.3");
         sam_browser.get("/sign-in").await;
-        let r = sam_browser.post("/sign-in", &[("email", "sam@housing.example"), ("password", "a brand new pass phrase")]).await;
+        let r = sam_browser
+            .post("/sign-in", &[("email", "sam@housing.example"), ("password", "a brand new pass phrase")])
+            .await;
         assert_eq!(r.location(), "/");
         // Disabling ends their session at once.
         b.get(&format!("/admin/users/{}", sam.id)).await;
@@ -495,10 +558,18 @@ async fn marac_settings_are_validated_and_saved() {
         let path = format!("/admin/maracs/{}", app.marac_id);
         b.get(&path).await;
         let mut fields = vec![
-            ("partnership", "1"), ("code", "TM"), ("name", "Test Marac"), ("area", "Testshire"),
-            ("adult_female_population", "61,250"), ("cadence", "weekly"), ("high_risk_threshold", "0"),
-            ("escalation_incidents", "5"), ("escalation_months", "12"), ("repeat_months", "12"),
-            ("meeting_capacity", "16"), ("recommended_cases_per_10k", "40"),
+            ("partnership", "1"),
+            ("code", "TM"),
+            ("name", "Test Marac"),
+            ("area", "Testshire"),
+            ("adult_female_population", "61,250"),
+            ("cadence", "weekly"),
+            ("high_risk_threshold", "0"),
+            ("escalation_incidents", "5"),
+            ("escalation_months", "12"),
+            ("repeat_months", "12"),
+            ("meeting_capacity", "16"),
+            ("recommended_cases_per_10k", "40"),
         ];
         let r = b.post(&path, &fields).await;
         assert!(r.body.contains("The high-risk threshold must be between 1 and 40"), "{}", r.body);
@@ -507,7 +578,10 @@ async fn marac_settings_are_validated_and_saved() {
         let r = b.post(&path, &fields).await;
         assert_eq!(r.location(), "/admin/maracs");
         let m = app.db.store.get_marac(app.marac_id).await.unwrap();
-        assert_eq!((m.rules.high_risk_threshold, m.rules.escalation_incidents, m.adult_female_population), (15, 5, 61_250));
+        assert_eq!(
+            (m.rules.high_risk_threshold, m.rules.escalation_incidents, m.adult_female_population),
+            (15, 5, 61_250)
+        );
     });
 }
 
@@ -539,7 +613,11 @@ async fn operations_endpoints() {
         assert!(r.status == StatusCode::OK && r.body.contains("\"ready\""));
         b.get("/sign-in").await;
         let r = b.get("/metrics").await;
-        assert!(r.body.contains("marac_http_requests_total{method=\"GET\",route=\"/sign-in\",status=\"200\"}"), "{}", r.body);
+        assert!(
+            r.body.contains("marac_http_requests_total{method=\"GET\",route=\"/sign-in\",status=\"200\"}"),
+            "{}",
+            r.body
+        );
         assert!(r.body.contains("marac_http_request_duration_seconds_bucket"));
         assert!(!r.header("x-request-id").is_empty());
     });

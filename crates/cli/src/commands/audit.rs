@@ -39,7 +39,8 @@ pub async fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<E
         AuditCommand::Export { output } => {
             let mut out: Box<dyn Write> = match &output {
                 Some(path) => Box::new(std::io::BufWriter::new(
-                    std::fs::File::create(path).with_context(|| format!("--output: cannot create {}", path.display()))?,
+                    std::fs::File::create(path)
+                        .with_context(|| format!("--output: cannot create {}", path.display()))?,
                 )),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
             };

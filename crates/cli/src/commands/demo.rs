@@ -62,8 +62,10 @@ const AGENCIES: &[(&str, &str, AgencyCategory)] = &[
     ("FIRE", "Northshire Fire and Rescue", AgencyCategory::Other),
 ];
 
-/// email, name, role, agency code, Marac codes.
-const USERS: &[(&str, &str, Role, Option<&str>, &[&str])] = &[
+/// A demo account: email, name, role, agency code, the Maracs the role is held for.
+type DemoUser = (&'static str, &'static str, Role, Option<&'static str>, &'static [&'static str]);
+
+const USERS: &[DemoUser] = &[
     ("admin@demo.marac.example", "Sam Patel", Role::Admin, None, &[]),
     ("coordinator@demo.marac.example", "Alex Morgan", Role::Coordinator, Some("IDVA"), &["NSN", "NSS", "EPT"]),
     ("chair@demo.marac.example", "Jo Carter", Role::Chair, Some("POL"), &["NSN"]),
@@ -127,8 +129,17 @@ pub async fn seed(store: &dyn Store, secrets: &Secrets) -> anyhow::Result<()> {
     let partnership_id = match store.find_partnership_by_code(PARTNERSHIP).await? {
         Some(p) => p.id,
         None => {
-            let input = PartnershipInput { code: PARTNERSHIP.into(), name: "Northshire Domestic Abuse Partnership".into(), is_demo: true };
-            store.create_partnership(&input, super::cli_event("partnership.create", "", serde_json::json!({ "demo": true }))).await?
+            let input = PartnershipInput {
+                code: PARTNERSHIP.into(),
+                name: "Northshire Domestic Abuse Partnership".into(),
+                is_demo: true,
+            };
+            store
+                .create_partnership(
+                    &input,
+                    super::cli_event("partnership.create", "", serde_json::json!({ "demo": true })),
+                )
+                .await?
         }
     };
     let mut marac_ids = Vec::new();
@@ -145,7 +156,9 @@ pub async fn seed(store: &dyn Store, secrets: &Secrets) -> anyhow::Result<()> {
                     cadence: *cadence,
                     rules: MaracRules { escalation_months: *escalation_months, ..MaracRules::default() },
                 };
-                store.create_marac(&input, super::cli_event("marac.create", "", serde_json::json!({ "demo": true }))).await?
+                store
+                    .create_marac(&input, super::cli_event("marac.create", "", serde_json::json!({ "demo": true })))
+                    .await?
             }
         };
         marac_ids.push(((*code).to_owned(), id));
@@ -153,8 +166,16 @@ pub async fn seed(store: &dyn Store, secrets: &Secrets) -> anyhow::Result<()> {
     let all_maracs: Vec<i64> = marac_ids.iter().map(|(_, id)| *id).collect();
     for (code, name, category) in AGENCIES {
         if store.find_agency_by_code(code).await?.is_none() {
-            let input = AgencyInput { partnership_id, code: (*code).into(), name: (*name).into(), category: *category, marac_ids: all_maracs.clone() };
-            store.create_agency(&input, super::cli_event("agency.create", "", serde_json::json!({ "demo": true }))).await?;
+            let input = AgencyInput {
+                partnership_id,
+                code: (*code).into(),
+                name: (*name).into(),
+                category: *category,
+                marac_ids: all_maracs.clone(),
+            };
+            store
+                .create_agency(&input, super::cli_event("agency.create", "", serde_json::json!({ "demo": true })))
+                .await?;
         }
     }
     for (email, name, role, agency, maracs) in USERS {
@@ -175,14 +196,18 @@ pub async fn seed(store: &dyn Store, secrets: &Secrets) -> anyhow::Result<()> {
                 .collect()
         };
         let password_hash = password::hash_blocking(DEMO_PASSWORD)?;
-        let user = NewUser { email: (*email).into(), name: (*name).into(), agency_id, password_hash, is_demo: true, grants };
-        let id = store.create_user(&user, super::cli_event("user.create", "", serde_json::json!({ "demo": true }))).await?;
+        let user =
+            NewUser { email: (*email).into(), name: (*name).into(), agency_id, password_hash, is_demo: true, grants };
+        let id =
+            store.create_user(&user, super::cli_event("user.create", "", serde_json::json!({ "demo": true }))).await?;
         if role.always_needs_second_factor() {
             let secret = demo_totp_secret(email);
             let sealed = crypto::seal(&secrets.encryption_key, &format!("user:{id}:totp"), &secret)?;
             let codes = totp::new_recovery_codes()?;
-            let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_code_hash(&secrets.encryption_key, id, c)).collect();
-            let event = super::cli_event("second_factor.enrolled", &format!("user:{id}"), serde_json::json!({ "demo": true }));
+            let hashes: Vec<String> =
+                codes.iter().map(|c| totp::recovery_code_hash(&secrets.encryption_key, id, c)).collect();
+            let event =
+                super::cli_event("second_factor.enrolled", &format!("user:{id}"), serde_json::json!({ "demo": true }));
             store.set_second_factor(id, &sealed, 0, &hashes, event).await?;
         }
     }

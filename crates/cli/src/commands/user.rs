@@ -80,11 +80,24 @@ pub async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<Ex
             password_policy::check(password, email.as_str()).map_err(|m| anyhow::anyhow!("password: {m}"))?;
             let password_hash = marac_web::password::hash_blocking(password)?;
             let grant = Grant { role, marac_id: if role.is_per_marac() { marac_id } else { None } };
-            let user = NewUser { email: email.to_string(), name, agency_id, password_hash, is_demo: false, grants: vec![grant] };
-            let event = super::cli_event("user.create", "", serde_json::json!({ "email": email.as_str(), "role": role.code() }));
+            let user = NewUser {
+                email: email.to_string(),
+                name,
+                agency_id,
+                password_hash,
+                is_demo: false,
+                grants: vec![grant],
+            };
+            let event = super::cli_event(
+                "user.create",
+                "",
+                serde_json::json!({ "email": email.as_str(), "role": role.code() }),
+            );
             match store.create_user(&user, event).await {
                 Ok(id) => println!("Created user {id}: {email} ({})", role.label()),
-                Err(marac_store::StoreError::Conflict { .. }) => bail!("--email: a user already has the address {email}"),
+                Err(marac_store::StoreError::Conflict { .. }) => {
+                    bail!("--email: a user already has the address {email}")
+                }
                 Err(e) => return Err(e.into()),
             }
         }
@@ -93,7 +106,8 @@ pub async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<Ex
             let maracs = store.list_maracs().await?;
             println!("{:<36} {:<24} {:<8} {:<9} roles", "email", "name", "agency", "status");
             for u in store.list_users().await? {
-                let agency = u.agency_id.and_then(|a| agencies.iter().find(|x| x.id == a)).map_or("-", |a| a.code.as_str());
+                let agency =
+                    u.agency_id.and_then(|a| agencies.iter().find(|x| x.id == a)).map_or("-", |a| a.code.as_str());
                 let roles: Vec<String> = u
                     .grants
                     .iter()
@@ -108,7 +122,10 @@ pub async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<Ex
         }
         UserCommand::Disable { email } => {
             let email = Email::parse(&email).map_err(|m| anyhow::anyhow!("email: {m}"))?;
-            let user = store.find_user_by_email(email.as_str()).await?.with_context(|| format!("no user has the address {email}"))?;
+            let user = store
+                .find_user_by_email(email.as_str())
+                .await?
+                .with_context(|| format!("no user has the address {email}"))?;
             let event = super::cli_event("user.disable", &format!("user:{}", user.id), serde_json::json!({}));
             store.set_user_disabled(user.id, true, event).await?;
             println!("Disabled {email}; their sessions have ended.");

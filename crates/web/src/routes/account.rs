@@ -1,10 +1,10 @@
 //! The signed-in user's own account: who they are, their second factor, their sessions.
 
+use crate::AppState;
 use crate::error::AppError;
 use crate::forms::FormData;
 use crate::page::PageContext;
 use crate::session::Signed;
-use crate::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;

@@ -1,10 +1,10 @@
 //! The auditor's view of the audit trail, with filters and paging back in time.
 
 use super::account::SHOWN_TIME;
+use crate::AppState;
 use crate::error::AppError;
 use crate::page::PageContext;
 use crate::session::Signed;
-use crate::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use marac_domain::policy::Action;
 use marac_store::{AuditFilter, Ts};
 use serde::Deserialize;
-use time::{Date, OffsetDateTime, Time};
 use time::macros::format_description;
+use time::{Date, OffsetDateTime, Time};
 
 const PAGE: i64 = 50;
 
@@ -61,7 +61,11 @@ fn parse_day(s: &str) -> Option<Date> {
 ///
 /// # Errors
 /// Refused to everyone but auditors; database failures.
-pub async fn list(State(state): State<AppState>, me: Signed, Query(q): Query<AuditQuery>) -> Result<Response, AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+    me: Signed,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, AppError> {
     me.authorise(&state, Action::ReadAuditTrail, "audit").await?;
     let text = |o: &Option<String>| o.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     let mut error = None;
@@ -92,7 +96,8 @@ pub async fn list(State(state): State<AppState>, me: Signed, Query(q): Query<Aud
     state.store.append_audit(event).await?;
     let older = (i64::try_from(events.len()).unwrap_or(0) == PAGE).then(|| {
         let last = events.last().map_or(0, |e| e.seq);
-        let enc = |s: &str| serde_urlencoded::to_string([("v", s)]).unwrap_or_default().trim_start_matches("v=").to_owned();
+        let enc =
+            |s: &str| serde_urlencoded::to_string([("v", s)]).unwrap_or_default().trim_start_matches("v=").to_owned();
         format!(
             "/audit?action={}&actor={}&outcome={}&from={}&to={}&before={last}",
             enc(q.action.as_deref().unwrap_or("")),

@@ -1,10 +1,10 @@
 //! The home page, different for each role.
 
 use super::account::role_views;
+use crate::AppState;
 use crate::error::AppError;
 use crate::page::PageContext;
 use crate::session::Signed;
-use crate::AppState;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -61,7 +61,9 @@ pub async fn show(State(state): State<AppState>, me: Signed) -> Result<Response,
         roles: role_views(&state, &me.user).await?,
         is_admin: authorise(&actor, Action::ManageConfiguration).is_ok(),
         is_auditor: authorise(&actor, Action::ReadAuditTrail).is_ok(),
-        practitioner: [Role::Coordinator, Role::Chair, Role::AgencyRep, Role::Idva, Role::Referrer].into_iter().any(has),
+        practitioner: [Role::Coordinator, Role::Chair, Role::AgencyRep, Role::Idva, Role::Referrer]
+            .into_iter()
+            .any(has),
         analyst: has(Role::Analyst),
         maracs,
         second_factor: me.user.totp_secret.is_some(),

@@ -47,7 +47,9 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<axum::
     };
     let mut response = Response::new(axum::body::Body::from(page.render_plain()));
     *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-    response.headers_mut().insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("text/html; charset=utf-8"));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, axum::http::HeaderValue::from_static("text/html; charset=utf-8"));
     response
 }
 
@@ -81,18 +83,16 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), security_headers::apply))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {
-                let id = req
-                    .extensions()
-                    .get::<RequestId>()
-                    .and_then(|r| r.header_value().to_str().ok())
-                    .unwrap_or("-")
-                    .to_owned();
-                // The path only: query strings can hold search terms.
-                tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
-            }),
-        )
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {
+            let id = req
+                .extensions()
+                .get::<RequestId>()
+                .and_then(|r| r.header_value().to_str().ok())
+                .unwrap_or("-")
+                .to_owned();
+            // The path only: query strings can hold search terms.
+            tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+        }))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
         .with_state(state)

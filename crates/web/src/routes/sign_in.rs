@@ -44,7 +44,9 @@ pub async fn form(State(state): State<AppState>, visitor: Visitor, Query(q): Que
         return Redirect::to("/").into_response();
     }
     let notice = if q.ended.is_some() || visitor.ended.is_some() {
-        Some("You were signed out because you had not used the service for 15 minutes, or had been signed in for 12 hours. Sign in again to carry on.")
+        Some(
+            "You were signed out because you had not used the service for 15 minutes, or had been signed in for 12 hours. Sign in again to carry on.",
+        )
     } else if q.signed_out.is_some() {
         Some("You have signed out.")
     } else {
@@ -80,7 +82,8 @@ pub(crate) async fn locked_out(state: &AppState, visitor: &Visitor, account: &st
     let since = Ts::new(state.clock.now() - sign_in_throttle::WINDOW);
     let (by_account, by_address) = state.store.count_sign_in_failures(account, &visitor.ip, since).await?;
     if sign_in_throttle::is_locked(by_account, by_address) {
-        let mut event = audit::event(state, visitor, "sign_in.locked", "", "denied", serde_json::json!({ "account": account }));
+        let mut event =
+            audit::event(state, visitor, "sign_in.locked", "", "denied", serde_json::json!({ "account": account }));
         event.actor_label = account.to_owned();
         state.store.append_audit(event).await?;
         return Ok(true);
@@ -89,7 +92,13 @@ pub(crate) async fn locked_out(state: &AppState, visitor: &Visitor, account: &st
 }
 
 /// Records a failed attempt against the account and address.
-pub(crate) async fn record_failure(state: &AppState, visitor: &Visitor, account: &str, action: &str, user: Option<&User>) -> Result<(), AppError> {
+pub(crate) async fn record_failure(
+    state: &AppState,
+    visitor: &Visitor,
+    account: &str,
+    action: &str,
+    user: Option<&User>,
+) -> Result<(), AppError> {
     let mut event = audit::event(state, visitor, action, "", "failure", serde_json::json!({}));
     event.actor_label = account.to_owned();
     event.actor_user_id = user.map(|u| u.id);
@@ -176,10 +185,10 @@ pub async fn submit(State(state): State<AppState>, visitor: Visitor, form: FormD
         }
     };
     state.store.clear_sign_in_failures(&account).await?;
-    if crate::password::needs_rehash(&user.password_hash) {
-        if let Ok(h) = state.passwords.hash(password).await {
-            state.store.set_password_hash(user.id, &h).await?;
-        }
+    if crate::password::needs_rehash(&user.password_hash)
+        && let Ok(h) = state.passwords.hash(password).await
+    {
+        state.store.set_password_hash(user.id, &h).await?;
     }
     let roles: Vec<_> = user.grants.iter().map(|g| g.role).collect();
     let (stage, action) = if user.totp_secret.is_some() {
@@ -198,7 +207,14 @@ pub async fn submit(State(state): State<AppState>, visitor: Visitor, form: FormD
 /// When the database fails.
 pub async fn sign_out(State(state): State<AppState>, visitor: Visitor) -> Result<Response, AppError> {
     if let Some(s) = &visitor.session {
-        let event = audit::event(&state, &visitor, "sign_out", &format!("user:{}", s.user.id), "success", serde_json::json!({}));
+        let event = audit::event(
+            &state,
+            &visitor,
+            "sign_out",
+            &format!("user:{}", s.user.id),
+            "success",
+            serde_json::json!({}),
+        );
         state.store.delete_session(&s.session.id, Some(event)).await?;
     }
     let secure = state.config.secure_cookies;

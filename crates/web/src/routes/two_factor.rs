@@ -70,7 +70,11 @@ pub async fn challenge_form(State(state): State<AppState>, visitor: Visitor) -> 
 ///
 /// # Errors
 /// Redirects visitors who are not at this step; database failures.
-pub async fn challenge_submit(State(state): State<AppState>, visitor: Visitor, form: FormData) -> Result<Response, AppError> {
+pub async fn challenge_submit(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    form: FormData,
+) -> Result<Response, AppError> {
     let s = pending(&visitor, SessionStage::SecondFactor)?;
     let user = s.user.clone();
     let typed = form.get("code").trim().to_owned();
@@ -95,15 +99,27 @@ pub async fn challenge_submit(State(state): State<AppState>, visitor: Visitor, f
     if digits.len() == 6 && digits.chars().all(|c| c.is_ascii_digit()) {
         match totp::check(&secret, &digits, now) {
             Some(step) if state.store.use_totp_step(user.id, step).await? => {
-                return begin_session(&state, &visitor, &user, SessionStage::Full, "sign_in.success", serde_json::json!({ "method": "totp" })).await;
+                return begin_session(
+                    &state,
+                    &visitor,
+                    &user,
+                    SessionStage::Full,
+                    "sign_in.success",
+                    serde_json::json!({ "method": "totp" }),
+                )
+                .await;
             }
             Some(_) => {
                 record_failure(&state, &visitor, &user.email, "sign_in.totp_reused", Some(&user)).await?;
-                errors.add("code", "That code has already been used. Wait for your app to show a new code, then enter it");
+                errors.add(
+                    "code",
+                    "That code has already been used. Wait for your app to show a new code, then enter it",
+                );
             }
             None => {
                 record_failure(&state, &visitor, &user.email, "sign_in.totp_failure", Some(&user)).await?;
-                errors.add("code", "The code is not right. Check your authenticator app and enter the code it shows now");
+                errors
+                    .add("code", "The code is not right. Check your authenticator app and enter the code it shows now");
             }
         }
         return Ok(challenge(&state, &visitor, errors).into_response());
@@ -111,7 +127,15 @@ pub async fn challenge_submit(State(state): State<AppState>, visitor: Visitor, f
     let hash = totp::recovery_code_hash(&state.keys.encryption_key, user.id, &typed);
     if state.store.use_recovery_code(user.id, &hash, Ts::new(state.clock.now())).await? {
         let left = state.store.unused_recovery_codes(user.id).await?;
-        return begin_session(&state, &visitor, &user, SessionStage::Full, "sign_in.success", serde_json::json!({ "method": "recovery_code", "recovery_codes_left": left })).await;
+        return begin_session(
+            &state,
+            &visitor,
+            &user,
+            SessionStage::Full,
+            "sign_in.success",
+            serde_json::json!({ "method": "recovery_code", "recovery_codes_left": left }),
+        )
+        .await;
     }
     record_failure(&state, &visitor, &user.email, "sign_in.recovery_failure", Some(&user)).await?;
     errors.add("code", "Enter the 6-digit code from your app, or one of your unused recovery codes");
@@ -126,9 +150,16 @@ fn enrolling(visitor: &Visitor) -> Result<&LoadedSession, AppError> {
     }
 }
 
-fn enrol_page(state: &AppState, visitor: &Visitor, s: &LoadedSession, secret: &[u8], errors: Errors) -> Result<EnrolPage, AppError> {
+fn enrol_page(
+    state: &AppState,
+    visitor: &Visitor,
+    s: &LoadedSession,
+    secret: &[u8],
+    errors: Errors,
+) -> Result<EnrolPage, AppError> {
     let context = format!("enrol:{}", s.session.id);
-    let sealed = crypto::seal(&state.keys.encryption_key, &context, secret).map_err(|e| AppError::Internal(e.into()))?;
+    let sealed =
+        crypto::seal(&state.keys.encryption_key, &context, secret).map_err(|e| AppError::Internal(e.into()))?;
     let url = totp::otpauth_url(SERVICE_NAME, &s.user.email, secret);
     Ok(EnrolPage {
         ctx: PageContext::new(state, visitor, "Set up your authenticator app", "/account"),
@@ -155,7 +186,11 @@ pub async fn enrol_form(State(state): State<AppState>, visitor: Visitor) -> Resu
 ///
 /// # Errors
 /// Redirects visitors who are not signed in; database failures.
-pub async fn enrol_submit(State(state): State<AppState>, visitor: Visitor, form: FormData) -> Result<Response, AppError> {
+pub async fn enrol_submit(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    form: FormData,
+) -> Result<Response, AppError> {
     let s = enrolling(&visitor)?.clone();
     let context = format!("enrol:{}", s.session.id);
     let Ok(secret) = crypto::open(&state.keys.encryption_key, &context, form.get("secret")) else {
@@ -183,14 +218,32 @@ pub async fn enrol_submit(State(state): State<AppState>, visitor: Visitor, form:
         return Ok(enrol_page(&state, &visitor, &s, &secret, errors)?.into_response());
     };
     let codes = totp::new_recovery_codes().map_err(|e| AppError::Internal(e.into()))?;
-    let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_code_hash(&state.keys.encryption_key, s.user.id, c)).collect();
-    let sealed = crypto::seal(&state.keys.encryption_key, &secret_context(s.user.id), &secret).map_err(|e| AppError::Internal(e.into()))?;
-    let event = audit::event(&state, &visitor, "second_factor.enrolled", &format!("user:{}", s.user.id), "success", serde_json::json!({ "replaced": s.user.totp_secret.is_some() }));
+    let hashes: Vec<String> =
+        codes.iter().map(|c| totp::recovery_code_hash(&state.keys.encryption_key, s.user.id, c)).collect();
+    let sealed = crypto::seal(&state.keys.encryption_key, &secret_context(s.user.id), &secret)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let event = audit::event(
+        &state,
+        &visitor,
+        "second_factor.enrolled",
+        &format!("user:{}", s.user.id),
+        "success",
+        serde_json::json!({ "replaced": s.user.totp_secret.is_some() }),
+    );
     state.store.set_second_factor(s.user.id, &sealed, step, &hashes, event).await?;
-    let page = RecoveryCodesPage { ctx: PageContext::new(&state, &visitor, "Save your recovery codes", "/account"), codes };
+    let page =
+        RecoveryCodesPage { ctx: PageContext::new(&state, &visitor, "Save your recovery codes", "/account"), codes };
     if s.session.stage == SessionStage::Enrol {
         // Fully signed in now, with a fresh token; the codes page is shown once, here.
-        let redirect = begin_session(&state, &visitor, &s.user, SessionStage::Full, "sign_in.success", serde_json::json!({ "method": "totp_enrolment" })).await?;
+        let redirect = begin_session(
+            &state,
+            &visitor,
+            &s.user,
+            SessionStage::Full,
+            "sign_in.success",
+            serde_json::json!({ "method": "totp_enrolment" }),
+        )
+        .await?;
         let mut response = page.into_response();
         for cookie in redirect.headers().get_all(axum::http::header::SET_COOKIE) {
             response.headers_mut().append(axum::http::header::SET_COOKIE, cookie.clone());

@@ -48,12 +48,24 @@ impl TestApp {
 
     pub async fn with_config(db: TestDb, secure: bool) -> TestApp {
         let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 09:00 UTC)));
-        let config = WebConfig { secure_cookies: secure, hsts: secure, second_factor_roles: vec![], demo: false, trust_proxy: false };
+        let config = WebConfig {
+            secure_cookies: secure,
+            hsts: secure,
+            second_factor_roles: vec![],
+            demo: false,
+            trust_proxy: false,
+        };
         let state = AppState::new(db.store.clone(), config, KEYS, clock.clone());
         let router = marac_web::router(state.clone());
         let s = db.store.as_ref();
         let event = || marac_web::audit::system_event(&state, "test.seed", "");
-        let p = s.create_partnership(&PartnershipInput { code: "TP".into(), name: "Test Partnership".into(), is_demo: false }, event()).await.unwrap();
+        let p = s
+            .create_partnership(
+                &PartnershipInput { code: "TP".into(), name: "Test Partnership".into(), is_demo: false },
+                event(),
+            )
+            .await
+            .unwrap();
         let marac = |code: &str| MaracInput {
             partnership_id: p,
             code: code.into(),
@@ -66,7 +78,16 @@ impl TestApp {
         let marac_id = s.create_marac(&marac("TM"), event()).await.unwrap();
         let other_marac_id = s.create_marac(&marac("OM"), event()).await.unwrap();
         let agency_id = s
-            .create_agency(&AgencyInput { partnership_id: p, code: "POL".into(), name: "Test Police".into(), category: AgencyCategory::Police, marac_ids: vec![marac_id] }, event())
+            .create_agency(
+                &AgencyInput {
+                    partnership_id: p,
+                    code: "POL".into(),
+                    name: "Test Police".into(),
+                    category: AgencyCategory::Police,
+                    marac_ids: vec![marac_id],
+                },
+                event(),
+            )
             .await
             .unwrap();
         TestApp { db, state, router, clock, marac_id, other_marac_id, agency_id }
@@ -76,12 +97,28 @@ impl TestApp {
     pub async fn user(&self, email: &str, role: Role, with_totp: bool) -> i64 {
         let grant = Grant { role, marac_id: role.is_per_marac().then_some(self.marac_id) };
         let agency_id = role.needs_agency().then_some(self.agency_id);
-        let user = NewUser { email: email.into(), name: format!("Test {}", role.label()), agency_id, password_hash: password_hash(), is_demo: false, grants: vec![grant] };
-        let id = self.db.store.create_user(&user, marac_web::audit::system_event(&self.state, "test.seed", "")).await.unwrap();
+        let user = NewUser {
+            email: email.into(),
+            name: format!("Test {}", role.label()),
+            agency_id,
+            password_hash: password_hash(),
+            is_demo: false,
+            grants: vec![grant],
+        };
+        let id = self
+            .db
+            .store
+            .create_user(&user, marac_web::audit::system_event(&self.state, "test.seed", ""))
+            .await
+            .unwrap();
         if with_totp {
             let sealed = crypto::seal(&KEYS.encryption_key, &format!("user:{id}:totp"), TOTP_SECRET).unwrap();
             let codes: Vec<String> = vec![totp::recovery_code_hash(&KEYS.encryption_key, id, "aaaa-bbbb-cccc-dddd")];
-            self.db.store.set_second_factor(id, &sealed, 0, &codes, marac_web::audit::system_event(&self.state, "test.seed", "")).await.unwrap();
+            self.db
+                .store
+                .set_second_factor(id, &sealed, 0, &codes, marac_web::audit::system_event(&self.state, "test.seed", ""))
+                .await
+                .unwrap();
         }
         id
     }
@@ -95,7 +132,12 @@ impl TestApp {
     }
 
     pub fn browser_from(&self, ip: &str) -> Browser<'_> {
-        Browser { app: self, cookies: Mutex::new(BTreeMap::new()), csrf: Mutex::new(String::new()), ip: ip.parse().unwrap() }
+        Browser {
+            app: self,
+            cookies: Mutex::new(BTreeMap::new()),
+            csrf: Mutex::new(String::new()),
+            ip: ip.parse().unwrap(),
+        }
     }
 
     /// Signs `email` in fully (with a TOTP code when the account has one).
@@ -150,7 +192,8 @@ pub struct Browser<'a> {
 
 impl Browser<'_> {
     pub async fn send(&self, mut req: Request<Body>) -> Page {
-        let cookie: String = self.cookies.lock().unwrap().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        let cookie: String =
+            self.cookies.lock().unwrap().iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
         if !cookie.is_empty() {
             req.headers_mut().insert(header::COOKIE, cookie.parse().unwrap());
         }

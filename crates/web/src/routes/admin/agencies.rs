@@ -58,7 +58,12 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
         .into_iter()
         .map(|a| Row {
             category: a.category.label(),
-            maracs: maracs.iter().filter(|m| a.marac_ids.contains(&m.id)).map(|m| m.code.as_str()).collect::<Vec<_>>().join(", "),
+            maracs: maracs
+                .iter()
+                .filter(|m| a.marac_ids.contains(&m.id))
+                .map(|m| m.code.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             representatives: users
                 .iter()
                 .filter(|u| u.agency_id == Some(a.id) && !u.disabled && u.has_role(Role::AgencyRep))
@@ -82,7 +87,13 @@ fn fields_of(a: &Agency) -> FormData {
     FormData(pairs)
 }
 
-async fn form_page(state: &AppState, me: &Signed, id: Option<i64>, form: FormData, errors: Errors) -> Result<FormPage, AppError> {
+async fn form_page(
+    state: &AppState,
+    me: &Signed,
+    id: Option<i64>,
+    form: FormData,
+    errors: Errors,
+) -> Result<FormPage, AppError> {
     let partnerships = state
         .store
         .list_partnerships()
@@ -90,7 +101,10 @@ async fn form_page(state: &AppState, me: &Signed, id: Option<i64>, form: FormDat
         .into_iter()
         .map(|p| Choice::new(p.id, p.name, form.get("partnership") == p.id.to_string()))
         .collect();
-    let categories = AgencyCategory::ALL.iter().map(|c| Choice::new(c.code(), c.label(), form.get("category") == c.code())).collect();
+    let categories = AgencyCategory::ALL
+        .iter()
+        .map(|c| Choice::new(c.code(), c.label(), form.get("category") == c.code()))
+        .collect();
     let maracs = state
         .store
         .list_maracs()
@@ -110,7 +124,16 @@ async fn form_page(state: &AppState, me: &Signed, id: Option<i64>, form: FormDat
         None => Vec::new(),
     };
     let title = if id.is_some() { "Change agency" } else { "Add an agency" };
-    Ok(FormPage { ctx: PageContext::new(state, &me.visitor, title, "/admin"), id, form, partnerships, categories, maracs, representatives, errors })
+    Ok(FormPage {
+        ctx: PageContext::new(state, &me.visitor, title, "/admin"),
+        id,
+        form,
+        partnerships,
+        categories,
+        maracs,
+        representatives,
+        errors,
+    })
 }
 
 /// `GET /admin/agencies/new`.
@@ -150,10 +173,14 @@ async fn save(state: AppState, me: Signed, id: Option<i64>, form: FormData) -> R
     if category.is_none() {
         errors.add("category", "Select the kind of agency");
     }
-    let chosen: Vec<i64> = form.all("marac").iter().filter_map(|m| m.parse().ok()).filter(|m| marac_ids.contains(m)).collect();
-    if let (Some(partnership_id), Some(code), Some(name), Some(category), true) = (partnership, code, name, category, errors.is_empty()) {
+    let chosen: Vec<i64> =
+        form.all("marac").iter().filter_map(|m| m.parse().ok()).filter(|m| marac_ids.contains(m)).collect();
+    if let (Some(partnership_id), Some(code), Some(name), Some(category), true) =
+        (partnership, code, name, category, errors.is_empty())
+    {
         let input = AgencyInput { partnership_id, code: code.to_string(), name, category, marac_ids: chosen };
-        let detail = serde_json::json!({ "code": input.code, "category": input.category.code(), "maracs": input.marac_ids });
+        let detail =
+            serde_json::json!({ "code": input.code, "category": input.category.code(), "maracs": input.marac_ids });
         let result = match id {
             Some(id) => {
                 let event = me.audit(&state, "agency.update", &format!("agency:{id}"), detail);
@@ -161,7 +188,9 @@ async fn save(state: AppState, me: Signed, id: Option<i64>, form: FormData) -> R
             }
             None => state.store.create_agency(&input, me.audit(&state, "agency.create", "", detail)).await,
         };
-        if conflict_to_field(result, &mut errors, &[("agencies.code", "code", "An agency already has that code")])?.is_some() {
+        if conflict_to_field(result, &mut errors, &[("agencies.code", "code", "An agency already has that code")])?
+            .is_some()
+        {
             return Ok(Redirect::to("/admin/agencies").into_response());
         }
     }
@@ -180,6 +209,11 @@ pub async fn create(State(state): State<AppState>, me: Signed, form: FormData) -
 ///
 /// # Errors
 /// Refused to everyone but administrators; database failures.
-pub async fn update(State(state): State<AppState>, me: Signed, Path(id): Path<i64>, form: FormData) -> Result<Response, AppError> {
+pub async fn update(
+    State(state): State<AppState>,
+    me: Signed,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, AppError> {
     save(state, me, Some(id), form).await
 }

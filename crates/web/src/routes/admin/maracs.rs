@@ -51,7 +51,11 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
         .await?
         .into_iter()
         .map(|m| Row {
-            partnership: partnerships.iter().find(|p| p.id == m.partnership_id).map(|p| p.name.clone()).unwrap_or_default(),
+            partnership: partnerships
+                .iter()
+                .find(|p| p.id == m.partnership_id)
+                .map(|p| p.name.clone())
+                .unwrap_or_default(),
             cadence: m.cadence.label(),
             marac: m,
         })
@@ -101,7 +105,13 @@ fn defaults() -> FormData {
     )
 }
 
-async fn form_page(state: &AppState, me: &Signed, id: Option<i64>, form: FormData, errors: Errors) -> Result<FormPage, AppError> {
+async fn form_page(
+    state: &AppState,
+    me: &Signed,
+    id: Option<i64>,
+    form: FormData,
+    errors: Errors,
+) -> Result<FormPage, AppError> {
     let partnerships = state
         .store
         .list_partnerships()
@@ -109,7 +119,8 @@ async fn form_page(state: &AppState, me: &Signed, id: Option<i64>, form: FormDat
         .into_iter()
         .map(|p| Choice::new(p.id, p.name, form.get("partnership") == p.id.to_string()))
         .collect();
-    let cadences = MeetingCadence::ALL.iter().map(|c| Choice::new(c.code(), c.label(), form.get("cadence") == c.code())).collect();
+    let cadences =
+        MeetingCadence::ALL.iter().map(|c| Choice::new(c.code(), c.label(), form.get("cadence") == c.code())).collect();
     let title = if id.is_some() { "Change Marac" } else { "Add a Marac" };
     Ok(FormPage { ctx: PageContext::new(state, &me.visitor, title, "/admin"), form, partnerships, cadences, errors })
 }
@@ -208,7 +219,9 @@ async fn save(state: AppState, me: Signed, id: Option<i64>, form: FormData) -> R
             }
             None => state.store.create_marac(&input, me.audit(&state, "marac.create", "", detail)).await,
         };
-        if conflict_to_field(result, &mut errors, &[("maracs.code", "code", "A Marac already has that code")])?.is_some() {
+        if conflict_to_field(result, &mut errors, &[("maracs.code", "code", "A Marac already has that code")])?
+            .is_some()
+        {
             return Ok(Redirect::to("/admin/maracs").into_response());
         }
     }
@@ -227,6 +240,11 @@ pub async fn create(State(state): State<AppState>, me: Signed, form: FormData) -
 ///
 /// # Errors
 /// Refused to everyone but administrators; database failures.
-pub async fn update(State(state): State<AppState>, me: Signed, Path(id): Path<i64>, form: FormData) -> Result<Response, AppError> {
+pub async fn update(
+    State(state): State<AppState>,
+    me: Signed,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, AppError> {
     save(state, me, Some(id), form).await
 }

@@ -45,7 +45,12 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
 
 fn form_page(state: &AppState, me: &Signed, id: Option<i64>, code: &str, name: &str, errors: Errors) -> FormPage {
     let title = if id.is_some() { "Change partnership" } else { "Add a partnership" };
-    FormPage { ctx: PageContext::new(state, &me.visitor, title, "/admin"), code: code.into(), name: name.into(), errors }
+    FormPage {
+        ctx: PageContext::new(state, &me.visitor, title, "/admin"),
+        code: code.into(),
+        name: name.into(),
+        errors,
+    }
 }
 
 /// `GET /admin/partnerships/new`.
@@ -90,7 +95,13 @@ async fn save(state: AppState, me: Signed, id: Option<i64>, form: FormData) -> R
             }
             None => state.store.create_partnership(&input, me.audit(&state, "partnership.create", "", detail)).await,
         };
-        if conflict_to_field(result, &mut errors, &[("partnerships.code", "code", "A partnership already has that code")])?.is_some() {
+        if conflict_to_field(
+            result,
+            &mut errors,
+            &[("partnerships.code", "code", "A partnership already has that code")],
+        )?
+        .is_some()
+        {
             return Ok(Redirect::to("/admin/partnerships").into_response());
         }
     }
@@ -109,6 +120,11 @@ pub async fn create(State(state): State<AppState>, me: Signed, form: FormData) -
 ///
 /// # Errors
 /// Refused to everyone but administrators; database failures.
-pub async fn update(State(state): State<AppState>, me: Signed, Path(id): Path<i64>, form: FormData) -> Result<Response, AppError> {
+pub async fn update(
+    State(state): State<AppState>,
+    me: Signed,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, AppError> {
     save(state, me, Some(id), form).await
 }

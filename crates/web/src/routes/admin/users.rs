@@ -58,7 +58,8 @@ fn grant_value(g: &Grant) -> String {
 fn parse_grant(value: &str, marac_ids: &[i64]) -> Option<Grant> {
     let (role, marac) = value.split_once(':')?;
     let role: Role = role.parse().ok()?;
-    let marac_id = if marac.is_empty() { None } else { Some(marac.parse::<i64>().ok().filter(|m| marac_ids.contains(m))?) };
+    let marac_id =
+        if marac.is_empty() { None } else { Some(marac.parse::<i64>().ok().filter(|m| marac_ids.contains(m))?) };
     (role.is_per_marac() == marac_id.is_some()).then_some(Grant { role, marac_id })
 }
 
@@ -76,7 +77,11 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
         .await?
         .into_iter()
         .map(|u| Row {
-            agency: u.agency_id.and_then(|a| agencies.iter().find(|x| x.id == a)).map(|a| a.name.clone()).unwrap_or_default(),
+            agency: u
+                .agency_id
+                .and_then(|a| agencies.iter().find(|x| x.id == a))
+                .map(|a| a.name.clone())
+                .unwrap_or_default(),
             roles: u
                 .grants
                 .iter()
@@ -102,7 +107,13 @@ fn fields_of(u: &User) -> FormData {
     FormData(pairs)
 }
 
-async fn form_page(state: &AppState, me: &Signed, id: Option<i64>, form: FormData, errors: Errors) -> Result<FormPage, AppError> {
+async fn form_page(
+    state: &AppState,
+    me: &Signed,
+    id: Option<i64>,
+    form: FormData,
+    errors: Errors,
+) -> Result<FormPage, AppError> {
     let agencies = state
         .store
         .list_agencies()
@@ -218,11 +229,21 @@ pub async fn create(State(state): State<AppState>, me: Signed, form: FormData) -
         errors.add("password", m);
     }
     if let (Some(email), Some(name), true) = (p.email, p.name, errors.is_empty()) {
-        let password_hash = state.passwords.hash(password.to_owned()).await.map_err(|e| AppError::Internal(e.into()))?;
+        let password_hash =
+            state.passwords.hash(password.to_owned()).await.map_err(|e| AppError::Internal(e.into()))?;
         let detail = serde_json::json!({ "email": email.as_str(), "grants": p.grants });
-        let user = NewUser { email: email.to_string(), name, agency_id: p.agency_id, password_hash, is_demo: false, grants: p.grants };
+        let user = NewUser {
+            email: email.to_string(),
+            name,
+            agency_id: p.agency_id,
+            password_hash,
+            is_demo: false,
+            grants: p.grants,
+        };
         let result = state.store.create_user(&user, me.audit(&state, "user.create", "", detail)).await;
-        if conflict_to_field(result, &mut errors, &[("users.email", "email", "A user already has that email address")])?.is_some() {
+        if conflict_to_field(result, &mut errors, &[("users.email", "email", "A user already has that email address")])?
+            .is_some()
+        {
             return Ok(Redirect::to("/admin/users").into_response());
         }
     }
@@ -236,7 +257,12 @@ pub async fn create(State(state): State<AppState>, me: Signed, form: FormData) -
 ///
 /// # Errors
 /// Refused to everyone but administrators; 404 for no such user; database failures.
-pub async fn update(State(state): State<AppState>, me: Signed, Path(id): Path<i64>, form: FormData) -> Result<Response, AppError> {
+pub async fn update(
+    State(state): State<AppState>,
+    me: Signed,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, AppError> {
     me.authorise(&state, Action::ManageUsers, "admin/users").await?;
     let existing = state.store.get_user(id).await?;
     let mut form = form;

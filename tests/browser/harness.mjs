@@ -1,0 +1,124 @@
+// Shared set-up for the browser tests: a real `marac` server on loopback with demo data,
+// headless Debian Chromium driven by playwright-core, axe-core on every page.
+import { spawn, execFileSync } from 'node:child_process'
+import { createHmac } from 'node:crypto'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import assert from 'node:assert/strict'
+import { chromium } from 'playwright-core'
+import { AxeBuilder } from '@axe-core/playwright'
+
+const root = resolve(import.meta.dirname, '../..')
+export const bin = process.env.MARAC_BIN || join(root, 'target/debug/marac')
+export const shots = join(root, 'target/screenshots')
+mkdirSync(shots, { recursive: true })
+
+function freePort () {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)) })
+    s.on('error', reject)
+  })
+}
+
+/** Parses the sign-ins `marac demo` prints. */
+export function parseSignIns (text) {
+  const password = /password for every account: (\S+)\)/.exec(text)?.[1]
+  const users = []
+  for (const line of text.split('\n')) {
+    const m = /^\s{2}(.+?)\s{2,}(\S+@\S+)\s+(.+?)(?:\s+authenticator key ([A-Z2-7 ]+?)\s+\(or run.*)?$/.exec(line)
+    if (m) users.push({ role: m[1].trim(), email: m[2], name: m[3].trim(), key: m[4]?.replace(/ /g, '') })
+  }
+  return { password, users }
+}
+
+function base32 (s) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  let bits = ''
+  for (const c of s.replace(/[^A-Z2-7]/g, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0')
+  const out = []
+  for (let i = 0; i + 8 <= bits.length; i += 8) out.push(parseInt(bits.slice(i, i + 8), 2))
+  return Buffer.from(out)
+}
+
+/** RFC 6238 code for a base32 key at a time step. */
+export function totp (key, step = Math.floor(Date.now() / 30000)) {
+  const counter = Buffer.alloc(8)
+  counter.writeBigUInt64BE(BigInt(step))
+  const h = createHmac('sha1', base32(key)).update(counter).digest()
+  const o = h[h.length - 1] & 15
+  const n = (h.readUInt32BE(o) & 0x7fffffff) % 1000000
+  return String(n).padStart(6, '0')
+}
+
+const usedSteps = new Map()
+/** A code that has not been used yet in this run (each code works once). */
+export async function freshCode (key) {
+  for (;;) {
+    const step = Math.floor(Date.now() / 30000)
+    if ((usedSteps.get(key) ?? -1) < step) { usedSteps.set(key, step); return totp(key, step) }
+    await new Promise(r => setTimeout(r, 1000))
+  }
+}
+
+export async function start () {
+  const dataDir = mkdtempSync(join(tmpdir(), 'marac-browser-'))
+  const port = await freePort()
+  const env = { ...process.env, MARAC_DATA_DIR: dataDir, MARAC_BIND: `127.0.0.1:${port}`, MARAC_LOG: 'warn' }
+  delete env.MARAC_DATABASE_URL
+  if (process.env.MARAC_BROWSER_DATABASE_URL) env.MARAC_DATABASE_URL = process.env.MARAC_BROWSER_DATABASE_URL
+  const printed = execFileSync(bin, ['demo', '--no-serve'], { env, encoding: 'utf8' })
+  const server = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  const base = `http://127.0.0.1:${port}`
+  for (let i = 0; ; i++) {
+    try { if ((await fetch(`${base}/readyz`)).ok) break } catch {}
+    if (i > 100) throw new Error('server did not become ready')
+    await new Promise(r => setTimeout(r, 100))
+  }
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
+  })
+  return {
+    base,
+    browser,
+    demo: parseSignIns(printed),
+    async stop () {
+      await browser.close()
+      server.kill('SIGTERM')
+      await new Promise(r => server.once('exit', r))
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }
+}
+
+/** Runs axe with the WCAG 2.2 AA rules and fails on any violation; keeps a screenshot. */
+export async function check (page, name) {
+  const results = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
+    .analyze()
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
+  const summary = results.violations.map(v => `${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(' ')).join(', ')})`)
+  assert.deepEqual(summary, [], `accessibility violations on ${name} (${page.url()})`)
+  return results
+}
+
+/** Signs in through the form, answering the second-factor page if asked. */
+export async function signIn (page, base, email, password, key) {
+  await page.goto(`${base}/sign-in`)
+  await page.fill('#email', email)
+  await page.fill('#password', password)
+  await page.click('button:has-text("Sign in")')
+  if (page.url().endsWith('/sign-in/two-factor')) {
+    assert.ok(key, `${email} needs an authenticator key`)
+    await page.fill('#code', await freshCode(key))
+    await page.click('button:has-text("Continue")')
+  }
+}
+
+export async function signOut (page) {
+  await page.click('button:has-text("Sign out")')
+  await page.waitForURL(/\/sign-in\?signed_out=1$/)
+}

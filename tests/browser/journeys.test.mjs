@@ -1,0 +1,140 @@
+// Browser journeys: every printed demo sign-in, sign-out, setting up an authenticator and
+// signing in with it, an administrator adding an agency and a user; axe on every page.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { start, check, signIn, signOut, freshCode } from './harness.mjs'
+
+let env
+before(async () => { env = await start() })
+after(async () => { await env?.stop() })
+
+async function newPage () {
+  const context = await env.browser.newContext()
+  return context.newPage()
+}
+
+test('the sign-in page, its errors, and every printed demo sign-in', async () => {
+  const { base, demo } = env
+  assert.ok(demo.password, 'demo printed a password')
+  assert.equal(demo.users.length, 8, 'a sign-in for every role')
+  const page = await newPage()
+  await page.goto(`${base}/sign-in`)
+  await check(page, 'sign-in')
+  await page.click('button:has-text("Sign in")')
+  assert.match(await page.textContent('.govuk-error-summary'), /Enter your email address/)
+  await check(page, 'sign-in-errors')
+  await page.fill('#email', 'nobody@example.org')
+  await page.fill('#password', 'not the right password')
+  await page.click('button:has-text("Sign in")')
+  assert.match(await page.textContent('.govuk-error-summary'), /The email address or password is not right/)
+  assert.equal(await page.inputValue('#email'), 'nobody@example.org', 'what was typed is kept')
+
+  for (const u of demo.users) {
+    await signIn(page, base, u.email, demo.password, u.key)
+    assert.equal(new URL(page.url()).pathname, '/', `${u.email} reached the home page`)
+    assert.match(await page.textContent('h1'), new RegExp(`Welcome, ${u.name.split(' ')[0]}`))
+    await check(page, `home-${u.email.split('@')[0]}`)
+    await page.goto(`${base}/account`)
+    await check(page, `account-${u.email.split('@')[0]}`)
+    await signOut(page)
+  }
+  await check(page, 'signed-out')
+})
+
+test('an administrator adds an agency and a user, who sets up an authenticator and signs in with it', async () => {
+  const { base, demo } = env
+  const admin = demo.users.find(u => u.role === 'System administrator')
+  const page = await newPage()
+  await signIn(page, base, admin.email, demo.password, admin.key)
+  for (const path of ['/admin', '/admin/partnerships', '/admin/partnerships/new', '/admin/partnerships/1', '/admin/maracs', '/admin/maracs/new', '/admin/maracs/1', '/admin/agencies', '/admin/users', '/admin/users/1', '/admin/users/2']) {
+    await page.goto(base + path)
+    await check(page, 'admin' + path.replace(/\//g, '-'))
+  }
+
+  await page.goto(`${base}/admin/agencies/new`)
+  await check(page, 'admin-agency-new')
+  await page.click('button:has-text("Save")')
+  assert.match(await page.textContent('.govuk-error-summary'), /Select the partnership/)
+  await check(page, 'admin-agency-errors')
+  await page.selectOption('#partnership', { index: 1 })
+  await page.fill('#code', 'IDAS')
+  await page.fill('#name', 'Independent DA Services')
+  await page.selectOption('#category', 'voluntary_sector')
+  await page.check('#marac')
+  await page.click('button:has-text("Save")')
+  await page.waitForURL(/\/admin\/agencies$/)
+  assert.match(await page.textContent('main'), /Independent DA Services/)
+
+  await page.goto(`${base}/admin/users/new`)
+  await check(page, 'admin-user-new')
+  await page.fill('#email', 'new.coordinator@demo.marac.example')
+  await page.fill('#name', 'Nia Coordinator')
+  await page.selectOption('#agency', { label: 'Independent DA Services' })
+  await page.fill('#password', 'a pass phrase for nia')
+  await page.check('fieldset:has-text("Roles in Northshire North Marac") input[value^="coordinator:"]')
+  await page.click('button:has-text("Save")')
+  await page.waitForURL(/\/admin\/users$/)
+  assert.match(await page.textContent('main'), /Nia Coordinator/)
+  await signOut(page)
+
+  // Coordinators must set up an authenticator before anything else.
+  await page.fill('#email', 'new.coordinator@demo.marac.example')
+  await page.fill('#password', 'a pass phrase for nia')
+  await page.click('button:has-text("Sign in")')
+  await page.waitForURL(/\/sign-in\/set-up-two-factor$/)
+  await check(page, 'set-up-two-factor')
+  const key = (await page.textContent('#totp-secret')).replace(/\s/g, '')
+  await page.fill('#code', '000000')
+  await page.click('button:has-text("Continue")')
+  assert.match(await page.textContent('.govuk-error-summary'), /The code is not right/)
+  await check(page, 'set-up-two-factor-error')
+  await page.fill('#code', await freshCode(key))
+  await page.click('button:has-text("Continue")')
+  assert.match(await page.textContent('h1'), /Your authenticator app is set up/)
+  assert.equal(await page.locator('#recovery-codes li').count(), 10)
+  await check(page, 'recovery-codes')
+  await page.click('a:has-text("Continue")')
+  assert.match(await page.textContent('h1'), /Welcome, Nia/)
+  await signOut(page)
+
+  await page.fill('#email', 'new.coordinator@demo.marac.example')
+  await page.fill('#password', 'a pass phrase for nia')
+  await page.click('button:has-text("Sign in")')
+  await page.waitForURL(/\/sign-in\/two-factor$/)
+  await check(page, 'two-factor')
+  await page.fill('#code', await freshCode(key))
+  await page.click('button:has-text("Continue")')
+  assert.match(await page.textContent('h1'), /Welcome, Nia/)
+})
+
+test('error pages and the audit trail', async () => {
+  const { base, demo } = env
+  const page = await newPage()
+  await page.goto(`${base}/no-such-page`)
+  await check(page, 'not-found')
+  const referrer = demo.users.find(u => u.role === 'Referrer')
+  await signIn(page, base, referrer.email, demo.password)
+  const response = await page.goto(`${base}/admin/users`)
+  assert.equal(response.status(), 403)
+  await check(page, 'forbidden')
+  await signOut(page)
+  const auditor = demo.users.find(u => u.role === 'Auditor')
+  await signIn(page, base, auditor.email, demo.password)
+  await page.goto(`${base}/audit`)
+  assert.match(await page.textContent('main'), /sign_in.success/)
+  await check(page, 'audit')
+  await page.goto(`${base}/audit?from=yesterday`)
+  await check(page, 'audit-error')
+})
+
+test('pages work without JavaScript', async () => {
+  const { base, demo } = env
+  const context = await env.browser.newContext({ javaScriptEnabled: false })
+  const page = await context.newPage()
+  const referrer = demo.users.find(u => u.role === 'Referrer')
+  await signIn(page, base, referrer.email, demo.password)
+  assert.equal(new URL(page.url()).pathname, '/')
+  await page.goto(`${base}/account`)
+  await check(page, 'account-no-js')
+  await signOut(page)
+})
