@@ -270,6 +270,46 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn insert_session(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                s: &$crate::Session,
+            ) -> $crate::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (id, user_id, stage, created_at, last_seen_at, ip, user_agent) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&s.id)
+                .bind(s.user_id)
+                .bind(s.stage.code())
+                .bind(s.created_at)
+                .bind(s.last_seen_at)
+                .bind(&s.ip)
+                .bind(&s.user_agent)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
+            /// Binds a Marac's twelve columns, in table order, to `$1`..`$12`.
+            fn bind_marac<'q, O>(
+                q: sqlx::query::QueryAs<'q, $db, O, <$db as sqlx::Database>::Arguments>,
+                input: &'q $crate::MaracInput,
+            ) -> sqlx::query::QueryAs<'q, $db, O, <$db as sqlx::Database>::Arguments> {
+                let r = &input.rules;
+                q                    .bind(input.partnership_id)
+                    .bind(&input.code)
+                    .bind(&input.name)
+                    .bind(&input.area)
+                    .bind(input.adult_female_population)
+                    .bind(input.cadence.code())
+                    .bind(i64::from(r.high_risk_threshold))
+                    .bind(i64::from(r.escalation_incidents))
+                    .bind(i64::from(r.escalation_months))
+                    .bind(i64::from(r.repeat_months))
+                    .bind(i64::from(r.meeting_capacity))
+                    .bind(i64::from(r.recommended_cases_per_10k))
+            }
+
             fn found(result: <$db as sqlx::Database>::QueryResult) -> $crate::StoreResult<()> {
                 if result.rows_affected() == 0 { Err($crate::StoreError::NotFound) } else { Ok(()) }
             }
@@ -385,25 +425,12 @@ macro_rules! impl_store {
                 audit: marac_domain::audit::NewAuditEvent,
             ) -> $crate::StoreResult<i64> {
                 let mut tx = self.begin_write().await?;
-                let r = &input.rules;
-                let (id,): (i64,) = sqlx::query_as(
+                let (id,): (i64,) = Self::bind_marac(sqlx::query_as(
                     "INSERT INTO maracs (partnership_id, code, name, area, adult_female_population, cadence, \
                      high_risk_threshold, escalation_incidents, escalation_months, repeat_months, meeting_capacity, \
                      recommended_cases_per_10k, created_at) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
-                )
-                .bind(input.partnership_id)
-                .bind(&input.code)
-                .bind(&input.name)
-                .bind(&input.area)
-                .bind(input.adult_female_population)
-                .bind(input.cadence.code())
-                .bind(i64::from(r.high_risk_threshold))
-                .bind(i64::from(r.escalation_incidents))
-                .bind(i64::from(r.escalation_months))
-                .bind(i64::from(r.repeat_months))
-                .bind(i64::from(r.meeting_capacity))
-                .bind(i64::from(r.recommended_cases_per_10k))
+                ), input)
                 .bind($crate::Ts::new(audit.at))
                 .fetch_one(&mut *tx)
                 .await?;
@@ -421,28 +448,15 @@ macro_rules! impl_store {
                 audit: marac_domain::audit::NewAuditEvent,
             ) -> $crate::StoreResult<()> {
                 let mut tx = self.begin_write().await?;
-                let r = &input.rules;
-                let res = sqlx::query(
+                let updated: Option<(i64,)> = Self::bind_marac(sqlx::query_as(
                     "UPDATE maracs SET partnership_id = $1, code = $2, name = $3, area = $4, adult_female_population = $5, \
                      cadence = $6, high_risk_threshold = $7, escalation_incidents = $8, escalation_months = $9, \
-                     repeat_months = $10, meeting_capacity = $11, recommended_cases_per_10k = $12 WHERE id = $13",
-                )
-                .bind(input.partnership_id)
-                .bind(&input.code)
-                .bind(&input.name)
-                .bind(&input.area)
-                .bind(input.adult_female_population)
-                .bind(input.cadence.code())
-                .bind(i64::from(r.high_risk_threshold))
-                .bind(i64::from(r.escalation_incidents))
-                .bind(i64::from(r.escalation_months))
-                .bind(i64::from(r.repeat_months))
-                .bind(i64::from(r.meeting_capacity))
-                .bind(i64::from(r.recommended_cases_per_10k))
+                     repeat_months = $10, meeting_capacity = $11, recommended_cases_per_10k = $12 WHERE id = $13 RETURNING id",
+                ), input)
                 .bind(id)
-                .execute(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
-                Self::found(res)?;
+                updated.ok_or($crate::StoreError::NotFound)?;
                 Self::append_in(&mut tx, &self.audit_key, audit).await?;
                 tx.commit().await?;
                 Ok(())
@@ -706,20 +720,7 @@ macro_rules! impl_store {
             }
 
             async fn create_session(&self, s: &$crate::Session) -> $crate::StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO sessions (id, user_id, stage, created_at, last_seen_at, ip, user_agent) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&s.id)
-                .bind(s.user_id)
-                .bind(s.stage.code())
-                .bind(s.created_at)
-                .bind(s.last_seen_at)
-                .bind(&s.ip)
-                .bind(&s.user_agent)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
+                Self::insert_session(&mut *self.pool.acquire().await?, s).await
             }
 
             async fn replace_session(
@@ -730,19 +731,7 @@ macro_rules! impl_store {
             ) -> $crate::StoreResult<()> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query("DELETE FROM sessions WHERE id = $1").bind(old_id).execute(&mut *tx).await?;
-                sqlx::query(
-                    "INSERT INTO sessions (id, user_id, stage, created_at, last_seen_at, ip, user_agent) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&s.id)
-                .bind(s.user_id)
-                .bind(s.stage.code())
-                .bind(s.created_at)
-                .bind(s.last_seen_at)
-                .bind(&s.ip)
-                .bind(&s.user_agent)
-                .execute(&mut *tx)
-                .await?;
+                Self::insert_session(&mut tx, s).await?;
                 if let Some(audit) = audit {
                     Self::append_in(&mut tx, &self.audit_key, audit).await?;
                 }

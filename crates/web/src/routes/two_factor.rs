@@ -99,15 +99,7 @@ pub async fn challenge_submit(
     if digits.len() == 6 && digits.chars().all(|c| c.is_ascii_digit()) {
         match totp::check(&secret, &digits, now) {
             Some(step) if state.store.use_totp_step(user.id, step).await? => {
-                return begin_session(
-                    &state,
-                    &visitor,
-                    &user,
-                    SessionStage::Full,
-                    "sign_in.success",
-                    serde_json::json!({ "method": "totp" }),
-                )
-                .await;
+                return signed_in(&state, &visitor, &user, serde_json::json!({ "method": "totp" })).await;
             }
             Some(_) => {
                 record_failure(&state, &visitor, &user.email, "sign_in.totp_reused", Some(&user)).await?;
@@ -127,19 +119,22 @@ pub async fn challenge_submit(
     let hash = totp::recovery_code_hash(&state.keys.encryption_key, user.id, &typed);
     if state.store.use_recovery_code(user.id, &hash, Ts::new(state.clock.now())).await? {
         let left = state.store.unused_recovery_codes(user.id).await?;
-        return begin_session(
-            &state,
-            &visitor,
-            &user,
-            SessionStage::Full,
-            "sign_in.success",
-            serde_json::json!({ "method": "recovery_code", "recovery_codes_left": left }),
-        )
-        .await;
+        let detail = serde_json::json!({ "method": "recovery_code", "recovery_codes_left": left });
+        return signed_in(&state, &visitor, &user, detail).await;
     }
     record_failure(&state, &visitor, &user.email, "sign_in.recovery_failure", Some(&user)).await?;
     errors.add("code", "Enter the 6-digit code from your app, or one of your unused recovery codes");
     Ok(challenge(&state, &visitor, errors).into_response())
+}
+
+/// Completes sign-in: a new, fully signed-in session.
+async fn signed_in(
+    state: &AppState,
+    visitor: &Visitor,
+    user: &marac_store::User,
+    detail: serde_json::Value,
+) -> Result<Response, AppError> {
+    begin_session(state, visitor, user, SessionStage::Full, "sign_in.success", detail).await
 }
 
 fn enrolling(visitor: &Visitor) -> Result<&LoadedSession, AppError> {
@@ -235,15 +230,7 @@ pub async fn enrol_submit(
         RecoveryCodesPage { ctx: PageContext::new(&state, &visitor, "Save your recovery codes", "/account"), codes };
     if s.session.stage == SessionStage::Enrol {
         // Fully signed in now, with a fresh token; the codes page is shown once, here.
-        let redirect = begin_session(
-            &state,
-            &visitor,
-            &s.user,
-            SessionStage::Full,
-            "sign_in.success",
-            serde_json::json!({ "method": "totp_enrolment" }),
-        )
-        .await?;
+        let redirect = signed_in(&state, &visitor, &s.user, serde_json::json!({ "method": "totp_enrolment" })).await?;
         let mut response = page.into_response();
         for cookie in redirect.headers().get_all(axum::http::header::SET_COOKIE) {
             response.headers_mut().append(axum::http::header::SET_COOKIE, cookie.clone());

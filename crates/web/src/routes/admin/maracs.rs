@@ -63,46 +63,43 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
     Ok(ListPage { ctx: PageContext::new(&state, &me.visitor, "Maracs", "/admin"), rows }.into_response())
 }
 
-/// The form's fields for an existing Marac, as the browser would send them.
-fn fields_of(m: &Marac) -> FormData {
-    let r = &m.rules;
-    FormData(
-        [
-            ("partnership", m.partnership_id.to_string()),
-            ("code", m.code.clone()),
-            ("name", m.name.clone()),
-            ("area", m.area.clone()),
-            ("adult_female_population", m.adult_female_population.to_string()),
-            ("cadence", m.cadence.code().to_owned()),
-            ("high_risk_threshold", r.high_risk_threshold.to_string()),
-            ("escalation_incidents", r.escalation_incidents.to_string()),
-            ("escalation_months", r.escalation_months.to_string()),
-            ("repeat_months", r.repeat_months.to_string()),
-            ("meeting_capacity", r.meeting_capacity.to_string()),
-            ("recommended_cases_per_10k", r.recommended_cases_per_10k.to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect(),
-    )
+/// The rule fields as the browser would send them.
+fn rule_fields(r: &MaracRules) -> Vec<(String, String)> {
+    [
+        ("high_risk_threshold", r.high_risk_threshold),
+        ("escalation_incidents", r.escalation_incidents),
+        ("escalation_months", r.escalation_months),
+        ("repeat_months", r.repeat_months),
+        ("meeting_capacity", r.meeting_capacity),
+        ("recommended_cases_per_10k", r.recommended_cases_per_10k),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_string()))
+    .collect()
 }
 
+/// The form's fields for an existing Marac, as the browser would send them.
+fn fields_of(m: &Marac) -> FormData {
+    let mut pairs: Vec<(String, String)> = [
+        ("partnership", m.partnership_id.to_string()),
+        ("code", m.code.clone()),
+        ("name", m.name.clone()),
+        ("area", m.area.clone()),
+        ("adult_female_population", m.adult_female_population.to_string()),
+        ("cadence", m.cadence.code().to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    pairs.extend(rule_fields(&m.rules));
+    FormData(pairs)
+}
+
+/// A new Marac starts with the national defaults.
 fn defaults() -> FormData {
-    let r = MaracRules::default();
-    FormData(
-        [
-            ("cadence", "monthly".to_owned()),
-            ("high_risk_threshold", r.high_risk_threshold.to_string()),
-            ("escalation_incidents", r.escalation_incidents.to_string()),
-            ("escalation_months", r.escalation_months.to_string()),
-            ("repeat_months", r.repeat_months.to_string()),
-            ("meeting_capacity", r.meeting_capacity.to_string()),
-            ("recommended_cases_per_10k", r.recommended_cases_per_10k.to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect(),
-    )
+    let mut pairs = vec![("cadence".to_owned(), MeetingCadence::Monthly.code().to_owned())];
+    pairs.extend(rule_fields(&MaracRules::default()));
+    FormData(pairs)
 }
 
 async fn form_page(
