@@ -86,6 +86,8 @@ pub enum Action<'a> {
     ReadAuditTrail,
     /// See and end one's own sessions, set up a second factor.
     ManageOwnAccount,
+    /// See the home page of one's roles; someone holding no role has nothing to see.
+    ViewHome,
     /// Read a case's content.
     ReadCase(&'a CaseAccess),
     /// Change a case's content.
@@ -118,6 +120,8 @@ pub enum Action<'a> {
 pub enum Basis {
     /// The role alone allows it.
     Role(Role),
+    /// It concerns only the person's own account.
+    OwnAccount,
     /// Coordinates the case's Marac.
     Coordinator,
     /// Chairs the case's Marac.
@@ -147,7 +151,11 @@ pub fn authorise(actor: &Actor, action: Action<'_>) -> Result<Basis, Denied> {
     match action {
         Action::ManageUsers | Action::ManageConfiguration => require(actor, Role::Admin),
         Action::ReadAuditTrail => require(actor, Role::Auditor),
-        Action::ManageOwnAccount => Ok(Basis::Role(actor.grants.first().map_or(Role::Referrer, |g| g.role))),
+        Action::ManageOwnAccount => Ok(Basis::OwnAccount),
+        Action::ViewHome => match actor.grants.first() {
+            Some(g) => Ok(Basis::Role(g.role)),
+            None => Err(Denied("no role held")),
+        },
         Action::ReadCase(case) => case_access(actor, case, false),
         Action::WriteCase(case) => case_access(actor, case, true),
         Action::CreateReferral { marac_id } => {
@@ -329,6 +337,15 @@ mod tests {
         assert_eq!(authorise(&rep, Action::ReadCase(&c)), Ok(Basis::ReferringAgency));
         let health = actor(3, Some(HEALTH), &[(Role::AgencyRep, Some(M1))]);
         assert_eq!(authorise(&health, Action::ReadCase(&c)), Ok(Basis::AttendingAgency));
+    }
+
+    #[test]
+    fn everyone_manages_their_own_account_but_only_role_holders_have_a_home() {
+        let nobody = actor(1, None, &[]);
+        assert_eq!(authorise(&nobody, Action::ManageOwnAccount), Ok(Basis::OwnAccount));
+        assert!(authorise(&nobody, Action::ViewHome).is_err());
+        let idva = actor(2, Some(HEALTH), &[(Role::Idva, Some(M1))]);
+        assert_eq!(authorise(&idva, Action::ViewHome), Ok(Basis::Role(Role::Idva)));
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub enum AppError {
     /// A state-changing request without a valid CSRF token.
     #[error("bad csrf token")]
     BadCsrf,
+    /// The request could not be read (e.g. a malformed form body).
+    #[error("bad request")]
+    BadRequest,
     /// The request body is too large.
     #[error("request too large")]
     TooLarge,
@@ -70,6 +73,11 @@ impl AppError {
             AppError::TooLarge => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "What you sent is too large", "Go back and send less at a time.")
             }
+            AppError::BadRequest => (
+                StatusCode::BAD_REQUEST,
+                "What you sent could not be read",
+                "Go back, reload the page and try again. Nothing was saved.",
+            ),
             AppError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Sorry, the service is unavailable",

@@ -37,7 +37,7 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Form::<Vec<(String, String)>>::from_request(req, state).await {
             Ok(Form(pairs)) => Ok(FormData(pairs)),
-            Err(_) => Err(AppError::NotFound),
+            Err(_) => Err(AppError::BadRequest),
         }
     }
 }

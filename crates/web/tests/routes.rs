@@ -428,6 +428,44 @@ async fn each_role_is_refused_every_page_it_must_not_reach() {
 }
 
 #[tokio::test]
+async fn someone_holding_no_role_sees_nothing_but_their_own_account() {
+    each_backend!(|app| {
+        let user = marac_store::NewUser {
+            email: "norole@x.org".into(),
+            name: "No Role".into(),
+            agency_id: None,
+            password_hash: marac_web::password::hash_blocking(PASSWORD).unwrap(),
+            is_demo: false,
+            grants: vec![],
+        };
+        app.db.store.create_user(&user, marac_web::audit::system_event(&app.state, "t", "")).await.unwrap();
+        let b = app.signed_in("norole@x.org").await;
+        assert_eq!(b.get("/").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(b.get("/account").await.status, StatusCode::OK);
+    });
+}
+
+#[tokio::test]
+async fn a_malformed_form_is_a_clear_bad_request() {
+    each_backend!(|app| {
+        app.user("admin@x.org", Role::Admin, true).await;
+        let b = app.signed_in("admin@x.org").await;
+        b.get("/admin/partnerships/new").await;
+        let token = b.csrf.lock().unwrap().clone();
+        let req = axum::http::Request::builder()
+            .method("POST")
+            .uri("/admin/partnerships/new")
+            .header("content-type", "application/json")
+            .header("x-csrf-token", token)
+            .body(axum::body::Body::from("{\"code\": \"X\"}"))
+            .unwrap();
+        let r = b.send(req).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains("What you sent could not be read"));
+    });
+}
+
+#[tokio::test]
 async fn public_routes_are_only_the_listed_ones() {
     let db = marac_store::testing::TestDb::sqlite().await;
     let app = TestApp::new(db).await;

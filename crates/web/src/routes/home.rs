@@ -9,11 +9,11 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use marac_domain::Role;
 use marac_domain::policy::{Action, authorise};
 
 struct MaracView {
     name: String,
+    agencies: usize,
     area: String,
     cadence: &'static str,
     threshold: u32,
@@ -29,8 +29,6 @@ struct HomePage {
     roles: Vec<super::account::RoleView>,
     is_admin: bool,
     is_auditor: bool,
-    practitioner: bool,
-    analyst: bool,
     maracs: Vec<MaracView>,
     second_factor: bool,
 }
@@ -40,12 +38,15 @@ struct HomePage {
 /// # Errors
 /// Database failures.
 pub async fn show(State(state): State<AppState>, me: Signed) -> Result<Response, AppError> {
+    me.authorise(&state, Action::ViewHome, "home").await?;
     let actor = me.actor();
+    let agencies = state.store.list_agencies().await?;
     let all = state.store.list_maracs().await?;
     let maracs = all
         .into_iter()
         .filter(|m| me.user.grants.iter().any(|g| g.role.is_per_marac() && g.marac_id.is_none_or(|id| id == m.id)))
         .map(|m| MaracView {
+            agencies: agencies.iter().filter(|a| a.marac_ids.contains(&m.id)).count(),
             recommended: m.rules.recommended_cases_a_year(u64::try_from(m.adult_female_population).unwrap_or(0)),
             name: m.name,
             area: m.area,
@@ -54,17 +55,12 @@ pub async fn show(State(state): State<AppState>, me: Signed) -> Result<Response,
             capacity: m.rules.meeting_capacity,
         })
         .collect();
-    let has = |r: Role| me.user.has_role(r);
     Ok(HomePage {
         ctx: PageContext::new(&state, &me.visitor, "Home", "/"),
         first_name: me.user.name.split_whitespace().next().unwrap_or("").to_owned(),
         roles: role_views(&state, &me.user).await?,
         is_admin: authorise(&actor, Action::ManageConfiguration).is_ok(),
         is_auditor: authorise(&actor, Action::ReadAuditTrail).is_ok(),
-        practitioner: [Role::Coordinator, Role::Chair, Role::AgencyRep, Role::Idva, Role::Referrer]
-            .into_iter()
-            .any(has),
-        analyst: has(Role::Analyst),
         maracs,
         second_factor: me.user.totp_secret.is_some(),
     }
