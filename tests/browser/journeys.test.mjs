@@ -47,7 +47,7 @@ test('an administrator adds an agency and a user, who sets up an authenticator a
   const admin = demo.users.find(u => u.role === 'System administrator')
   const page = await newPage()
   await signIn(page, base, admin.email, demo.password, admin.key)
-  for (const path of ['/admin', '/admin/partnerships', '/admin/partnerships/new', '/admin/partnerships/1', '/admin/maracs', '/admin/maracs/new', '/admin/maracs/1', '/admin/agencies', '/admin/users', '/admin/users/1', '/admin/users/2']) {
+  for (const path of ['/admin', '/admin/partnerships', '/admin/partnerships/new', '/admin/partnerships/1', '/admin/maracs', '/admin/maracs/new', '/admin/maracs/1', '/admin/agencies', '/admin/agencies/1', '/admin/users', '/admin/users/1', '/admin/users/2', '/account/two-factor']) {
     await page.goto(base + path)
     await check(page, 'admin' + path.replace(/\//g, '-'))
   }
@@ -66,8 +66,18 @@ test('an administrator adds an agency and a user, who sets up an authenticator a
   await page.waitForURL(/\/admin\/agencies$/)
   assert.match(await page.textContent('main'), /Independent DA Services/)
 
+  await page.goto(`${base}/admin/maracs/new`)
+  await page.fill('#high_risk_threshold', '99')
+  await page.click('button:has-text("Save")')
+  assert.match(await page.textContent('.govuk-error-summary'), /The high-risk threshold must be between 1 and 40/)
+  assert.equal(await page.inputValue('#high_risk_threshold'), '99', 'what was typed is kept')
+  await check(page, 'admin-marac-errors')
+
   await page.goto(`${base}/admin/users/new`)
   await check(page, 'admin-user-new')
+  await page.click('button:has-text("Save")')
+  assert.match(await page.textContent('.govuk-error-summary'), /Select at least one role/)
+  await check(page, 'admin-user-errors')
   await page.fill('#email', 'new.coordinator@demo.marac.example')
   await page.fill('#name', 'Nia Coordinator')
   await page.selectOption('#agency', { label: 'Independent DA Services' })
@@ -89,6 +99,7 @@ test('an administrator adds an agency and a user, who sets up an authenticator a
   await page.click('button:has-text("Continue")')
   assert.match(await page.textContent('.govuk-error-summary'), /The code is not right/)
   await check(page, 'set-up-two-factor-error')
+  await page.fill('#code', '')
   await page.fill('#code', await freshCode(key))
   await page.click('button:has-text("Continue")')
   assert.match(await page.textContent('h1'), /Your authenticator app is set up/)
@@ -103,6 +114,9 @@ test('an administrator adds an agency and a user, who sets up an authenticator a
   await page.click('button:has-text("Sign in")')
   await page.waitForURL(/\/sign-in\/two-factor$/)
   await check(page, 'two-factor')
+  await page.click('button:has-text("Continue")')
+  assert.match(await page.textContent('.govuk-error-summary'), /Enter the 6-digit code/)
+  await check(page, 'two-factor-error')
   await page.fill('#code', await freshCode(key))
   await page.click('button:has-text("Continue")')
   assert.match(await page.textContent('h1'), /Welcome, Nia/)
@@ -126,6 +140,12 @@ test('error pages and the audit trail', { timeout: 120_000 }, async () => {
   await check(page, 'audit')
   await page.goto(`${base}/audit?from=yesterday`)
   await check(page, 'audit-error')
+  // A form whose token has gone stale (here: the session cookie was cleared) is refused clearly.
+  await page.goto(`${base}/account`)
+  await page.context().clearCookies()
+  await page.click('button:has-text("Sign out")')
+  assert.match(await page.textContent('h1'), /This form could not be sent/)
+  await check(page, 'form-expired')
 })
 
 test('pages work without JavaScript', { timeout: 120_000 }, async () => {

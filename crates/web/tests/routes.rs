@@ -356,6 +356,32 @@ async fn coordinators_must_set_up_a_second_factor_and_get_recovery_codes() {
     });
 }
 
+#[tokio::test]
+async fn configured_roles_must_use_a_second_factor_too() {
+    for db in marac_store::testing::TestDb::each_backend().await {
+        let config = marac_web::WebConfig {
+            secure_cookies: false,
+            hsts: false,
+            second_factor_roles: vec![Role::Idva],
+            demo: false,
+            trust_proxy: false,
+        };
+        let app = TestApp::with(db, config).await;
+        app.user("idva@x.org", Role::Idva, false).await;
+        app.user("ref@x.org", Role::Referrer, false).await;
+        let b = app.browser();
+        b.get("/sign-in").await;
+        let r = b.post("/sign-in", &[("email", "idva@x.org"), ("password", PASSWORD)]).await;
+        assert_eq!(r.location(), "/sign-in/set-up-two-factor");
+        let other = app.browser();
+        other.get("/sign-in").await;
+        let r = other.post("/sign-in", &[("email", "ref@x.org"), ("password", PASSWORD)]).await;
+        assert_eq!(r.location(), "/", "roles not listed sign in with a password alone");
+        drop((b, other));
+        app.cleanup().await;
+    }
+}
+
 /// Every protected page, with the one role allowed to use it.
 fn protected_pages(app: &TestApp, u: i64) -> Vec<(&'static str, String, Option<Role>)> {
     let m = app.marac_id;

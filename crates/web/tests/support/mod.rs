@@ -47,7 +47,6 @@ impl TestApp {
     }
 
     pub async fn with_config(db: TestDb, secure: bool) -> TestApp {
-        let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 09:00 UTC)));
         let config = WebConfig {
             secure_cookies: secure,
             hsts: secure,
@@ -55,6 +54,11 @@ impl TestApp {
             demo: false,
             trust_proxy: false,
         };
+        Self::with(db, config).await
+    }
+
+    pub async fn with(db: TestDb, config: WebConfig) -> TestApp {
+        let clock = Arc::new(ManualClock::new(datetime!(2026-11-23 09:00 UTC)));
         let state = AppState::new(db.store.clone(), config, KEYS, clock.clone());
         let router = marac_web::router(state.clone());
         let s = db.store.as_ref();
