@@ -1,7 +1,7 @@
 //! Agencies: who they are, their SafeLives category, the Maracs they attend and their
 //! representatives.
 
-use super::{Choice, conflict_to_field};
+use super::{Choice, conflict_to_field, partnership_choices};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{Errors, FormData};
@@ -94,13 +94,7 @@ async fn form_page(
     form: FormData,
     errors: Errors,
 ) -> Result<FormPage, AppError> {
-    let partnerships = state
-        .store
-        .list_partnerships()
-        .await?
-        .into_iter()
-        .map(|p| Choice::new(p.id, p.name, form.get("partnership") == p.id.to_string()))
-        .collect();
+    let partnerships = partnership_choices(state, &form).await?;
     let categories = AgencyCategory::ALL
         .iter()
         .map(|c| Choice::new(c.code(), c.label(), form.get("category") == c.code()))

@@ -1,6 +1,6 @@
 //! Maracs: their area, population, cadence and the thresholds they apply.
 
-use super::{Choice, conflict_to_field};
+use super::{Choice, conflict_to_field, partnership_choices};
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{Errors, FormData};
@@ -109,13 +109,7 @@ async fn form_page(
     form: FormData,
     errors: Errors,
 ) -> Result<FormPage, AppError> {
-    let partnerships = state
-        .store
-        .list_partnerships()
-        .await?
-        .into_iter()
-        .map(|p| Choice::new(p.id, p.name, form.get("partnership") == p.id.to_string()))
-        .collect();
+    let partnerships = partnership_choices(state, &form).await?;
     let cadences =
         MeetingCadence::ALL.iter().map(|c| Choice::new(c.code(), c.label(), form.get("cadence") == c.code())).collect();
     let title = if id.is_some() { "Change Marac" } else { "Add a Marac" };

@@ -81,6 +81,17 @@ pub async fn index(State(state): State<AppState>, me: Signed) -> Result<Response
     .into_response())
 }
 
+/// The partnerships as choices, with the one the form names selected.
+async fn partnership_choices(state: &AppState, form: &crate::forms::FormData) -> Result<Vec<Choice>, AppError> {
+    Ok(state
+        .store
+        .list_partnerships()
+        .await?
+        .into_iter()
+        .map(|p| Choice::new(p.id, p.name, form.get("partnership") == p.id.to_string()))
+        .collect())
+}
+
 /// Puts a clash on a unique column against the field it came from, or passes other errors on.
 fn conflict_to_field(
     result: Result<i64, marac_store::StoreError>,
