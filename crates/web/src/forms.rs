@@ -69,6 +69,12 @@ impl Errors {
         self.0.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
     }
 
+    /// Puts the problems in the order the fields appear on the page, so the summary reads
+    /// top to bottom like the form.
+    pub fn in_page_order(&mut self, fields: &[&str]) {
+        self.0.sort_by_key(|(f, _)| fields.iter().position(|x| x == f).unwrap_or(usize::MAX));
+    }
+
     /// No problems.
     #[must_use]
     pub fn is_empty(&self) -> bool {

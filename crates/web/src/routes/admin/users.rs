@@ -228,6 +228,7 @@ pub async fn create(State(state): State<AppState>, me: Signed, form: FormData) -
     if let Err(m) = password_policy::check(password, form.get("email")) {
         errors.add("password", m);
     }
+    errors.in_page_order(&["email", "name", "agency", "password", "grant"]);
     if let (Some(email), Some(name), true) = (p.email, p.name, errors.is_empty()) {
         let password_hash =
             state.passwords.hash(password.to_owned()).await.map_err(|e| AppError::Internal(e.into()))?;
