@@ -6,10 +6,12 @@
 pub mod agency_category;
 pub mod audit;
 pub mod cadence;
+pub mod checklist;
 pub mod fields;
 pub mod marac_rules;
 pub mod password_policy;
 pub mod policy;
+pub mod referral_rules;
 pub mod role;
 pub mod session_rules;
 pub mod sign_in_throttle;
