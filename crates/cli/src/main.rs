@@ -61,6 +61,9 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(commands::user::UserCommand),
+    /// Load or list risk checklists (questionnaires).
+    #[command(subcommand)]
+    Questionnaire(commands::questionnaire::QuestionnaireCommand),
     /// Check or export the audit trail.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
@@ -94,6 +97,7 @@ fn main() -> ExitCode {
             Command::Demo(args) => commands::demo::run(&settings, args).await,
             Command::User(c) => commands::user::run(&settings, c).await,
             Command::Audit(c) => commands::audit::run(&settings, c).await,
+            Command::Questionnaire(c) => commands::questionnaire::run(&settings, c).await,
         }
     });
     match result {

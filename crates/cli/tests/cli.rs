@@ -268,3 +268,67 @@ async fn keys_are_generated_once_with_owner_only_permissions() {
     assert_eq!(std::fs::read_to_string(&key).unwrap(), first);
     db.cleanup().await;
 }
+
+#[tokio::test]
+async fn questionnaires_are_imported_by_version_and_bad_files_name_the_line() {
+    for db in TestDb::each_backend().await {
+        let dir = tempfile::tempdir().unwrap();
+        let o = marac(&db, dir.path(), &["questionnaire", "list"], None);
+        let listed = text(&o);
+        assert!(
+            listed.contains("safelives-dash")
+                && listed.contains("police-dash-2009")
+                && listed.contains("stalking-screening"),
+            "{listed}"
+        );
+
+        let shipped = include_str!("../../../checklists/stalking-screening-11.toml");
+        let local = shipped.replace("version = \"2026.1\"", "version = \"2026.2-local\"");
+        let good = dir.path().join("local.toml");
+        std::fs::write(&good, &local).unwrap();
+        let o = marac(&db, dir.path(), &["questionnaire", "import", good.to_str().unwrap()], None);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("Loaded stalking-screening version 2026.2-local (11 questions)"), "{}", text(&o));
+        let o = marac(&db, dir.path(), &["questionnaire", "import", good.to_str().unwrap()], None);
+        assert!(text(&o).contains("already loaded; nothing changed"), "{}", text(&o));
+
+        // Same id and version, different questions: refused.
+        std::fs::write(&good, local.replace("Is the victim very scared?", "Is the victim frightened?")).unwrap();
+        let o = marac(&db, dir.path(), &["questionnaire", "import", good.to_str().unwrap()], None);
+        assert!(!o.status.success());
+        assert!(
+            text(&o).contains("already loaded with different questions; give the changed checklist a new version"),
+            "{}",
+            text(&o)
+        );
+
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, shipped.replacen("id = \"previous_harassment\"", "id = \"fear\"", 1)).unwrap();
+        let o = marac(&db, dir.path(), &["questionnaire", "import", bad.to_str().unwrap()], None);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(
+            text(&o).contains("bad.toml, line 20: question id 'fear' is not a unique lower-case id"),
+            "{}",
+            text(&o)
+        );
+        let o = marac(&db, dir.path(), &["questionnaire", "list"], None);
+        assert_eq!(text(&o).matches("stalking-screening").count(), 2, "{}", text(&o));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_demo_loads_a_local_checklist_and_runs_twice_without_change() {
+    let db = TestDb::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let o = marac(&db, dir.path(), &["demo", "--no-serve"], None);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("admin@demo.marac.example"));
+    }
+    let o = marac(&db, dir.path(), &["questionnaire", "list"], None);
+    assert!(text(&o).contains("northshire-dash") && text(&o).contains("25  imported"), "{}", text(&o));
+    let o = marac(&db, dir.path(), &["user", "list"], None);
+    assert_eq!(text(&o).matches("@demo.marac.example").count(), 8, "{}", text(&o));
+    db.cleanup().await;
+}

@@ -246,6 +246,17 @@ pub trait Store: Send + Sync + 'static {
     /// The chain head: newest sequence number and hash.
     async fn audit_head(&self) -> StoreResult<(i64, String)>;
 
+    // --- risk checklists ---
+
+    /// Loads a checklist version. Returns `false` if that id and version are already loaded
+    /// with the same definition; a different definition under the same id and version is a
+    /// [`StoreError::Conflict`], because assessments made with it must keep meaning the same.
+    async fn install_checklist(&self, checklist: &ChecklistRecord, audit: NewAuditEvent) -> StoreResult<bool>;
+    /// Every loaded checklist version, by id then version.
+    async fn list_checklists(&self) -> StoreResult<Vec<ChecklistRecord>>;
+    /// One checklist version.
+    async fn get_checklist(&self, checklist_id: &str, version: &str) -> StoreResult<Option<ChecklistRecord>>;
+
     // --- demo ---
 
     /// Whether any partnership not made by `marac demo` exists.
@@ -297,6 +308,39 @@ mod tests {
         assert_eq!(unique_column("UNIQUE constraint failed: users.email", None), "users.email");
         assert_eq!(unique_column("duplicate key", Some("users_email_key")), "users.email");
     }
+}
+
+/// Loads the checklists shipped with the product (idempotent); returns how many were new.
+///
+/// # Errors
+/// A shipped file that does not parse (a build mistake the tests catch), or a store failure.
+pub async fn install_shipped_checklists(store: &dyn Store, at: time::OffsetDateTime) -> StoreResult<usize> {
+    let mut added = 0;
+    for text in marac_domain::checklist::SHIPPED {
+        let c = marac_domain::checklist::Checklist::parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let record = ChecklistRecord {
+            checklist_id: c.id.clone(),
+            version: c.version.clone(),
+            title: c.title.clone(),
+            source: "shipped".into(),
+            question_count: i64::try_from(c.questions().count()).unwrap_or(i64::MAX),
+            definition: text.to_owned(),
+        };
+        let event = marac_domain::audit::NewAuditEvent {
+            at,
+            actor_user_id: None,
+            actor_label: "system".into(),
+            action: "checklist.install".into(),
+            target: format!("checklist:{}:{}", c.id, c.version),
+            outcome: "success".into(),
+            ip: String::new(),
+            detail: "{\"source\":\"shipped\"}".into(),
+        };
+        if store.install_checklist(&record, event).await? {
+            added += 1;
+        }
+    }
+    Ok(added)
 }
 
 /// Why the audit chain failed verification.

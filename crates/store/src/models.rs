@@ -223,3 +223,20 @@ pub struct AuditFilter {
     /// At most this many.
     pub limit: i64,
 }
+
+/// A risk checklist as loaded into the database: its definition is the file it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChecklistRecord {
+    /// Checklist id, e.g. `safelives-dash`.
+    pub checklist_id: String,
+    /// Version.
+    pub version: String,
+    /// Title.
+    pub title: String,
+    /// `shipped` with the product, or `imported` by an area.
+    pub source: String,
+    /// Number of questions.
+    pub question_count: i64,
+    /// The TOML definition.
+    pub definition: String,
+}

@@ -360,3 +360,39 @@ async fn concurrent_appends_keep_one_chain() {
         assert_eq!(verify_audit_chain(db.store.as_ref(), TEST_AUDIT_KEY).await.unwrap(), 100);
     });
 }
+
+#[tokio::test]
+async fn checklist_versions_are_loaded_once_and_never_change() {
+    each_backend!(|db| {
+        let s = db.store.as_ref();
+        assert_eq!(install_shipped_checklists(s, T0).await.unwrap(), 3);
+        assert_eq!(install_shipped_checklists(s, T0).await.unwrap(), 0, "loading again adds nothing");
+        let all = s.list_checklists().await.unwrap();
+        let summary: Vec<(&str, i64, &str)> =
+            all.iter().map(|c| (c.checklist_id.as_str(), c.question_count, c.source.as_str())).collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("police-dash-2009", 27, "shipped"),
+                ("safelives-dash", 24, "shipped"),
+                ("stalking-screening", 11, "shipped")
+            ]
+        );
+        let dash = s.get_checklist("safelives-dash", "2026.1").await.unwrap().unwrap();
+        assert!(dash.definition.contains("id = \"strangulation\""));
+        assert!(s.get_checklist("safelives-dash", "1999.1").await.unwrap().is_none());
+        // The same id and version with other content is refused: old assessments keep their meaning.
+        let mut changed = dash.clone();
+        changed.definition.push_str("\n# changed\n");
+        assert!(matches!(
+            s.install_checklist(&changed, audit("checklist.import")).await,
+            Err(StoreError::Conflict { .. })
+        ));
+        // A new version sits beside the old one.
+        changed.version = "2027.1".into();
+        changed.source = "imported".into();
+        assert!(s.install_checklist(&changed, audit("checklist.import")).await.unwrap());
+        assert_eq!(s.list_checklists().await.unwrap().len(), 4);
+        assert_eq!(s.get_checklist("safelives-dash", "2026.1").await.unwrap(), Some(dash));
+    });
+}

@@ -23,7 +23,8 @@ pub enum AuditCommand {
 
 /// Runs an audit subcommand.
 pub async fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<ExitCode> {
-    let (store, secrets) = super::open_migrated(settings).await?;
+    // Checking the trail writes nothing, not even migrations.
+    let (store, secrets) = super::open(settings).await?;
     match command {
         AuditCommand::Verify => match marac_store::verify_audit_chain(store.as_ref(), &secrets.audit_key).await {
             Ok(n) => {

@@ -91,7 +91,7 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitCode
     if !args.no_serve {
         super::serve::init_logging(settings.log_format);
     }
-    let (store, secrets) = super::open_migrated(settings).await?;
+    let (store, secrets) = super::open_ready(settings).await?;
     seed(store.as_ref(), &secrets).await?;
     let address = format!("{}/sign-in", settings.public_url.trim_end_matches('/'));
     if args.no_serve {
@@ -118,6 +118,36 @@ fn print_sign_ins(address: &str) {
     println!();
 }
 
+/// Northshire's local Dash: the shipped 24 questions under a local id and version, plus the
+/// local question from `demo-local-dash.toml`. Loading it shows an area adding its own form.
+fn local_dash() -> String {
+    let local = include_str!("demo-local-dash.toml");
+    let shipped = marac_domain::checklist::SHIPPED[0];
+    let (head, extra) = local.split_once("[[sections]]").unwrap_or((local, ""));
+    let questions = shipped.find("[[sections]]").map_or("", |i| &shipped[i..]);
+    format!("{head}{questions}\n[[sections]]{extra}")
+}
+
+async fn load_local_checklist(store: &dyn Store) -> anyhow::Result<()> {
+    let text = local_dash();
+    let c = marac_domain::checklist::Checklist::parse(&text).map_err(|e| anyhow::anyhow!("demo checklist: {e}"))?;
+    let record = marac_store::ChecklistRecord {
+        checklist_id: c.id.clone(),
+        version: c.version.clone(),
+        title: c.title.clone(),
+        source: "imported".into(),
+        question_count: i64::try_from(c.questions().count()).unwrap_or(i64::MAX),
+        definition: text,
+    };
+    let event = super::cli_event(
+        "checklist.import",
+        &format!("checklist:{}:{}", c.id, c.version),
+        serde_json::json!({ "demo": true }),
+    );
+    store.install_checklist(&record, event).await?;
+    Ok(())
+}
+
 /// Creates whatever of the demo is missing; running it again changes nothing.
 pub async fn seed(store: &dyn Store, secrets: &Secrets) -> anyhow::Result<()> {
     if store.has_real_partnerships().await? {
@@ -126,6 +156,7 @@ pub async fn seed(store: &dyn Store, secrets: &Secrets) -> anyhow::Result<()> {
              use an empty MARAC_DATA_DIR or MARAC_DATABASE_URL for the demo"
         );
     }
+    load_local_checklist(store).await?;
     let partnership_id = match store.find_partnership_by_code(PARTNERSHIP).await? {
         Some(p) => p.id,
         None => {

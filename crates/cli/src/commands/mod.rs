@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod demo;
+pub mod questionnaire;
 pub mod serve;
 pub mod user;
 
@@ -28,16 +29,26 @@ pub async fn open(settings: &Settings) -> anyhow::Result<(Arc<dyn Store>, Secret
     Ok((store, secrets))
 }
 
-/// Opens and migrates.
+/// Opens and applies the schema migrations.
 pub async fn open_migrated(settings: &Settings) -> anyhow::Result<(Arc<dyn Store>, Secrets)> {
     let (store, secrets) = open(settings).await?;
     store.migrate().await.context("cannot apply database migrations")?;
     Ok((store, secrets))
 }
 
+/// Opens, migrates, and loads the risk checklists shipped with this version: what serving
+/// needs.
+pub async fn open_ready(settings: &Settings) -> anyhow::Result<(Arc<dyn Store>, Secrets)> {
+    let (store, secrets) = open_migrated(settings).await?;
+    marac_store::install_shipped_checklists(store.as_ref(), time::OffsetDateTime::now_utc())
+        .await
+        .context("cannot load the shipped risk checklists")?;
+    Ok((store, secrets))
+}
+
 /// `marac migrate`.
 pub async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
-    open_migrated(settings).await?;
+    open_ready(settings).await?;
     println!("Database is up to date: {}", marac_store::redact_url(&settings.database_url));
     Ok(ExitCode::SUCCESS)
 }

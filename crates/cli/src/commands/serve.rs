@@ -26,7 +26,7 @@ pub fn init_logging(format: LogFormat) {
 pub async fn run(settings: &Settings) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     init_logging(settings.log_format);
-    let (store, secrets) = super::open_migrated(settings).await?;
+    let (store, secrets) = super::open_ready(settings).await?;
     serve(settings, store, &secrets, started, |_| {}).await
 }
 
