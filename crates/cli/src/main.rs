@@ -64,6 +64,9 @@ enum Command {
     /// Load or list risk checklists (questionnaires).
     #[command(subcommand)]
     Questionnaire(commands::questionnaire::QuestionnaireCommand),
+    /// Create, list and revoke personal API tokens.
+    #[command(subcommand)]
+    Token(commands::token::TokenCommand),
     /// Check or export the audit trail.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
@@ -97,6 +100,7 @@ fn main() -> ExitCode {
             Command::Demo(args) => commands::demo::run(&settings, args).await,
             Command::User(c) => commands::user::run(&settings, c).await,
             Command::Audit(c) => commands::audit::run(&settings, c).await,
+            Command::Token(c) => commands::token::run(&settings, c).await,
             Command::Questionnaire(c) => commands::questionnaire::run(&settings, c).await,
         }
     });

@@ -332,3 +332,50 @@ async fn the_demo_loads_a_local_checklist_and_runs_twice_without_change() {
     assert_eq!(text(&o).matches("@demo.marac.example").count(), 8, "{}", text(&o));
     db.cleanup().await;
 }
+
+#[tokio::test]
+async fn api_tokens_are_shown_once_stored_hashed_and_revocable() {
+    for db in TestDb::each_backend().await {
+        let dir = tempfile::tempdir().unwrap();
+        let o = marac(
+            &db,
+            dir.path(),
+            &[
+                "user",
+                "add",
+                "--email",
+                "api@example.org",
+                "--name",
+                "Api User",
+                "--role",
+                "auditor",
+                "--password-stdin",
+            ],
+            Some("a long admin pass phrase\n"),
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let o = marac(
+            &db,
+            dir.path(),
+            &["token", "create", "--user", "api@example.org", "--name", "police case system"],
+            None,
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let token = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+        assert!(token.starts_with("marac_pat_") && token.len() > 50, "{token}");
+        let user = db.store.find_user_by_email("api@example.org").await.unwrap().unwrap();
+        let stored = db.store.list_api_tokens(user.id).await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert!(db.store.find_api_token(&token).await.unwrap().is_none(), "the token itself is not stored");
+        let o = marac(&db, dir.path(), &["token", "list", "--user", "api@example.org"], None);
+        assert!(text(&o).contains("police case system") && text(&o).contains("active"), "{}", text(&o));
+        let id = stored[0].id.to_string();
+        let o = marac(&db, dir.path(), &["token", "revoke", "--user", "api@example.org", &id], None);
+        assert!(o.status.success(), "{}", text(&o));
+        let o = marac(&db, dir.path(), &["token", "revoke", "--user", "api@example.org", &id], None);
+        assert!(!o.status.success() && text(&o).contains("has no active token"), "{}", text(&o));
+        let o = marac(&db, dir.path(), &["token", "create", "--user", "nobody@example.org", "--name", "x"], None);
+        assert!(text(&o).contains("--user: no user has the address nobody@example.org"), "{}", text(&o));
+        db.cleanup().await;
+    }
+}

@@ -257,6 +257,23 @@ pub trait Store: Send + Sync + 'static {
     /// One checklist version.
     async fn get_checklist(&self, checklist_id: &str, version: &str) -> StoreResult<Option<ChecklistRecord>>;
 
+    // --- API tokens ---
+
+    /// Stores a new token (its hash only).
+    async fn create_api_token(
+        &self,
+        user_id: i64,
+        name: &str,
+        token_hash: &str,
+        audit: NewAuditEvent,
+    ) -> StoreResult<i64>;
+    /// The live or revoked token with this hash.
+    async fn find_api_token(&self, token_hash: &str) -> StoreResult<Option<ApiToken>>;
+    /// A user's tokens, newest first.
+    async fn list_api_tokens(&self, user_id: i64) -> StoreResult<Vec<ApiToken>>;
+    /// Revokes one of a user's tokens; `NotFound` if it is not theirs or already revoked.
+    async fn revoke_api_token(&self, id: i64, user_id: i64, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
+
     // --- demo ---
 
     /// Whether any partnership not made by `marac demo` exists.

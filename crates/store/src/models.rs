@@ -240,3 +240,18 @@ pub struct ChecklistRecord {
     /// The TOML definition.
     pub definition: String,
 }
+
+/// A personal API token: it acts with exactly its user's permissions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    /// Id.
+    pub id: i64,
+    /// Whose it is.
+    pub user_id: i64,
+    /// What the user called it.
+    pub name: String,
+    /// When it was made.
+    pub created_at: Ts,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<Ts>,
+}

@@ -198,6 +198,27 @@ impl From<ChecklistRow> for crate::ChecklistRecord {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(crate) struct ApiTokenRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub created_at: Ts,
+    pub revoked_at: Option<Ts>,
+}
+
+impl From<ApiTokenRow> for crate::ApiToken {
+    fn from(r: ApiTokenRow) -> Self {
+        crate::ApiToken {
+            id: r.id,
+            user_id: r.user_id,
+            name: r.name,
+            created_at: r.created_at,
+            revoked_at: r.revoked_at,
+        }
+    }
+}
+
 /// Escapes `LIKE` wildcards in user input (used with `ESCAPE '\'`).
 pub(crate) fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
@@ -957,6 +978,72 @@ macro_rules! impl_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(row.map(Into::into))
+            }
+
+            async fn create_api_token(
+                &self,
+                user_id: i64,
+                name: &str,
+                token_hash: &str,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<i64> {
+                let mut tx = self.begin_write().await?;
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(user_id)
+                .bind(name)
+                .bind(token_hash)
+                .bind($crate::Ts::new(audit.at))
+                .fetch_one(&mut *tx)
+                .await?;
+                let mut audit = audit;
+                audit.target = format!("api_token:{id}");
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            async fn find_api_token(&self, token_hash: &str) -> $crate::StoreResult<Option<$crate::ApiToken>> {
+                let row: Option<$crate::sql::ApiTokenRow> = sqlx::query_as(
+                    "SELECT id, user_id, name, created_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn list_api_tokens(&self, user_id: i64) -> $crate::StoreResult<Vec<$crate::ApiToken>> {
+                let rows: Vec<$crate::sql::ApiTokenRow> = sqlx::query_as(
+                    "SELECT id, user_id, name, created_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY id DESC",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn revoke_api_token(
+                &self,
+                id: i64,
+                user_id: i64,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                let r = sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+                )
+                .bind(at)
+                .bind(id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+                Self::found(r)?;
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn has_real_partnerships(&self) -> $crate::StoreResult<bool> {

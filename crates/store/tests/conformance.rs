@@ -396,3 +396,29 @@ async fn checklist_versions_are_loaded_once_and_never_change() {
         assert_eq!(s.get_checklist("safelives-dash", "2026.1").await.unwrap(), Some(dash));
     });
 }
+
+#[tokio::test]
+async fn api_tokens_are_found_by_hash_and_revoked_by_their_owner() {
+    each_backend!(|db| {
+        let s = db.store.as_ref();
+        let kim = user(s, "kim@x.org").await;
+        let lee = user(s, "lee@x.org").await;
+        let id = s.create_api_token(kim, "case system", &"a".repeat(64), audit("api_token.create")).await.unwrap();
+        let t = s.find_api_token(&"a".repeat(64)).await.unwrap().unwrap();
+        assert_eq!((t.id, t.user_id, t.name.as_str(), t.revoked_at), (id, kim, "case system", None));
+        assert!(s.find_api_token(&"b".repeat(64)).await.unwrap().is_none());
+        assert!(matches!(
+            s.revoke_api_token(id, lee, Ts::new(T0), audit("api_token.revoke")).await,
+            Err(StoreError::NotFound)
+        ));
+        s.revoke_api_token(id, kim, Ts::new(T0), audit("api_token.revoke")).await.unwrap();
+        assert_eq!(s.find_api_token(&"a".repeat(64)).await.unwrap().unwrap().revoked_at, Some(Ts::new(T0)));
+        assert!(matches!(
+            s.revoke_api_token(id, kim, Ts::new(T0), audit("api_token.revoke")).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(s.list_api_tokens(kim).await.unwrap().len(), 1);
+        let dup = s.create_api_token(lee, "x", &"a".repeat(64), audit("api_token.create")).await;
+        assert!(matches!(dup, Err(StoreError::Conflict { .. })));
+    });
+}

@@ -6,6 +6,7 @@
 //! [`marac_domain::policy::authorise`] through [`session::Signed::authorise`], call the
 //! [`marac_store::Store`], and render an askama template. See `ARCHITECTURE.md`.
 
+pub mod api;
 pub mod assets;
 pub mod audit;
 pub mod clock;

@@ -686,3 +686,96 @@ async fn operations_endpoints() {
         assert!(!r.header("x-request-id").is_empty());
     });
 }
+
+async fn api_get(app: &TestApp, path: &str, token: Option<&str>) -> support::Page {
+    let mut req = axum::http::Request::builder().uri(path);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    app.browser().send(req.body(axum::body::Body::empty()).unwrap()).await
+}
+
+async fn token_for(app: &TestApp, user_id: i64, token: &str) -> i64 {
+    let event = marac_web::audit::system_event(&app.state, "api_token.create", "");
+    app.db.store.create_api_token(user_id, "test", &marac_web::crypto::token_hash(token), event).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_api_needs_a_live_token_and_answers_with_problem_json() {
+    each_backend!(|app| {
+        marac_store::install_shipped_checklists(app.db.store.as_ref(), app.state.clock.now()).await.unwrap();
+        let kim = app.user("kim@x.org", Role::Referrer, false).await;
+        token_for(&app, kim, "marac_pat_kim").await;
+        for token in [None, Some("marac_pat_wrong")] {
+            let r = api_get(&app, "/api/v1/checklists", token).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+            assert_eq!(r.header("content-type"), "application/problem+json");
+            assert_eq!(r.header("www-authenticate"), "Bearer");
+            assert_eq!(r.header("x-content-type-options"), "nosniff", "security headers on the API too");
+        }
+        let r = api_get(&app, "/api/v1/checklists", Some("marac_pat_kim")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let list: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(list.as_array().map(Vec::len), Some(3));
+        let r = api_get(&app, "/api/v1/checklists/safelives-dash/2026.1", Some("marac_pat_kim")).await;
+        let dash: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(dash["questions"].as_array().map(Vec::len), Some(24));
+        assert_eq!(dash["high_risk_threshold"], 14);
+        let r = api_get(&app, "/api/v1/checklists/no-such/1", Some("marac_pat_kim")).await;
+        assert_eq!((r.status, r.header("content-type")), (StatusCode::NOT_FOUND, "application/problem+json"));
+        let r = api_get(&app, "/api/v1/nothing-here", Some("marac_pat_kim")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+        // Someone holding no role is refused; a disabled user's and a revoked token stop working.
+        let user = marac_store::NewUser {
+            email: "norole@x.org".into(),
+            name: "No Role".into(),
+            agency_id: None,
+            password_hash: "x".into(),
+            is_demo: false,
+            grants: vec![],
+        };
+        let norole =
+            app.db.store.create_user(&user, marac_web::audit::system_event(&app.state, "t", "")).await.unwrap();
+        token_for(&app, norole, "marac_pat_norole").await;
+        assert_eq!(api_get(&app, "/api/v1/checklists", Some("marac_pat_norole")).await.status, StatusCode::FORBIDDEN);
+        let lee = app.user("lee@x.org", Role::Idva, false).await;
+        let lee_token = token_for(&app, lee, "marac_pat_lee").await;
+        assert_eq!(api_get(&app, "/api/v1/checklists", Some("marac_pat_lee")).await.status, StatusCode::OK);
+        let now = marac_store::Ts::new(app.state.clock.now());
+        app.db
+            .store
+            .revoke_api_token(lee_token, lee, now, marac_web::audit::system_event(&app.state, "t", ""))
+            .await
+            .unwrap();
+        assert_eq!(api_get(&app, "/api/v1/checklists", Some("marac_pat_lee")).await.status, StatusCode::UNAUTHORIZED);
+        app.db.store.set_user_disabled(kim, true, marac_web::audit::system_event(&app.state, "t", "")).await.unwrap();
+        assert_eq!(api_get(&app, "/api/v1/checklists", Some("marac_pat_kim")).await.status, StatusCode::UNAUTHORIZED);
+    });
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_exactly_the_api_routes() {
+    let db = marac_store::testing::TestDb::sqlite().await;
+    let app = TestApp::new(db).await;
+    marac_store::install_shipped_checklists(app.db.store.as_ref(), app.state.clock.now()).await.unwrap();
+    let kim = app.user("kim@x.org", Role::Referrer, false).await;
+    token_for(&app, kim, "marac_pat_kim").await;
+    let r = api_get(&app, "/api/v1/openapi.json", None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true));
+    let paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(paths, vec!["/checklists".to_owned(), "/checklists/{id}/{version}".to_owned()]);
+    // Every documented path answers as documented.
+    for path in &paths {
+        let concrete = path.replace("{id}", "safelives-dash").replace("{version}", "2026.1");
+        let r = api_get(&app, &format!("/api/v1{concrete}"), Some("marac_pat_kim")).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        for (status, _) in doc["paths"][path]["get"]["responses"].as_object().unwrap() {
+            assert!(["200", "401", "403", "404"].contains(&status.as_str()), "{path} documents {status}");
+        }
+    }
+    assert!(doc["components"]["securitySchemes"]["token"].is_object());
+    app.cleanup().await;
+}

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod demo;
 pub mod questionnaire;
 pub mod serve;
+pub mod token;
 pub mod user;
 
 use crate::secrets::{self, Secrets};

@@ -22,7 +22,8 @@ use tower_http::trace::TraceLayer;
 
 /// Routes anyone may reach without signing in. A test walks the router and checks every
 /// other route refuses visitors who are not signed in.
-pub const PUBLIC_ROUTES: &[&str] = &["/sign-in", "/healthz", "/readyz", "/metrics", "/assets/{name}", "/favicon.ico"];
+pub const PUBLIC_ROUTES: &[&str] =
+    &["/sign-in", "/healthz", "/readyz", "/metrics", "/assets/{name}", "/favicon.ico", "/api/v1/openapi.json"];
 
 #[derive(Clone, Copy)]
 struct RandomRequestId;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(pages)
+        .merge(crate::api::router())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -1,0 +1,101 @@
+//! The JSON API under `/api/v1`, for integrations: personal API tokens, the same policy as
+//! the pages, errors as `application/problem+json` (RFC 9457), and an OpenAPI document
+//! generated from the handlers themselves (`/api/v1/openapi.json`), so it cannot drift.
+
+pub mod checklists;
+pub mod problem;
+
+use crate::AppState;
+use crate::crypto;
+use axum::Router;
+use axum::extract::{FromRequestParts, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::response::IntoResponse;
+use marac_domain::policy::{Action, Actor, Basis, authorise};
+use marac_store::User;
+use problem::Problem;
+use std::sync::Arc;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{InfoBuilder, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The signed-in caller of an API request, from `Authorization: Bearer <token>`.
+#[derive(Debug, Clone)]
+pub struct ApiUser {
+    /// The token's user.
+    pub user: User,
+}
+
+impl ApiUser {
+    /// The user as the policy sees them.
+    #[must_use]
+    pub fn actor(&self) -> Actor {
+        Actor { user_id: self.user.id, agency_id: self.user.agency_id, grants: self.user.grants.clone() }
+    }
+
+    /// Asks the policy.
+    ///
+    /// # Errors
+    /// A 403 problem when it refuses.
+    pub fn authorise(&self, action: Action<'_>) -> Result<Basis, Problem> {
+        authorise(&self.actor(), action).map_err(|_| Problem::forbidden())
+    }
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(Problem::unauthorised)?;
+        let found = state.store.find_api_token(&crypto::token_hash(token)).await?;
+        let Some(t) = found.filter(|t| t.revoked_at.is_none()) else {
+            return Err(Problem::unauthorised());
+        };
+        let user = state.store.get_user(t.user_id).await?;
+        if user.disabled {
+            return Err(Problem::unauthorised());
+        }
+        Ok(ApiUser { user })
+    }
+}
+
+/// The API's routes and its OpenAPI document, built from the same declarations.
+pub fn routes() -> (Router<AppState>, OpenApi) {
+    let (router, mut doc) = OpenApiRouter::<AppState>::new()
+        .routes(routes!(checklists::list))
+        .routes(routes!(checklists::get))
+        .split_for_parts();
+    doc.info = InfoBuilder::new()
+        .title("Marac case management API")
+        .version("1")
+        .description(Some("Every call needs `Authorization: Bearer <token>` (make one with `marac token create`). Errors are application/problem+json."))
+        .build();
+    doc.servers = Some(vec![utoipa::openapi::Server::new("/api/v1")]);
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme("token", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new("token", Vec::<String>::new())]);
+    (router, doc)
+}
+
+/// Mounts the API (with its document) under `/api/v1`.
+pub fn router() -> Router<AppState> {
+    let (api, doc) = routes();
+    let doc = Arc::new(doc.to_json().unwrap_or_else(|_| "{}".to_owned()));
+    let openapi = move |State(_): State<AppState>| {
+        let doc = doc.clone();
+        async move { ([(header::CONTENT_TYPE, "application/json")], doc.as_str().to_owned()).into_response() }
+    };
+    Router::new().nest(
+        "/api/v1",
+        api.route("/openapi.json", axum::routing::get(openapi)).fallback(|| async { Problem::not_found() }),
+    )
+}

@@ -1,0 +1,107 @@
+//! API errors as `application/problem+json` (RFC 9457), with a JSON pointer for each field
+//! that was wrong.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use marac_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One thing wrong with the request body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// JSON pointer to the field, e.g. `/victim/date_of_birth`.
+    pub pointer: String,
+    /// What is wrong with it.
+    pub detail: String,
+}
+
+/// An error response.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary.
+    pub title: String,
+    /// HTTP status.
+    pub status: u16,
+    /// Explanation for this occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Field-level problems, for bad input.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+impl Problem {
+    fn new(status: StatusCode, kind: &str, title: &str, detail: Option<&str>) -> Self {
+        Problem {
+            kind: format!("https://marac.invalid/problems/{kind}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: detail.map(str::to_owned),
+            errors: Vec::new(),
+        }
+    }
+
+    /// No valid token.
+    #[must_use]
+    pub fn unauthorised() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorised",
+            "A valid API token is needed",
+            Some("Send Authorization: Bearer <token>; tokens are made with `marac token create`."),
+        )
+    }
+
+    /// The policy refused.
+    #[must_use]
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Your roles do not allow this", None)
+    }
+
+    /// Nothing there (or nothing the caller may know of).
+    #[must_use]
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", None)
+    }
+
+    /// Bad input, field by field.
+    #[must_use]
+    pub fn invalid(errors: Vec<FieldProblem>) -> Self {
+        let mut p = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", "The request has problems", None);
+        p.errors = errors;
+        p
+    }
+}
+
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Problem::not_found(),
+            StoreError::Unavailable(m) => {
+                tracing::warn!(error = %m, "database unavailable");
+                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The database is not answering", None)
+            }
+            other => {
+                tracing::error!(error = ?other, "API request failed");
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on the server", None)
+            }
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(&self)).into_response();
+        let h = response.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::UNAUTHORIZED {
+            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
