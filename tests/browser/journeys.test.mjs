@@ -161,3 +161,34 @@ test('pages work without JavaScript', { timeout: 120_000 }, async () => {
   await page.screenshot({ path: join(shots, 'account-no-js.png'), fullPage: true })
   await signOut(page)
 })
+
+test('a warning before the session times out, and staying signed in', { timeout: 120_000 }, async () => {
+  const { base, demo } = env
+  const context = await env.browser.newContext()
+  const page = await context.newPage()
+  await page.clock.install()
+  const referrer = demo.users.find(u => u.role === 'Referrer')
+  await signIn(page, base, referrer.email, demo.password)
+  await page.goto(`${base}/account`)
+  // The server's clock cannot be moved from here, so its answer to "how long is left?" is
+  // stood in for while the page's clock runs on.
+  const nearlyOver = route => route.fulfill({ json: { remaining_seconds: 100 } })
+  await page.route('**/account/session-status', nearlyOver)
+  await page.clock.fastForward('13:05')
+  const dialog = page.getByRole('alertdialog')
+  await dialog.waitFor()
+  assert.match(await dialog.textContent(), /You are about to be signed out/)
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Stay signed in', 'focus is on the button')
+  await check(page, 'timeout-warning')
+  await page.click('button:has-text("Stay signed in")')
+  await dialog.waitFor({ state: 'detached' })
+  await page.unroute('**/account/session-status', nearlyOver)
+  // Still signed in on the server: when the page's clock runs out it asks, and stays.
+  await page.clock.fastForward('15:01')
+  assert.equal(new URL(page.url()).pathname, '/account')
+  // Once the session has really gone, the page goes to the sign-in page and says why.
+  await context.clearCookies()
+  await page.clock.fastForward('15:01')
+  await page.waitForURL(/\/sign-in\?ended=1$/)
+  assert.match(await page.textContent('main'), /You were signed out/)
+})

@@ -13,6 +13,11 @@ use marac_domain::policy::{Action, Actor, authorise};
 /// The product's name, in the header and every title.
 pub const SERVICE_NAME: &str = "Marac case management";
 
+/// Seconds of inactivity before the session ends, for the page's warning script.
+pub const IDLE_SECONDS: i64 = marac_domain::session_rules::IDLE_TIMEOUT.whole_seconds();
+/// Seconds before the end at which the page warns and offers to keep the session.
+pub const WARN_SECONDS: i64 = 120;
+
 /// One link in the service navigation.
 #[derive(Debug, Clone)]
 pub struct NavItem {

@@ -15,6 +15,9 @@ use marac_domain::session_rules::{self, Expiry};
 use marac_store::{Session, SessionStage, Ts, User};
 use std::net::SocketAddr;
 
+/// The page script's question "how long has this session left?", answered without extending it.
+pub const STATUS_PATH: &str = "/account/session-status";
+
 /// Name of the session cookie: `__Host-` prefixed whenever cookies are `Secure`.
 #[must_use]
 pub fn session_cookie_name(secure: bool) -> &'static str {
@@ -209,6 +212,8 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
         .map(|s| s.chars().take(200).collect())
         .unwrap_or_default();
     let token = read_cookie(req.headers(), session_cookie_name(secure)).map(str::to_owned);
+    // Asking how long is left must not itself keep the session alive.
+    let touch = req.uri().path() != STATUS_PATH;
     let anon_cookie = read_cookie(req.headers(), anon_cookie_name(secure)).filter(|v| v.len() == 43).map(str::to_owned);
     let anon = match &anon_cookie {
         Some(v) => v.clone(),
@@ -245,7 +250,7 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
                     };
                     clear_session_cookie = true;
                 } else {
-                    if now - s.last_seen_at.0 >= session_rules::TOUCH_INTERVAL {
+                    if touch && now - s.last_seen_at.0 >= session_rules::TOUCH_INTERVAL {
                         state.store.touch_session(&s.id, Ts::new(now)).await?;
                     }
                     session = Some(LoadedSession { session: s, user });

@@ -779,3 +779,47 @@ async fn the_openapi_document_describes_exactly_the_api_routes() {
     assert!(doc["components"]["securitySchemes"]["token"].is_object());
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn staying_signed_in_from_the_timeout_warning_keeps_the_session() {
+    each_backend!(|app| {
+        app.user("kim@x.org", Role::Referrer, false).await;
+        let b = app.signed_in("kim@x.org").await;
+        let page = b.get("/").await;
+        let token = page.body.split("data-csrf=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        assert!(page.body.contains("data-idle-seconds=\"900\""));
+        let keep = |with_token: bool| {
+            let mut req = axum::http::Request::builder().method("POST").uri("/account/keep-alive");
+            if with_token {
+                req = req.header("x-csrf-token", token.clone());
+            }
+            req.body(axum::body::Body::empty()).unwrap()
+        };
+        assert_eq!(b.send(keep(false)).await.status, StatusCode::FORBIDDEN, "no token, no keep-alive");
+        app.clock.advance(Duration::minutes(14));
+        assert_eq!(b.send(keep(true)).await.status, StatusCode::NO_CONTENT);
+        app.clock.advance(Duration::minutes(14));
+        assert_eq!(b.get("/").await.status, StatusCode::OK, "28 minutes after the page, still signed in");
+        app.clock.advance(Duration::minutes(16));
+        // Too late: the session has ended, so its token no longer matches; the page then goes to
+        // the sign-in page saying why.
+        assert_eq!(b.send(keep(true)).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(b.get("/").await.location(), "/sign-in");
+    });
+}
+
+#[tokio::test]
+async fn asking_how_long_is_left_does_not_extend_the_session() {
+    each_backend!(|app| {
+        app.user("kim@x.org", Role::Referrer, false).await;
+        let b = app.signed_in("kim@x.org").await;
+        app.clock.advance(Duration::minutes(10));
+        let r = b.get("/account/session-status").await;
+        assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "{\"remaining_seconds\":300}"));
+        app.clock.advance(Duration::minutes(4));
+        let r = b.get("/account/session-status").await;
+        assert_eq!(r.body, "{\"remaining_seconds\":60}", "the first question did not reset the clock");
+        app.clock.advance(Duration::minutes(2));
+        assert_eq!(b.get("/account/session-status").await.location(), "/sign-in?ended=1");
+    });
+}

@@ -3,3 +3,80 @@ import { initAll } from '/assets/govuk-frontend.min.js'
 
 document.body.classList.add('js-enabled', 'govuk-frontend-supported')
 initAll()
+
+// Warn before the session ends for inactivity (WCAG 2.2.1) and offer to keep it. Without
+// JavaScript the session still ends after 15 minutes and the sign-in page says why.
+const session = document.querySelector('meta[name="marac-session"]')
+if (session) {
+  const idle = Number(session.dataset.idleSeconds) * 1000
+  const warnBefore = Number(session.dataset.warnSeconds) * 1000
+  let warnTimer
+  let endTimer
+  let dialog
+
+  const close = () => { dialog?.remove(); dialog = undefined }
+
+  const ended = () => { window.location.href = '/sign-in?ended=1' }
+
+  // Another tab may have kept the session alive, so ask the server before warning or leaving.
+  const remaining = async () => {
+    try {
+      const r = await fetch('/account/session-status', { credentials: 'same-origin', redirect: 'manual' })
+      return r.ok ? (await r.json()).remaining_seconds * 1000 : 0
+    } catch { return 0 }
+  }
+
+  const schedule = (left = idle) => {
+    clearTimeout(warnTimer)
+    clearTimeout(endTimer)
+    warnTimer = setTimeout(async () => {
+      const now = await remaining()
+      if (now > warnBefore + 5000) schedule(now); else warn()
+    }, Math.max(left - warnBefore, 0))
+    endTimer = setTimeout(async () => {
+      const now = await remaining()
+      if (now > 1000) { close(); schedule(now) } else ended()
+    }, left)
+  }
+
+  const keep = async () => {
+    const response = await fetch('/account/keep-alive', {
+      method: 'POST',
+      headers: { 'X-CSRF-Token': session.dataset.csrf },
+      credentials: 'same-origin'
+    })
+    if (response.ok) { close(); schedule() } else { ended() }
+  }
+
+  const warn = () => {
+    if (dialog) return
+    const returnTo = document.activeElement
+    dialog = document.createElement('div')
+    dialog.className = 'app-timeout'
+    dialog.setAttribute('role', 'alertdialog')
+    dialog.setAttribute('aria-modal', 'true')
+    dialog.setAttribute('aria-labelledby', 'app-timeout-title')
+    dialog.setAttribute('aria-describedby', 'app-timeout-text')
+    const box = document.createElement('div')
+    box.className = 'app-timeout__box'
+    const title = document.createElement('h2')
+    title.className = 'govuk-heading-m'
+    title.id = 'app-timeout-title'
+    title.textContent = 'You are about to be signed out'
+    const text = document.createElement('p')
+    text.className = 'govuk-body'
+    text.id = 'app-timeout-text'
+    text.textContent = 'For your security, you will be signed out in 2 minutes if you do nothing. Anything you have not saved will be lost.'
+    const button = document.createElement('button')
+    button.type = 'button'
+    button.className = 'govuk-button'
+    button.textContent = 'Stay signed in'
+    button.addEventListener('click', () => { keep().then(() => returnTo?.focus?.()) })
+    box.append(title, text, button)
+    dialog.append(box)
+    document.body.append(dialog)
+    button.focus()
+  }
+
+  schedule()
+}

@@ -116,3 +116,30 @@ pub async fn end_session(State(state): State<AppState>, me: Signed, form: FormDa
     }
     Ok(Redirect::to("/account").into_response())
 }
+
+/// `POST /account/keep-alive`: the page's "Stay signed in" button. Passing the session layer
+/// already moved the session's last-seen time; this only answers.
+///
+/// # Errors
+/// Redirects visitors who are no longer signed in.
+pub async fn keep_alive(State(state): State<AppState>, me: Signed) -> Result<axum::http::StatusCode, AppError> {
+    me.authorise(&state, Action::ManageOwnAccount, "account").await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// `GET /account/session-status`: seconds left before the session ends, for the page's
+/// timeout warning. Reading it does not extend the session.
+///
+/// # Errors
+/// Redirects visitors who are no longer signed in.
+pub async fn session_status(
+    State(state): State<AppState>,
+    me: Signed,
+) -> Result<axum::Json<serde_json::Value>, AppError> {
+    me.authorise(&state, Action::ManageOwnAccount, "account").await?;
+    let now = state.clock.now();
+    let idle_left = marac_domain::session_rules::IDLE_TIMEOUT - (now - me.session.last_seen_at.0);
+    let absolute_left = marac_domain::session_rules::ABSOLUTE_TIMEOUT - (now - me.session.created_at.0);
+    let left = idle_left.min(absolute_left).whole_seconds().max(0);
+    Ok(axum::Json(serde_json::json!({ "remaining_seconds": left })))
+}

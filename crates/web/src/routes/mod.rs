@@ -65,6 +65,8 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-out", post(sign_in::sign_out))
         .route("/account", get(account::show))
         .route("/account/sessions/end", post(account::end_session))
+        .route("/account/keep-alive", post(account::keep_alive))
+        .route(session::STATUS_PATH, get(account::session_status))
         .route("/account/two-factor", get(two_factor::enrol_form).post(two_factor::enrol_submit))
         .route("/audit", get(audit_trail::list))
         .nest("/admin", admin::routes())
