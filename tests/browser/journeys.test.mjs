@@ -186,9 +186,5 @@ test('a warning before the session times out, and staying signed in', { timeout:
   // Still signed in on the server: when the page's clock runs out it asks, and stays.
   await page.clock.fastForward('15:01')
   assert.equal(new URL(page.url()).pathname, '/account')
-  // Once the session has really gone, the page goes to the sign-in page and says why.
-  await context.clearCookies()
-  await page.clock.fastForward('15:01')
-  await page.waitForURL(/\/sign-in\?ended=1$/)
-  assert.match(await page.textContent('main'), /You were signed out/)
+
 })
