@@ -335,14 +335,7 @@ pub async fn install_shipped_checklists(store: &dyn Store, at: time::OffsetDateT
     let mut added = 0;
     for text in marac_domain::checklist::SHIPPED {
         let c = marac_domain::checklist::Checklist::parse(text).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let record = ChecklistRecord {
-            checklist_id: c.id.clone(),
-            version: c.version.clone(),
-            title: c.title.clone(),
-            source: "shipped".into(),
-            question_count: i64::try_from(c.questions().count()).unwrap_or(i64::MAX),
-            definition: text.to_owned(),
-        };
+        let record = ChecklistRecord::new(&c, text.to_owned(), "shipped");
         let event = marac_domain::audit::NewAuditEvent {
             at,
             actor_user_id: None,

@@ -255,3 +255,18 @@ pub struct ApiToken {
     /// When it was revoked, if it was.
     pub revoked_at: Option<Ts>,
 }
+
+impl ChecklistRecord {
+    /// The record for a checked checklist and the file text it was read from.
+    #[must_use]
+    pub fn new(checklist: &marac_domain::checklist::Checklist, definition: String, source: &str) -> Self {
+        ChecklistRecord {
+            checklist_id: checklist.id.clone(),
+            version: checklist.version.clone(),
+            title: checklist.title.clone(),
+            source: source.to_owned(),
+            question_count: i64::try_from(checklist.questions().count()).unwrap_or(i64::MAX),
+            definition,
+        }
+    }
+}

@@ -131,14 +131,7 @@ fn local_dash() -> String {
 async fn load_local_checklist(store: &dyn Store) -> anyhow::Result<()> {
     let text = local_dash();
     let c = marac_domain::checklist::Checklist::parse(&text).map_err(|e| anyhow::anyhow!("demo checklist: {e}"))?;
-    let record = marac_store::ChecklistRecord {
-        checklist_id: c.id.clone(),
-        version: c.version.clone(),
-        title: c.title.clone(),
-        source: "imported".into(),
-        question_count: i64::try_from(c.questions().count()).unwrap_or(i64::MAX),
-        definition: text,
-    };
+    let record = marac_store::ChecklistRecord::new(&c, text, "imported");
     let event = super::cli_event(
         "checklist.import",
         &format!("checklist:{}:{}", c.id, c.version),

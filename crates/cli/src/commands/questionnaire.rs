@@ -55,14 +55,7 @@ pub async fn run(settings: &Settings, command: QuestionnaireCommand) -> anyhow::
 
 /// Loads a checked checklist; shared with the demo, which loads a local variant.
 pub async fn import(store: &dyn Store, file: &Path, checklist: &Checklist, text: String) -> anyhow::Result<ExitCode> {
-    let record = ChecklistRecord {
-        checklist_id: checklist.id.clone(),
-        version: checklist.version.clone(),
-        title: checklist.title.clone(),
-        source: "imported".into(),
-        question_count: i64::try_from(checklist.questions().count()).unwrap_or(i64::MAX),
-        definition: text,
-    };
+    let record = ChecklistRecord::new(checklist, text, "imported");
     let event = super::cli_event(
         "checklist.import",
         &format!("checklist:{}:{}", checklist.id, checklist.version),
