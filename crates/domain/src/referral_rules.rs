@@ -168,13 +168,13 @@ pub fn assess_input(facts: &ReferralFacts) -> Result<(), Vec<InputError>> {
     let mut errors = Vec::new();
     if facts.professional_judgement.as_deref().is_some_and(|r| r.trim().len() < 20) {
         errors.push(InputError {
-            field: "professional_judgement_reason",
+            field: "reason.professional_judgement_reason",
             message: "Explain your professional judgement: what worries you about this person's safety, in at least a sentence",
         });
     }
     if facts.victim_age.is_some_and(|a| a > 120) {
         errors.push(InputError {
-            field: "victim_age",
+            field: "victim.age",
             message: "Enter the victim's age, or an estimate, between 16 and 120",
         });
     }
@@ -182,7 +182,7 @@ pub fn assess_input(facts: &ReferralFacts) -> Result<(), Vec<InputError>> {
         && incident > referral
     {
         errors.push(InputError {
-            field: "incident_date",
+            field: "referral.incident_date",
             message: "The date of the incident must be on or before today",
         });
     }
@@ -278,7 +278,7 @@ mod tests {
         assert_eq!(assess(&rules, &f).map(|a| a.criteria), Ok(vec![Criterion::ProfessionalJudgement]));
         f.professional_judgement = Some("  ".into());
         let errors = assess_input(&f).err().unwrap_or_default();
-        assert_eq!(errors.iter().map(|e| e.field).collect::<Vec<_>>(), vec!["professional_judgement_reason"]);
+        assert_eq!(errors.iter().map(|e| e.field).collect::<Vec<_>>(), vec!["reason.professional_judgement_reason"]);
         // A high score stays high whatever the judgement says.
         let mut high = facts(16);
         high.professional_judgement = Some("I do not think the risk is high.".into());
@@ -320,6 +320,6 @@ mod tests {
     fn incident_dates_cannot_be_in_the_future() {
         let mut f = facts(14);
         f.incident_date = Some(date!(2026 - 03 - 02));
-        assert_eq!(assess_input(&f).err().map(|e| e[0].field), Some("incident_date"));
+        assert_eq!(assess_input(&f).err().map(|e| e[0].field), Some("referral.incident_date"));
     }
 }
