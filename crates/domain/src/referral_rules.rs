@@ -22,6 +22,31 @@ pub enum Criterion {
 }
 
 impl Criterion {
+    /// Every criterion, in SafeLives' order.
+    pub const ALL: [Criterion; 4] = [
+        Criterion::VisibleHighRisk,
+        Criterion::ProfessionalJudgement,
+        Criterion::PotentialEscalation,
+        Criterion::Repeat,
+    ];
+
+    /// The stored code.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Criterion::VisibleHighRisk => "visible_high_risk",
+            Criterion::ProfessionalJudgement => "professional_judgement",
+            Criterion::PotentialEscalation => "potential_escalation",
+            Criterion::Repeat => "repeat",
+        }
+    }
+
+    /// The criterion with this code.
+    #[must_use]
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.code() == code)
+    }
+
     /// The words on the referral and triage pages.
     #[must_use]
     pub const fn label(self) -> &'static str {
@@ -42,6 +67,26 @@ pub enum AgeFlag {
     VictimAged16To17,
     /// A person causing harm is 17 or under.
     PerpetratorAged17OrUnder,
+}
+
+impl AgeFlag {
+    /// The stored code.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            AgeFlag::VictimAged16To17 => "victim_16_17",
+            AgeFlag::PerpetratorAged17OrUnder => "perpetrator_under_18",
+        }
+    }
+
+    /// The words on the triage page.
+    #[must_use]
+    pub const fn label(self) -> &'static str {
+        match self {
+            AgeFlag::VictimAged16To17 => "Victim aged 16 or 17",
+            AgeFlag::PerpetratorAged17OrUnder => "Person causing harm aged 17 or under",
+        }
+    }
 }
 
 /// Why a referral cannot go to Marac at all.

@@ -11,6 +11,7 @@
 
 pub mod models;
 pub mod postgres;
+pub mod referrals;
 mod sql;
 pub mod sqlite;
 #[cfg(feature = "test-support")]
@@ -20,6 +21,7 @@ mod ts;
 use async_trait::async_trait;
 use marac_domain::audit::{AuditEvent, NewAuditEvent};
 pub use models::*;
+pub use referrals::*;
 use std::sync::Arc;
 pub use ts::Ts;
 
@@ -273,6 +275,76 @@ pub trait Store: Send + Sync + 'static {
     async fn list_api_tokens(&self, user_id: i64) -> StoreResult<Vec<ApiToken>>;
     /// Revokes one of a user's tokens; `NotFound` if it is not theirs or already revoked.
     async fn revoke_api_token(&self, id: i64, user_id: i64, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
+
+    // --- referrals, people and cases ---
+
+    /// Starts a draft referral.
+    async fn create_draft(&self, draft: &NewDraft, audit: NewAuditEvent) -> StoreResult<i64>;
+    /// Saves a draft (or a referral sent back) as typed so far; `NotFound` once submitted.
+    async fn save_draft(
+        &self,
+        id: i64,
+        marac_id: i64,
+        form_sealed: &str,
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<()>;
+    /// One referral.
+    async fn get_referral(&self, id: i64) -> StoreResult<Referral>;
+    /// One referral by its reference.
+    async fn find_referral_by_reference(&self, reference: &str) -> StoreResult<Option<Referral>>;
+    /// Referrals matching a filter, most recently changed first.
+    async fn list_referrals(&self, filter: &ReferralFilter) -> StoreResult<Vec<Referral>>;
+    /// Known people of a partnership filed under any of `keys`, at most `limit`.
+    async fn find_people(&self, partnership_id: i64, keys: &[String], limit: i64) -> StoreResult<Vec<PersonRecord>>;
+    /// One known person.
+    async fn get_person(&self, id: i64) -> StoreResult<PersonRecord>;
+    /// The date of the last referral (submitted or accepted) of the case with this victim and
+    /// exactly these people causing harm.
+    async fn last_referral_date(&self, victim_person_id: i64, perpetrator_ids: &[i64]) -> StoreResult<Option<String>>;
+    /// Records a submission: people, case, reference and candidate matches, in one step.
+    async fn submit_referral(&self, submission: &Submission, at: Ts, audit: NewAuditEvent) -> StoreResult<Submitted>;
+    /// Records triage's decision on a submitted referral; `NotFound` if it is not waiting.
+    async fn decide_referral(
+        &self,
+        id: i64,
+        decision: &Decision,
+        by: i64,
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<()>;
+    /// The candidate matches found on submission.
+    async fn referral_matches(&self, referral_id: i64) -> StoreResult<Vec<StoredMatch>>;
+    /// One case.
+    async fn get_case(&self, id: i64) -> StoreResult<Case>;
+    /// The facts that decide who may see a case.
+    async fn case_access(&self, case_id: i64) -> StoreResult<marac_domain::policy::CaseAccess>;
+    /// Files many people at once (synthetic data and benchmarks), with one audit event.
+    async fn import_people(
+        &self,
+        partnership_id: i64,
+        people: &[(String, Vec<String>)],
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<u64>;
+
+    // --- research ---
+
+    /// Adds an agency's research note.
+    async fn add_research_note(&self, note: &NewResearchNote, at: Ts, audit: NewAuditEvent) -> StoreResult<i64>;
+    /// The notes on a case that `agency_id` may read: its own, and others' shared ones.
+    async fn list_research_notes(&self, case_id: i64, agency_id: Option<i64>) -> StoreResult<Vec<ResearchNote>>;
+    /// Shares one of the agency's notes; `NotFound` if it is not theirs or already shared.
+    async fn share_research_note(&self, id: i64, agency_id: i64, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
+
+    // --- directory ---
+
+    /// Every directory entry.
+    async fn list_directory(&self) -> StoreResult<Vec<DirectoryEntry>>;
+    /// Adds a contact.
+    async fn add_directory_entry(&self, entry: &DirectoryEntry, at: Ts, audit: NewAuditEvent) -> StoreResult<i64>;
+    /// Removes a contact.
+    async fn remove_directory_entry(&self, id: i64, audit: NewAuditEvent) -> StoreResult<()>;
 
     // --- demo ---
 

@@ -8,6 +8,7 @@
 use crate::{Session, SessionStage, StoreError, StoreResult, Ts};
 use marac_domain::audit::{AuditEvent, NewAuditEvent};
 use marac_domain::policy::Grant;
+use marac_domain::referral_rules::Criterion;
 use marac_domain::{AgencyCategory, MaracRules, MeetingCadence, Role};
 
 #[derive(sqlx::FromRow)]
@@ -219,6 +220,155 @@ impl From<ApiTokenRow> for crate::ApiToken {
     }
 }
 
+/// The columns of `referrals`, in the order [`ReferralRow`] reads them.
+pub(crate) const REFERRAL_COLUMNS: &str = "id, reference, marac_id, referrer_user_id, referring_agency_id, joint_agency_id, \
+     status, form_sealed, case_id, checklist_id, checklist_version, score, criteria, is_repeat, age_flags, \
+     victim_age_group, children_count, referral_date, incident_date, decision_note_sealed, decided_by, decided_at, \
+     created_at, updated_at, submitted_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ReferralRow {
+    pub id: i64,
+    pub reference: Option<String>,
+    pub marac_id: i64,
+    pub referrer_user_id: i64,
+    pub referring_agency_id: i64,
+    pub joint_agency_id: Option<i64>,
+    pub status: String,
+    pub form_sealed: String,
+    pub case_id: Option<i64>,
+    pub checklist_id: Option<String>,
+    pub checklist_version: Option<String>,
+    pub score: Option<i64>,
+    pub criteria: String,
+    pub is_repeat: bool,
+    pub age_flags: String,
+    pub victim_age_group: String,
+    pub children_count: i64,
+    pub referral_date: Option<String>,
+    pub incident_date: Option<String>,
+    pub decision_note_sealed: Option<String>,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<Ts>,
+    pub created_at: Ts,
+    pub updated_at: Ts,
+    pub submitted_at: Option<Ts>,
+}
+
+impl ReferralRow {
+    pub(crate) fn into_referral(self) -> StoreResult<crate::Referral> {
+        let status = crate::ReferralStatus::from_code(&self.status)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown referral status {}", self.status)))?;
+        let criteria = self
+            .criteria
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(|c| Criterion::from_code(c).ok_or_else(|| StoreError::Corrupt(format!("unknown criterion {c}"))))
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(crate::Referral {
+            id: self.id,
+            reference: self.reference,
+            marac_id: self.marac_id,
+            referrer_user_id: self.referrer_user_id,
+            referring_agency_id: self.referring_agency_id,
+            joint_agency_id: self.joint_agency_id,
+            status,
+            form_sealed: self.form_sealed,
+            case_id: self.case_id,
+            checklist_id: self.checklist_id,
+            checklist_version: self.checklist_version,
+            score: self.score,
+            criteria,
+            is_repeat: self.is_repeat,
+            age_flags: self.age_flags,
+            victim_age_group: self.victim_age_group,
+            children_count: self.children_count,
+            referral_date: self.referral_date,
+            incident_date: self.incident_date,
+            decision_note_sealed: self.decision_note_sealed,
+            decided_by: self.decided_by,
+            decided_at: self.decided_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            submitted_at: self.submitted_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct NoteRow {
+    pub id: i64,
+    pub case_id: i64,
+    pub agency_id: i64,
+    pub author_user_id: i64,
+    pub kind: String,
+    pub body_sealed: String,
+    pub shared: bool,
+    pub created_at: Ts,
+    pub shared_at: Option<Ts>,
+}
+
+impl NoteRow {
+    pub(crate) fn into_note(self) -> StoreResult<crate::ResearchNote> {
+        let kind = crate::NoteKind::from_code(&self.kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown note kind {}", self.kind)))?;
+        Ok(crate::ResearchNote {
+            id: self.id,
+            case_id: self.case_id,
+            agency_id: self.agency_id,
+            author_user_id: self.author_user_id,
+            kind,
+            body_sealed: self.body_sealed,
+            shared: self.shared,
+            created_at: self.created_at,
+            shared_at: self.shared_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DirectoryRow {
+    pub id: i64,
+    pub marac_id: i64,
+    pub agency_id: Option<i64>,
+    pub kind: String,
+    pub name: String,
+    pub job_title: String,
+    pub email: String,
+    pub phone: String,
+}
+
+impl DirectoryRow {
+    pub(crate) fn into_entry(self) -> StoreResult<crate::DirectoryEntry> {
+        let kind = crate::DirectoryKind::from_code(&self.kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown directory kind {}", self.kind)))?;
+        Ok(crate::DirectoryEntry {
+            id: self.id,
+            marac_id: self.marac_id,
+            agency_id: self.agency_id,
+            kind,
+            name: self.name,
+            job_title: self.job_title,
+            email: self.email,
+            phone: self.phone,
+        })
+    }
+}
+
+/// The perpetrator ids of a case as stored: sorted, without repeats, comma-separated. With
+/// the victim this is a case's identity.
+pub(crate) fn perpetrator_key(ids: &[i64]) -> String {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// `$first, $first+1, ...` for `n` parameters.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// Escapes `LIKE` wildcards in user input (used with `ESCAPE '\'`).
 pub(crate) fn like_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
@@ -352,6 +502,44 @@ macro_rules! impl_store {
                     .bind(i64::from(r.repeat_months))
                     .bind(i64::from(r.meeting_capacity))
                     .bind(i64::from(r.recommended_cases_per_10k))
+            }
+
+            /// The id of a person on a submission, filing someone new (with their keys) first.
+            async fn resolve_person(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                partnership_id: i64,
+                person: &$crate::PersonRef,
+                at: $crate::Ts,
+            ) -> $crate::StoreResult<i64> {
+                match person {
+                    $crate::PersonRef::Existing(id) => Ok(*id),
+                    $crate::PersonRef::New { details_sealed, keys } => {
+                        let (id,): (i64,) = sqlx::query_as(
+                            "INSERT INTO people (partnership_id, details_sealed, created_at) VALUES ($1, $2, $3) RETURNING id",
+                        )
+                        .bind(partnership_id)
+                        .bind(details_sealed)
+                        .bind(at)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                        let mut keys: Vec<&String> = keys.iter().collect();
+                        keys.sort_unstable();
+                        keys.dedup();
+                        for chunk in keys.chunks(100) {
+                            let sql = format!(
+                                "INSERT INTO person_keys (key, person_id) VALUES {}",
+                                (0..chunk.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ")
+                            );
+                            // Built from placeholders only; values are bound.
+                            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                            for k in chunk {
+                                q = q.bind(*k).bind(id);
+                            }
+                            q.execute(&mut *conn).await?;
+                        }
+                        Ok(id)
+                    }
+                }
             }
 
             fn found(result: <$db as sqlx::Database>::QueryResult) -> $crate::StoreResult<()> {
@@ -1040,6 +1228,510 @@ macro_rules! impl_store {
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?;
+                Self::found(r)?;
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_draft(
+                &self,
+                d: &$crate::NewDraft,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<i64> {
+                let mut tx = self.begin_write().await?;
+                let at = $crate::Ts::new(audit.at);
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO referrals (marac_id, referrer_user_id, referring_agency_id, status, form_sealed, created_at, updated_at) \
+                     VALUES ($1, $2, $3, 'draft', $4, $5, $5) RETURNING id",
+                )
+                .bind(d.marac_id)
+                .bind(d.referrer_user_id)
+                .bind(d.referring_agency_id)
+                .bind(&d.form_sealed)
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await?;
+                let mut audit = audit;
+                audit.target = format!("referral:{id}");
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            async fn save_draft(
+                &self,
+                id: i64,
+                marac_id: i64,
+                form_sealed: &str,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                let r = sqlx::query(
+                    "UPDATE referrals SET form_sealed = $1, marac_id = $2, updated_at = $3 \
+                     WHERE id = $4 AND status IN ('draft', 'returned')",
+                )
+                .bind(form_sealed)
+                .bind(marac_id)
+                .bind(at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                Self::found(r)?;
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn get_referral(&self, id: i64) -> $crate::StoreResult<$crate::Referral> {
+                let sql = format!("SELECT {} FROM referrals WHERE id = $1", $crate::sql::REFERRAL_COLUMNS);
+                let row: $crate::sql::ReferralRow = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&self.pool).await?;
+                row.into_referral()
+            }
+
+            async fn find_referral_by_reference(&self, reference: &str) -> $crate::StoreResult<Option<$crate::Referral>> {
+                let sql = format!("SELECT {} FROM referrals WHERE reference = $1", $crate::sql::REFERRAL_COLUMNS);
+                let row: Option<$crate::sql::ReferralRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(reference).fetch_optional(&self.pool).await?;
+                row.map($crate::sql::ReferralRow::into_referral).transpose()
+            }
+
+            async fn list_referrals(&self, f: &$crate::ReferralFilter) -> $crate::StoreResult<Vec<$crate::Referral>> {
+                let mut q = sqlx::QueryBuilder::<$db>::new(format!(
+                    "SELECT {} FROM referrals WHERE 1 = 1",
+                    $crate::sql::REFERRAL_COLUMNS
+                ));
+                if let Some(u) = f.referrer_user_id {
+                    q.push(" AND referrer_user_id = ").push_bind(u);
+                }
+                if let Some(ids) = &f.marac_ids {
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    q.push(" AND marac_id IN (");
+                    let mut list = q.separated(", ");
+                    for m in ids {
+                        list.push_bind(*m);
+                    }
+                    list.push_unseparated(")");
+                }
+                if !f.statuses.is_empty() {
+                    q.push(" AND status IN (");
+                    let mut list = q.separated(", ");
+                    for s in &f.statuses {
+                        list.push_bind(s.code());
+                    }
+                    list.push_unseparated(")");
+                }
+                if let Some(c) = f.case_id {
+                    q.push(" AND case_id = ").push_bind(c);
+                }
+                q.push(" ORDER BY updated_at DESC, id DESC LIMIT ").push_bind(f.limit);
+                let rows: Vec<$crate::sql::ReferralRow> = q.build_query_as().fetch_all(&self.pool).await?;
+                rows.into_iter().map($crate::sql::ReferralRow::into_referral).collect()
+            }
+
+            async fn find_people(
+                &self,
+                partnership_id: i64,
+                keys: &[String],
+                limit: i64,
+            ) -> $crate::StoreResult<Vec<$crate::PersonRecord>> {
+                if keys.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let sql = format!(
+                    "SELECT id, details_sealed FROM people WHERE partnership_id = $1 AND id IN \
+                     (SELECT person_id FROM person_keys WHERE key IN ({})) ORDER BY id LIMIT ${}",
+                    $crate::sql::placeholders(2, keys.len()),
+                    keys.len() + 2
+                );
+                let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql)).bind(partnership_id);
+                for k in keys {
+                    q = q.bind(k);
+                }
+                let rows = q.bind(limit).fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(|(id, details_sealed)| $crate::PersonRecord { id, details_sealed }).collect())
+            }
+
+            async fn get_person(&self, id: i64) -> $crate::StoreResult<$crate::PersonRecord> {
+                let (id, details_sealed): (i64, String) =
+                    sqlx::query_as("SELECT id, details_sealed FROM people WHERE id = $1").bind(id).fetch_one(&self.pool).await?;
+                Ok($crate::PersonRecord { id, details_sealed })
+            }
+
+            async fn last_referral_date(
+                &self,
+                victim_person_id: i64,
+                perpetrator_ids: &[i64],
+            ) -> $crate::StoreResult<Option<String>> {
+                let (last,): (Option<String>,) = sqlx::query_as(
+                    "SELECT MAX(r.referral_date) FROM referrals r JOIN cases c ON c.id = r.case_id \
+                     WHERE c.victim_person_id = $1 AND c.perpetrator_ids = $2 AND r.status IN ('submitted', 'accepted')",
+                )
+                .bind(victim_person_id)
+                .bind($crate::sql::perpetrator_key(perpetrator_ids))
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(last)
+            }
+
+            async fn submit_referral(
+                &self,
+                s: &$crate::Submission,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<$crate::Submitted> {
+                let mut tx = self.begin_write().await?;
+                let victim = Self::resolve_person(&mut tx, s.partnership_id, &s.victim, at).await?;
+                let mut perpetrators = Vec::with_capacity(s.perpetrators.len());
+                for p in &s.perpetrators {
+                    perpetrators.push(Self::resolve_person(&mut tx, s.partnership_id, p, at).await?);
+                }
+                let key = $crate::sql::perpetrator_key(&perpetrators);
+                let existing: Option<(i64,)> =
+                    sqlx::query_as("SELECT id FROM cases WHERE victim_person_id = $1 AND perpetrator_ids = $2")
+                        .bind(victim)
+                        .bind(&key)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let case_id = match existing {
+                    Some((id,)) => {
+                        sqlx::query("UPDATE cases SET marac_id = $1 WHERE id = $2")
+                            .bind(s.marac_id)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        id
+                    }
+                    None => {
+                        let (id,): (i64,) = sqlx::query_as(
+                            "INSERT INTO cases (marac_id, victim_person_id, perpetrator_ids, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                        )
+                        .bind(s.marac_id)
+                        .bind(victim)
+                        .bind(&key)
+                        .bind(at)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        id
+                    }
+                };
+                let referral_id = match s.referral_id {
+                    Some(id) => id,
+                    None => {
+                        let (id,): (i64,) = sqlx::query_as(
+                            "INSERT INTO referrals (marac_id, referrer_user_id, referring_agency_id, status, form_sealed, created_at, updated_at) \
+                             VALUES ($1, $2, $3, 'draft', $4, $5, $5) RETURNING id",
+                        )
+                        .bind(s.marac_id)
+                        .bind(s.referrer_user_id)
+                        .bind(s.referring_agency_id)
+                        .bind(&s.form_sealed)
+                        .bind(at)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        id
+                    }
+                };
+                let (reference, status): (Option<String>, String) =
+                    sqlx::query_as("SELECT reference, status FROM referrals WHERE id = $1")
+                        .bind(referral_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if status != "draft" && status != "returned" {
+                    return Err($crate::StoreError::NotFound);
+                }
+                let reference = match reference {
+                    Some(r) => r,
+                    None => {
+                        let year: i64 = s.referral_date.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+                        let (n,): (i64,) = sqlx::query_as(
+                            "INSERT INTO reference_counters (marac_id, year, last_number) VALUES ($1, $2, 1) \
+                             ON CONFLICT (marac_id, year) DO UPDATE SET last_number = reference_counters.last_number + 1 \
+                             RETURNING last_number",
+                        )
+                        .bind(s.marac_id)
+                        .bind(year)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        format!("{}-{year}-{n:05}", s.marac_code)
+                    }
+                };
+                let criteria: Vec<&str> = s.criteria.iter().map(|c| c.code()).collect();
+                sqlx::query(
+                    "UPDATE referrals SET reference = $1, status = 'submitted', marac_id = $2, joint_agency_id = $3, \
+                     form_sealed = $4, case_id = $5, checklist_id = $6, checklist_version = $7, score = $8, criteria = $9, \
+                     is_repeat = $10, age_flags = $11, victim_age_group = $12, children_count = $13, referral_date = $14, \
+                     incident_date = $15, updated_at = $16, submitted_at = $16 WHERE id = $17",
+                )
+                .bind(&reference)
+                .bind(s.marac_id)
+                .bind(s.joint_agency_id)
+                .bind(&s.form_sealed)
+                .bind(case_id)
+                .bind(&s.checklist_id)
+                .bind(&s.checklist_version)
+                .bind(s.score)
+                .bind(criteria.join(","))
+                .bind(s.is_repeat)
+                .bind(&s.age_flags)
+                .bind(&s.victim_age_group)
+                .bind(s.children_count)
+                .bind(&s.referral_date)
+                .bind(&s.incident_date)
+                .bind(at)
+                .bind(referral_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM referral_matches WHERE referral_id = $1").bind(referral_id).execute(&mut *tx).await?;
+                for m in &s.matches {
+                    sqlx::query(
+                        "INSERT INTO referral_matches (referral_id, subject, person_id, score, certain, reasons_sealed) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(referral_id)
+                    .bind(&m.subject)
+                    .bind(m.person_id)
+                    .bind(m.score)
+                    .bind(m.certain)
+                    .bind(&m.reasons_sealed)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let mut audit = audit;
+                audit.target = format!("referral:{referral_id}");
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok($crate::Submitted { referral_id, reference, case_id })
+            }
+
+            async fn decide_referral(
+                &self,
+                id: i64,
+                decision: &$crate::Decision,
+                by: i64,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                let (status, note) = match decision {
+                    $crate::Decision::Accept => ("accepted", None),
+                    $crate::Decision::SendBack(n) => ("returned", Some(n.as_str())),
+                    $crate::Decision::Decline(n) => ("declined", Some(n.as_str())),
+                };
+                let mut tx = self.begin_write().await?;
+                let r = sqlx::query(
+                    "UPDATE referrals SET status = $1, decision_note_sealed = COALESCE($2, decision_note_sealed), \
+                     decided_by = $3, decided_at = $4, updated_at = $4 WHERE id = $5 AND status = 'submitted'",
+                )
+                .bind(status)
+                .bind(note)
+                .bind(by)
+                .bind(at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                Self::found(r)?;
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn referral_matches(&self, referral_id: i64) -> $crate::StoreResult<Vec<$crate::StoredMatch>> {
+                let rows: Vec<(String, i64, i64, bool, String)> = sqlx::query_as(
+                    "SELECT subject, person_id, score, certain, reasons_sealed FROM referral_matches \
+                     WHERE referral_id = $1 ORDER BY subject, score DESC, person_id",
+                )
+                .bind(referral_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(subject, person_id, score, certain, reasons_sealed)| $crate::StoredMatch {
+                        subject,
+                        person_id,
+                        score,
+                        certain,
+                        reasons_sealed,
+                    })
+                    .collect())
+            }
+
+            async fn get_case(&self, id: i64) -> $crate::StoreResult<$crate::Case> {
+                let (id, marac_id, victim_person_id, perpetrator_ids, created_at): (i64, i64, i64, String, $crate::Ts) =
+                    sqlx::query_as(
+                        "SELECT id, marac_id, victim_person_id, perpetrator_ids, created_at FROM cases WHERE id = $1",
+                    )
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let perpetrator_ids = perpetrator_ids
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.parse().map_err(|_| $crate::StoreError::Corrupt(format!("case {id}: bad person id {s}"))))
+                    .collect::<$crate::StoreResult<Vec<i64>>>()?;
+                Ok($crate::Case { id, marac_id, victim_person_id, perpetrator_ids, created_at })
+            }
+
+            async fn case_access(&self, case_id: i64) -> $crate::StoreResult<marac_domain::policy::CaseAccess> {
+                let case = self.get_case(case_id).await?;
+                let rows: Vec<(i64, Option<i64>, String)> = sqlx::query_as(
+                    "SELECT referring_agency_id, joint_agency_id, status FROM referrals WHERE case_id = $1 AND status <> 'draft'",
+                )
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut referring: Vec<i64> = rows.iter().flat_map(|(a, j, _)| std::iter::once(*a).chain(*j)).collect();
+                referring.sort_unstable();
+                referring.dedup();
+                // Until a meeting list exists, an accepted case is open to every agency attending its Marac.
+                let attending: Vec<i64> = if rows.iter().any(|(_, _, s)| s == "accepted") {
+                    sqlx::query_as::<_, (i64,)>("SELECT agency_id FROM agency_maracs WHERE marac_id = $1 ORDER BY agency_id")
+                        .bind(case.marac_id)
+                        .fetch_all(&self.pool)
+                        .await?
+                        .into_iter()
+                        .map(|(a,)| a)
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                Ok(marac_domain::policy::CaseAccess {
+                    marac_id: case.marac_id,
+                    referring_agency_ids: referring,
+                    attending_agency_ids: attending,
+                    ..Default::default()
+                })
+            }
+
+            async fn import_people(
+                &self,
+                partnership_id: i64,
+                people: &[(String, Vec<String>)],
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<u64> {
+                let mut tx = self.begin_write().await?;
+                for (sealed, keys) in people {
+                    let person = $crate::PersonRef::New { details_sealed: sealed.clone(), keys: keys.clone() };
+                    Self::resolve_person(&mut tx, partnership_id, &person, at).await?;
+                }
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(u64::try_from(people.len()).unwrap_or(u64::MAX))
+            }
+
+            async fn add_research_note(
+                &self,
+                n: &$crate::NewResearchNote,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<i64> {
+                let mut tx = self.begin_write().await?;
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO research_notes (case_id, agency_id, author_user_id, kind, body_sealed, shared, created_at, shared_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                )
+                .bind(n.case_id)
+                .bind(n.agency_id)
+                .bind(n.author_user_id)
+                .bind(n.kind.code())
+                .bind(&n.body_sealed)
+                .bind(n.shared)
+                .bind(at)
+                .bind(n.shared.then_some(at))
+                .fetch_one(&mut *tx)
+                .await?;
+                let mut audit = audit;
+                audit.target = format!("research_note:{id}");
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            async fn list_research_notes(
+                &self,
+                case_id: i64,
+                agency_id: Option<i64>,
+            ) -> $crate::StoreResult<Vec<$crate::ResearchNote>> {
+                let rows: Vec<$crate::sql::NoteRow> = sqlx::query_as(
+                    "SELECT id, case_id, agency_id, author_user_id, kind, body_sealed, shared, created_at, shared_at \
+                     FROM research_notes WHERE case_id = $1 AND (shared = $2 OR agency_id = $3) ORDER BY created_at, id",
+                )
+                .bind(case_id)
+                .bind(true)
+                .bind(agency_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::sql::NoteRow::into_note).collect()
+            }
+
+            async fn share_research_note(
+                &self,
+                id: i64,
+                agency_id: i64,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                let r = sqlx::query(
+                    "UPDATE research_notes SET shared = $1, shared_at = $2 WHERE id = $3 AND agency_id = $4 AND shared = $5",
+                )
+                .bind(true)
+                .bind(at)
+                .bind(id)
+                .bind(agency_id)
+                .bind(false)
+                .execute(&mut *tx)
+                .await?;
+                Self::found(r)?;
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list_directory(&self) -> $crate::StoreResult<Vec<$crate::DirectoryEntry>> {
+                let rows: Vec<$crate::sql::DirectoryRow> = sqlx::query_as(
+                    "SELECT id, marac_id, agency_id, kind, name, job_title, email, phone FROM directory_entries \
+                     ORDER BY marac_id, agency_id, kind, name, id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::sql::DirectoryRow::into_entry).collect()
+            }
+
+            async fn add_directory_entry(
+                &self,
+                e: &$crate::DirectoryEntry,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<i64> {
+                let mut tx = self.begin_write().await?;
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO directory_entries (marac_id, agency_id, kind, name, job_title, email, phone, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                )
+                .bind(e.marac_id)
+                .bind(e.agency_id)
+                .bind(e.kind.code())
+                .bind(&e.name)
+                .bind(&e.job_title)
+                .bind(&e.email)
+                .bind(&e.phone)
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await?;
+                let mut audit = audit;
+                audit.target = format!("directory_entry:{id}");
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            async fn remove_directory_entry(&self, id: i64, audit: marac_domain::audit::NewAuditEvent) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                let r = sqlx::query("DELETE FROM directory_entries WHERE id = $1").bind(id).execute(&mut *tx).await?;
                 Self::found(r)?;
                 Self::append_in(&mut tx, &self.audit_key, audit).await?;
                 tx.commit().await?;

@@ -422,3 +422,234 @@ async fn api_tokens_are_found_by_hash_and_revoked_by_their_owner() {
         assert!(matches!(dup, Err(StoreError::Conflict { .. })));
     });
 }
+
+fn submission(p: i64, m: i64, a: i64, u: i64, victim: PersonRef, perps: Vec<PersonRef>, date: &str) -> Submission {
+    Submission {
+        referral_id: None,
+        referrer_user_id: u,
+        referring_agency_id: a,
+        marac_id: m,
+        marac_code: "NTH".into(),
+        partnership_id: p,
+        joint_agency_id: None,
+        form_sealed: "sealed-form".into(),
+        victim,
+        perpetrators: perps,
+        matches: Vec::new(),
+        checklist_id: "safelives-dash".into(),
+        checklist_version: "2026.1".into(),
+        score: 15,
+        criteria: vec![marac_domain::referral_rules::Criterion::VisibleHighRisk],
+        is_repeat: false,
+        age_flags: String::new(),
+        victim_age_group: "25-34".into(),
+        children_count: 2,
+        referral_date: date.into(),
+        incident_date: date.into(),
+    }
+}
+
+fn new_person(name: &str, keys: &[&str]) -> PersonRef {
+    PersonRef::New { details_sealed: format!("sealed:{name}"), keys: keys.iter().map(|k| (*k).to_owned()).collect() }
+}
+
+#[tokio::test]
+async fn referrals_become_cases_with_references_triage_and_research() {
+    each_backend!(|db| {
+        let s = db.store.as_ref();
+        let (p, m, a) = seed(s).await;
+        let u = s
+            .create_user(
+                &NewUser {
+                    email: "ref@example.org".into(),
+                    name: "Referrer".into(),
+                    agency_id: Some(a),
+                    password_hash: "x".into(),
+                    is_demo: false,
+                    grants: vec![Grant { role: Role::Referrer, marac_id: Some(m) }],
+                },
+                audit("user.create"),
+            )
+            .await
+            .unwrap();
+
+        // A draft is saved and listed for its referrer only.
+        let draft = s
+            .create_draft(
+                &NewDraft { marac_id: m, referrer_user_id: u, referring_agency_id: a, form_sealed: "v1".into() },
+                audit("referral.draft.create"),
+            )
+            .await
+            .unwrap();
+        s.save_draft(draft, m, "v2", Ts::new(T0), audit("referral.draft.save")).await.unwrap();
+        let mine = s
+            .list_referrals(&ReferralFilter { referrer_user_id: Some(u), limit: 10, ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(mine.len(), 1);
+        assert_eq!((mine[0].status, mine[0].form_sealed.as_str()), (ReferralStatus::Draft, "v2"));
+        let others = s
+            .list_referrals(&ReferralFilter { referrer_user_id: Some(u + 1), limit: 10, ..Default::default() })
+            .await
+            .unwrap();
+        assert!(others.is_empty());
+
+        // Submitting files the people, opens a case and numbers the referral.
+        let mut first = submission(
+            p,
+            m,
+            a,
+            u,
+            new_person("victim", &["k:v1", "k:v2"]),
+            vec![new_person("perp", &["k:p1"])],
+            "2026-01-10",
+        );
+        first.referral_id = Some(draft);
+        let done = s.submit_referral(&first, Ts::new(T0), audit("referral.submit")).await.unwrap();
+        assert_eq!(done.reference, "NTH-2026-00001");
+        assert!(
+            s.save_draft(draft, m, "v3", Ts::new(T0), audit("referral.draft.save")).await.is_err(),
+            "submitted referrals are not drafts"
+        );
+        let case = s.get_case(done.case_id).await.unwrap();
+        assert_eq!(case.perpetrator_ids.len(), 1);
+
+        // People are found by their keys, only within their partnership.
+        let found = s.find_people(p, &["k:v2".into(), "k:none".into()], 10).await.unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].details_sealed, "sealed:victim");
+        assert!(s.find_people(p + 100, &["k:v2".into()], 10).await.unwrap().is_empty());
+
+        // The same victim and perpetrator make a second episode of the same case.
+        let victim_id = case.victim_person_id;
+        assert_eq!(
+            s.last_referral_date(victim_id, &case.perpetrator_ids).await.unwrap().as_deref(),
+            Some("2026-01-10")
+        );
+        let mut second = submission(
+            p,
+            m,
+            a,
+            u,
+            PersonRef::Existing(victim_id),
+            vec![PersonRef::Existing(case.perpetrator_ids[0])],
+            "2026-06-01",
+        );
+        second.is_repeat = true;
+        second.matches = vec![CandidateMatch {
+            subject: "victim".into(),
+            person_id: victim_id,
+            score: 90,
+            certain: true,
+            reasons_sealed: "why".into(),
+        }];
+        let again = s.submit_referral(&second, Ts::new(T0), audit("referral.submit")).await.unwrap();
+        assert_eq!(again.case_id, done.case_id);
+        assert_eq!(again.reference, "NTH-2026-00002");
+        assert_eq!(s.referral_matches(again.referral_id).await.unwrap().len(), 1);
+        assert_eq!(
+            s.last_referral_date(victim_id, &case.perpetrator_ids).await.unwrap().as_deref(),
+            Some("2026-06-01")
+        );
+        // A different set of perpetrators is a different case.
+        let other = submission(p, m, a, u, PersonRef::Existing(victim_id), vec![], "2026-06-02");
+        assert_ne!(
+            s.submit_referral(&other, Ts::new(T0), audit("referral.submit")).await.unwrap().case_id,
+            done.case_id
+        );
+
+        // Triage: only waiting referrals can be decided; acceptance opens research to the Marac's agencies.
+        assert!(s.case_access(done.case_id).await.unwrap().attending_agency_ids.is_empty());
+        s.decide_referral(again.referral_id, &Decision::Accept, u, Ts::new(T0), audit("referral.accept"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.decide_referral(
+                again.referral_id,
+                &Decision::Decline("no".into()),
+                u,
+                Ts::new(T0),
+                audit("referral.decline")
+            )
+            .await,
+            Err(StoreError::NotFound)
+        ));
+        s.decide_referral(
+            done.referral_id,
+            &Decision::SendBack("q".into()),
+            u,
+            Ts::new(T0),
+            audit("referral.send_back"),
+        )
+        .await
+        .unwrap();
+        let back = s.get_referral(done.referral_id).await.unwrap();
+        assert_eq!((back.status, back.decision_note_sealed.as_deref()), (ReferralStatus::Returned, Some("q")));
+        let access = s.case_access(done.case_id).await.unwrap();
+        assert_eq!(
+            (access.marac_id, access.referring_agency_ids.clone(), access.attending_agency_ids.clone()),
+            (m, vec![a], vec![a])
+        );
+
+        // Research notes are private to their agency until shared.
+        let note = s
+            .add_research_note(
+                &NewResearchNote {
+                    case_id: done.case_id,
+                    agency_id: a,
+                    author_user_id: u,
+                    kind: NoteKind::Fact,
+                    body_sealed: "n".into(),
+                    shared: false,
+                },
+                Ts::new(T0),
+                audit("research_note.create"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(s.list_research_notes(done.case_id, Some(a)).await.unwrap().len(), 1);
+        assert!(s.list_research_notes(done.case_id, Some(a + 1)).await.unwrap().is_empty());
+        assert!(s.list_research_notes(done.case_id, None).await.unwrap().is_empty());
+        assert!(
+            s.share_research_note(note, a + 1, Ts::new(T0), audit("research_note.share")).await.is_err(),
+            "only the agency shares"
+        );
+        s.share_research_note(note, a, Ts::new(T0), audit("research_note.share")).await.unwrap();
+        assert_eq!(s.list_research_notes(done.case_id, Some(a + 1)).await.unwrap().len(), 1);
+
+        // The directory.
+        let entry = DirectoryEntry {
+            id: 0,
+            marac_id: m,
+            agency_id: Some(a),
+            kind: DirectoryKind::Representative,
+            name: "Sam Rep".into(),
+            job_title: "DA lead".into(),
+            email: "sam@police.example".into(),
+            phone: "01234 567890".into(),
+        };
+        let e = s.add_directory_entry(&entry, Ts::new(T0), audit("directory.add")).await.unwrap();
+        assert_eq!(s.list_directory().await.unwrap()[0].name, "Sam Rep");
+        s.remove_directory_entry(e, audit("directory.remove")).await.unwrap();
+        assert!(s.list_directory().await.unwrap().is_empty());
+
+        // Bulk import, and every change above left its audit event in a sound chain.
+        let people: Vec<(String, Vec<String>)> =
+            (0..250).map(|i| (format!("p{i}"), vec![format!("bulk:{}", i % 7)])).collect();
+        assert_eq!(s.import_people(p, &people, Ts::new(T0), audit("people.import")).await.unwrap(), 250);
+        assert_eq!(s.find_people(p, &["bulk:3".into()], 1000).await.unwrap().len(), 36);
+        let actions: Vec<String> = s
+            .list_audit(&AuditFilter { limit: 100, ..Default::default() })
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event.action)
+            .collect();
+        for expected in
+            ["referral.draft.save", "referral.submit", "referral.accept", "research_note.share", "people.import"]
+        {
+            assert!(actions.iter().any(|a| a == expected), "{expected} not audited");
+        }
+        verify_audit_chain(s, TEST_AUDIT_KEY).await.unwrap();
+    });
+}
