@@ -97,6 +97,25 @@ pub enum Action<'a> {
         /// The Marac referred to.
         marac_id: i64,
     },
+    /// Read a referral (draft or submitted) as a referral, before it is a case anyone else sees.
+    ReadReferral {
+        /// The Marac referred to.
+        marac_id: i64,
+        /// Who wrote it.
+        referrer_user_id: i64,
+    },
+    /// Change a draft or a referral sent back: its referrer only.
+    EditReferral {
+        /// Who wrote it.
+        referrer_user_id: i64,
+    },
+    /// Keep the agency directory of a Marac.
+    ManageDirectory {
+        /// The Marac.
+        marac_id: i64,
+    },
+    /// Read the agency directory.
+    ReadDirectory,
     /// Work the referral queue of a Marac.
     TriageReferrals {
         /// The Marac whose queue it is.
@@ -122,6 +141,8 @@ pub enum Basis {
     Role(Role),
     /// It concerns only the person's own account.
     OwnAccount,
+    /// They wrote the referral.
+    OwnReferral,
     /// Coordinates the case's Marac.
     Coordinator,
     /// Chairs the case's Marac.
@@ -166,6 +187,35 @@ pub fn authorise(actor: &Actor, action: Action<'_>) -> Result<Basis, Denied> {
                 Err(Denied("only practitioners of a partner agency refer cases"))
             }
         }
+        Action::ReadReferral { marac_id, referrer_user_id } => {
+            if actor.user_id == referrer_user_id && !actor.grants.is_empty() {
+                Ok(Basis::OwnReferral)
+            } else if actor.has_role_for(Role::Coordinator, marac_id) {
+                Ok(Basis::Coordinator)
+            } else if actor.has_role_for(Role::Chair, marac_id) {
+                Ok(Basis::Chair)
+            } else {
+                Err(Denied("a referral is seen by its referrer and the Marac's coordinators and chairs"))
+            }
+        }
+        Action::EditReferral { referrer_user_id } => {
+            if actor.user_id == referrer_user_id && !actor.grants.is_empty() {
+                Ok(Basis::OwnReferral)
+            } else {
+                Err(Denied("only the referrer changes a referral"))
+            }
+        }
+        Action::ManageDirectory { marac_id } => {
+            if actor.has_role_for(Role::Coordinator, marac_id) {
+                Ok(Basis::Coordinator)
+            } else {
+                require(actor, Role::Admin)
+            }
+        }
+        Action::ReadDirectory => match actor.grants.first() {
+            Some(g) => Ok(Basis::Role(g.role)),
+            None => Err(Denied("no role held")),
+        },
         Action::TriageReferrals { marac_id } => {
             if actor.has_role_for(Role::Coordinator, marac_id) {
                 Ok(Basis::Coordinator)
@@ -361,5 +411,55 @@ mod tests {
         assert!(authorise(&analyst, Action::CreateReferral { marac_id: M1 }).is_err());
         let referrer = actor(3, Some(HEALTH), &[(Role::Referrer, Some(M1))]);
         assert!(authorise(&referrer, Action::CreateReferral { marac_id: M1 }).is_ok());
+    }
+
+    #[test]
+    fn referrals_are_seen_by_their_referrer_and_the_marac_coordinators() {
+        let table: &[(Role, Option<i64>, i64, bool, bool)] = &[
+            // role, Marac of the grant, user id, may read, may edit
+            (Role::Referrer, Some(M1), 5, true, true),
+            (Role::Referrer, Some(M1), 6, false, false),
+            (Role::AgencyRep, Some(M1), 6, false, false),
+            (Role::Coordinator, Some(M1), 6, true, false),
+            (Role::Coordinator, Some(M2), 6, false, false),
+            (Role::Chair, Some(M1), 6, true, false),
+            (Role::Analyst, Some(M1), 6, false, false),
+            (Role::Admin, None, 6, false, false),
+        ];
+        for &(role, marac, user, read, edit) in table {
+            let a = actor(user, Some(POLICE), &[(role, marac)]);
+            let r = authorise(&a, Action::ReadReferral { marac_id: M1, referrer_user_id: 5 });
+            assert_eq!(r.is_ok(), read, "{role} user {user} reading");
+            assert_eq!(authorise(&a, Action::EditReferral { referrer_user_id: 5 }).is_ok(), edit, "{role} editing");
+        }
+        // A referrer whose roles were all removed no longer sees their referrals.
+        assert!(
+            authorise(&actor(5, Some(POLICE), &[]), Action::ReadReferral { marac_id: M1, referrer_user_id: 5 })
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_directory_is_kept_by_coordinators_and_admins() {
+        assert!(authorise(&actor(1, None, &[(Role::Admin, None)]), Action::ManageDirectory { marac_id: M1 }).is_ok());
+        assert!(
+            authorise(
+                &actor(1, Some(POLICE), &[(Role::Coordinator, Some(M1))]),
+                Action::ManageDirectory { marac_id: M1 }
+            )
+            .is_ok()
+        );
+        assert!(
+            authorise(
+                &actor(1, Some(POLICE), &[(Role::Coordinator, Some(M2))]),
+                Action::ManageDirectory { marac_id: M1 }
+            )
+            .is_err()
+        );
+        assert!(
+            authorise(&actor(1, Some(POLICE), &[(Role::Referrer, Some(M1))]), Action::ManageDirectory { marac_id: M1 })
+                .is_err()
+        );
+        assert!(authorise(&actor(1, Some(POLICE), &[(Role::Referrer, Some(M1))]), Action::ReadDirectory).is_ok());
     }
 }

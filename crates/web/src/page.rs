@@ -8,6 +8,7 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use marac_domain::Role;
 use marac_domain::policy::{Action, Actor, authorise};
 
 /// The product's name, in the header and every title.
@@ -77,6 +78,20 @@ impl PageContext {
 #[must_use]
 pub fn navigation(actor: &Actor, path: &str) -> Vec<NavItem> {
     let mut items = vec![NavItem { href: "/", label: "Home", current: path == "/" }];
+    let maracs: Vec<i64> = actor.grants.iter().filter_map(|g| g.marac_id).collect();
+    if maracs.iter().any(|m| authorise(actor, Action::CreateReferral { marac_id: *m }).is_ok()) {
+        items.push(NavItem { href: "/referrals", label: "Referrals", current: path.starts_with("/referrals") });
+    }
+    if maracs.iter().any(|m| authorise(actor, Action::TriageReferrals { marac_id: *m }).is_ok()) {
+        items.push(NavItem { href: "/triage", label: "Triage", current: path.starts_with("/triage") });
+    }
+    let researchers = [Role::AgencyRep, Role::Idva, Role::Coordinator, Role::Chair];
+    if researchers.iter().any(|r| actor.has_role(*r)) {
+        items.push(NavItem { href: "/research", label: "Research", current: path.starts_with("/research") });
+    }
+    if authorise(actor, Action::ReadDirectory).is_ok() {
+        items.push(NavItem { href: "/directory", label: "Directory", current: path.starts_with("/directory") });
+    }
     if authorise(actor, Action::ManageConfiguration).is_ok() {
         items.push(NavItem { href: "/admin", label: "Administration", current: path.starts_with("/admin") });
     }

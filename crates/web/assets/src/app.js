@@ -4,6 +4,20 @@ import { initAll } from '/assets/govuk-frontend.min.js'
 document.body.classList.add('js-enabled', 'govuk-frontend-supported')
 initAll()
 
+// The risk checklist's score, kept up to date as answers are chosen. Without JavaScript the
+// score is worked out when the page is saved.
+const scoreBox = document.querySelector('.app-score')
+if (scoreBox) {
+  const shown = scoreBox.querySelector('[data-score]')
+  const form = scoreBox.closest('form')
+  const update = () => {
+    shown.textContent = String(form.querySelectorAll('input[type="radio"][name^="checklist.answer."][value="yes"]:checked').length)
+  }
+  form.addEventListener('change', (event) => {
+    if (event.target.name?.startsWith('checklist.answer.')) update()
+  })
+}
+
 // Warn before the session ends for inactivity (WCAG 2.2.1) and offer to keep it. Without
 // JavaScript the session still ends after 15 minutes and the sign-in page says why.
 const session = document.querySelector('meta[name="marac-session"]')

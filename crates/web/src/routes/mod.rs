@@ -3,9 +3,13 @@
 pub mod account;
 pub mod admin;
 pub mod audit_trail;
+pub mod directory;
 pub mod home;
 pub mod ops;
+pub mod referrals;
+pub mod research;
 pub mod sign_in;
+pub mod triage;
 pub mod two_factor;
 
 use crate::error::AppError;
@@ -69,6 +73,20 @@ pub fn router(state: AppState) -> Router {
         .route(session::STATUS_PATH, get(account::session_status))
         .route("/account/two-factor", get(two_factor::enrol_form).post(two_factor::enrol_submit))
         .route("/audit", get(audit_trail::list))
+        .route("/referrals", get(referrals::list))
+        .route("/referrals/new", post(referrals::start))
+        .route("/referrals/{id}", get(referrals::show))
+        .route("/referrals/{id}/check", get(referrals::check).post(referrals::submit))
+        .route("/referrals/{id}/submitted", get(referrals::submitted))
+        .route("/referrals/{id}/decision", post(referrals::decide))
+        .route("/referrals/{id}/{section}", get(referrals::section_form).post(referrals::section_save))
+        .route("/triage", get(triage::queue))
+        .route("/research", get(research::list))
+        .route("/cases/{id}", get(research::show))
+        .route("/cases/{id}/notes", post(research::add_note))
+        .route("/cases/{id}/notes/{note}/share", post(research::share_note))
+        .route("/directory", get(directory::show).post(directory::add))
+        .route("/directory/{id}/remove", post(directory::remove))
         .nest("/admin", admin::routes())
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), page::render_error_pages))

@@ -30,7 +30,7 @@ pub struct Choice {
 }
 
 impl Choice {
-    fn new(value: impl ToString, label: impl Into<String>, selected: bool) -> Self {
+    pub(crate) fn new(value: impl ToString, label: impl Into<String>, selected: bool) -> Self {
         Choice { value: value.to_string(), label: label.into(), selected }
     }
 }

@@ -1,0 +1,358 @@
+//! Casework shared by the pages and the API: sealing what is typed, finding known people,
+//! applying the referral rules and submitting.
+//!
+//! Names and case detail are encrypted here before they reach the store, each purpose
+//! under its own context so a sealed value cannot be moved to another column. People are
+//! filed under keyed hashes of their matching keys, so the index says nothing by itself.
+
+use crate::AppState;
+use crate::crypto;
+use crate::error::AppError;
+use marac_domain::checklist::Checklist;
+use marac_domain::matching::{self, MatchResult, PersonDetails};
+use marac_domain::policy::{Action, Actor, authorise};
+use marac_domain::referral_form::{self as form, FieldError, FormContext, FormMap};
+use marac_domain::referral_rules::{Assessment, Criterion};
+use marac_store::{CandidateMatch, Marac, PersonRef, Submission, User};
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+/// What a sealed value is for; part of its authentication.
+#[derive(Debug, Clone, Copy)]
+pub enum Purpose {
+    /// A referral's form.
+    Form,
+    /// A known person's details.
+    Person,
+    /// Why a candidate matched.
+    MatchReasons,
+    /// A research note.
+    Note,
+    /// The coordinator's question or reason for declining.
+    Decision,
+}
+
+impl Purpose {
+    const fn context(self) -> &'static str {
+        match self {
+            Purpose::Form => "referral-form",
+            Purpose::Person => "person",
+            Purpose::MatchReasons => "match-reasons",
+            Purpose::Note => "research-note",
+            Purpose::Decision => "referral-decision",
+        }
+    }
+}
+
+/// Encrypts a value for storage.
+///
+/// # Errors
+/// When there is no randomness or the value cannot be serialised.
+pub fn seal<T: Serialize>(state: &AppState, purpose: Purpose, value: &T) -> Result<String, AppError> {
+    let json = serde_json::to_vec(value).map_err(|e| AppError::Internal(e.into()))?;
+    crypto::seal(&state.keys.encryption_key, purpose.context(), &json).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// Decrypts a stored value.
+///
+/// # Errors
+/// When it was sealed under another key or purpose, or is damaged.
+pub fn open<T: for<'de> Deserialize<'de>>(state: &AppState, purpose: Purpose, sealed: &str) -> Result<T, AppError> {
+    let plain = crypto::open(&state.keys.encryption_key, purpose.context(), sealed)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e} ({})", purpose.context())))?;
+    serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// A known person as stored (sealed).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StoredPerson {
+    /// Given name.
+    pub given_name: String,
+    /// Family name.
+    pub family_name: String,
+    /// Aliases.
+    pub aliases: Vec<String>,
+    /// Date of birth.
+    pub date_of_birth: Option<Date>,
+    /// Estimated year of birth.
+    pub estimated_birth_year: Option<i32>,
+    /// Postcode.
+    pub postcode: Option<String>,
+}
+
+impl From<&PersonDetails> for StoredPerson {
+    fn from(p: &PersonDetails) -> Self {
+        StoredPerson {
+            given_name: p.given_name.clone(),
+            family_name: p.family_name.clone(),
+            aliases: p.aliases.clone(),
+            date_of_birth: p.date_of_birth,
+            estimated_birth_year: p.estimated_birth_year,
+            postcode: p.postcode.clone(),
+        }
+    }
+}
+
+impl From<StoredPerson> for PersonDetails {
+    fn from(p: StoredPerson) -> Self {
+        PersonDetails {
+            given_name: p.given_name,
+            family_name: p.family_name,
+            aliases: p.aliases,
+            date_of_birth: p.date_of_birth,
+            estimated_birth_year: p.estimated_birth_year,
+            postcode: p.postcode,
+        }
+    }
+}
+
+/// The keyed hash a blocking key is filed under.
+#[must_use]
+pub fn index_key(state: &AppState, key: &str) -> String {
+    crypto::hmac(&state.keys.encryption_key, &[b"person-index", key.as_bytes()])
+}
+
+/// A person as a new record: sealed details and hashed keys.
+///
+/// # Errors
+/// When sealing fails.
+pub fn new_person(state: &AppState, p: &PersonDetails) -> Result<(String, Vec<String>), AppError> {
+    let keys = matching::blocking_keys(p).iter().map(|k| index_key(state, k)).collect();
+    Ok((seal(state, Purpose::Person, &StoredPerson::from(p))?, keys))
+}
+
+/// Today's date for the rules.
+#[must_use]
+pub fn today(state: &AppState) -> Date {
+    state.clock.now().date()
+}
+
+/// The Maracs `actor` may refer to.
+///
+/// # Errors
+/// Store failures.
+pub async fn referable_maracs(state: &AppState, actor: &Actor) -> Result<Vec<Marac>, AppError> {
+    Ok(state
+        .store
+        .list_maracs()
+        .await?
+        .into_iter()
+        .filter(|m| authorise(actor, Action::CreateReferral { marac_id: m.id }).is_ok())
+        .collect())
+}
+
+/// The checklist a form names (`id@version`), if loaded.
+///
+/// # Errors
+/// Store failures, or a stored checklist that no longer parses.
+pub async fn named_checklist(state: &AppState, map: &FormMap) -> Result<Option<Checklist>, AppError> {
+    let named = map.get("checklist.version").map_or("", |v| v.trim());
+    let Some((id, version)) = named.split_once('@') else { return Ok(None) };
+    match state.store.get_checklist(id, version).await? {
+        Some(record) => {
+            Ok(Some(Checklist::parse(&record.definition).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Everything validation needs, for one referrer.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Today.
+    pub today: Date,
+    /// Maracs they may refer to.
+    pub maracs: Vec<Marac>,
+    /// Other agencies that may refer jointly.
+    pub agencies: Vec<marac_store::Agency>,
+    /// The checklist the form names.
+    pub checklist: Option<Checklist>,
+    marac_ids: Vec<i64>,
+    agency_ids: Vec<i64>,
+}
+
+impl Context {
+    /// Loads the context for `user` and their form.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn load(state: &AppState, user: &User, map: &FormMap) -> Result<Context, AppError> {
+        let actor = Actor { user_id: user.id, agency_id: user.agency_id, grants: user.grants.clone() };
+        let maracs = referable_maracs(state, &actor).await?;
+        let partnerships: Vec<i64> = maracs.iter().map(|m| m.partnership_id).collect();
+        let agencies: Vec<marac_store::Agency> = state
+            .store
+            .list_agencies()
+            .await?
+            .into_iter()
+            .filter(|a| partnerships.contains(&a.partnership_id) && Some(a.id) != user.agency_id)
+            .collect();
+        let checklist = named_checklist(state, map).await?;
+        Ok(Context {
+            today: today(state),
+            marac_ids: maracs.iter().map(|m| m.id).collect(),
+            agency_ids: agencies.iter().map(|a| a.id).collect(),
+            maracs,
+            agencies,
+            checklist,
+        })
+    }
+
+    /// The view validation takes.
+    #[must_use]
+    pub fn form(&self) -> FormContext<'_> {
+        FormContext {
+            today: self.today,
+            marac_ids: &self.marac_ids,
+            agency_ids: &self.agency_ids,
+            checklist: self.checklist.as_ref(),
+        }
+    }
+
+    /// The Marac the form names, if the referrer may refer to it.
+    #[must_use]
+    pub fn marac(&self, map: &FormMap) -> Option<&Marac> {
+        let id: i64 = map.get("referral.marac")?.trim().parse().ok()?;
+        self.maracs.iter().find(|m| m.id == id)
+    }
+}
+
+/// One candidate for a person on the referral.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Candidate {
+    /// The known person.
+    pub person_id: i64,
+    /// The evidence.
+    pub reasons: Vec<String>,
+}
+
+/// The known people likely to be `person`, best first.
+///
+/// # Errors
+/// Store failures, or a stored person that cannot be opened.
+pub async fn find_matches(
+    state: &AppState,
+    partnership_id: i64,
+    person: &PersonDetails,
+) -> Result<Vec<(i64, MatchResult)>, AppError> {
+    let keys: Vec<String> = matching::blocking_keys(person).iter().map(|k| index_key(state, k)).collect();
+    let mut found = Vec::new();
+    for known in state.store.find_people(partnership_id, &keys, 500).await? {
+        let details: StoredPerson = open(state, Purpose::Person, &known.details_sealed)?;
+        if let Some(m) = matching::compare(person, &details.into()) {
+            found.push((known.id, m));
+        }
+    }
+    found.sort_by(|a, b| b.1.score.cmp(&a.1.score).then(a.0.cmp(&b.0)));
+    Ok(found)
+}
+
+/// A submission ready for the store, and what the rules concluded.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// For the store.
+    pub submission: Submission,
+    /// The rules' conclusion.
+    pub assessment: Assessment,
+}
+
+/// Validates a whole referral, finds the people, applies the rules and builds the
+/// submission. `Ok(Err(..))` carries the problems for the form or the API.
+///
+/// # Errors
+/// Store failures.
+pub async fn prepare(
+    state: &AppState,
+    user: &User,
+    map: &FormMap,
+    referral_id: Option<i64>,
+) -> Result<Result<Prepared, Vec<FieldError>>, AppError> {
+    let ctx = Context::load(state, user, map).await?;
+    let errors = form::validate_all(map, &ctx.form());
+    let (Some(marac), Some(checklist), Some(agency_id), true) =
+        (ctx.marac(map), ctx.checklist.as_ref(), user.agency_id, errors.is_empty())
+    else {
+        return Ok(Err(errors));
+    };
+    let today = ctx.today;
+    let mut matches = Vec::new();
+
+    let mut resolve = async |subject: String, person: &PersonDetails| -> Result<PersonRef, AppError> {
+        let found = find_matches(state, marac.partnership_id, person).await?;
+        let certain = found.iter().find(|(_, m)| m.certain).map(|(id, _)| *id);
+        for (id, m) in found.iter().take(5) {
+            matches.push(CandidateMatch {
+                subject: subject.clone(),
+                person_id: *id,
+                score: i64::from(m.score),
+                certain: m.certain,
+                reasons_sealed: seal(state, Purpose::MatchReasons, &m.reasons)?,
+            });
+        }
+        match certain {
+            Some(id) => Ok(PersonRef::Existing(id)),
+            None => {
+                let (details_sealed, keys) = new_person(state, person)?;
+                Ok(PersonRef::New { details_sealed, keys })
+            }
+        }
+    };
+    let victim = resolve("victim".to_owned(), &form::victim_details(map, today)).await?;
+    let mut perpetrators = Vec::new();
+    for (i, p) in form::perpetrator_details(map, today).iter().enumerate() {
+        perpetrators.push(resolve(format!("perpetrator:{}", i + 1), p).await?);
+    }
+
+    // A repeat needs the same victim and the same people causing harm, all already known.
+    let known = |p: &PersonRef| match p {
+        PersonRef::Existing(id) => Some(*id),
+        PersonRef::New { .. } => None,
+    };
+    let last = match (known(&victim), perpetrators.iter().map(known).collect::<Option<Vec<i64>>>()) {
+        (Some(v), Some(ps)) => state.store.last_referral_date(v, &ps).await?.and_then(|d| form::parse_date(&d)),
+        _ => None,
+    };
+    let assessment = match form::assess(map, &marac.rules, today, last) {
+        Ok(a) => a,
+        Err(refusal) => {
+            return Ok(Err(vec![FieldError { key: "victim.date_of_birth".into(), message: refusal.to_string() }]));
+        }
+    };
+    let age = form::victim_age(map, today);
+    let submission = Submission {
+        referral_id,
+        referrer_user_id: user.id,
+        referring_agency_id: agency_id,
+        marac_id: marac.id,
+        marac_code: marac.code.clone(),
+        partnership_id: marac.partnership_id,
+        joint_agency_id: map.get("referral.joint_agency").and_then(|v| v.trim().parse().ok()),
+        form_sealed: seal(state, Purpose::Form, map)?,
+        victim,
+        perpetrators,
+        matches,
+        checklist_id: checklist.id.clone(),
+        checklist_version: checklist.version.clone(),
+        score: i64::from(form::score(map)),
+        criteria: assessment.criteria.clone(),
+        is_repeat: assessment.criteria.contains(&Criterion::Repeat),
+        age_flags: assessment.age_flags.iter().map(|f| f.code()).collect::<Vec<_>>().join(","),
+        victim_age_group: form::age_group(age).to_owned(),
+        children_count: i64::try_from(form::children_count(map, today)).unwrap_or(0),
+        referral_date: today.to_string(),
+        incident_date: map.get("referral.incident_date").and_then(|d| form::parse_date(d)).unwrap_or(today).to_string(),
+    };
+    Ok(Ok(Prepared { submission, assessment }))
+}
+
+/// The victim's name from a form, for lists.
+#[must_use]
+pub fn victim_name(map: &FormMap) -> String {
+    let name = format!(
+        "{} {}",
+        map.get("victim.given_name").map_or("", |s| s.trim()),
+        map.get("victim.family_name").map_or("", |s| s.trim())
+    );
+    let name = name.trim();
+    if name.is_empty() { "Victim not named yet".to_owned() } else { name.to_owned() }
+}

@@ -1,0 +1,274 @@
+//! Research before the meeting: accepted cases for the agencies attending their Marac, and
+//! each agency's notes, private to it until it shares them.
+
+use crate::AppState;
+use crate::casework::{self, Purpose, StoredPerson};
+use crate::error::AppError;
+use crate::forms::{Errors, FormData};
+use crate::page::PageContext;
+use crate::session::Signed;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use marac_domain::Role;
+use marac_domain::policy::{Action, authorise};
+use marac_domain::referral_form::FormMap;
+use marac_store::{NewResearchNote, NoteKind, ReferralFilter, ReferralStatus, Ts};
+
+/// An accepted case in the research list.
+pub struct CaseRow {
+    /// Link.
+    pub href: String,
+    /// Latest reference.
+    pub reference: String,
+    /// Victim.
+    pub victim: String,
+    /// Marac code.
+    pub marac: String,
+    /// Accepted on.
+    pub referred: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "research/list.html")]
+struct ListPage {
+    ctx: PageContext,
+    rows: Vec<CaseRow>,
+}
+
+/// A note as shown.
+pub struct NoteView {
+    /// Id.
+    pub id: i64,
+    /// Agency.
+    pub agency: String,
+    /// Kind.
+    pub kind: &'static str,
+    /// Text.
+    pub body: String,
+    /// Shared.
+    pub shared: bool,
+    /// Written by the viewer's agency.
+    pub own: bool,
+    /// When.
+    pub written: String,
+}
+
+/// A referral of the case.
+pub struct EpisodeView {
+    /// Reference.
+    pub reference: String,
+    /// Date.
+    pub date: String,
+    /// Status.
+    pub status: &'static str,
+    /// Criteria.
+    pub criteria: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "research/case.html")]
+struct CasePage {
+    ctx: PageContext,
+    case_id: i64,
+    victim: String,
+    perpetrators: Vec<String>,
+    marac: String,
+    summary: String,
+    children: i64,
+    episodes: Vec<EpisodeView>,
+    notes: Vec<NoteView>,
+    can_write: bool,
+    kinds: Vec<(&'static str, &'static str, bool)>,
+    body: String,
+    share_now: bool,
+    errors: Errors,
+}
+
+/// `GET /research`: accepted cases the user's agency may research.
+///
+/// # Errors
+/// Store failures.
+pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response, AppError> {
+    me.authorise(&state, Action::ViewHome, "research").await?;
+    let actor = me.actor();
+    let maracs = state.store.list_maracs().await?;
+    let practitioner = [Role::AgencyRep, Role::Idva, Role::Coordinator, Role::Chair];
+    let mine: Vec<i64> =
+        maracs.iter().filter(|m| practitioner.iter().any(|r| actor.has_role_for(*r, m.id))).map(|m| m.id).collect();
+    let accepted = state
+        .store
+        .list_referrals(&ReferralFilter {
+            marac_ids: Some(mine),
+            statuses: vec![ReferralStatus::Accepted],
+            limit: 500,
+            ..Default::default()
+        })
+        .await?;
+    let mut rows = Vec::new();
+    let mut seen = Vec::new();
+    for r in &accepted {
+        let Some(case_id) = r.case_id.filter(|c| !seen.contains(c)) else { continue };
+        seen.push(case_id);
+        let access = state.store.case_access(case_id).await?;
+        if authorise(&actor, Action::ReadCase(&access)).is_err() {
+            continue;
+        }
+        let map: FormMap = casework::open(&state, Purpose::Form, &r.form_sealed)?;
+        rows.push(CaseRow {
+            href: format!("/cases/{case_id}"),
+            reference: r.reference.clone().unwrap_or_default(),
+            victim: casework::victim_name(&map),
+            marac: maracs.iter().find(|m| m.id == r.marac_id).map(|m| m.code.clone()).unwrap_or_default(),
+            referred: r.referral_date.clone().unwrap_or_default(),
+        });
+    }
+    if !seen.is_empty() {
+        let event = me.audit(&state, "case.list", "research", serde_json::json!({ "cases": seen }));
+        state.store.append_audit(event).await?;
+    }
+    Ok(ListPage { ctx: PageContext::new(&state, &me.visitor, "Cases to research", "/research"), rows }.into_response())
+}
+
+async fn case_page(
+    state: &AppState,
+    me: &Signed,
+    case_id: i64,
+    form: &FormData,
+    errors: Errors,
+) -> Result<Response, AppError> {
+    let access = state.store.case_access(case_id).await?;
+    let target = format!("case:{case_id}");
+    let basis = me.authorise(state, Action::ReadCase(&access), &target).await?;
+    state.store.append_audit(me.audit(state, "case.view", &target, serde_json::json!({ "basis": basis }))).await?;
+    let case = state.store.get_case(case_id).await?;
+    let name = |sealed: &str| -> Result<String, AppError> {
+        let p: StoredPerson = casework::open(state, Purpose::Person, sealed)?;
+        Ok(format!("{} {}", p.given_name, p.family_name).trim().to_owned())
+    };
+    let victim = name(&state.store.get_person(case.victim_person_id).await?.details_sealed)?;
+    let mut perpetrators = Vec::new();
+    for p in &case.perpetrator_ids {
+        perpetrators.push(name(&state.store.get_person(*p).await?.details_sealed)?);
+    }
+    let referrals = state
+        .store
+        .list_referrals(&ReferralFilter { case_id: Some(case_id), limit: 100, ..Default::default() })
+        .await?;
+    let latest = referrals.iter().find(|r| r.status == ReferralStatus::Accepted).or(referrals.first());
+    let (summary, children) = match latest {
+        Some(r) => {
+            let map: FormMap = casework::open(state, Purpose::Form, &r.form_sealed)?;
+            (map.get("summary.text").cloned().unwrap_or_default(), r.children_count)
+        }
+        None => (String::new(), 0),
+    };
+    let agencies = state.store.list_agencies().await?;
+    let mut notes = Vec::new();
+    for n in state.store.list_research_notes(case_id, me.user.agency_id).await? {
+        notes.push(NoteView {
+            id: n.id,
+            agency: agencies.iter().find(|a| a.id == n.agency_id).map(|a| a.name.clone()).unwrap_or_default(),
+            kind: n.kind.label(),
+            body: casework::open(state, Purpose::Note, &n.body_sealed)?,
+            shared: n.shared,
+            own: Some(n.agency_id) == me.user.agency_id,
+            written: n.created_at.0.date().to_string(),
+        });
+    }
+    let can_write = me.user.agency_id.is_some() && authorise(&me.actor(), Action::WriteCase(&access)).is_ok();
+    let chosen = form.get("kind");
+    Ok(CasePage {
+        ctx: PageContext::new(state, &me.visitor, format!("Case: {victim}"), "/research"),
+        case_id,
+        victim,
+        perpetrators,
+        marac: state.store.get_marac(case.marac_id).await?.name,
+        summary,
+        children,
+        episodes: referrals
+            .iter()
+            .filter(|r| r.status != ReferralStatus::Draft)
+            .map(|r| EpisodeView {
+                reference: r.reference.clone().unwrap_or_default(),
+                date: r.referral_date.clone().unwrap_or_default(),
+                status: r.status.label(),
+                criteria: r.criteria.iter().map(|c| c.label()).collect::<Vec<_>>().join(", "),
+            })
+            .collect(),
+        notes,
+        can_write,
+        kinds: NoteKind::ALL.iter().map(|k| (k.code(), k.label(), k.code() == chosen)).collect(),
+        body: form.get("body").to_owned(),
+        share_now: form.has("share", "yes"),
+        errors,
+    }
+    .into_response())
+}
+
+/// `GET /cases/{id}`: the case summary and research notes.
+///
+/// # Errors
+/// Refused to anyone with no reason to see the case.
+pub async fn show(State(state): State<AppState>, me: Signed, Path(id): Path<i64>) -> Result<Response, AppError> {
+    case_page(&state, &me, id, &FormData::default(), Errors::default()).await
+}
+
+/// `POST /cases/{id}/notes`: adds a note from the user's agency.
+///
+/// # Errors
+/// Refused to anyone who may not work on the case.
+pub async fn add_note(
+    State(state): State<AppState>,
+    me: Signed,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let access = state.store.case_access(id).await?;
+    me.authorise(&state, Action::WriteCase(&access), &format!("case:{id}")).await?;
+    let Some(agency_id) = me.user.agency_id else { return Err(AppError::Forbidden) };
+    let mut errors = Errors::default();
+    let kind = NoteKind::from_code(form.get("kind"));
+    if kind.is_none() {
+        errors.add("kind", "Select whether this is a fact, an opinion, or information you will not share");
+    }
+    let body = form.get("body").trim();
+    if body.is_empty() {
+        errors.add("body", "Enter the note");
+    } else if body.chars().count() > 5_000 {
+        errors.add("body", "The note must be 5,000 characters or fewer");
+    }
+    let Some(kind) = kind.filter(|_| errors.is_empty()) else {
+        return case_page(&state, &me, id, &form, errors).await;
+    };
+    let note = NewResearchNote {
+        case_id: id,
+        agency_id,
+        author_user_id: me.user.id,
+        kind,
+        body_sealed: casework::seal(&state, Purpose::Note, &body)?,
+        shared: form.has("share", "yes"),
+    };
+    let event = me.audit(&state, "research_note.create", "", serde_json::json!({ "case": id, "shared": note.shared }));
+    state.store.add_research_note(&note, Ts::new(state.clock.now()), event).await?;
+    Ok(Redirect::to(&format!("/cases/{id}#notes")).into_response())
+}
+
+/// `POST /cases/{id}/notes/{note}/share`: shares one of the agency's own notes.
+///
+/// # Errors
+/// Refused to anyone who may not work on the case; 404 for another agency's note.
+pub async fn share_note(
+    State(state): State<AppState>,
+    me: Signed,
+    Path((id, note)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let access = state.store.case_access(id).await?;
+    me.authorise(&state, Action::WriteCase(&access), &format!("case:{id}")).await?;
+    let Some(agency_id) = me.user.agency_id else { return Err(AppError::Forbidden) };
+    let event =
+        me.audit(&state, "research_note.share", &format!("research_note:{note}"), serde_json::json!({ "case": id }));
+    state.store.share_research_note(note, agency_id, Ts::new(state.clock.now()), event).await?;
+    Ok(Redirect::to(&format!("/cases/{id}#notes")).into_response())
+}
