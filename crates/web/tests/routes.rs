@@ -823,3 +823,345 @@ async fn asking_how_long_is_left_does_not_extend_the_session() {
         assert_eq!(b.get("/account/session-status").await.location(), "/sign-in?ended=1");
     });
 }
+
+/// Every field of a complete referral: victim `given family`, born `dob`, with `yes` of the
+/// Dash's 24 answered yes.
+fn referral_fields(marac_id: i64, given: &str, family: &str, dob: &str, yes: usize) -> Vec<(String, String)> {
+    let dash = marac_domain::checklist::Checklist::parse(marac_domain::checklist::SHIPPED[0]).unwrap();
+    let mut f: Vec<(String, String)> = [
+        ("referral.marac", marac_id.to_string().as_str()),
+        ("referral.incident_date", "20/11/2026"),
+        ("victim.given_name", given),
+        ("victim.family_name", family),
+        ("victim.date_of_birth", dob),
+        ("victim.gender", "female"),
+        ("victim.ethnicity", "white_british"),
+        ("victim.disability", "no"),
+        ("victim.lgbt", "no"),
+        ("victim.pregnant", "no"),
+        ("victim.interpreter", "no"),
+        ("victim.postcode", "NS1 4AB"),
+        ("perpetrators.0.given_name", "Lee"),
+        ("perpetrators.0.family_name", family),
+        ("perpetrators.0.date_of_birth", "2/2/1985"),
+        ("perpetrators.0.gender", "male"),
+        ("perpetrators.0.relationship", "ex_partner"),
+        ("children.any", "yes"),
+        ("children.0.name", "Robin"),
+        ("children.0.date_of_birth", "1/9/2019"),
+        ("children.0.relationship", "child_of_both"),
+        ("children.0.known_to_social_care", "yes"),
+        ("children.0.child_protection_plan", "no"),
+        ("checklist.version", "safelives-dash@2026.1"),
+        ("reason.professional_judgement", "no"),
+        ("consent.given", "yes"),
+        ("consent.victim_knows", "yes"),
+        ("consent.previous_maracs", "no"),
+        ("summary.text", "Strangled last week after separation; she wants to stay in the home."),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    for (i, q) in dash.questions().enumerate() {
+        f.push((format!("checklist.answer.{}", q.id), if i < yes { "yes" } else { "no" }.to_owned()));
+    }
+    f
+}
+
+/// Fills in every page of a referral in the browser and sends it; returns its id.
+async fn refer(b: &support::Browser<'_>, fields: &[(String, String)]) -> i64 {
+    b.get("/referrals").await;
+    let r = b.post("/referrals/new", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let id: i64 = r.location().trim_start_matches("/referrals/").parse().unwrap();
+    for section in marac_domain::referral_form::Section::ALL {
+        let page = format!("/referrals/{id}/{}", section.slug());
+        b.get(&page).await;
+        let prefix = format!("{}.", section.prefix());
+        let mine: Vec<(&str, &str)> =
+            fields.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let r = b.post(&page, &mine).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{page}: {}", r.body);
+    }
+    b.get(&format!("/referrals/{id}/check")).await;
+    let r = b.post(&format!("/referrals/{id}/check"), &[]).await;
+    assert_eq!(r.location(), format!("/referrals/{id}/submitted"), "{}", r.body);
+    id
+}
+
+#[tokio::test]
+async fn a_referral_is_written_page_by_page_triaged_and_researched() {
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
+        app.user("kim@x.org", Role::Referrer, false).await;
+        app.user("lee@x.org", Role::Referrer, false).await;
+        app.user("cora@x.org", Role::Coordinator, true).await;
+        app.user("rep@x.org", Role::AgencyRep, false).await;
+        app.user("ana@x.org", Role::Analyst, false).await;
+        app.user("adm@x.org", Role::Admin, true).await;
+        // A health rep attending the same Marac, and a housing rep of an agency that does not.
+        let event = || marac_web::audit::system_event(&app.state, "test.seed", "");
+        let agency = |code: &str, maracs: Vec<i64>| marac_store::AgencyInput {
+            partnership_id: 1,
+            code: code.into(),
+            name: format!("{code} agency"),
+            category: marac_domain::AgencyCategory::SecondaryCare,
+            marac_ids: maracs,
+        };
+        let p = s.list_partnerships().await.unwrap()[0].id;
+        let health = s
+            .create_agency(
+                &marac_store::AgencyInput { partnership_id: p, ..agency("HEA", vec![app.marac_id]) },
+                event(),
+            )
+            .await
+            .unwrap();
+        let housing = s
+            .create_agency(
+                &marac_store::AgencyInput { partnership_id: p, ..agency("HOU", vec![app.other_marac_id]) },
+                event(),
+            )
+            .await
+            .unwrap();
+        for (email, agency_id) in [("hea@x.org", health), ("hou@x.org", housing)] {
+            let id = app.user(email, Role::AgencyRep, false).await;
+            let u = s.get_user(id).await.unwrap();
+            let grant = marac_domain::policy::Grant {
+                role: Role::AgencyRep,
+                marac_id: Some(if agency_id == health { app.marac_id } else { app.other_marac_id }),
+            };
+            s.update_user(
+                id,
+                &marac_store::UserChanges { name: u.name, agency_id: Some(agency_id), grants: vec![grant] },
+                event(),
+            )
+            .await
+            .unwrap();
+        }
+
+        // A page with a mistake keeps what was typed and says what is wrong at the field.
+        let kim = app.signed_in("kim@x.org").await;
+        kim.get("/referrals").await;
+        let id: i64 =
+            kim.post("/referrals/new", &[]).await.location().trim_start_matches("/referrals/").parse().unwrap();
+        kim.get(&format!("/referrals/{id}/victim")).await;
+        let r = kim
+            .post(
+                &format!("/referrals/{id}/victim"),
+                &[("victim.given_name", "Tess <b>"), ("victim.date_of_birth", "31/2/1990")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("Enter a real date, like 27/3/2026"));
+        assert!(r.body.contains("href=\"#victim-date_of_birth\""));
+        assert!(
+            r.body.contains("value=\"Tess &#60;b&#62;\"") || r.body.contains("value=\"Tess &lt;b&gt;\""),
+            "typed value kept, escaped"
+        );
+        let r = kim.get(&format!("/referrals/{id}")).await;
+        assert!(r.body.contains("In progress"), "the draft was saved");
+        // Under 16: refused with the guidance.
+        let r = kim
+            .post(
+                &format!("/referrals/{id}/victim"),
+                &[("victim.given_name", "Tess"), ("victim.family_name", "Hale"), ("victim.age", "15")],
+            )
+            .await;
+        assert!(
+            r.body.contains("children&#39;s safeguarding") || r.body.contains("children's safeguarding"),
+            "{}",
+            r.body
+        );
+
+        // A complete 14-yes Dash is visible high risk.
+        let referral = refer(&kim, &referral_fields(app.marac_id, "Jess", "Hale", "3/4/1990", 14)).await;
+        let r = kim.get(&format!("/referrals/{referral}/submitted")).await;
+        assert!(r.body.contains("TM-2026-00001"), "{}", r.body);
+        assert!(r.body.contains("Visible high risk"));
+        let r = kim.get("/referrals").await;
+        assert!(r.body.contains("Jess Hale") && r.body.contains("Waiting for triage"));
+
+        // Nobody else but the Marac's coordinator sees it.
+        let ana = app.signed_in("ana@x.org").await;
+        let adm = app.signed_in("adm@x.org").await;
+        for (email, b) in [
+            ("lee", &app.signed_in("lee@x.org").await),
+            ("rep", &app.signed_in("rep@x.org").await),
+            ("ana", &ana),
+            ("adm", &adm),
+            ("hou", &app.signed_in("hou@x.org").await),
+        ] {
+            assert_eq!(b.get(&format!("/referrals/{referral}")).await.status, StatusCode::FORBIDDEN, "{email}");
+            assert!(!b.get("/referrals").await.body.contains("Jess Hale"), "{email}");
+        }
+        assert_eq!(
+            app.signed_in("lee@x.org").await.get(&format!("/referrals/{referral}/victim")).await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(app.signed_in("rep@x.org").await.get("/triage").await.status, StatusCode::FORBIDDEN);
+
+        // The coordinator triages: the queue, the referral, then acceptance.
+        let cora = app.signed_in("cora@x.org").await;
+        let q = cora.get("/triage").await;
+        assert!(q.body.contains("TM-2026-00001") && q.body.contains("Jess Hale"), "{}", q.body);
+        assert!(cora.get(&format!("/referrals/{referral}")).await.body.contains("Save decision"));
+        let r = cora.post(&format!("/referrals/{referral}/decision"), &[("decision", "decline")]).await;
+        assert!(r.body.contains("Give the reason for declining"), "a decline needs a reason");
+        let r = cora.post(&format!("/referrals/{referral}/decision"), &[("decision", "accept")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(kim.get("/referrals").await.body.contains("Accepted: awaiting a meeting"));
+
+        // Research: attending agencies see the case; a private note stays with its agency until shared.
+        let case_id = s.get_referral(referral).await.unwrap().case_id.unwrap();
+        let case = format!("/cases/{case_id}");
+        let rep = app.signed_in("rep@x.org").await;
+        assert!(rep.get("/research").await.body.contains("Jess Hale"));
+        assert!(rep.get(&case).await.body.contains("Strangled last week"));
+        let r = rep
+            .post(
+                &format!("{case}/notes"),
+                &[("kind", "fact"), ("body", "Two call-outs in October; bail conditions end 1 December.")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let hea = app.signed_in("hea@x.org").await;
+        assert_eq!(hea.get(&case).await.status, StatusCode::OK);
+        assert!(!hea.get(&case).await.body.contains("bail conditions"), "another agency's private note is hidden");
+        let hou = app.signed_in("hou@x.org").await;
+        assert_eq!(hou.get(&case).await.status, StatusCode::FORBIDDEN, "an agency not attending sees nothing");
+        assert!(!hou.get("/research").await.body.contains("Jess Hale"));
+        for b in [&ana, &adm] {
+            assert_eq!(b.get(&case).await.status, StatusCode::FORBIDDEN);
+        }
+        let note = s.list_research_notes(case_id, Some(app.agency_id)).await.unwrap()[0].id;
+        assert_eq!(
+            hea.post(&format!("{case}/notes/{note}/share"), &[]).await.status,
+            StatusCode::NOT_FOUND,
+            "only its agency shares a note"
+        );
+        rep.get(&case).await;
+        rep.post(&format!("{case}/notes/{note}/share"), &[]).await;
+        assert!(hea.get(&case).await.body.contains("bail conditions"));
+
+        // Nothing in the database is readable without the key.
+        let stored = s.get_referral(referral).await.unwrap();
+        assert!(!stored.form_sealed.contains("Hale") && !stored.form_sealed.contains("Strangled"));
+
+        // Every read left its audit event, and every refusal too.
+        let views = audit_actions(&app, "referral.view").await;
+        assert!(views.len() >= 10, "{views:?}");
+        assert!(!audit_actions(&app, "case.view").await.is_empty());
+        assert!(audit_actions(&app, "access.denied").await.len() >= 8);
+    });
+}
+
+async fn api_post(app: &TestApp, token: &str, body: &serde_json::Value) -> (StatusCode, serde_json::Value) {
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/referrals")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    let r = app.browser().send(req).await;
+    (r.status, serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null))
+}
+
+/// The API's nested form of [`referral_fields`].
+fn referral_json(marac_id: i64, given: &str, family: &str, dob: &str, yes: usize, incident: &str) -> serde_json::Value {
+    let mut v = serde_json::json!({});
+    for (k, val) in referral_fields(marac_id, given, family, dob, yes) {
+        let parts: Vec<&str> = k.split('.').collect();
+        let mut at = &mut v;
+        for p in &parts[..parts.len() - 1] {
+            at = at.as_object_mut().unwrap().entry(p.to_string()).or_insert_with(|| serde_json::json!({}));
+        }
+        at[parts[parts.len() - 1]] = serde_json::Value::String(val);
+    }
+    v["referral"]["incident_date"] = incident.into();
+    // Household members go in a list, as do people causing harm.
+    let child = v["children"]["0"].take();
+    v["children"].as_object_mut().unwrap().remove("0");
+    v["children"]["members"] = serde_json::json!([child]);
+    let perp = v["perpetrators"]["0"].take();
+    v["perpetrators"] = serde_json::json!([perp]);
+    v
+}
+
+#[tokio::test]
+async fn the_api_submits_referrals_with_the_form_rules_and_marks_repeats() {
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
+        let kim = app.user("kim@x.org", Role::Referrer, false).await;
+        token_for(&app, kim, "marac_pat_kim").await;
+        let ana = app.user("ana@x.org", Role::Analyst, false).await;
+        token_for(&app, ana, "marac_pat_ana").await;
+        let m = app.marac_id;
+
+        // Bad input: every problem with a pointer to its field.
+        let mut bad = referral_json(m, "Ann", "Bell", "3/4/1990", 9, "2026-11-20");
+        bad["victim"]["age"] = serde_json::json!({ "years": 30 });
+        bad["victim"]["date_of_birth"] = "".into();
+        bad["victim"]["given_name"] = serde_json::Value::Null;
+        bad["checklist"]["version"] = "no-such-checklist@1".into();
+        bad["referral"]["incident_date"] = "2027-01-01".into();
+        bad["perpetrators"][0]["age"] = 430.into();
+        let (status, p) = api_post(&app, "marac_pat_kim", &bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+        assert_eq!(p["errors"][0]["pointer"], "/victim/age/years", "wrong types first: {p}");
+        bad["victim"]["age"] = "thirty".into();
+        let (_, p) = api_post(&app, "marac_pat_kim", &bad).await;
+        let pointers: Vec<&str> =
+            p["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
+        for expected in [
+            "/victim/given_name",
+            "/victim/age",
+            "/checklist/version",
+            "/referral/incident_date",
+            "/perpetrators/0/age",
+        ] {
+            assert!(pointers.contains(&expected), "{expected} missing from {pointers:?}");
+        }
+        let (status, _) =
+            api_post(&app, "marac_pat_ana", &referral_json(m, "Ann", "Bell", "3/4/1990", 9, "2026-11-20")).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "analysts do not refer");
+
+        // 9 yes with judgement but no reason is refused at the field; with a reason it is accepted.
+        let mut pj = referral_json(m, "Ann", "Bell", "3/4/1990", 9, "2026-11-20");
+        pj["reason"]["professional_judgement"] = "yes".into();
+        let (status, p) = api_post(&app, "marac_pat_kim", &pj).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(p["errors"][0]["pointer"], "/reason/professional_judgement_reason");
+        pj["reason"]["professional_judgement_reason"] =
+            "Threats to kill since she left; he has found her new address.".into();
+        let (status, first) = api_post(&app, "marac_pat_kim", &pj).await;
+        assert_eq!(status, StatusCode::CREATED, "{first}");
+        assert_eq!(first["criteria"], serde_json::json!(["professional_judgement"]));
+        assert_eq!((first["score"].as_i64(), first["repeat"].as_bool()), (Some(9), Some(false)));
+        let (_, other) =
+            api_post(&app, "marac_pat_kim", &referral_json(m, "Cara", "Dunn", "5/6/1988", 15, "2026-11-20")).await;
+        assert_eq!(other["criteria"], serde_json::json!(["visible_high_risk"]));
+
+        // 11 months later the same people again: a repeat. 13 months after Cara's: not.
+        app.clock.advance(Duration::days(334));
+        let (_, again) =
+            api_post(&app, "marac_pat_kim", &referral_json(m, "Ann", "Bell", "3/4/1990", 2, "2027-10-20")).await;
+        assert_eq!(again["repeat"], true, "{again}");
+        assert!(again["criteria"].as_array().unwrap().contains(&"repeat".into()));
+        app.clock.advance(Duration::days(62));
+        let (_, later) =
+            api_post(&app, "marac_pat_kim", &referral_json(m, "Cara", "Dunn", "5/6/1988", 15, "2027-12-20")).await;
+        assert_eq!(later["repeat"], false, "{later}");
+
+        // Reading back: the referrer may, others are told it does not exist.
+        let reference = first["reference"].as_str().unwrap();
+        let r = api_get(&app, &format!("/api/v1/referrals/{reference}"), Some("marac_pat_kim")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("professional_judgement"));
+        let r = api_get(&app, &format!("/api/v1/referrals/{reference}"), Some("marac_pat_ana")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert!(audit_actions(&app, "referral.view").await.len() == 1);
+    });
+}

@@ -4,6 +4,7 @@
 
 pub mod checklists;
 pub mod problem;
+pub mod referrals;
 
 use crate::AppState;
 use crate::crypto;
@@ -72,6 +73,8 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
     let (router, mut doc) = OpenApiRouter::<AppState>::new()
         .routes(routes!(checklists::list))
         .routes(routes!(checklists::get))
+        .routes(routes!(referrals::submit))
+        .routes(routes!(referrals::get))
         .split_for_parts();
     doc.info = InfoBuilder::new()
         .title("Marac case management API")

@@ -1,0 +1,222 @@
+//! `POST /api/v1/referrals` and `GET /api/v1/referrals/{reference}`: the referral form's
+//! validation and rules, for case-management systems that refer electronically.
+
+use super::ApiUser;
+use super::problem::{FieldProblem, Problem};
+use crate::AppState;
+use crate::casework;
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use marac_domain::audit::NewAuditEvent;
+use marac_domain::policy::Action;
+use marac_domain::referral_form::{self as form, FieldError};
+use marac_store::{Referral, Ts};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A referral, as nested objects whose fields are the form's (see the referral pages): each
+/// value a string (dates as `YYYY-MM-DD` or `27/3/2026`), a number or a boolean.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({
+    "referral": { "marac": 1, "incident_date": "2026-11-20", "police_incidents": "2026-03-01\n2026-09-14" },
+    "victim": { "given_name": "Alex", "family_name": "Morgan", "date_of_birth": "1991-04-03", "gender": "female",
+                "ethnicity": "white_british", "disability": "no", "lgbt": "no", "pregnant": "no", "interpreter": false },
+    "perpetrators": [{ "given_name": "Sam", "family_name": "Morgan", "gender": "male", "relationship": "ex_partner" }],
+    "children": { "any": false },
+    "checklist": { "version": "safelives-dash@2026.1", "answer": { "injury": "yes", "fear": "no" } },
+    "reason": { "professional_judgement": false },
+    "consent": { "given": true, "victim_knows": true, "previous_maracs": "no" },
+    "summary": { "text": "What happened, what the victim wants and what is asked of the Marac." }
+}))]
+pub struct ReferralRequest {
+    /// `marac` (id), `incident_date`, `police_incidents` (dates, one per line), `joint_agency` (id).
+    #[schema(value_type = Object)]
+    pub referral: serde_json::Value,
+    /// The victim's details.
+    #[schema(value_type = Object)]
+    pub victim: serde_json::Value,
+    /// The people causing harm.
+    #[schema(value_type = Vec<Object>)]
+    pub perpetrators: serde_json::Value,
+    /// `any`, and `members`: children and other household members.
+    #[schema(value_type = Object)]
+    pub children: serde_json::Value,
+    /// `version` (`id@version`) and `answer`, `who`, `source`, `comment` keyed by question id.
+    #[schema(value_type = Object)]
+    pub checklist: serde_json::Value,
+    /// `professional_judgement` and `professional_judgement_reason`.
+    #[schema(value_type = Object)]
+    pub reason: serde_json::Value,
+    /// Consent, safety and previous Maracs.
+    #[schema(value_type = Object)]
+    pub consent: serde_json::Value,
+    /// `text`.
+    #[schema(value_type = Object)]
+    pub summary: serde_json::Value,
+}
+
+/// A referral and what the rules concluded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferralResult {
+    /// Reference, e.g. `NSN-2026-00042`.
+    pub reference: String,
+    /// `submitted`, `returned`, `accepted` or `declined`.
+    pub status: String,
+    /// The checklist used, `id@version`.
+    pub checklist: String,
+    /// Number of `yes` answers.
+    pub score: i64,
+    /// Criteria met: `visible_high_risk`, `professional_judgement`, `potential_escalation`, `repeat`.
+    pub criteria: Vec<String>,
+    /// Whether it is a repeat referral.
+    pub repeat: bool,
+    /// `victim_16_17`, `perpetrator_under_18`.
+    pub age_flags: Vec<String>,
+    /// Children in the household.
+    pub children: i64,
+}
+
+impl From<&Referral> for ReferralResult {
+    fn from(r: &Referral) -> Self {
+        ReferralResult {
+            reference: r.reference.clone().unwrap_or_default(),
+            status: r.status.code().to_owned(),
+            checklist: format!(
+                "{}@{}",
+                r.checklist_id.clone().unwrap_or_default(),
+                r.checklist_version.clone().unwrap_or_default()
+            ),
+            score: r.score.unwrap_or(0),
+            criteria: r.criteria.iter().map(|c| c.code().to_owned()).collect(),
+            repeat: r.is_repeat,
+            age_flags: r.age_flags.split(',').filter(|f| !f.is_empty()).map(str::to_owned).collect(),
+            children: r.children_count,
+        }
+    }
+}
+
+fn event(state: &AppState, user: &ApiUser, action: &str, target: &str, detail: serde_json::Value) -> NewAuditEvent {
+    NewAuditEvent {
+        at: state.clock.now(),
+        actor_user_id: Some(user.user.id),
+        actor_label: user.user.email.clone(),
+        action: action.to_owned(),
+        target: target.to_owned(),
+        outcome: "success".to_owned(),
+        ip: "api".to_owned(),
+        detail: detail.to_string(),
+    }
+}
+
+fn problems(errors: Vec<FieldError>) -> Problem {
+    // The form's `children.N` people arrive as `/children/members/N` in the API.
+    Problem::invalid(
+        errors
+            .into_iter()
+            .map(|e| FieldProblem {
+                pointer: e
+                    .pointer()
+                    .replace("/children/", "/children/members/")
+                    .replace("/children/members/any", "/children/any"),
+                detail: e.message,
+            })
+            .collect(),
+    )
+}
+
+/// Submits a referral: the same validation, matching and rules as the form.
+#[utoipa::path(
+    post,
+    path = "/referrals",
+    tag = "referrals",
+    request_body = ReferralRequest,
+    responses(
+        (status = 201, description = "Referral submitted", body = ReferralResult),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The user may not refer to any Marac", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Problems with the referral, each with a JSON pointer", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn submit(
+    State(state): State<AppState>,
+    user: ApiUser,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<Response, Problem> {
+    if casework::referable_maracs(&state, &user.actor()).await.map_err(|_| Problem::forbidden())?.is_empty()
+        || user.user.agency_id.is_none()
+    {
+        return Err(Problem::forbidden());
+    }
+    let Json(mut body) =
+        body.map_err(|e| Problem::invalid(vec![FieldProblem { pointer: String::new(), detail: e.body_text() }]))?;
+    // `children.members` in the API is the form's numbered household members.
+    if let Some(children) = body.get_mut("children").and_then(serde_json::Value::as_object_mut)
+        && let Some(members) = children.remove("members")
+        && let Some(list) = members.as_array()
+    {
+        for (i, m) in list.iter().enumerate() {
+            children.insert(i.to_string(), m.clone());
+        }
+    }
+    let mut map = form::from_json(&body).map_err(problems)?;
+    for s in form::Section::ALL {
+        map.insert(form::saved_key(s), "1".into());
+    }
+    let prepared = match casework::prepare(&state, &user.user, &map, None).await.map_err(|_| internal())? {
+        Ok(p) => p,
+        Err(errors) => return Err(problems(errors)),
+    };
+    let detail = serde_json::json!({ "criteria": prepared.assessment.criteria, "score": prepared.submission.score, "via": "api" });
+    let done = state
+        .store
+        .submit_referral(
+            &prepared.submission,
+            Ts::new(state.clock.now()),
+            event(&state, &user, "referral.submit", "", detail),
+        )
+        .await?;
+    let r = state.store.get_referral(done.referral_id).await?;
+    Ok((StatusCode::CREATED, Json(ReferralResult::from(&r))).into_response())
+}
+
+fn internal() -> Problem {
+    Problem::from(marac_store::StoreError::Corrupt("casework failed".into()))
+}
+
+/// Reads a referral and its result. Only its referrer and the Marac's coordinators and chairs
+/// may; anyone else is told it does not exist.
+#[utoipa::path(
+    get,
+    path = "/referrals/{reference}",
+    tag = "referrals",
+    params(("reference" = String, Path, description = "The referral's reference")),
+    responses(
+        (status = 200, description = "The referral's result", body = ReferralResult),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such referral you may see", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(reference): Path<String>,
+) -> Result<Json<ReferralResult>, Problem> {
+    let r = state.store.find_referral_by_reference(&reference).await?.ok_or_else(Problem::not_found)?;
+    let target = format!("referral:{}", r.id);
+    match user.authorise(Action::ReadReferral { marac_id: r.marac_id, referrer_user_id: r.referrer_user_id }) {
+        Ok(basis) => {
+            let e = event(&state, &user, "referral.view", &target, serde_json::json!({ "basis": basis, "via": "api" }));
+            state.store.append_audit(e).await?;
+            Ok(Json(ReferralResult::from(&r)))
+        }
+        Err(_) => {
+            let mut e = event(&state, &user, "access.denied", &target, serde_json::json!({ "via": "api" }));
+            e.outcome = "denied".into();
+            state.store.append_audit(e).await?;
+            Err(Problem::not_found())
+        }
+    }
+}
