@@ -19,7 +19,7 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that stands still until moved; for tests.
+/// A clock that stands still until moved; for tests and synthetic data.
 #[derive(Debug)]
 pub struct ManualClock(Mutex<OffsetDateTime>);
 
@@ -28,6 +28,13 @@ impl ManualClock {
     #[must_use]
     pub fn new(t: OffsetDateTime) -> Self {
         ManualClock(Mutex::new(t))
+    }
+
+    /// Sets the time (synthetic data dated day by day).
+    pub fn set(&self, to: OffsetDateTime) {
+        if let Ok(mut t) = self.0.lock() {
+            *t = to;
+        }
     }
 
     /// Moves the clock on.

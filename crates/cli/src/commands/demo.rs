@@ -93,6 +93,12 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitCode
     }
     let (store, secrets) = super::open_ready(settings).await?;
     seed(store.as_ref(), &secrets).await?;
+    let keys = marac_web::Keys { session_key: secrets.session_key, encryption_key: secrets.encryption_key };
+    let codes: Vec<&str> = MARACS.iter().map(|m| m.0).collect();
+    let made = super::demo_referrals::seed(store.clone(), keys, &codes).await?;
+    if made > 0 {
+        println!("Added {made} synthetic referrals over the last 18 months.");
+    }
     let address = format!("{}/sign-in", settings.public_url.trim_end_matches('/'));
     if args.no_serve {
         print_sign_ins(&address);
