@@ -321,15 +321,17 @@ async fn questionnaires_are_imported_by_version_and_bad_files_name_the_line() {
 async fn the_demo_loads_a_local_checklist_and_runs_twice_without_change() {
     let db = TestDb::sqlite().await;
     let dir = tempfile::tempdir().unwrap();
-    for _ in 0..2 {
+    for run in 0..2 {
         let o = marac(&db, dir.path(), &["demo", "--no-serve"], None);
         assert!(o.status.success(), "{}", text(&o));
         assert!(text(&o).contains("admin@demo.marac.example"));
+        assert_eq!(text(&o).contains("synthetic referrals"), run == 0, "referrals are added once: {}", text(&o));
     }
     let o = marac(&db, dir.path(), &["questionnaire", "list"], None);
     assert!(text(&o).contains("northshire-dash") && text(&o).contains("25  imported"), "{}", text(&o));
     let o = marac(&db, dir.path(), &["user", "list"], None);
-    assert_eq!(text(&o).matches("@demo.marac.example").count(), 8, "{}", text(&o));
+    // The 8 printed accounts, and one referrer per agency who made the synthetic referrals.
+    assert_eq!(text(&o).matches("@demo.marac.example").count(), 8 + 14, "{}", text(&o));
     db.cleanup().await;
 }
 

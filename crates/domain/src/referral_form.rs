@@ -1001,7 +1001,8 @@ mod tests {
 
     #[test]
     fn each_section_names_what_is_missing_at_its_field() {
-        let table: [(Section, &[(&str, &str)], &[&str]); 7] = [
+        type Row<'a> = (Section, &'a [(&'a str, &'a str)], &'a [&'a str]);
+        let table: [Row<'_>; 7] = [
             (Section::Referral, &[], &["referral.marac", "referral.incident_date"]),
             (
                 Section::Referral,
