@@ -766,16 +766,22 @@ async fn the_openapi_document_describes_exactly_the_api_routes() {
     let doc: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true));
     let paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
-    assert_eq!(paths, vec!["/checklists".to_owned(), "/checklists/{id}/{version}".to_owned()]);
-    // Every documented path answers as documented.
-    for path in &paths {
-        let concrete = path.replace("{id}", "safelives-dash").replace("{version}", "2026.1");
+    assert_eq!(paths, ["/checklists", "/checklists/{id}/{version}", "/referrals", "/referrals/{reference}"]);
+    // Every documented read answers as documented.
+    for path in paths.iter().filter(|p| doc["paths"][p.as_str()]["get"].is_object()) {
+        let concrete = path
+            .replace("{id}", "safelives-dash")
+            .replace("{version}", "2026.1")
+            .replace("{reference}", "TM-2026-99999");
         let r = api_get(&app, &format!("/api/v1{concrete}"), Some("marac_pat_kim")).await;
-        assert_eq!(r.status, StatusCode::OK, "{path}");
-        for (status, _) in doc["paths"][path]["get"]["responses"].as_object().unwrap() {
-            assert!(["200", "401", "403", "404"].contains(&status.as_str()), "{path} documents {status}");
-        }
+        let expected = if path.contains("{reference}") { StatusCode::NOT_FOUND } else { StatusCode::OK };
+        assert_eq!(r.status, expected, "{path}");
+        let documented: Vec<&String> =
+            doc["paths"][path.as_str()]["get"]["responses"].as_object().unwrap().keys().collect();
+        assert!(documented.contains(&&r.status.as_u16().to_string()), "{path} answered {} undocumented", r.status);
     }
+    let post: Vec<&String> = doc["paths"]["/referrals"]["post"]["responses"].as_object().unwrap().keys().collect();
+    assert_eq!(post, ["201", "401", "403", "422"]);
     assert!(doc["components"]["securitySchemes"]["token"].is_object());
     app.cleanup().await;
 }
