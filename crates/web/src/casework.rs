@@ -198,6 +198,24 @@ impl Context {
         })
     }
 
+    /// The context for showing a submitted referral to anyone allowed to read it: every Marac
+    /// and agency by name, whoever the reader is.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn for_reading(state: &AppState, map: &FormMap) -> Result<Context, AppError> {
+        let maracs = state.store.list_maracs().await?;
+        let agencies = state.store.list_agencies().await?;
+        Ok(Context {
+            today: today(state),
+            marac_ids: maracs.iter().map(|m| m.id).collect(),
+            agency_ids: agencies.iter().map(|a| a.id).collect(),
+            maracs,
+            agencies,
+            checklist: named_checklist(state, map).await?,
+        })
+    }
+
     /// The view validation takes.
     #[must_use]
     pub fn form(&self) -> FormContext<'_> {
@@ -215,15 +233,6 @@ impl Context {
         let id: i64 = map.get("referral.marac")?.trim().parse().ok()?;
         self.maracs.iter().find(|m| m.id == id)
     }
-}
-
-/// One candidate for a person on the referral.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Candidate {
-    /// The known person.
-    pub person_id: i64,
-    /// The evidence.
-    pub reasons: Vec<String>,
 }
 
 /// The known people likely to be `person`, best first.

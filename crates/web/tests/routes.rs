@@ -1171,3 +1171,44 @@ async fn the_api_submits_referrals_with_the_form_rules_and_marks_repeats() {
         assert!(audit_actions(&app, "referral.view").await.len() == 1);
     });
 }
+
+#[tokio::test]
+async fn the_directory_and_triage_decisions_refuse_those_who_may_not_change_them() {
+    each_backend!(|app| {
+        app.user("kim@x.org", Role::Referrer, false).await;
+        app.user("cora@x.org", Role::Coordinator, true).await;
+        let m = app.marac_id.to_string();
+        let entry: &[(&str, &str)] =
+            &[("marac", &m), ("kind", "coordinator"), ("name", "Ann Lee"), ("email", "ann@x.org")];
+        let kim = app.signed_in("kim@x.org").await;
+        assert_eq!(kim.get("/directory").await.status, StatusCode::OK, "anyone with a role reads the directory");
+        assert_eq!(kim.post("/directory", entry).await.status, StatusCode::FORBIDDEN);
+        let cora = app.signed_in("cora@x.org").await;
+        cora.get("/directory").await;
+        assert_eq!(cora.post("/directory", entry).await.status, StatusCode::SEE_OTHER);
+        let id = app.db.store.list_directory().await.unwrap()[0].id;
+        kim.get("/directory").await;
+        assert_eq!(kim.post(&format!("/directory/{id}/remove"), &[]).await.status, StatusCode::FORBIDDEN);
+        // A referral waiting for triage cannot be decided by its own referrer.
+        let s = app.db.store.as_ref();
+        let kim_id = s.find_user_by_email("kim@x.org").await.unwrap().unwrap().id;
+        let draft = marac_store::NewDraft {
+            marac_id: app.marac_id,
+            referrer_user_id: kim_id,
+            referring_agency_id: app.agency_id,
+            form_sealed: marac_web::casework::seal(
+                &app.state,
+                marac_web::casework::Purpose::Form,
+                &marac_domain::referral_form::FormMap::new(),
+            )
+            .unwrap(),
+        };
+        let rid = s.create_draft(&draft, marac_web::audit::system_event(&app.state, "test.seed", "")).await.unwrap();
+        assert_eq!(
+            kim.post(&format!("/referrals/{rid}/decision"), &[("decision", "accept")]).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let denials = audit_actions(&app, "access.denied").await;
+        assert!(denials.len() >= 3, "{denials:?}");
+    });
+}

@@ -306,7 +306,12 @@ fn field_view(
 
 /// Loads a referral its referrer is still writing.
 async fn load_editable(state: &AppState, me: &Signed, id: i64) -> Result<(Referral, FormMap), AppError> {
-    let r = state.store.get_referral(id).await?;
+    editable(state, me, state.store.get_referral(id).await?).await
+}
+
+/// Checks a loaded referral is its referrer's to change and opens its form.
+async fn editable(state: &AppState, me: &Signed, r: Referral) -> Result<(Referral, FormMap), AppError> {
+    let id = r.id;
     me.authorise(state, Action::EditReferral { referrer_user_id: r.referrer_user_id }, &format!("referral:{id}"))
         .await?;
     if !matches!(r.status, ReferralStatus::Draft | ReferralStatus::Returned) {
@@ -532,12 +537,12 @@ pub async fn start(State(state): State<AppState>, me: Signed) -> Result<Response
 /// Refused to anyone but the referrer and the Marac's coordinators and chairs.
 pub async fn show(State(state): State<AppState>, me: Signed, Path(id): Path<i64>) -> Result<Response, AppError> {
     let r = state.store.get_referral(id).await?;
-    let editable =
+    let writing =
         matches!(r.status, ReferralStatus::Draft | ReferralStatus::Returned) && r.referrer_user_id == me.user.id;
-    if !editable {
+    if !writing {
         return view(&state, &me, r, Errors::default(), String::new(), String::new()).await;
     }
-    let (r, map) = load_editable(&state, &me, id).await?;
+    let (r, map) = editable(&state, &me, r).await?;
     audit_view(&state, &me, &format!("referral:{id}"), "task-list", Basis::OwnReferral).await?;
     let ctx = Context::load(&state, &me.user, &map).await?;
     let tasks: Vec<TaskView> = Section::ALL
@@ -845,11 +850,7 @@ async fn view(
     let can_triage = r.status == ReferralStatus::Submitted
         && marac_domain::policy::authorise(&me.actor(), Action::TriageReferrals { marac_id: r.marac_id }).is_ok();
     let checklists = checklist_choices(state).await?;
-    // Answers are shown with the names the referrer saw, whoever reads them.
-    let referrer = state.store.get_user(r.referrer_user_id).await?;
-    let mut ctx = Context::load(state, &referrer, &map).await?;
-    ctx.maracs = state.store.list_maracs().await?;
-    ctx.agencies = state.store.list_agencies().await?;
+    let ctx = Context::for_reading(state, &map).await?;
     let mut matches = Vec::new();
     if marac_domain::policy::authorise(&me.actor(), Action::TriageReferrals { marac_id: r.marac_id }).is_ok() {
         for m in state.store.referral_matches(r.id).await? {
