@@ -327,6 +327,17 @@ async fn the_demo_loads_a_local_checklist_and_runs_twice_without_change() {
         assert!(text(&o).contains("admin@demo.marac.example"));
         assert_eq!(text(&o).contains("synthetic referrals"), run == 0, "referrals are added once: {}", text(&o));
     }
+    // A larger register of people on request, topped up to the number asked for, once.
+    let added = |o: &std::process::Output| -> u64 {
+        let t = text(o);
+        let line = t.lines().find(|l| l.starts_with("Added ") && l.contains("synthetic people")).unwrap_or_default();
+        line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).unwrap_or(u64::MAX)
+    };
+    let o = marac(&db, dir.path(), &["demo", "--no-serve", "--people", "3000"], None);
+    let first = added(&o);
+    assert!((1_000..3_000).contains(&first), "the demo's own people count towards the total: {}", text(&o));
+    let o = marac(&db, dir.path(), &["demo", "--no-serve", "--people", "3000"], None);
+    assert_eq!(added(&o), 0, "{}", text(&o));
     let o = marac(&db, dir.path(), &["questionnaire", "list"], None);
     assert!(text(&o).contains("northshire-dash") && text(&o).contains("25  imported"), "{}", text(&o));
     let o = marac(&db, dir.path(), &["user", "list"], None);

@@ -297,6 +297,8 @@ pub trait Store: Send + Sync + 'static {
     async fn list_referrals(&self, filter: &ReferralFilter) -> StoreResult<Vec<Referral>>;
     /// Known people of a partnership filed under any of `keys`, at most `limit`.
     async fn find_people(&self, partnership_id: i64, keys: &[String], limit: i64) -> StoreResult<Vec<PersonRecord>>;
+    /// How many people a partnership knows.
+    async fn count_people(&self, partnership_id: i64) -> StoreResult<i64>;
     /// One known person.
     async fn get_person(&self, id: i64) -> StoreResult<PersonRecord>;
     /// The date of the last referral (submitted or accepted) of the case with this victim and

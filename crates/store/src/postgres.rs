@@ -49,6 +49,12 @@ impl PgStore {
         Ok(self.pool.begin().await?)
     }
 
+    /// Where statements that write outside a transaction run: the shared pool, since
+    /// PostgreSQL takes row locks rather than one lock for the database.
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
     pub(crate) async fn run_migrations(&self) -> StoreResult<()> {
         sqlx::migrate!("./migrations/postgres").run(&self.pool).await.map_err(|e| crate::StoreError::Database(e.into()))
     }

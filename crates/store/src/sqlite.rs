@@ -10,6 +10,10 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
+    /// The one connection that writes. Writers queue here in order instead of in SQLite's
+    /// busy handler, which sleeps with back-off and so lets an unlucky writer wait a second
+    /// while others pass it.
+    writer: SqlitePool,
     pub(crate) audit_key: Vec<u8>,
 }
 
@@ -31,15 +35,25 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.clamp(1, 8))
             .acquire_timeout(Duration::from_secs(5))
+            .connect_with(connect.clone())
+            .await?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
             .connect_with(connect)
             .await?;
-        Ok(SqliteStore { pool, audit_key: options.audit_key.clone() })
+        Ok(SqliteStore { pool, writer, audit_key: options.audit_key.clone() })
     }
 
     /// Write transactions take SQLite's write lock at the start, so a transaction that reads
     /// then writes never fails half-way when another writer got there first.
     async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Where statements that write outside a transaction run.
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
     }
 
     pub(crate) async fn run_migrations(&self) -> StoreResult<()> {

@@ -636,7 +636,9 @@ async fn referrals_become_cases_with_references_triage_and_research() {
         // Bulk import, and every change above left its audit event in a sound chain.
         let people: Vec<(String, Vec<String>)> =
             (0..250).map(|i| (format!("p{i}"), vec![format!("bulk:{}", i % 7)])).collect();
+        let before = s.count_people(p).await.unwrap();
         assert_eq!(s.import_people(p, &people, Ts::new(T0), audit("people.import")).await.unwrap(), 250);
+        assert_eq!(s.count_people(p).await.unwrap(), before + 250);
         assert_eq!(s.find_people(p, &["bulk:3".into()], 1000).await.unwrap().len(), 36);
         let actions: Vec<String> = s
             .list_audit(&AuditFilter { limit: 100, ..Default::default() })

@@ -766,7 +766,7 @@ async fn the_openapi_document_describes_exactly_the_api_routes() {
     let doc: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true));
     let paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
-    assert_eq!(paths, ["/checklists", "/checklists/{id}/{version}", "/referrals", "/referrals/{reference}"]);
+    assert_eq!(paths, ["/checklists", "/checklists/{id}/{version}", "/maracs", "/referrals", "/referrals/{reference}"]);
     // Every documented read answers as documented.
     for path in paths.iter().filter(|p| doc["paths"][p.as_str()]["get"].is_object()) {
         let concrete = path
@@ -1105,6 +1105,15 @@ async fn the_api_submits_referrals_with_the_form_rules_and_marks_repeats() {
         let ana = app.user("ana@x.org", Role::Analyst, false).await;
         token_for(&app, ana, "marac_pat_ana").await;
         let m = app.marac_id;
+
+        // The Maracs a caller may refer to: the referrer's own, none for an analyst.
+        let r = api_get(&app, "/api/v1/maracs", Some("marac_pat_kim")).await;
+        let maracs: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(maracs.as_array().map(Vec::len), Some(1), "{maracs}");
+        assert_eq!(maracs[0]["id"], m);
+        assert_eq!(maracs[0]["high_risk_threshold"], 14);
+        let r = api_get(&app, "/api/v1/maracs", Some("marac_pat_ana")).await;
+        assert_eq!(r.body, "[]");
 
         // Bad input: every problem with a pointer to its field.
         let mut bad = referral_json(m, "Ann", "Bell", "3/4/1990", 9, "2026-11-20");

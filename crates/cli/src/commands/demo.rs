@@ -22,6 +22,10 @@ pub struct DemoArgs {
     /// Only seed the demo data; do not serve.
     #[arg(long)]
     no_serve: bool,
+    /// Also make sure the demo partnership knows at least this many people (synthetic, filed
+    /// as referrals file them), to rehearse and measure matching at scale.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    people: u64,
     #[command(subcommand)]
     action: Option<DemoAction>,
 }
@@ -95,9 +99,13 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitCode
     seed(store.as_ref(), &secrets).await?;
     let keys = marac_web::Keys { session_key: secrets.session_key, encryption_key: secrets.encryption_key };
     let codes: Vec<&str> = MARACS.iter().map(|m| m.0).collect();
-    let made = super::demo_referrals::seed(store.clone(), keys, &codes).await?;
+    let made = super::demo_referrals::seed(store.clone(), keys.clone(), &codes).await?;
     if made > 0 {
         println!("Added {made} synthetic referrals over the last 18 months.");
+    }
+    if args.people > 0 {
+        let added = super::demo_people::seed(store.clone(), keys, PARTNERSHIP, args.people).await?;
+        println!("Added {added} synthetic people; the demo partnership knows at least {}.", args.people);
     }
     let address = format!("{}/sign-in", settings.public_url.trim_end_matches('/'));
     if args.no_serve {

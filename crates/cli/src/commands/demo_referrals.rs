@@ -19,35 +19,35 @@ use std::sync::Arc;
 use time::{Date, Duration, OffsetDateTime};
 
 /// A small deterministic generator (xorshift64*): the same demo every time, no dependency.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
-    fn chance(&mut self, percent: u64) -> bool {
+    pub(super) fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(super) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[usize::try_from(self.below(items.len() as u64)).unwrap_or(0)]
     }
 }
 
-const WOMEN: &[&str] = &[
+pub(super) const WOMEN: &[&str] = &[
     "Amy", "Bethany", "Chloe", "Danielle", "Emma", "Fatima", "Gemma", "Hannah", "Imogen", "Jade", "Kirsty", "Laura",
     "Megan", "Nadia", "Olivia", "Paige", "Rachel", "Sadia", "Tanya", "Vicky", "Zoe", "Aisha", "Kelly", "Leanne",
 ];
-const MEN: &[&str] = &[
+pub(super) const MEN: &[&str] = &[
     "Aaron", "Ben", "Craig", "Darren", "Euan", "Gary", "Imran", "Jamie", "Kyle", "Liam", "Mark", "Nathan", "Ryan",
     "Scott", "Tom", "Wayne",
 ];
-const FAMILIES: &[&str] = &[
+pub(super) const FAMILIES: &[&str] = &[
     "Ahmed", "Baker", "Clarke", "Davies", "Evans", "Fletcher", "Green", "Hughes", "Iqbal", "Jones", "Khan", "Lewis",
     "Morris", "Nowak", "Owen", "Parker", "Quinn", "Roberts", "Singh", "Taylor", "Walsh", "Wright", "Young", "Kowalski",
 ];

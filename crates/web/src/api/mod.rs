@@ -3,6 +3,7 @@
 //! generated from the handlers themselves (`/api/v1/openapi.json`), so it cannot drift.
 
 pub mod checklists;
+pub mod maracs;
 pub mod problem;
 pub mod referrals;
 
@@ -73,6 +74,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
     let (router, mut doc) = OpenApiRouter::<AppState>::new()
         .routes(routes!(checklists::list))
         .routes(routes!(checklists::get))
+        .routes(routes!(maracs::list))
         .routes(routes!(referrals::submit))
         .routes(routes!(referrals::get))
         .split_for_parts();

@@ -93,6 +93,21 @@ impl From<StoreError> for Problem {
     }
 }
 
+impl From<crate::error::AppError> for Problem {
+    fn from(e: crate::error::AppError) -> Self {
+        use crate::error::AppError;
+        match e {
+            AppError::NotFound => Problem::not_found(),
+            AppError::Forbidden => Problem::forbidden(),
+            AppError::Unavailable(m) => Problem::from(StoreError::Unavailable(m)),
+            other => {
+                tracing::error!(error = ?other, "API request failed");
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on the server", None)
+            }
+        }
+    }
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -145,9 +145,7 @@ pub async fn submit(
     user: ApiUser,
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Response, Problem> {
-    if casework::referable_maracs(&state, &user.actor()).await.map_err(|_| Problem::forbidden())?.is_empty()
-        || user.user.agency_id.is_none()
-    {
+    if casework::referable_maracs(&state, &user.actor()).await?.is_empty() || user.user.agency_id.is_none() {
         return Err(Problem::forbidden());
     }
     let Json(mut body) =
@@ -165,7 +163,7 @@ pub async fn submit(
     for s in form::Section::ALL {
         map.insert(form::saved_key(s), "1".into());
     }
-    let prepared = match casework::prepare(&state, &user.user, &map, None).await.map_err(|_| internal())? {
+    let prepared = match casework::prepare(&state, &user.user, &map, None).await? {
         Ok(p) => p,
         Err(errors) => return Err(problems(errors)),
     };
@@ -180,10 +178,6 @@ pub async fn submit(
         .await?;
     let r = state.store.get_referral(done.referral_id).await?;
     Ok((StatusCode::CREATED, Json(ReferralResult::from(&r))).into_response())
-}
-
-fn internal() -> Problem {
-    Problem::from(marac_store::StoreError::Corrupt("casework failed".into()))
 }
 
 /// Reads a referral and its result. Only its referrer and the Marac's coordinators and chairs
