@@ -121,6 +121,40 @@ pub enum Action<'a> {
         /// The Marac whose queue it is.
         marac_id: i64,
     },
+    /// Schedule a Marac's meetings, build and publish their lists.
+    ManageMeetings {
+        /// The Marac.
+        marac_id: i64,
+    },
+    /// Run a meeting of a Marac: attendance, each case's discussion, outcomes and actions.
+    RunMeeting {
+        /// The Marac.
+        marac_id: i64,
+    },
+    /// See that a meeting exists, when it is and who is invited (no case in it).
+    ViewMeeting {
+        /// The meeting's Marac.
+        marac_id: i64,
+        /// Agencies invited to it.
+        invited_agency_ids: &'a [i64],
+    },
+    /// See a meeting's cases, case pages and minutes: an invited participant who has
+    /// confirmed the confidentiality statement for that meeting.
+    ReadMeetingCases {
+        /// The meeting's Marac.
+        marac_id: i64,
+        /// Agencies invited to it.
+        invited_agency_ids: &'a [i64],
+        /// The person has confirmed the statement for this meeting.
+        confirmed: bool,
+    },
+    /// Report on an action: its owning agency's practitioners and the Marac's coordinators.
+    UpdateAction {
+        /// The case's Marac.
+        marac_id: i64,
+        /// The agency owning the action.
+        owner_agency_id: i64,
+    },
     /// See a Marac's figures with small numbers suppressed.
     ViewAggregateFigures {
         /// The Marac.
@@ -223,6 +257,40 @@ pub fn authorise(actor: &Actor, action: Action<'_>) -> Result<Basis, Denied> {
                 Err(Denied("only the Marac's coordinators triage referrals"))
             }
         }
+        Action::ManageMeetings { marac_id } => {
+            if actor.has_role_for(Role::Coordinator, marac_id) {
+                Ok(Basis::Coordinator)
+            } else {
+                Err(Denied("only the Marac's coordinators schedule meetings and build lists"))
+            }
+        }
+        Action::RunMeeting { marac_id } => {
+            if actor.has_role_for(Role::Chair, marac_id) {
+                Ok(Basis::Chair)
+            } else if actor.has_role_for(Role::Coordinator, marac_id) {
+                Ok(Basis::Coordinator)
+            } else {
+                Err(Denied("only the Marac's chairs and coordinators run its meetings"))
+            }
+        }
+        Action::ViewMeeting { marac_id, invited_agency_ids } => {
+            meeting_participant(actor, marac_id, invited_agency_ids)
+        }
+        Action::ReadMeetingCases { marac_id, invited_agency_ids, confirmed } => {
+            let basis = meeting_participant(actor, marac_id, invited_agency_ids)?;
+            if confirmed { Ok(basis) } else { Err(Denied("confidentiality not yet confirmed for this meeting")) }
+        }
+        Action::UpdateAction { marac_id, owner_agency_id } => {
+            if actor.has_role_for(Role::Coordinator, marac_id) {
+                return Ok(Basis::Coordinator);
+            }
+            let practitioner = [Role::AgencyRep, Role::Idva, Role::Referrer];
+            if actor.agency_id == Some(owner_agency_id) && actor.has_any_role_for(&practitioner, marac_id) {
+                Ok(Basis::ActionOwner)
+            } else {
+                Err(Denied("an action is reported on by its agency or the coordinator"))
+            }
+        }
         Action::ViewAggregateFigures { marac_id } => {
             let viewers = [Role::Analyst, Role::Coordinator, Role::Chair];
             match viewers.into_iter().find(|r| actor.has_role_for(*r, marac_id)) {
@@ -237,6 +305,22 @@ pub fn authorise(actor: &Actor, action: Action<'_>) -> Result<Basis, Denied> {
                 Err(Denied("exact small numbers are for the Marac's coordinators"))
             }
         }
+    }
+}
+
+/// The Marac's chairs and coordinators, and representatives (or Idvas) of invited agencies.
+fn meeting_participant(actor: &Actor, marac_id: i64, invited: &[i64]) -> Result<Basis, Denied> {
+    if actor.has_role_for(Role::Chair, marac_id) {
+        return Ok(Basis::Chair);
+    }
+    if actor.has_role_for(Role::Coordinator, marac_id) {
+        return Ok(Basis::Coordinator);
+    }
+    match actor.agency_id {
+        Some(a) if invited.contains(&a) && actor.has_any_role_for(&[Role::AgencyRep, Role::Idva], marac_id) => {
+            Ok(Basis::AttendingAgency)
+        }
+        _ => Err(Denied("not invited to this meeting")),
     }
 }
 
@@ -461,5 +545,56 @@ mod tests {
                 .is_err()
         );
         assert!(authorise(&actor(1, Some(POLICE), &[(Role::Referrer, Some(M1))]), Action::ReadDirectory).is_ok());
+    }
+
+    #[test]
+    fn meetings_are_run_by_chairs_and_coordinators_and_seen_by_invited_agencies_after_confirming() {
+        let coordinator = actor(1, Some(POLICE), &[(Role::Coordinator, Some(M1))]);
+        let chair = actor(2, Some(POLICE), &[(Role::Chair, Some(M1))]);
+        let health_rep = actor(3, Some(HEALTH), &[(Role::AgencyRep, Some(M1))]);
+        let housing_rep = actor(4, Some(HOUSING), &[(Role::AgencyRep, Some(M1))]);
+        let health_referrer = actor(5, Some(HEALTH), &[(Role::Referrer, Some(M1))]);
+        let other_coordinator = actor(6, Some(POLICE), &[(Role::Coordinator, Some(M2))]);
+        let analyst = actor(7, Some(HEALTH), &[(Role::Analyst, Some(M1))]);
+        let invited = [POLICE, HEALTH];
+
+        assert!(authorise(&coordinator, Action::ManageMeetings { marac_id: M1 }).is_ok());
+        for a in [&chair, &health_rep, &other_coordinator, &analyst] {
+            assert!(authorise(a, Action::ManageMeetings { marac_id: M1 }).is_err());
+        }
+        assert_eq!(authorise(&chair, Action::RunMeeting { marac_id: M1 }), Ok(Basis::Chair));
+        assert!(authorise(&coordinator, Action::RunMeeting { marac_id: M1 }).is_ok());
+        assert!(authorise(&health_rep, Action::RunMeeting { marac_id: M1 }).is_err());
+
+        let view = Action::ViewMeeting { marac_id: M1, invited_agency_ids: &invited };
+        for (a, ok) in [
+            (&coordinator, true),
+            (&chair, true),
+            (&health_rep, true),
+            (&housing_rep, false),
+            (&health_referrer, false),
+            (&other_coordinator, false),
+            (&analyst, false),
+        ] {
+            assert_eq!(authorise(a, view).is_ok(), ok, "{a:?}");
+        }
+        for confirmed in [false, true] {
+            let read = Action::ReadMeetingCases { marac_id: M1, invited_agency_ids: &invited, confirmed };
+            // Everyone, chair and coordinator included, confirms before seeing a case.
+            for a in [&coordinator, &chair, &health_rep] {
+                assert_eq!(authorise(a, read).is_ok(), confirmed);
+            }
+            assert!(authorise(&housing_rep, read).is_err(), "not invited");
+        }
+    }
+
+    #[test]
+    fn actions_are_reported_on_by_their_agency_or_the_coordinator() {
+        let update = Action::UpdateAction { marac_id: M1, owner_agency_id: HOUSING };
+        assert!(authorise(&actor(1, Some(POLICE), &[(Role::Coordinator, Some(M1))]), update).is_ok());
+        assert!(authorise(&actor(2, Some(HOUSING), &[(Role::AgencyRep, Some(M1))]), update).is_ok());
+        assert!(authorise(&actor(3, Some(HEALTH), &[(Role::AgencyRep, Some(M1))]), update).is_err());
+        assert!(authorise(&actor(4, Some(HOUSING), &[(Role::AgencyRep, Some(M2))]), update).is_err());
+        assert!(authorise(&actor(5, Some(HOUSING), &[(Role::Analyst, Some(M1))]), update).is_err());
     }
 }
