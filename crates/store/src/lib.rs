@@ -9,6 +9,8 @@
 //! Every change is written in one transaction together with the audit event that records it,
 //! so an event exists exactly when its change does.
 
+mod meeting_rows;
+pub mod meetings;
 pub mod models;
 pub mod postgres;
 pub mod referrals;
@@ -20,9 +22,11 @@ mod ts;
 
 use async_trait::async_trait;
 use marac_domain::audit::{AuditEvent, NewAuditEvent};
+pub use meetings::*;
 pub use models::*;
 pub use referrals::*;
 use std::sync::Arc;
+use time::Date;
 pub use ts::Ts;
 
 /// Which database a URL points at.
@@ -347,6 +351,89 @@ pub trait Store: Send + Sync + 'static {
     async fn add_directory_entry(&self, entry: &DirectoryEntry, at: Ts, audit: NewAuditEvent) -> StoreResult<i64>;
     /// Removes a contact.
     async fn remove_directory_entry(&self, id: i64, audit: NewAuditEvent) -> StoreResult<()>;
+
+    // --- meetings ---
+    /// The current (latest) confidentiality statement of a Marac.
+    async fn current_statement(&self, marac_id: i64) -> StoreResult<Option<ConfidentialityStatement>>;
+    /// Adds a new version of a Marac's confidentiality statement; returns its version.
+    async fn add_statement(
+        &self,
+        marac_id: i64,
+        body: &str,
+        by: Option<i64>,
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<i64>;
+    /// Schedules meetings, each with its invited agencies; returns their ids.
+    async fn create_meetings(&self, meetings: &[NewMeeting], at: Ts, audit: NewAuditEvent) -> StoreResult<Vec<i64>>;
+    /// Changes a planned or published meeting's details and invitations.
+    async fn update_meeting(&self, id: i64, details: &NewMeeting, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
+    /// One meeting; `NotFound` if none.
+    async fn get_meeting(&self, id: i64) -> StoreResult<Meeting>;
+    /// Meetings of these Maracs held on or after `from` (all if `None`), by date.
+    async fn list_meetings(&self, marac_ids: &[i64], from: Option<Date>, limit: i64) -> StoreResult<Vec<Meeting>>;
+    /// Accepted cases of a Marac not on any list (or deferred since), longest waiting first.
+    async fn waiting_cases(&self, marac_id: i64) -> StoreResult<Vec<WaitingCase>>;
+    /// A meeting's list in order.
+    async fn meeting_cases(&self, meeting_id: i64) -> StoreResult<Vec<ListedCase>>;
+    /// Replaces a meeting's list with these (case, referral) pairs in this order. Cases already
+    /// heard or deferred at this meeting keep their record; `Conflict` once the meeting is held.
+    async fn set_meeting_list(
+        &self,
+        meeting_id: i64,
+        list: &[(i64, i64)],
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<()>;
+    /// Publishes a planned meeting's list; `Conflict` if it is not planned.
+    async fn publish_meeting(&self, meeting_id: i64, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
+    /// Marks a meeting held; `Conflict` if it is not published.
+    async fn close_meeting(&self, meeting_id: i64, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
+    /// Records a signed-in person's (or, with `observer_name`, an observer's) confirmation of
+    /// the current statement for a meeting. Confirming again changes nothing.
+    async fn confirm_confidentiality(
+        &self,
+        meeting_id: i64,
+        user_id: Option<i64>,
+        observer_name: Option<&str>,
+        statement_id: i64,
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<()>;
+    /// Who has confirmed for a meeting, in order.
+    async fn confirmations(&self, meeting_id: i64) -> StoreResult<Vec<Confirmation>>;
+    /// Replaces a meeting's attendance record.
+    async fn set_attendance(
+        &self,
+        meeting_id: i64,
+        entries: &[AttendanceEntry],
+        by: i64,
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<()>;
+    /// A meeting's attendance record.
+    async fn attendance(&self, meeting_id: i64) -> StoreResult<Vec<AttendanceEntry>>;
+    /// Saves a listed case's discussion and outcome.
+    async fn save_discussion(
+        &self,
+        meeting_id: i64,
+        case_id: i64,
+        discussion_sealed: &str,
+        outcome: marac_domain::meeting_rules::CaseOutcome,
+        by: i64,
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<()>;
+    /// Agrees an action; returns its id.
+    async fn add_action(&self, action: &NewAction, by: i64, at: Ts, audit: NewAuditEvent) -> StoreResult<i64>;
+    /// One action; `NotFound` if none.
+    async fn get_action(&self, id: i64) -> StoreResult<ActionRecord>;
+    /// Actions matching a filter, soonest due first.
+    async fn list_actions(&self, filter: &ActionFilter) -> StoreResult<Vec<ActionRecord>>;
+    /// Reports an action's new status, kept with its history.
+    async fn report_action(&self, id: i64, event: &ActionEvent, audit: NewAuditEvent) -> StoreResult<()>;
+    /// An action's history, oldest first.
+    async fn action_events(&self, id: i64) -> StoreResult<Vec<ActionEvent>>;
 
     // --- demo ---
 

@@ -542,6 +542,74 @@ macro_rules! impl_store {
                 }
             }
 
+            async fn invite_in(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                meeting_id: i64,
+                agency_ids: &[i64],
+            ) -> $crate::StoreResult<()> {
+                let mut ids = agency_ids.to_vec();
+                ids.sort_unstable();
+                ids.dedup();
+                for a in ids {
+                    sqlx::query("INSERT INTO meeting_agencies (meeting_id, agency_id) VALUES ($1, $2)")
+                        .bind(meeting_id)
+                        .bind(a)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            async fn invited(&self, meeting_id: i64) -> $crate::StoreResult<Vec<i64>> {
+                let rows: Vec<(i64,)> =
+                    sqlx::query_as("SELECT agency_id FROM meeting_agencies WHERE meeting_id = $1 ORDER BY agency_id")
+                        .bind(meeting_id)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows.into_iter().map(|(a,)| a).collect())
+            }
+
+            /// `Conflict` unless the meeting is in one of `allowed`; `NotFound` if there is none.
+            async fn meeting_status_in(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                meeting_id: i64,
+                allowed: &[&str],
+            ) -> $crate::StoreResult<()> {
+                let (status,): (String,) = sqlx::query_as("SELECT status FROM meetings WHERE id = $1")
+                    .bind(meeting_id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                if allowed.contains(&status.as_str()) {
+                    Ok(())
+                } else {
+                    Err($crate::StoreError::Conflict { constraint: "meetings.status".into() })
+                }
+            }
+
+            async fn move_meeting(
+                &self,
+                meeting_id: i64,
+                from: &str,
+                to: &str,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                Self::meeting_status_in(&mut tx, meeting_id, &[from]).await?;
+                sqlx::query(
+                    "UPDATE meetings SET status = $1, updated_at = $2, \
+                     published_at = CASE WHEN $1 = 'published' THEN $2 ELSE published_at END WHERE id = $3",
+                )
+                .bind(to)
+                .bind(at)
+                .bind(meeting_id)
+                .execute(&mut *tx)
+                .await?;
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             fn found(result: <$db as sqlx::Database>::QueryResult) -> $crate::StoreResult<()> {
                 if result.rows_affected() == 0 { Err($crate::StoreError::NotFound) } else { Ok(()) }
             }
@@ -1597,22 +1665,28 @@ macro_rules! impl_store {
                 let mut referring: Vec<i64> = rows.iter().flat_map(|(a, j, _)| std::iter::once(*a).chain(*j)).collect();
                 referring.sort_unstable();
                 referring.dedup();
-                // Until a meeting list exists, an accepted case is open to every agency attending its Marac.
-                let attending: Vec<i64> = if rows.iter().any(|(_, _, s)| s == "accepted") {
-                    sqlx::query_as::<_, (i64,)>("SELECT agency_id FROM agency_maracs WHERE marac_id = $1 ORDER BY agency_id")
-                        .bind(case.marac_id)
+                // Agencies invited to a meeting whose published list holds the case.
+                let attending: Vec<i64> = sqlx::query_as::<_, (i64,)>(
+                    "SELECT DISTINCT ma.agency_id FROM meeting_cases mc JOIN meetings m ON m.id = mc.meeting_id \
+                     JOIN meeting_agencies ma ON ma.meeting_id = m.id \
+                     WHERE mc.case_id = $1 AND m.status IN ('published', 'held') ORDER BY ma.agency_id",
+                )
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(|(a,)| a)
+                .collect();
+                let owners: Vec<(i64,)> =
+                    sqlx::query_as("SELECT DISTINCT agency_id FROM actions WHERE case_id = $1 ORDER BY agency_id")
+                        .bind(case_id)
                         .fetch_all(&self.pool)
-                        .await?
-                        .into_iter()
-                        .map(|(a,)| a)
-                        .collect()
-                } else {
-                    Vec::new()
-                };
+                        .await?;
                 Ok(marac_domain::policy::CaseAccess {
                     marac_id: case.marac_id,
                     referring_agency_ids: referring,
                     attending_agency_ids: attending,
+                    action_owner_agency_ids: owners.into_iter().map(|(a,)| a).collect(),
                     ..Default::default()
                 })
             }
@@ -1751,6 +1825,523 @@ macro_rules! impl_store {
                 Self::append_in(&mut tx, &self.audit_key, audit).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn current_statement(
+                &self,
+                marac_id: i64,
+            ) -> $crate::StoreResult<Option<$crate::ConfidentialityStatement>> {
+                let row: Option<(i64, i64, i64, String, $crate::Ts)> = sqlx::query_as(
+                    "SELECT id, marac_id, version, body, created_at FROM confidentiality_statements \
+                     WHERE marac_id = $1 ORDER BY version DESC LIMIT 1",
+                )
+                .bind(marac_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(id, marac_id, version, body, created_at)| $crate::ConfidentialityStatement {
+                    id,
+                    marac_id,
+                    version,
+                    body,
+                    created_at,
+                }))
+            }
+
+            async fn add_statement(
+                &self,
+                marac_id: i64,
+                body: &str,
+                by: Option<i64>,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<i64> {
+                let mut tx = self.begin_write().await?;
+                let (version,): (i64,) = sqlx::query_as(
+                    "INSERT INTO confidentiality_statements (marac_id, version, body, created_by, created_at) \
+                     SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4 FROM confidentiality_statements \
+                     WHERE marac_id = $1 RETURNING version",
+                )
+                .bind(marac_id)
+                .bind(body)
+                .bind(by)
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await?;
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(version)
+            }
+
+            async fn create_meetings(
+                &self,
+                meetings: &[$crate::NewMeeting],
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<Vec<i64>> {
+                let mut tx = self.begin_write().await?;
+                let mut ids = Vec::with_capacity(meetings.len());
+                for m in meetings {
+                    let (id,): (i64,) = sqlx::query_as(
+                        "INSERT INTO meetings (marac_id, kind, format, status, held_on, starts_at, closing_on, location, \
+                         chair_user_id, capacity, list_cutoff_on, created_at, updated_at) \
+                         VALUES ($1, $2, $3, 'planned', $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+                    )
+                    .bind(m.marac_id)
+                    .bind(m.kind.code())
+                    .bind(m.format.code())
+                    .bind($crate::meeting_rows::day(m.held_on))
+                    .bind(&m.starts_at)
+                    .bind(m.closing_on.map($crate::meeting_rows::day))
+                    .bind(&m.location)
+                    .bind(m.chair_user_id)
+                    .bind(i64::from(m.capacity))
+                    .bind(m.list_cutoff_on.map($crate::meeting_rows::day))
+                    .bind(at)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    Self::invite_in(&mut tx, id, &m.invited_agency_ids).await?;
+                    ids.push(id);
+                }
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(ids)
+            }
+
+            async fn update_meeting(
+                &self,
+                id: i64,
+                m: &$crate::NewMeeting,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                let r = sqlx::query(
+                    "UPDATE meetings SET kind = $1, format = $2, held_on = $3, starts_at = $4, closing_on = $5, \
+                     location = $6, chair_user_id = $7, capacity = $8, list_cutoff_on = $9, updated_at = $10 \
+                     WHERE id = $11 AND status <> 'held'",
+                )
+                .bind(m.kind.code())
+                .bind(m.format.code())
+                .bind($crate::meeting_rows::day(m.held_on))
+                .bind(&m.starts_at)
+                .bind(m.closing_on.map($crate::meeting_rows::day))
+                .bind(&m.location)
+                .bind(m.chair_user_id)
+                .bind(i64::from(m.capacity))
+                .bind(m.list_cutoff_on.map($crate::meeting_rows::day))
+                .bind(at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                Self::found(r)?;
+                sqlx::query("DELETE FROM meeting_agencies WHERE meeting_id = $1").bind(id).execute(&mut *tx).await?;
+                Self::invite_in(&mut tx, id, &m.invited_agency_ids).await?;
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn get_meeting(&self, id: i64) -> $crate::StoreResult<$crate::Meeting> {
+                let sql = format!("SELECT {} FROM meetings m WHERE m.id = $1", $crate::meeting_rows::MEETING_COLUMNS);
+                let row: $crate::meeting_rows::MeetingRow =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&self.pool).await?;
+                let invited = self.invited(id).await?;
+                row.into_meeting(invited)
+            }
+
+            async fn list_meetings(
+                &self,
+                marac_ids: &[i64],
+                from: Option<time::Date>,
+                limit: i64,
+            ) -> $crate::StoreResult<Vec<$crate::Meeting>> {
+                if marac_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let sql = format!(
+                    "SELECT {} FROM meetings m WHERE m.marac_id IN ({}) AND ($1 IS NULL OR m.held_on >= $1) \
+                     ORDER BY m.held_on, m.starts_at, m.id LIMIT ${}",
+                    $crate::meeting_rows::MEETING_COLUMNS,
+                    $crate::sql::placeholders(2, marac_ids.len()),
+                    marac_ids.len() + 2
+                );
+                let mut q = sqlx::query_as::<_, $crate::meeting_rows::MeetingRow>(sqlx::AssertSqlSafe(sql))
+                    .bind(from.map($crate::meeting_rows::day));
+                for m in marac_ids {
+                    q = q.bind(m);
+                }
+                let rows = q.bind(limit).fetch_all(&self.pool).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let invited = self.invited(row.id).await?;
+                    out.push(row.into_meeting(invited)?);
+                }
+                Ok(out)
+            }
+
+            async fn waiting_cases(&self, marac_id: i64) -> $crate::StoreResult<Vec<$crate::WaitingCase>> {
+                let rows: Vec<(i64, i64, String, $crate::Ts, i64)> = sqlx::query_as(
+                    "SELECT r.case_id, r.id, r.reference, r.decided_at, r.children_count FROM referrals r \
+                     WHERE r.marac_id = $1 AND r.status = 'accepted' AND r.case_id IS NOT NULL \
+                     AND NOT EXISTS (SELECT 1 FROM meeting_cases mc WHERE mc.referral_id = r.id AND mc.outcome <> 'deferred') \
+                     ORDER BY r.decided_at, r.id",
+                )
+                .bind(marac_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(case_id, referral_id, reference, accepted_at, children_count)| $crate::WaitingCase {
+                        case_id,
+                        referral_id,
+                        reference,
+                        accepted_at,
+                        children_count,
+                    })
+                    .collect())
+            }
+
+            async fn meeting_cases(&self, meeting_id: i64) -> $crate::StoreResult<Vec<$crate::ListedCase>> {
+                let sql = format!(
+                    "SELECT {} FROM meeting_cases mc LEFT JOIN referrals r ON r.id = mc.referral_id \
+                     WHERE mc.meeting_id = $1 ORDER BY mc.position, mc.case_id",
+                    $crate::meeting_rows::LISTED_COLUMNS
+                );
+                let rows: Vec<$crate::meeting_rows::ListedRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(meeting_id).fetch_all(&self.pool).await?;
+                rows.into_iter().map($crate::meeting_rows::ListedRow::into_listed).collect()
+            }
+
+            async fn set_meeting_list(
+                &self,
+                meeting_id: i64,
+                list: &[(i64, i64)],
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                Self::meeting_status_in(&mut tx, meeting_id, &["planned", "published"]).await?;
+                // Cases left off the list go unless the meeting already recorded something on them.
+                let keep: Vec<i64> = list.iter().map(|(c, _)| *c).collect();
+                let listed: Vec<(i64, String)> =
+                    sqlx::query_as("SELECT case_id, outcome FROM meeting_cases WHERE meeting_id = $1")
+                        .bind(meeting_id)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                for (case_id, outcome) in &listed {
+                    if !keep.contains(case_id) && outcome == "listed" {
+                        sqlx::query("DELETE FROM meeting_cases WHERE meeting_id = $1 AND case_id = $2 AND discussion_sealed IS NULL")
+                            .bind(meeting_id)
+                            .bind(case_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                for (i, (case_id, referral_id)) in list.iter().enumerate() {
+                    let position = i64::try_from(i).unwrap_or(i64::MAX - 1) + 1;
+                    if listed.iter().any(|(c, _)| c == case_id) {
+                        sqlx::query("UPDATE meeting_cases SET position = $1 WHERE meeting_id = $2 AND case_id = $3")
+                            .bind(position)
+                            .bind(meeting_id)
+                            .bind(case_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    } else {
+                        sqlx::query(
+                            "INSERT INTO meeting_cases (meeting_id, case_id, referral_id, position, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(meeting_id)
+                        .bind(case_id)
+                        .bind(referral_id)
+                        .bind(position)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                sqlx::query("UPDATE meetings SET updated_at = $1 WHERE id = $2").bind(at).bind(meeting_id).execute(&mut *tx).await?;
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn publish_meeting(
+                &self,
+                meeting_id: i64,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                self.move_meeting(meeting_id, "planned", "published", at, audit).await
+            }
+
+            async fn close_meeting(
+                &self,
+                meeting_id: i64,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                self.move_meeting(meeting_id, "published", "held", at, audit).await
+            }
+
+            async fn confirm_confidentiality(
+                &self,
+                meeting_id: i64,
+                user_id: Option<i64>,
+                observer_name: Option<&str>,
+                statement_id: i64,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                let exists: Option<(i64,)> = match user_id {
+                    Some(u) => {
+                        sqlx::query_as("SELECT id FROM confidentiality_confirmations WHERE meeting_id = $1 AND user_id = $2")
+                            .bind(meeting_id)
+                            .bind(u)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                    }
+                    None => None,
+                };
+                if exists.is_none() {
+                    sqlx::query(
+                        "INSERT INTO confidentiality_confirmations (meeting_id, user_id, observer_name, statement_id, confirmed_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(meeting_id)
+                    .bind(user_id)
+                    .bind(observer_name)
+                    .bind(statement_id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                    Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn confirmations(&self, meeting_id: i64) -> $crate::StoreResult<Vec<$crate::Confirmation>> {
+                let rows: Vec<(Option<i64>, Option<String>, i64, $crate::Ts)> = sqlx::query_as(
+                    "SELECT c.user_id, c.observer_name, s.version, c.confirmed_at FROM confidentiality_confirmations c \
+                     JOIN confidentiality_statements s ON s.id = c.statement_id WHERE c.meeting_id = $1 \
+                     ORDER BY c.confirmed_at, c.id",
+                )
+                .bind(meeting_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(user_id, observer_name, statement_version, confirmed_at)| $crate::Confirmation {
+                        user_id,
+                        observer_name,
+                        statement_version,
+                        confirmed_at,
+                    })
+                    .collect())
+            }
+
+            async fn set_attendance(
+                &self,
+                meeting_id: i64,
+                entries: &[$crate::AttendanceEntry],
+                by: i64,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("DELETE FROM attendance WHERE meeting_id = $1").bind(meeting_id).execute(&mut *tx).await?;
+                for e in entries {
+                    sqlx::query(
+                        "INSERT INTO attendance (meeting_id, agency_id, person_name, kind, information_sent, recorded_by, recorded_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(meeting_id)
+                    .bind(e.agency_id)
+                    .bind(&e.person_name)
+                    .bind(e.kind.code())
+                    .bind(e.information_sent)
+                    .bind(by)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn attendance(&self, meeting_id: i64) -> $crate::StoreResult<Vec<$crate::AttendanceEntry>> {
+                let rows: Vec<(Option<i64>, String, String, bool)> = sqlx::query_as(
+                    "SELECT agency_id, person_name, kind, information_sent FROM attendance WHERE meeting_id = $1 ORDER BY id",
+                )
+                .bind(meeting_id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter()
+                    .map(|(agency_id, person_name, kind, information_sent)| {
+                        Ok($crate::AttendanceEntry {
+                            agency_id,
+                            person_name,
+                            kind: marac_domain::meeting_rules::AttendanceKind::from_code(&kind)
+                                .ok_or_else(|| $crate::StoreError::Corrupt(format!("unknown attendance {kind}")))?,
+                            information_sent,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn save_discussion(
+                &self,
+                meeting_id: i64,
+                case_id: i64,
+                discussion_sealed: &str,
+                outcome: marac_domain::meeting_rules::CaseOutcome,
+                by: i64,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                let r = sqlx::query(
+                    "UPDATE meeting_cases SET discussion_sealed = $1, outcome = $2, updated_by = $3, updated_at = $4 \
+                     WHERE meeting_id = $5 AND case_id = $6",
+                )
+                .bind(discussion_sealed)
+                .bind(outcome.code())
+                .bind(by)
+                .bind(at)
+                .bind(meeting_id)
+                .bind(case_id)
+                .execute(&mut *tx)
+                .await?;
+                Self::found(r)?;
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn add_action(
+                &self,
+                a: &$crate::NewAction,
+                by: i64,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<i64> {
+                let mut tx = self.begin_write().await?;
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO actions (case_id, meeting_id, agency_id, owner_name, subject, approach, description_sealed, \
+                     due_on, status, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10) RETURNING id",
+                )
+                .bind(a.case_id)
+                .bind(a.meeting_id)
+                .bind(a.agency_id)
+                .bind(&a.owner_name)
+                .bind(a.subject.code())
+                .bind(a.approach.map(|p| p.code()))
+                .bind(&a.description_sealed)
+                .bind($crate::meeting_rows::day(a.due_on))
+                .bind(by)
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query("INSERT INTO action_events (action_id, status, by_user_id, at) VALUES ($1, 'open', $2, $3)")
+                    .bind(id)
+                    .bind(by)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                let mut audit = audit;
+                audit.target = format!("action:{id}");
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+
+            async fn get_action(&self, id: i64) -> $crate::StoreResult<$crate::ActionRecord> {
+                let sql = format!(
+                    "SELECT {} FROM actions a JOIN meetings m ON m.id = a.meeting_id WHERE a.id = $1",
+                    $crate::meeting_rows::ACTION_COLUMNS
+                );
+                let row: $crate::meeting_rows::ActionRow =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_one(&self.pool).await?;
+                row.into_action()
+            }
+
+            async fn list_actions(&self, f: &$crate::ActionFilter) -> $crate::StoreResult<Vec<$crate::ActionRecord>> {
+                let mut q = sqlx::QueryBuilder::<$db>::new(format!(
+                    "SELECT {} FROM actions a JOIN meetings m ON m.id = a.meeting_id WHERE 1 = 1",
+                    $crate::meeting_rows::ACTION_COLUMNS
+                ));
+                if let Some(a) = f.agency_id {
+                    q.push(" AND a.agency_id = ").push_bind(a);
+                }
+                if let Some(c) = f.case_id {
+                    q.push(" AND a.case_id = ").push_bind(c);
+                }
+                if let Some(m) = f.meeting_id {
+                    q.push(" AND a.meeting_id = ").push_bind(m);
+                }
+                if let Some(ids) = &f.marac_ids {
+                    if ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    q.push(" AND m.marac_id IN (");
+                    let mut list = q.separated(", ");
+                    for id in ids {
+                        list.push_bind(*id);
+                    }
+                    list.push_unseparated(")");
+                }
+                if f.outstanding_only {
+                    q.push(" AND a.status IN ('open', 'carried_forward')");
+                }
+                q.push(" ORDER BY a.due_on, a.id LIMIT ").push_bind(f.limit);
+                let rows: Vec<$crate::meeting_rows::ActionRow> = q.build_query_as().fetch_all(&self.pool).await?;
+                rows.into_iter().map($crate::meeting_rows::ActionRow::into_action).collect()
+            }
+
+            async fn report_action(
+                &self,
+                id: i64,
+                e: &$crate::ActionEvent,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                let r = sqlx::query(
+                    "UPDATE actions SET status = $1, status_reason = $2, status_reported_at = $3 WHERE id = $4",
+                )
+                .bind(e.status.code())
+                .bind(e.reason.map(|r| r.code()))
+                .bind(e.at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                Self::found(r)?;
+                sqlx::query(
+                    "INSERT INTO action_events (action_id, status, reason, note_sealed, by_user_id, at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(id)
+                .bind(e.status.code())
+                .bind(e.reason.map(|r| r.code()))
+                .bind(e.note_sealed.as_deref())
+                .bind(e.by_user_id)
+                .bind(e.at)
+                .execute(&mut *tx)
+                .await?;
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn action_events(&self, id: i64) -> $crate::StoreResult<Vec<$crate::ActionEvent>> {
+                let rows: Vec<$crate::meeting_rows::ActionEventRow> = sqlx::query_as(
+                    "SELECT status, reason, note_sealed, by_user_id, at FROM action_events WHERE action_id = $1 ORDER BY at, id",
+                )
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::meeting_rows::ActionEventRow::into_event).collect()
             }
 
             async fn has_real_partnerships(&self) -> $crate::StoreResult<bool> {

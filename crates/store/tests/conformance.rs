@@ -558,7 +558,7 @@ async fn referrals_become_cases_with_references_triage_and_research() {
             done.case_id
         );
 
-        // Triage: only waiting referrals can be decided; acceptance opens research to the Marac's agencies.
+        // Triage: only waiting referrals can be decided.
         assert!(s.case_access(done.case_id).await.unwrap().attending_agency_ids.is_empty());
         s.decide_referral(again.referral_id, &Decision::Accept, u, Ts::new(T0), audit("referral.accept"))
             .await
@@ -588,7 +588,8 @@ async fn referrals_become_cases_with_references_triage_and_research() {
         let access = s.case_access(done.case_id).await.unwrap();
         assert_eq!(
             (access.marac_id, access.referring_agency_ids.clone(), access.attending_agency_ids.clone()),
-            (m, vec![a], vec![a])
+            (m, vec![a], vec![]),
+            "only a published meeting list opens a case to the agencies invited"
         );
 
         // Research notes are private to their agency until shared.
@@ -652,6 +653,251 @@ async fn referrals_become_cases_with_references_triage_and_research() {
         {
             assert!(actions.iter().any(|a| a == expected), "{expected} not audited");
         }
+        verify_audit_chain(s, TEST_AUDIT_KEY).await.unwrap();
+    });
+}
+
+#[tokio::test]
+async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
+    use marac_domain::meeting_rules::*;
+    use time::macros::date;
+    each_backend!(|db| {
+        let s = db.store.as_ref();
+        let (p, m, a) = seed(s).await;
+        let health = s
+            .create_agency(
+                &AgencyInput {
+                    partnership_id: p,
+                    code: "NHS".into(),
+                    name: "Health".into(),
+                    category: AgencyCategory::SecondaryCare,
+                    marac_ids: vec![m],
+                },
+                audit("agency.create"),
+            )
+            .await
+            .unwrap();
+        let u = s
+            .create_user(
+                &NewUser {
+                    email: "co@example.org".into(),
+                    name: "Coordinator".into(),
+                    agency_id: Some(a),
+                    password_hash: "x".into(),
+                    is_demo: false,
+                    grants: vec![Grant { role: Role::Coordinator, marac_id: Some(m) }],
+                },
+                audit("user.create"),
+            )
+            .await
+            .unwrap();
+        let mut cases = Vec::new();
+        for (i, children) in [0, 2, 1].into_iter().enumerate() {
+            let mut sub = submission(
+                p,
+                m,
+                a,
+                u,
+                new_person(&format!("v{i}"), &[&format!("k:v{i}")]),
+                vec![new_person(&format!("p{i}"), &[&format!("k:p{i}")])],
+                "2026-11-01",
+            );
+            sub.children_count = children;
+            let done = s.submit_referral(&sub, Ts::new(T0), audit("referral.submit")).await.unwrap();
+            let at = Ts::new(T0 + Duration::minutes(i64::try_from(i).unwrap()));
+            s.decide_referral(done.referral_id, &Decision::Accept, u, at, audit("referral.accept")).await.unwrap();
+            cases.push(done);
+        }
+
+        // Versioned confidentiality statements.
+        assert!(s.current_statement(m).await.unwrap().is_none());
+        assert_eq!(s.add_statement(m, "v1 text", Some(u), Ts::new(T0), audit("statement.add")).await.unwrap(), 1);
+        assert_eq!(s.add_statement(m, "v2 text", Some(u), Ts::new(T0), audit("statement.add")).await.unwrap(), 2);
+        let statement = s.current_statement(m).await.unwrap().unwrap();
+        assert_eq!((statement.version, statement.body.as_str()), (2, "v2 text"));
+
+        // Scheduling, with invited agencies.
+        let new = |held_on| NewMeeting {
+            marac_id: m,
+            kind: MeetingKind::Regular,
+            format: MeetingFormat::Virtual,
+            held_on,
+            starts_at: "10:00".into(),
+            closing_on: None,
+            location: "Video call".into(),
+            chair_user_id: None,
+            capacity: 2,
+            list_cutoff_on: None,
+            invited_agency_ids: vec![health, a, health],
+        };
+        let ids = s
+            .create_meetings(
+                &[new(date!(2026 - 12 - 01)), new(date!(2026 - 12 - 15))],
+                Ts::new(T0),
+                audit("meeting.create"),
+            )
+            .await
+            .unwrap();
+        let meeting = s.get_meeting(ids[0]).await.unwrap();
+        assert_eq!(
+            (meeting.status, meeting.details.invited_agency_ids.clone()),
+            (MeetingStatus::Planned, vec![a, health])
+        );
+        let upcoming = s.list_meetings(&[m], Some(date!(2026 - 12 - 02)), 10).await.unwrap();
+        assert_eq!(upcoming.iter().map(|x| x.id).collect::<Vec<_>>(), [ids[1]]);
+        let mut changed = new(date!(2026 - 12 - 02));
+        changed.invited_agency_ids = vec![a, health];
+        changed.chair_user_id = Some(u);
+        s.update_meeting(ids[0], &changed, Ts::new(T0), audit("meeting.update")).await.unwrap();
+        assert_eq!(s.get_meeting(ids[0]).await.unwrap().details.held_on, date!(2026 - 12 - 02));
+
+        // The list: waiting cases, longest waiting first; listed ones stop waiting.
+        let waiting = s.waiting_cases(m).await.unwrap();
+        assert_eq!(
+            waiting.iter().map(|w| w.case_id).collect::<Vec<_>>(),
+            cases.iter().map(|c| c.case_id).collect::<Vec<_>>()
+        );
+        let list: Vec<(i64, i64)> = [&cases[1], &cases[0]].iter().map(|c| (c.case_id, c.referral_id)).collect();
+        s.set_meeting_list(ids[0], &list, Ts::new(T0), audit("meeting.list")).await.unwrap();
+        let listed = s.meeting_cases(ids[0]).await.unwrap();
+        assert_eq!(
+            listed.iter().map(|l| (l.case_id, l.position)).collect::<Vec<_>>(),
+            [(cases[1].case_id, 1), (cases[0].case_id, 2)]
+        );
+        assert_eq!((listed[0].children_count, listed[0].reference.as_deref()), (2, Some(cases[1].reference.as_str())));
+        assert_eq!(s.waiting_cases(m).await.unwrap().iter().map(|w| w.case_id).collect::<Vec<_>>(), [cases[2].case_id]);
+        assert_eq!(s.get_meeting(ids[0]).await.unwrap().listed, 2);
+
+        // Publishing opens the listed cases to the invited agencies, and only then.
+        assert!(s.case_access(cases[1].case_id).await.unwrap().attending_agency_ids.is_empty());
+        assert!(matches!(
+            s.close_meeting(ids[0], Ts::new(T0), audit("meeting.close")).await,
+            Err(StoreError::Conflict { .. })
+        ));
+        s.publish_meeting(ids[0], Ts::new(T0), audit("meeting.publish")).await.unwrap();
+        assert!(matches!(
+            s.publish_meeting(ids[0], Ts::new(T0), audit("meeting.publish")).await,
+            Err(StoreError::Conflict { .. })
+        ));
+        assert_eq!(s.case_access(cases[1].case_id).await.unwrap().attending_agency_ids, [a, health]);
+        assert!(s.case_access(cases[2].case_id).await.unwrap().attending_agency_ids.is_empty(), "not listed");
+
+        // Confidentiality, once per person per meeting; observers by name.
+        s.confirm_confidentiality(ids[0], Some(u), None, statement.id, Ts::new(T0), audit("confidentiality.confirm"))
+            .await
+            .unwrap();
+        s.confirm_confidentiality(ids[0], Some(u), None, statement.id, Ts::new(T0), audit("confidentiality.confirm"))
+            .await
+            .unwrap();
+        s.confirm_confidentiality(
+            ids[0],
+            None,
+            Some("Student social worker"),
+            statement.id,
+            Ts::new(T0),
+            audit("confidentiality.confirm"),
+        )
+        .await
+        .unwrap();
+        let confirmed = s.confirmations(ids[0]).await.unwrap();
+        assert_eq!(confirmed.len(), 2);
+        assert_eq!((confirmed[0].user_id, confirmed[0].statement_version), (Some(u), 2));
+        assert!(s.confirmations(ids[1]).await.unwrap().is_empty());
+
+        // Attendance, discussion, outcome.
+        let entries = vec![
+            AttendanceEntry {
+                agency_id: Some(a),
+                person_name: "PC Reed".into(),
+                kind: AttendanceKind::Present,
+                information_sent: false,
+            },
+            AttendanceEntry {
+                agency_id: Some(health),
+                person_name: "Dr Shah".into(),
+                kind: AttendanceKind::Apologies,
+                information_sent: true,
+            },
+        ];
+        s.set_attendance(ids[0], &entries, u, Ts::new(T0), audit("meeting.attendance")).await.unwrap();
+        assert_eq!(s.attendance(ids[0]).await.unwrap(), entries);
+        s.save_discussion(
+            ids[0],
+            cases[1].case_id,
+            "sealed-discussion",
+            CaseOutcome::Heard,
+            u,
+            Ts::new(T0),
+            audit("meeting.case.save"),
+        )
+        .await
+        .unwrap();
+        assert!(
+            s.save_discussion(
+                ids[0],
+                cases[2].case_id,
+                "x",
+                CaseOutcome::Heard,
+                u,
+                Ts::new(T0),
+                audit("meeting.case.save")
+            )
+            .await
+            .is_err()
+        );
+        let heard = &s.meeting_cases(ids[0]).await.unwrap()[0];
+        assert_eq!(
+            (heard.outcome, heard.discussion_sealed.as_deref()),
+            (CaseOutcome::Heard, Some("sealed-discussion"))
+        );
+
+        // Actions, their history, and the case opened to their owner.
+        let action = NewAction {
+            case_id: cases[1].case_id,
+            meeting_id: ids[0],
+            agency_id: health,
+            owner_name: "Dr Shah".into(),
+            subject: ActionSubject::Perpetrator,
+            approach: Some(PerpetratorApproach::Disruption),
+            description_sealed: "sealed-action".into(),
+            due_on: date!(2026 - 12 - 09),
+        };
+        let id = s.add_action(&action, u, Ts::new(T0), audit("action.create")).await.unwrap();
+        assert_eq!(s.get_action(id).await.unwrap().action, action);
+        assert_eq!(s.case_access(cases[1].case_id).await.unwrap().action_owner_agency_ids, [health]);
+        let mine = ActionFilter { agency_id: Some(health), outstanding_only: true, limit: 10, ..Default::default() };
+        assert_eq!(s.list_actions(&mine).await.unwrap().len(), 1);
+        assert!(
+            s.list_actions(&ActionFilter { agency_id: Some(a), limit: 10, ..Default::default() })
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            s.list_actions(&ActionFilter { marac_ids: Some(vec![]), limit: 10, ..Default::default() })
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let done = ActionEvent {
+            status: ActionStatus::Done,
+            reason: None,
+            note_sealed: Some("n".into()),
+            by_user_id: Some(u),
+            at: Ts::new(T0 + Duration::days(3)),
+        };
+        s.report_action(id, &done, audit("action.report")).await.unwrap();
+        assert!(s.list_actions(&mine).await.unwrap().is_empty(), "done is no longer outstanding");
+        let history = s.action_events(id).await.unwrap();
+        assert_eq!(history.iter().map(|e| e.status).collect::<Vec<_>>(), [ActionStatus::Open, ActionStatus::Done]);
+        assert_eq!(s.get_action(id).await.unwrap().status_reported_at, Some(Ts::new(T0 + Duration::days(3))));
+
+        // Held: the list can no longer change.
+        s.close_meeting(ids[0], Ts::new(T0), audit("meeting.close")).await.unwrap();
+        assert!(matches!(
+            s.set_meeting_list(ids[0], &[], Ts::new(T0), audit("meeting.list")).await,
+            Err(StoreError::Conflict { .. })
+        ));
         verify_audit_chain(s, TEST_AUDIT_KEY).await.unwrap();
     });
 }
