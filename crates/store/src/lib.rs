@@ -413,11 +413,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// A meeting's attendance record.
     async fn attendance(&self, meeting_id: i64) -> StoreResult<Vec<AttendanceEntry>>;
-    /// Saves a listed case's discussion and outcome.
+    /// Saves the discussion and outcome of a (meeting, case) on the list.
     async fn save_discussion(
         &self,
-        meeting_id: i64,
-        case_id: i64,
+        (meeting_id, case_id): (i64, i64),
         discussion_sealed: &str,
         outcome: marac_domain::meeting_rules::CaseOutcome,
         by: i64,

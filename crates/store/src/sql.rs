@@ -2194,8 +2194,7 @@ macro_rules! impl_store {
 
             async fn save_discussion(
                 &self,
-                meeting_id: i64,
-                case_id: i64,
+                (meeting_id, case_id): (i64, i64),
                 discussion_sealed: &str,
                 outcome: marac_domain::meeting_rules::CaseOutcome,
                 by: i64,

@@ -822,8 +822,7 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
         s.set_attendance(ids[0], &entries, u, Ts::new(T0), audit("meeting.attendance")).await.unwrap();
         assert_eq!(s.attendance(ids[0]).await.unwrap(), entries);
         s.save_discussion(
-            ids[0],
-            cases[1].case_id,
+            (ids[0], cases[1].case_id),
             "sealed-discussion",
             CaseOutcome::Heard,
             u,
@@ -834,8 +833,7 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
         .unwrap();
         assert!(
             s.save_discussion(
-                ids[0],
-                cases[2].case_id,
+                (ids[0], cases[2].case_id),
                 "x",
                 CaseOutcome::Heard,
                 u,

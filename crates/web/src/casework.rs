@@ -30,6 +30,10 @@ pub enum Purpose {
     Note,
     /// The coordinator's question or reason for declining.
     Decision,
+    /// A case's discussion at a meeting.
+    Discussion,
+    /// An action's description, or a note on its progress.
+    Action,
 }
 
 impl Purpose {
@@ -40,6 +44,8 @@ impl Purpose {
             Purpose::MatchReasons => "match-reasons",
             Purpose::Note => "research-note",
             Purpose::Decision => "referral-decision",
+            Purpose::Discussion => "meeting-discussion",
+            Purpose::Action => "action",
         }
     }
 }

@@ -30,6 +30,9 @@ pub enum AppError {
     /// The request could not be read (e.g. a malformed form body).
     #[error("bad request")]
     BadRequest,
+    /// The record changed in the meantime (e.g. a list already published or a meeting held).
+    #[error("conflict")]
+    Conflict,
     /// The request body is too large.
     #[error("request too large")]
     TooLarge,
@@ -46,6 +49,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Unavailable(m) => AppError::Unavailable(m),
+            StoreError::Conflict { .. } => AppError::Conflict,
             other => AppError::Internal(other.into()),
         }
     }
@@ -64,6 +68,11 @@ impl AppError {
                 StatusCode::FORBIDDEN,
                 "You do not have access to this page",
                 "Your role does not allow this. If you need access, ask your Marac coordinator or system administrator.",
+            ),
+            AppError::Conflict => (
+                StatusCode::CONFLICT,
+                "This has already changed",
+                "It was changed by someone else, or already done. Go back and reload the page to see where it stands.",
             ),
             AppError::BadCsrf => (
                 StatusCode::FORBIDDEN,

@@ -89,6 +89,15 @@ pub fn navigation(actor: &Actor, path: &str) -> Vec<NavItem> {
     if researchers.iter().any(|r| actor.has_role(*r)) {
         items.push(NavItem { href: "/research", label: "Research", current: path.starts_with("/research") });
     }
+    let participants = [Role::AgencyRep, Role::Idva, Role::Coordinator, Role::Chair];
+    if participants.iter().any(|r| actor.has_role(*r)) {
+        items.push(NavItem { href: "/meetings", label: "Meetings", current: path.starts_with("/meetings") });
+    }
+    if actor.agency_id.is_some()
+        && [Role::AgencyRep, Role::Idva, Role::Referrer, Role::Coordinator].iter().any(|r| actor.has_role(*r))
+    {
+        items.push(NavItem { href: "/actions", label: "Actions", current: path.starts_with("/actions") });
+    }
     if authorise(actor, Action::ReadDirectory).is_ok() {
         items.push(NavItem { href: "/directory", label: "Directory", current: path.starts_with("/directory") });
     }

@@ -874,6 +874,31 @@ fn referral_fields(marac_id: i64, given: &str, family: &str, dob: &str, yes: usi
     f
 }
 
+/// Puts a case on a newly scheduled meeting of the test Marac, inviting `agencies`, and
+/// publishes the list.
+async fn list_on_published_meeting(app: &TestApp, case_id: i64, referral_id: i64, agencies: &[i64]) -> i64 {
+    let s = app.db.store.as_ref();
+    let at = marac_store::Ts::new(app.state.clock.now());
+    let event = || marac_web::audit::system_event(&app.state, "meeting.test", "");
+    let meeting = marac_store::NewMeeting {
+        marac_id: app.marac_id,
+        kind: marac_domain::meeting_rules::MeetingKind::Regular,
+        format: marac_domain::meeting_rules::MeetingFormat::InPerson,
+        held_on: app.state.clock.now().date() + time::Duration::days(7),
+        starts_at: "10:00".into(),
+        closing_on: None,
+        location: String::new(),
+        chair_user_id: None,
+        capacity: 16,
+        list_cutoff_on: None,
+        invited_agency_ids: agencies.to_vec(),
+    };
+    let id = s.create_meetings(&[meeting], at, event()).await.unwrap()[0];
+    s.set_meeting_list(id, &[(case_id, referral_id)], at, event()).await.unwrap();
+    s.publish_meeting(id, at, event()).await.unwrap();
+    id
+}
+
 /// Fills in every page of a referral in the browser and sends it; returns its id.
 async fn refer(b: &support::Browser<'_>, fields: &[(String, String)]) -> i64 {
     b.get("/referrals").await;
@@ -1018,10 +1043,14 @@ async fn a_referral_is_written_page_by_page_triaged_and_researched() {
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert!(kim.get("/referrals").await.body.contains("Accepted: awaiting a meeting"));
 
-        // Research: attending agencies see the case; a private note stays with its agency until shared.
+        // Research: once a published list holds the case, the invited agencies see it; a private
+        // note stays with its agency until shared.
         let case_id = s.get_referral(referral).await.unwrap().case_id.unwrap();
         let case = format!("/cases/{case_id}");
         let rep = app.signed_in("rep@x.org").await;
+        let hea = app.signed_in("hea@x.org").await;
+        assert_eq!(hea.get(&case).await.status, StatusCode::FORBIDDEN, "accepted but not yet listed");
+        list_on_published_meeting(&app, case_id, referral, &[app.agency_id, health]).await;
         assert!(rep.get("/research").await.body.contains("Jess Hale"));
         assert!(rep.get(&case).await.body.contains("Strangled last week"));
         let r = rep
@@ -1031,7 +1060,6 @@ async fn a_referral_is_written_page_by_page_triaged_and_researched() {
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        let hea = app.signed_in("hea@x.org").await;
         assert_eq!(hea.get(&case).await.status, StatusCode::OK);
         assert!(!hea.get(&case).await.body.contains("bail conditions"), "another agency's private note is hidden");
         let hou = app.signed_in("hou@x.org").await;
@@ -1219,5 +1247,242 @@ async fn the_directory_and_triage_decisions_refuse_those_who_may_not_change_them
         );
         let denials = audit_actions(&app, "access.denied").await;
         assert!(denials.len() >= 3, "{denials:?}");
+    });
+}
+
+#[tokio::test]
+async fn a_meeting_is_scheduled_published_confirmed_run_and_minuted() {
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
+        app.user("kim@x.org", Role::Referrer, false).await;
+        app.user("cora@x.org", Role::Coordinator, true).await;
+        app.user("cha@x.org", Role::Chair, false).await;
+        let event = || marac_web::audit::system_event(&app.state, "test.seed", "");
+        let p = s.list_partnerships().await.unwrap()[0].id;
+        let agency = |code: &str, marac: i64| marac_store::AgencyInput {
+            partnership_id: p,
+            code: code.into(),
+            name: format!("{code} agency"),
+            category: marac_domain::AgencyCategory::SecondaryCare,
+            marac_ids: vec![marac],
+        };
+        let health = s.create_agency(&agency("HEA", app.marac_id), event()).await.unwrap();
+        let housing = s.create_agency(&agency("HOU", app.other_marac_id), event()).await.unwrap();
+        for (email, agency_id) in [("hea@x.org", health), ("hou@x.org", housing)] {
+            let user = marac_store::NewUser {
+                email: email.into(),
+                name: "Rep".into(),
+                agency_id: Some(agency_id),
+                password_hash: support::password_hash(),
+                is_demo: false,
+                grants: vec![marac_domain::policy::Grant { role: Role::AgencyRep, marac_id: Some(app.marac_id) }],
+            };
+            s.create_user(&user, event()).await.unwrap();
+        }
+        let kim = app.signed_in("kim@x.org").await;
+        let referral = refer(&kim, &referral_fields(app.marac_id, "Nina", "Vale", "4/4/1990", 15)).await;
+        let cora = app.signed_in("cora@x.org").await;
+        cora.get(&format!("/referrals/{referral}")).await;
+        cora.post(&format!("/referrals/{referral}/decision"), &[("decision", "accept")]).await;
+        let case_id = s.get_referral(referral).await.unwrap().case_id.unwrap();
+        let today = app.state.clock.now().date();
+        let dmy = |d: time::Date| format!("{}/{}/{}", d.day(), u8::from(d.month()), d.year());
+
+        // The coordinator schedules, proposes the list, and cannot publish without a statement.
+        cora.get("/meetings").await;
+        let marac = app.marac_id.to_string();
+        let bad = cora
+            .post(
+                "/meetings",
+                &[
+                    ("marac", &marac),
+                    ("kind", "one_off"),
+                    ("format", "in_person"),
+                    ("first", "1/1/2020"),
+                    ("starts_at", "25:00"),
+                ],
+            )
+            .await;
+        assert!(
+            bad.body.contains("The meeting must be today or later") && bad.body.contains("Enter the start time"),
+            "{}",
+            bad.body
+        );
+        assert!(bad.body.contains("value=\"1/1/2020\""), "what was typed is kept");
+        let r = cora
+            .post(
+                "/meetings",
+                &[
+                    ("marac", &marac),
+                    ("kind", "one_off"),
+                    ("format", "in_person"),
+                    ("first", &dmy(today + time::Duration::days(7))),
+                    ("starts_at", "10:00"),
+                    ("location", "Room 4"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let meeting = r.location().to_owned();
+        cora.get(&meeting).await;
+        assert_eq!(cora.post(&format!("{meeting}/list"), &[("op", "propose")]).await.status, StatusCode::SEE_OTHER);
+        let page = cora.get(&meeting).await;
+        assert!(
+            page.body.contains("TM-2026-00001") && !page.body.contains("Nina Vale"),
+            "the builder shows references, not names"
+        );
+        let r = cora.post(&format!("{meeting}/publish"), &[]).await;
+        assert!(
+            r.body.contains("Set the Marac&#x27;s confidentiality statement")
+                || r.body.contains("confidentiality statement before publishing"),
+            "{}",
+            r.body
+        );
+        let statement =
+            "Information shared at this meeting is confidential and used only to keep the victim and children safe.";
+        assert_eq!(
+            cora.post(&format!("{meeting}/statement"), &[("statement", statement)]).await.status,
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(cora.post(&format!("{meeting}/publish"), &[]).await.status, StatusCode::SEE_OTHER);
+        let hea = app.signed_in("hea@x.org").await;
+        assert_eq!(cora.post(&format!("{meeting}/publish"), &[]).await.status, StatusCode::CONFLICT, "published once");
+
+        // An invited representative sees the meeting but no case until confirming.
+        let page = hea.get(&meeting).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Confirm and see the cases") && !page.body.contains("Nina Vale"));
+        let case_page = format!("{meeting}/cases/{case_id}");
+        assert_eq!(hea.get(&case_page).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(hea.get(&format!("{meeting}/minutes")).await.status, StatusCode::FORBIDDEN);
+        let hou = app.signed_in("hou@x.org").await;
+        assert_eq!(hou.get(&meeting).await.status, StatusCode::FORBIDDEN, "not invited");
+        assert_eq!(hou.get(&case_page).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(hou.get(&format!("/cases/{case_id}")).await.status, StatusCode::FORBIDDEN);
+        let r = hea.post(&format!("{meeting}/confirm"), &[]).await;
+        assert!(r.body.contains("Confirm that you will keep the information shared confidential"));
+        assert_eq!(hea.post(&format!("{meeting}/confirm"), &[("agree", "yes")]).await.status, StatusCode::SEE_OTHER);
+        assert!(hea.get(&meeting).await.body.contains("Nina Vale"));
+        assert!(hea.get(&case_page).await.body.contains("Strangled last week"));
+        assert_eq!(
+            hea.post(&case_page, &[("information", "x"), ("outcome", "heard")]).await.status,
+            StatusCode::FORBIDDEN,
+            "representatives do not run the meeting"
+        );
+
+        // The chair confirms, records attendance, the discussion and an action.
+        let cha = app.signed_in("cha@x.org").await;
+        assert_eq!(cha.get(&case_page).await.status, StatusCode::FORBIDDEN, "the chair confirms too");
+        cha.get(&meeting).await;
+        cha.post(&format!("{meeting}/confirm"), &[("agree", "yes")]).await;
+        cha.get(&format!("{meeting}/attendance")).await;
+        let r = cha
+            .post(
+                &format!("{meeting}/attendance"),
+                &[
+                    (format!("kind-{}", app.agency_id).as_str(), "present"),
+                    (format!("name-{}", app.agency_id).as_str(), "PC Reed"),
+                    (format!("kind-{health}").as_str(), "apologies"),
+                    (format!("name-{health}").as_str(), "Dr Shah"),
+                    (format!("sent-{health}").as_str(), "yes"),
+                    ("observers", "Student social worker"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        cha.get(&case_page).await;
+        let r = cha
+            .post(&case_page, &[("information", "Police: two call-outs since October."), ("outcome", "deferred")])
+            .await;
+        assert!(
+            r.body.contains("Give the reason the case is deferred") && r.body.contains("two call-outs"),
+            "kept what was typed"
+        );
+        let r = cha
+            .post(
+                &case_page,
+                &[
+                    ("information", "Police: two call-outs since October."),
+                    ("victim_voice", "She wants to stay."),
+                    ("outcome", "heard"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let due = dmy(today + time::Duration::days(14));
+        let health_id = health.to_string();
+        let r = cha
+            .post(
+                &format!("{case_page}/actions"),
+                &[
+                    ("agency", health_id.as_str()),
+                    ("owner", "Dr Shah"),
+                    ("subject", "perpetrator"),
+                    ("description", "Flag the address"),
+                    ("due", due.as_str()),
+                ],
+            )
+            .await;
+        assert!(r.body.contains("Select the approach"), "{}", r.body);
+        let r = cha
+            .post(
+                &format!("{case_page}/actions"),
+                &[
+                    ("agency", health_id.as_str()),
+                    ("owner", "Dr Shah"),
+                    ("subject", "perpetrator"),
+                    ("approach", "disruption"),
+                    ("description", "Share the bail conditions with the GP practice"),
+                    ("due", due.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+        // The representative reports the action done; another agency cannot.
+        let tracker = hea.get("/actions").await;
+        assert!(
+            tracker.body.contains("Share the bail conditions") && tracker.body.contains("Nina Vale"),
+            "{}",
+            tracker.body
+        );
+        let action = s
+            .list_actions(&marac_store::ActionFilter { case_id: Some(case_id), limit: 5, ..Default::default() })
+            .await
+            .unwrap()[0]
+            .id;
+        assert_eq!(hou.post(&format!("/actions/{action}"), &[("status", "done")]).await.status, StatusCode::FORBIDDEN);
+        let r = hea.post(&format!("/actions/{action}"), &[("status", "not_done_agency")]).await;
+        assert!(r.body.contains("Select why it was not done"));
+        assert_eq!(hea.post(&format!("/actions/{action}"), &[("status", "done")]).await.status, StatusCode::SEE_OTHER);
+
+        // The minutes show it all.
+        let minutes = cha.get(&format!("{meeting}/minutes")).await;
+        for expected in [
+            "OFFICIAL-SENSITIVE",
+            "PC Reed",
+            "Dr Shah",
+            "(information sent)",
+            "Student social worker: confirmed version 1",
+            "two call-outs",
+            "She wants to stay.",
+            "Share the bail conditions",
+            "Done",
+            statement,
+        ] {
+            assert!(minutes.body.contains(expected), "{expected} missing from the minutes");
+        }
+        assert_eq!(hou.get(&format!("{meeting}/minutes")).await.status, StatusCode::FORBIDDEN);
+        for (action, at_least) in [
+            ("meeting.case.view", 2),
+            ("meeting.minutes.view", 1),
+            ("confidentiality.confirm", 3),
+            ("action.report", 1),
+            ("meeting.publish", 1),
+        ] {
+            assert!(audit_actions(&app, action).await.len() >= at_least, "{action} not audited");
+        }
+        assert!(audit_actions(&app, "access.denied").await.len() >= 8);
     });
 }

@@ -1,10 +1,13 @@
 //! Every route, in one place.
 
 pub mod account;
+pub mod actions;
 pub mod admin;
 pub mod audit_trail;
 pub mod directory;
 pub mod home;
+pub mod meeting_case;
+pub mod meetings;
 pub mod ops;
 pub mod referrals;
 pub mod research;
@@ -85,6 +88,19 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}", get(research::show))
         .route("/cases/{id}/notes", post(research::add_note))
         .route("/cases/{id}/notes/{note}/share", post(research::share_note))
+        .route("/meetings", get(meetings::list).post(meetings::schedule))
+        .route("/actions", get(actions::list))
+        .route("/actions/{id}", post(actions::report))
+        .route("/meetings/{id}", get(meetings::show))
+        .route("/meetings/{id}/list", post(meetings::change_list))
+        .route("/meetings/{id}/publish", post(meetings::publish))
+        .route("/meetings/{id}/close", post(meetings::close))
+        .route("/meetings/{id}/confirm", post(meetings::confirm))
+        .route("/meetings/{id}/statement", post(meetings::set_statement))
+        .route("/meetings/{id}/attendance", get(meeting_case::attendance_form).post(meeting_case::attendance_save))
+        .route("/meetings/{id}/minutes", get(meeting_case::minutes))
+        .route("/meetings/{id}/cases/{case}", get(meeting_case::show).post(meeting_case::save))
+        .route("/meetings/{id}/cases/{case}/actions", post(meeting_case::add_action))
         .route("/directory", get(directory::show).post(directory::add))
         .route("/directory/{id}/remove", post(directory::remove))
         .nest("/admin", admin::routes())
@@ -118,4 +134,10 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
         .with_state(state)
+}
+
+/// A date as people write it: "1 December 2026".
+#[must_use]
+pub fn display_date(d: time::Date) -> String {
+    format!("{} {} {}", d.day(), d.month(), d.year())
 }

@@ -25,7 +25,7 @@ pub const KEYS: Keys = Keys { session_key: [3u8; 32], encryption_key: [4u8; 32] 
 /// A fixed TOTP secret for users made with one.
 pub const TOTP_SECRET: &[u8] = b"12345678901234567890";
 
-fn password_hash() -> String {
+pub fn password_hash() -> String {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| password::hash_blocking(PASSWORD).unwrap()).clone()
 }

@@ -1,0 +1,714 @@
+//! Running a meeting: attendance, each listed case on one page (referral, shared research,
+//! the victim's and child's voice, risks, notes, outcome and the action plan), and the
+//! minutes. Every page needs the viewer's confidentiality confirmation for that meeting.
+
+use crate::AppState;
+use crate::casework::{self, Purpose, StoredPerson};
+use crate::error::AppError;
+use crate::forms::{Errors, FormData};
+use crate::page::PageContext;
+use crate::routes::admin::Choice;
+use crate::routes::display_date;
+use crate::routes::meetings::{Standing, standing};
+use crate::session::Signed;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use marac_domain::meeting_rules::{ActionSubject, AttendanceKind, CaseOutcome, MeetingStatus, PerpetratorApproach};
+use marac_domain::policy::Action;
+use marac_domain::referral_form::{FormMap, parse_date};
+use marac_store::{AttendanceEntry, ListedCase, NewAction, Ts};
+use serde::{Deserialize, Serialize};
+
+/// What the meeting recorded about a case.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Discussion {
+    /// Information the agencies shared.
+    pub information: String,
+    /// The victim's voice, usually through the Idva.
+    pub victim_voice: String,
+    /// The child's voice, where sought.
+    pub child_voice: String,
+    /// Risks identified.
+    pub risks: String,
+    /// Other notes.
+    pub notes: String,
+    /// Why the case was deferred.
+    pub deferred_reason: String,
+}
+
+const DISCUSSION_FIELDS: [(&str, &str); 5] = [
+    ("information", "Information shared by the agencies"),
+    ("victim_voice", "The victim's voice (through the Idva)"),
+    ("child_voice", "The child's voice, where sought"),
+    ("risks", "Risks identified"),
+    ("notes", "Other notes"),
+];
+
+impl Discussion {
+    fn get(&self, field: &str) -> &str {
+        match field {
+            "information" => &self.information,
+            "victim_voice" => &self.victim_voice,
+            "child_voice" => &self.child_voice,
+            "risks" => &self.risks,
+            "notes" => &self.notes,
+            _ => &self.deferred_reason,
+        }
+    }
+
+    fn from_form(form: &FormData) -> Self {
+        let t = |k: &str| form.get(k).trim().to_owned();
+        Discussion {
+            information: t("information"),
+            victim_voice: t("victim_voice"),
+            child_voice: t("child_voice"),
+            risks: t("risks"),
+            notes: t("notes"),
+            deferred_reason: t("deferred_reason"),
+        }
+    }
+}
+
+/// An action's text.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ActionText {
+    /// What is to be done.
+    pub description: String,
+    /// For an action about a child: which child.
+    pub child: String,
+}
+
+/// An action as shown.
+pub struct ActionView {
+    /// Agency.
+    pub agency: String,
+    /// Named owner.
+    pub owner: String,
+    /// Subject, with approach or child.
+    pub subject: String,
+    /// Description.
+    pub description: String,
+    /// Due.
+    pub due: String,
+    /// Status.
+    pub status: &'static str,
+}
+
+/// A labelled text area's content.
+pub struct TextField {
+    /// Field name.
+    pub name: &'static str,
+    /// Label.
+    pub label: &'static str,
+    /// Value.
+    pub value: String,
+}
+
+/// A shared research note.
+pub struct SharedNote {
+    /// Agency.
+    pub agency: String,
+    /// Fact, opinion or not shared.
+    pub kind: &'static str,
+    /// Text.
+    pub body: String,
+    /// Private to the viewer's agency still.
+    pub private: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "meetings/case.html")]
+struct CasePage {
+    ctx: PageContext,
+    meeting_id: i64,
+    case_id: i64,
+    meeting: String,
+    reference: String,
+    victim: String,
+    perpetrators: Vec<String>,
+    score: String,
+    repeat: bool,
+    children: i64,
+    summary: String,
+    notes: Vec<SharedNote>,
+    fields: Vec<TextField>,
+    deferred_reason: String,
+    outcomes: Vec<Choice>,
+    can_edit: bool,
+    actions: Vec<ActionView>,
+    agencies: Vec<Choice>,
+    subjects: Vec<Choice>,
+    approaches: Vec<Choice>,
+    form: FormData,
+    errors: Errors,
+    next: Option<String>,
+}
+
+async fn listed_case(state: &AppState, st: &Standing, case_id: i64) -> Result<(ListedCase, Option<i64>), AppError> {
+    let list = state.store.meeting_cases(st.meeting.id).await?;
+    let pos = list.iter().position(|c| c.case_id == case_id).ok_or(AppError::NotFound)?;
+    let next = list.get(pos + 1).map(|c| c.case_id);
+    Ok((list[pos].clone(), next))
+}
+
+/// Confirmation for the meeting, and the case's own access rule besides.
+async fn require_case(state: &AppState, me: &Signed, st: &Standing, case_id: i64) -> Result<(), AppError> {
+    st.require_cases(state, me).await?;
+    let access = state.store.case_access(case_id).await?;
+    me.authorise(state, Action::ReadCase(&access), &format!("case:{case_id}")).await?;
+    Ok(())
+}
+
+fn person_name(state: &AppState, sealed: &str) -> Result<String, AppError> {
+    let p: StoredPerson = casework::open(state, Purpose::Person, sealed)?;
+    Ok(format!("{} {}", p.given_name, p.family_name).trim().to_owned())
+}
+
+fn action_view(
+    state: &AppState,
+    a: &marac_store::ActionRecord,
+    agencies: &[marac_store::Agency],
+) -> Result<ActionView, AppError> {
+    let text: ActionText = casework::open(state, Purpose::Action, &a.action.description_sealed)?;
+    let mut subject = a.action.subject.label().to_owned();
+    if let Some(p) = a.action.approach {
+        subject = format!("{subject}: {}", p.label().to_lowercase());
+    }
+    if !text.child.is_empty() {
+        subject = format!("Child: {}", text.child);
+    }
+    Ok(ActionView {
+        agency: agencies.iter().find(|x| x.id == a.action.agency_id).map(|x| x.name.clone()).unwrap_or_default(),
+        owner: a.action.owner_name.clone(),
+        subject,
+        description: text.description,
+        due: display_date(a.action.due_on),
+        status: a.status.label(),
+    })
+}
+
+async fn case_page(
+    state: &AppState,
+    me: &Signed,
+    id: i64,
+    case_id: i64,
+    form: Option<FormData>,
+    errors: Errors,
+) -> Result<Response, AppError> {
+    let st = standing(state, me, id).await?;
+    require_case(state, me, &st, case_id).await?;
+    let (listed, next) = listed_case(state, &st, case_id).await?;
+    let event = me.audit(
+        state,
+        "meeting.case.view",
+        &format!("case:{case_id}"),
+        serde_json::json!({ "meeting": id, "basis": st.basis }),
+    );
+    state.store.append_audit(event).await?;
+    let case = state.store.get_case(case_id).await?;
+    let victim = person_name(state, &state.store.get_person(case.victim_person_id).await?.details_sealed)?;
+    let mut perpetrators = Vec::new();
+    for p in &case.perpetrator_ids {
+        perpetrators.push(person_name(state, &state.store.get_person(*p).await?.details_sealed)?);
+    }
+    let summary = match &listed.form_sealed {
+        Some(sealed) => {
+            let map: FormMap = casework::open(state, Purpose::Form, sealed)?;
+            map.get("summary.text").cloned().unwrap_or_default()
+        }
+        None => String::new(),
+    };
+    let agencies = state.store.list_agencies().await?;
+    let agency_name = |a: i64| agencies.iter().find(|x| x.id == a).map(|x| x.name.clone()).unwrap_or_default();
+    let mut notes = Vec::new();
+    for n in state.store.list_research_notes(case_id, me.user.agency_id).await? {
+        notes.push(SharedNote {
+            agency: agency_name(n.agency_id),
+            kind: n.kind.label(),
+            body: casework::open(state, Purpose::Note, &n.body_sealed)?,
+            private: !n.shared,
+        });
+    }
+    let saved: Discussion = match &listed.discussion_sealed {
+        Some(s) => casework::open(state, Purpose::Discussion, s)?,
+        None => Discussion::default(),
+    };
+    let discussion = form.as_ref().map(Discussion::from_form).unwrap_or(saved);
+    let form = form.unwrap_or_default();
+    let filter = marac_store::ActionFilter { case_id: Some(case_id), limit: 200, ..Default::default() };
+    let mut actions = Vec::new();
+    for a in state.store.list_actions(&filter).await? {
+        actions.push(action_view(state, &a, &agencies)?);
+    }
+    let choice = |value: &str, label: &str, selected: bool| Choice {
+        value: value.to_owned(),
+        label: label.to_owned(),
+        selected,
+    };
+    let outcome = if form.get("outcome").is_empty() { listed.outcome.code() } else { form.get("outcome") };
+    Ok(CasePage {
+        ctx: PageContext::new(state, &me.visitor, format!("Meeting case: {victim}"), "/meetings"),
+        meeting_id: id,
+        case_id,
+        meeting: format!("{}, {}", st.marac.name, display_date(st.meeting.details.held_on)),
+        reference: listed.reference.clone().unwrap_or_default(),
+        victim,
+        perpetrators,
+        score: listed.score.map(|s| s.to_string()).unwrap_or_default(),
+        repeat: listed.is_repeat,
+        children: listed.children_count,
+        summary,
+        notes,
+        fields: DISCUSSION_FIELDS
+            .iter()
+            .map(|(name, label)| TextField { name, label, value: discussion.get(name).to_owned() })
+            .collect(),
+        deferred_reason: discussion.deferred_reason.clone(),
+        outcomes: [CaseOutcome::Heard, CaseOutcome::Deferred]
+            .iter()
+            .map(|o| choice(o.code(), o.label(), o.code() == outcome))
+            .collect(),
+        can_edit: st.can_run && st.meeting.status != MeetingStatus::Held,
+        actions,
+        agencies: st
+            .meeting
+            .details
+            .invited_agency_ids
+            .iter()
+            .map(|a| choice(&a.to_string(), &agency_name(*a), form.get("agency") == a.to_string()))
+            .collect(),
+        subjects: ActionSubject::ALL
+            .iter()
+            .map(|s| choice(s.code(), s.label(), form.get("subject") == s.code()))
+            .collect(),
+        approaches: PerpetratorApproach::ALL
+            .iter()
+            .map(|p| choice(p.code(), p.label(), form.get("approach") == p.code()))
+            .collect(),
+        form,
+        errors,
+        next: next.map(|n| format!("/meetings/{id}/cases/{n}")),
+    }
+    .into_response())
+}
+
+/// `GET /meetings/{id}/cases/{case}`: one listed case in meeting mode.
+///
+/// # Errors
+/// Refused until the viewer has confirmed confidentiality for the meeting; 404 if not listed.
+pub async fn show(
+    State(state): State<AppState>,
+    me: Signed,
+    Path((id, case_id)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    case_page(&state, &me, id, case_id, None, Errors::default()).await
+}
+
+async fn runner(state: &AppState, me: &Signed, id: i64, case_id: i64) -> Result<Standing, AppError> {
+    let st = standing(state, me, id).await?;
+    require_case(state, me, &st, case_id).await?;
+    me.authorise(state, Action::RunMeeting { marac_id: st.marac.id }, &format!("meeting:{id}")).await?;
+    if st.meeting.status == MeetingStatus::Held {
+        return Err(AppError::Forbidden);
+    }
+    Ok(st)
+}
+
+/// `POST /meetings/{id}/cases/{case}`: saves the discussion and outcome.
+///
+/// # Errors
+/// Refused to anyone who does not run the meeting.
+pub async fn save(
+    State(state): State<AppState>,
+    me: Signed,
+    Path((id, case_id)): Path<(i64, i64)>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    runner(&state, &me, id, case_id).await?;
+    let discussion = Discussion::from_form(&form);
+    let mut errors = Errors::default();
+    let outcome = match form.get("outcome") {
+        "" => CaseOutcome::Listed,
+        code => CaseOutcome::from_code(code).unwrap_or(CaseOutcome::Listed),
+    };
+    if outcome == CaseOutcome::Deferred && discussion.deferred_reason.is_empty() {
+        errors.add("deferred_reason", "Give the reason the case is deferred");
+    }
+    for (name, label) in DISCUSSION_FIELDS {
+        if discussion.get(name).chars().count() > 20_000 {
+            errors.add(name, format!("{label} must be 20,000 characters or fewer"));
+        }
+    }
+    if !errors.is_empty() {
+        return case_page(&state, &me, id, case_id, Some(form), errors).await;
+    }
+    let sealed = casework::seal(&state, Purpose::Discussion, &discussion)?;
+    let event = me.audit(
+        &state,
+        "meeting.case.save",
+        &format!("case:{case_id}"),
+        serde_json::json!({ "meeting": id, "outcome": outcome.code() }),
+    );
+    state.store.save_discussion((id, case_id), &sealed, outcome, me.user.id, Ts::new(state.clock.now()), event).await?;
+    let to = if form.get("then") == "next" {
+        listed_case(&state, &standing(&state, &me, id).await?, case_id)
+            .await?
+            .1
+            .map_or_else(|| format!("/meetings/{id}#list"), |n| format!("/meetings/{id}/cases/{n}"))
+    } else {
+        format!("/meetings/{id}/cases/{case_id}#discussion")
+    };
+    Ok(Redirect::to(&to).into_response())
+}
+
+/// `POST /meetings/{id}/cases/{case}/actions`: adds an action to the case's plan.
+///
+/// # Errors
+/// Refused to anyone who does not run the meeting.
+pub async fn add_action(
+    State(state): State<AppState>,
+    me: Signed,
+    Path((id, case_id)): Path<(i64, i64)>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let st = runner(&state, &me, id, case_id).await?;
+    let mut errors = Errors::default();
+    let agency = form.get("agency").parse::<i64>().ok().filter(|a| st.meeting.details.invited_agency_ids.contains(a));
+    if agency.is_none() {
+        errors.add("agency", "Select the agency that owns the action");
+    }
+    let owner = form.get("owner").trim();
+    if owner.is_empty() {
+        errors.add("owner", "Enter the named person who will do it");
+    } else if owner.chars().count() > 100 {
+        errors.add("owner", "The name must be 100 characters or fewer");
+    }
+    let subject = ActionSubject::from_code(form.get("subject"));
+    if subject.is_none() {
+        errors.add("subject", "Select whom the action is about");
+    }
+    let approach = PerpetratorApproach::from_code(form.get("approach"));
+    if subject == Some(ActionSubject::Perpetrator) && approach.is_none() {
+        errors.add("approach", "Select the approach: disruption, diversion, prosecution or management");
+    }
+    let child = form.get("child").trim();
+    if subject == Some(ActionSubject::Child) && child.is_empty() {
+        errors.add("child", "Enter which child the action is about");
+    }
+    let description = form.get("description").trim();
+    if description.chars().count() < 10 {
+        errors.add("description", "Describe the action specifically: what will be done, and how");
+    } else if description.chars().count() > 2_000 {
+        errors.add("description", "The description must be 2,000 characters or fewer");
+    }
+    let today = state.clock.now().date();
+    let due = parse_date(form.get("due"));
+    match due {
+        None => errors.add("due", "Enter the date it is due, for example 15/12/2026"),
+        Some(d) if d < today => errors.add("due", "The due date must be today or later"),
+        Some(_) => {}
+    }
+    let (Some(agency_id), Some(subject), Some(due_on), true) = (agency, subject, due, errors.is_empty()) else {
+        return case_page(&state, &me, id, case_id, Some(form), errors).await;
+    };
+    let text = ActionText {
+        description: description.to_owned(),
+        child: if subject == ActionSubject::Child { child.to_owned() } else { String::new() },
+    };
+    let action = NewAction {
+        case_id,
+        meeting_id: id,
+        agency_id,
+        owner_name: owner.to_owned(),
+        subject,
+        approach: approach.filter(|_| subject == ActionSubject::Perpetrator),
+        description_sealed: casework::seal(&state, Purpose::Action, &text)?,
+        due_on,
+    };
+    let event = me.audit(
+        &state,
+        "action.create",
+        "",
+        serde_json::json!({ "case": case_id, "meeting": id, "agency": agency_id }),
+    );
+    state.store.add_action(&action, me.user.id, Ts::new(state.clock.now()), event).await?;
+    Ok(Redirect::to(&format!("/meetings/{id}/cases/{case_id}#actions")).into_response())
+}
+
+/// An invited agency's line on the attendance form.
+pub struct AttendanceRow {
+    /// Agency id.
+    pub agency_id: i64,
+    /// Agency name.
+    pub agency: String,
+    /// Person.
+    pub name: String,
+    /// present / apologies / absent.
+    pub kind: String,
+    /// Information sent with apologies.
+    pub information_sent: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "meetings/attendance.html")]
+struct AttendancePage {
+    ctx: PageContext,
+    id: i64,
+    heading: String,
+    rows: Vec<AttendanceRow>,
+    observers: String,
+    errors: Errors,
+}
+
+/// `GET /meetings/{id}/attendance`: the chair's attendance record.
+///
+/// # Errors
+/// Refused to anyone who does not run the meeting.
+pub async fn attendance_form(
+    State(state): State<AppState>,
+    me: Signed,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let st = standing(&state, &me, id).await?;
+    st.require_cases(&state, &me).await?;
+    me.authorise(&state, Action::RunMeeting { marac_id: st.marac.id }, &format!("meeting:{id}")).await?;
+    let agencies = state.store.list_agencies().await?;
+    let recorded = state.store.attendance(id).await?;
+    let rows = st
+        .meeting
+        .details
+        .invited_agency_ids
+        .iter()
+        .map(|a| {
+            let r = recorded.iter().find(|e| e.agency_id == Some(*a) && e.kind != AttendanceKind::Observer);
+            AttendanceRow {
+                agency_id: *a,
+                agency: agencies.iter().find(|x| x.id == *a).map(|x| x.name.clone()).unwrap_or_default(),
+                name: r.map(|e| e.person_name.clone()).unwrap_or_default(),
+                kind: r.map_or("absent", |e| e.kind.code()).to_owned(),
+                information_sent: r.is_some_and(|e| e.information_sent),
+            }
+        })
+        .collect();
+    let observers = recorded
+        .iter()
+        .filter(|e| e.kind == AttendanceKind::Observer)
+        .map(|e| e.person_name.clone())
+        .collect::<Vec<_>>()
+        .join("\n");
+    Ok(AttendancePage {
+        ctx: PageContext::new(&state, &me.visitor, "Attendance", "/meetings"),
+        id,
+        heading: format!("{}, {}", st.marac.name, display_date(st.meeting.details.held_on)),
+        rows,
+        observers,
+        errors: Errors::default(),
+    }
+    .into_response())
+}
+
+/// `POST /meetings/{id}/attendance`: records who attended, sent apologies or observed; each
+/// observer named is recorded as having confirmed the statement in the room.
+///
+/// # Errors
+/// Refused to anyone who does not run the meeting.
+pub async fn attendance_save(
+    State(state): State<AppState>,
+    me: Signed,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let st = standing(&state, &me, id).await?;
+    st.require_cases(&state, &me).await?;
+    me.authorise(&state, Action::RunMeeting { marac_id: st.marac.id }, &format!("meeting:{id}")).await?;
+    let mut entries = Vec::new();
+    for a in &st.meeting.details.invited_agency_ids {
+        let kind = match form.get(&format!("kind-{a}")) {
+            "present" => AttendanceKind::Present,
+            "apologies" => AttendanceKind::Apologies,
+            _ => continue,
+        };
+        let name = form.get(&format!("name-{a}")).trim().chars().take(100).collect();
+        entries.push(AttendanceEntry {
+            agency_id: Some(*a),
+            person_name: name,
+            kind,
+            information_sent: kind == AttendanceKind::Apologies && form.has(&format!("sent-{a}"), "yes"),
+        });
+    }
+    let observers: Vec<String> = form
+        .get("observers")
+        .lines()
+        .map(|l| l.trim().chars().take(100).collect::<String>())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let statement = state.store.current_statement(st.marac.id).await?.ok_or(AppError::NotFound)?;
+    let at = Ts::new(state.clock.now());
+    let already: Vec<String> =
+        state.store.confirmations(id).await?.into_iter().filter_map(|c| c.observer_name).collect();
+    for o in &observers {
+        entries.push(AttendanceEntry {
+            agency_id: None,
+            person_name: o.clone(),
+            kind: AttendanceKind::Observer,
+            information_sent: false,
+        });
+        if !already.contains(o) {
+            let event = me.audit(
+                &state,
+                "confidentiality.confirm",
+                &format!("meeting:{id}"),
+                serde_json::json!({ "observer": true, "statement_version": statement.version }),
+            );
+            state.store.confirm_confidentiality(id, None, Some(o), statement.id, at, event).await?;
+        }
+    }
+    let event = me.audit(
+        &state,
+        "meeting.attendance",
+        &format!("meeting:{id}"),
+        serde_json::json!({ "entries": entries.len() }),
+    );
+    state.store.set_attendance(id, &entries, me.user.id, at, event).await?;
+    Ok(Redirect::to(&format!("/meetings/{id}")).into_response())
+}
+
+/// A case in the minutes.
+pub struct MinutesCase {
+    /// Reference.
+    pub reference: String,
+    /// Victim.
+    pub victim: String,
+    /// Outcome.
+    pub outcome: &'static str,
+    /// Discussion fields with content.
+    pub fields: Vec<TextField>,
+    /// Deferred reason.
+    pub deferred_reason: String,
+    /// The plan.
+    pub actions: Vec<ActionView>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "meetings/minutes.html")]
+struct MinutesPage {
+    ctx: PageContext,
+    id: i64,
+    heading: String,
+    statement: String,
+    statement_version: i64,
+    present: Vec<(String, String)>,
+    apologies: Vec<(String, String, bool)>,
+    observers: Vec<(String, String)>,
+    cases: Vec<MinutesCase>,
+    review: Vec<(String, ActionView)>,
+}
+
+/// `GET /meetings/{id}/minutes`: the printable minutes, marked OFFICIAL-SENSITIVE.
+///
+/// # Errors
+/// Refused until the viewer has confirmed confidentiality for the meeting.
+pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let st = standing(&state, &me, id).await?;
+    let basis = st.require_cases(&state, &me).await?;
+    let event =
+        me.audit(&state, "meeting.minutes.view", &format!("meeting:{id}"), serde_json::json!({ "basis": basis }));
+    state.store.append_audit(event).await?;
+    let agencies = state.store.list_agencies().await?;
+    let agency_name = |a: Option<i64>| {
+        a.and_then(|a| agencies.iter().find(|x| x.id == a)).map(|x| x.name.clone()).unwrap_or_default()
+    };
+    let attendance = state.store.attendance(id).await?;
+    let confirmations = state.store.confirmations(id).await?;
+    let statement = state.store.current_statement(st.marac.id).await?;
+    let mut cases = Vec::new();
+    for c in state.store.meeting_cases(id).await? {
+        let victim = match &c.form_sealed {
+            Some(s) => casework::victim_name(&casework::open(&state, Purpose::Form, s)?),
+            None => String::new(),
+        };
+        let d: Discussion = match &c.discussion_sealed {
+            Some(s) => casework::open(&state, Purpose::Discussion, s)?,
+            None => Discussion::default(),
+        };
+        let filter = marac_store::ActionFilter {
+            case_id: Some(c.case_id),
+            meeting_id: Some(id),
+            limit: 200,
+            ..Default::default()
+        };
+        let mut actions = Vec::new();
+        for a in state.store.list_actions(&filter).await? {
+            actions.push(action_view(&state, &a, &agencies)?);
+        }
+        cases.push(MinutesCase {
+            reference: c.reference.clone().unwrap_or_default(),
+            victim,
+            outcome: c.outcome.label(),
+            fields: DISCUSSION_FIELDS
+                .iter()
+                .filter(|(n, _)| !d.get(n).is_empty())
+                .map(|(name, label)| TextField { name, label, value: d.get(name).to_owned() })
+                .collect(),
+            deferred_reason: d.deferred_reason.clone(),
+            actions,
+        });
+    }
+    let filter = marac_store::ActionFilter {
+        marac_ids: Some(vec![st.marac.id]),
+        outstanding_only: true,
+        limit: 200,
+        ..Default::default()
+    };
+    let mut review = Vec::new();
+    for a in
+        state.store.list_actions(&filter).await?.into_iter().filter(|a| a.meeting_held_on < st.meeting.details.held_on)
+    {
+        review.push((display_date(a.meeting_held_on), action_view(&state, &a, &agencies)?));
+    }
+    let when = |user: Option<i64>, name: &str| {
+        confirmations
+            .iter()
+            .find(|c| (user.is_some() && c.user_id == user) || c.observer_name.as_deref() == Some(name))
+            .map(|c| {
+                format!(
+                    "confirmed version {} at {}",
+                    c.statement_version,
+                    c.confirmed_at.0.time().to_string().get(..5).unwrap_or("")
+                )
+            })
+            .unwrap_or_else(|| "not confirmed".into())
+    };
+    Ok(MinutesPage {
+        ctx: PageContext::new(&state, &me.visitor, "Minutes", "/meetings"),
+        id,
+        heading: format!(
+            "{} meeting, {} at {}",
+            st.marac.name,
+            display_date(st.meeting.details.held_on),
+            st.meeting.details.starts_at
+        ),
+        statement_version: statement.as_ref().map_or(0, |s| s.version),
+        statement: statement.map(|s| s.body).unwrap_or_default(),
+        present: attendance
+            .iter()
+            .filter(|e| e.kind == AttendanceKind::Present)
+            .map(|e| (agency_name(e.agency_id), e.person_name.clone()))
+            .collect(),
+        apologies: attendance
+            .iter()
+            .filter(|e| e.kind == AttendanceKind::Apologies)
+            .map(|e| (agency_name(e.agency_id), e.person_name.clone(), e.information_sent))
+            .collect(),
+        observers: attendance
+            .iter()
+            .filter(|e| e.kind == AttendanceKind::Observer)
+            .map(|e| (e.person_name.clone(), when(None, &e.person_name)))
+            .collect(),
+        cases,
+        review,
+    }
+    .into_response())
+}

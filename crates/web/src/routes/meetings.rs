@@ -1,0 +1,685 @@
+//! Meetings: the schedule, building and publishing the list, and the confidentiality
+//! confirmation every participant gives before any case of a meeting is shown to them.
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::forms::{Errors, FormData};
+use crate::page::PageContext;
+use crate::routes::admin::Choice;
+use crate::session::Signed;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use marac_domain::meeting_rules::{self, ListCandidate, MeetingFormat, MeetingKind, MeetingStatus};
+use marac_domain::policy::{Action, Basis, authorise};
+use marac_domain::referral_form::parse_date;
+use marac_store::{Marac, Meeting, NewMeeting, Ts};
+
+/// The longest a schedule can be made for at once.
+const MAX_SCHEDULE_DAYS: i64 = 366;
+
+/// A meeting in the list of meetings.
+pub struct MeetingRow {
+    /// Link.
+    pub href: String,
+    /// Date and time.
+    pub when: String,
+    /// Marac name.
+    pub marac: String,
+    /// Kind and format.
+    pub kind: &'static str,
+    /// Format.
+    pub format: &'static str,
+    /// Status.
+    pub status: &'static str,
+    /// Cases listed, of capacity.
+    pub listed: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "meetings/list.html")]
+struct ListPage {
+    ctx: PageContext,
+    upcoming: Vec<MeetingRow>,
+    past: Vec<MeetingRow>,
+    maracs: Vec<Choice>,
+    kinds: Vec<Choice>,
+    formats: Vec<Choice>,
+    form: FormData,
+    errors: Errors,
+}
+
+fn meeting_row(m: &Meeting, maracs: &[Marac]) -> MeetingRow {
+    let d = &m.details;
+    MeetingRow {
+        href: format!("/meetings/{}", m.id),
+        when: format!("{} at {}", crate::routes::display_date(d.held_on), d.starts_at),
+        marac: maracs.iter().find(|x| x.id == d.marac_id).map(|x| x.name.clone()).unwrap_or_default(),
+        kind: d.kind.label(),
+        format: d.format.label(),
+        status: m.status.label(),
+        listed: format!("{} of {}", m.listed, d.capacity),
+    }
+}
+
+/// Meetings the person may see: their Maracs' as chair or coordinator, and those their
+/// agency is invited to.
+async fn visible_meetings(state: &AppState, me: &Signed, maracs: &[Marac]) -> Result<Vec<Meeting>, AppError> {
+    let actor = me.actor();
+    let ids: Vec<i64> = maracs.iter().map(|m| m.id).collect();
+    let all = state.store.list_meetings(&ids, None, 1_000).await?;
+    Ok(all
+        .into_iter()
+        .filter(|m| {
+            authorise(
+                &actor,
+                Action::ViewMeeting { marac_id: m.details.marac_id, invited_agency_ids: &m.details.invited_agency_ids },
+            )
+            .is_ok()
+        })
+        .collect())
+}
+
+async fn list_page(state: &AppState, me: &Signed, form: FormData, errors: Errors) -> Result<Response, AppError> {
+    me.authorise(state, Action::ViewHome, "meetings").await?;
+    let maracs = state.store.list_maracs().await?;
+    let today = state.clock.now().date();
+    let meetings = visible_meetings(state, me, &maracs).await?;
+    let (past, upcoming): (Vec<&Meeting>, Vec<&Meeting>) = meetings.iter().partition(|m| m.details.held_on < today);
+    let actor = me.actor();
+    let manageable: Vec<&Marac> =
+        maracs.iter().filter(|m| authorise(&actor, Action::ManageMeetings { marac_id: m.id }).is_ok()).collect();
+    let choice = |value: &str, label: &str, field: &str| Choice {
+        value: value.to_owned(),
+        label: label.to_owned(),
+        selected: form.get(field) == value,
+    };
+    Ok(ListPage {
+        ctx: PageContext::new(state, &me.visitor, "Meetings", "/meetings"),
+        upcoming: upcoming.iter().map(|m| meeting_row(m, &maracs)).collect(),
+        past: past.iter().rev().take(20).map(|m| meeting_row(m, &maracs)).collect(),
+        maracs: manageable
+            .iter()
+            .map(|m| choice(&m.id.to_string(), &format!("{} ({})", m.name, m.cadence.label().to_lowercase()), "marac"))
+            .collect(),
+        kinds: MeetingKind::ALL.iter().map(|k| choice(k.code(), k.label(), "kind")).collect(),
+        formats: MeetingFormat::ALL.iter().map(|f| choice(f.code(), f.label(), "format")).collect(),
+        form,
+        errors,
+    }
+    .into_response())
+}
+
+/// `GET /meetings`: upcoming and recent meetings, and for coordinators the scheduling form.
+///
+/// # Errors
+/// Store failures; refused to those holding no role.
+pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response, AppError> {
+    list_page(&state, &me, FormData::default(), Errors::default()).await
+}
+
+/// `POST /meetings`: schedules regular meetings from a date until another at the Marac's
+/// cadence, or one one-off or emergency meeting.
+///
+/// # Errors
+/// Refused to anyone who does not coordinate the Marac.
+pub async fn schedule(State(state): State<AppState>, me: Signed, form: FormData) -> Result<Response, AppError> {
+    let mut errors = Errors::default();
+    let marac = match form.get("marac").parse::<i64>() {
+        Ok(id) => Some(state.store.get_marac(id).await?),
+        Err(_) => None,
+    };
+    let Some(marac) = marac else {
+        errors.add("marac", "Select the Marac");
+        return list_page(&state, &me, form, errors).await;
+    };
+    me.authorise(&state, Action::ManageMeetings { marac_id: marac.id }, &format!("marac:{}", marac.id)).await?;
+    let kind = MeetingKind::from_code(form.get("kind"));
+    if kind.is_none() {
+        errors.add("kind", "Select the kind of meeting");
+    }
+    let format = MeetingFormat::from_code(form.get("format"));
+    if format.is_none() {
+        errors.add("format", "Select how the meeting is held");
+    }
+    let today = state.clock.now().date();
+    let first = parse_date(form.get("first"));
+    match first {
+        None => errors.add("first", "Enter the date of the meeting, for example 3/12/2026"),
+        Some(d) if d < today => errors.add("first", "The meeting must be today or later"),
+        Some(_) => {}
+    }
+    let until = if kind == Some(MeetingKind::Regular) {
+        match (parse_date(form.get("until")), first) {
+            (None, _) => {
+                errors.add("until", "Enter the date of the last regular meeting to schedule");
+                None
+            }
+            (Some(u), Some(f)) if u < f => {
+                errors.add("until", "The last meeting must be on or after the first");
+                None
+            }
+            (Some(u), Some(f)) if (u - f).whole_days() > MAX_SCHEDULE_DAYS => {
+                errors.add("until", "Schedule at most a year at a time");
+                None
+            }
+            (u, _) => u,
+        }
+    } else {
+        first
+    };
+    let starts_at = form.get("starts_at").trim();
+    if !valid_time(starts_at) {
+        errors.add("starts_at", "Enter the start time as hours and minutes, for example 10:00");
+    }
+    let closing_on = parse_date(form.get("closing_on"));
+    if format == Some(MeetingFormat::NoMeeting) && closing_on.is_none() {
+        errors.add("closing_on", "Enter the date contributions close");
+    }
+    let location = form.get("location").trim();
+    if location.chars().count() > 200 {
+        errors.add("location", "The location must be 200 characters or fewer");
+    }
+    let (Some(kind), Some(format), Some(first), Some(until), true) = (kind, format, first, until, errors.is_empty())
+    else {
+        return list_page(&state, &me, form, errors).await;
+    };
+    let dates =
+        if kind == MeetingKind::Regular { meeting_rules::schedule(marac.cadence, first, until) } else { vec![first] };
+    let invited: Vec<i64> = state
+        .store
+        .list_agencies()
+        .await?
+        .into_iter()
+        .filter(|a| a.marac_ids.contains(&marac.id))
+        .map(|a| a.id)
+        .collect();
+    let meetings: Vec<NewMeeting> = dates
+        .iter()
+        .map(|d| NewMeeting {
+            marac_id: marac.id,
+            kind,
+            format,
+            held_on: *d,
+            starts_at: starts_at.to_owned(),
+            closing_on: (format == MeetingFormat::NoMeeting).then_some(closing_on).flatten(),
+            location: location.to_owned(),
+            chair_user_id: None,
+            capacity: marac.rules.meeting_capacity,
+            list_cutoff_on: None,
+            invited_agency_ids: invited.clone(),
+        })
+        .collect();
+    let event = me.audit(
+        &state,
+        "meeting.schedule",
+        &format!("marac:{}", marac.id),
+        serde_json::json!({ "kind": kind.code(), "count": meetings.len() }),
+    );
+    let ids = state.store.create_meetings(&meetings, Ts::new(state.clock.now()), event).await?;
+    match ids.as_slice() {
+        [one] => Ok(Redirect::to(&format!("/meetings/{one}")).into_response()),
+        _ => Ok(Redirect::to("/meetings").into_response()),
+    }
+}
+
+fn valid_time(s: &str) -> bool {
+    match s.split_once(':') {
+        Some((h, m)) => {
+            h.len() <= 2
+                && m.len() == 2
+                && h.parse::<u8>().is_ok_and(|h| h < 24)
+                && m.parse::<u8>().is_ok_and(|m| m < 60)
+        }
+        None => false,
+    }
+}
+
+/// What a person may do at a meeting.
+pub struct Standing {
+    /// The meeting.
+    pub meeting: Meeting,
+    /// Its Marac.
+    pub marac: Marac,
+    /// Why they may see it.
+    pub basis: Basis,
+    /// They build its list.
+    pub can_manage: bool,
+    /// They run it.
+    pub can_run: bool,
+    /// They have confirmed the statement for it.
+    pub confirmed: bool,
+}
+
+/// Loads a meeting for someone who may see it; refuses (and audits) anyone else.
+///
+/// # Errors
+/// 404 for no meeting, 403 for anyone not a participant.
+pub async fn standing(state: &AppState, me: &Signed, id: i64) -> Result<Standing, AppError> {
+    let meeting = state.store.get_meeting(id).await?;
+    let marac_id = meeting.details.marac_id;
+    let basis = me
+        .authorise(
+            state,
+            Action::ViewMeeting { marac_id, invited_agency_ids: &meeting.details.invited_agency_ids },
+            &format!("meeting:{id}"),
+        )
+        .await?;
+    let actor = me.actor();
+    let confirmed = state.store.confirmations(id).await?.iter().any(|c| c.user_id == Some(me.user.id));
+    Ok(Standing {
+        can_manage: authorise(&actor, Action::ManageMeetings { marac_id }).is_ok(),
+        can_run: authorise(&actor, Action::RunMeeting { marac_id }).is_ok(),
+        marac: state.store.get_marac(marac_id).await?,
+        meeting,
+        basis,
+        confirmed,
+    })
+}
+
+impl Standing {
+    /// Requires confirmation before any case of the meeting is shown; refusals are audited.
+    ///
+    /// # Errors
+    /// 403 until the person has confirmed.
+    pub async fn require_cases(&self, state: &AppState, me: &Signed) -> Result<Basis, AppError> {
+        let d = &self.meeting.details;
+        me.authorise(
+            state,
+            Action::ReadMeetingCases {
+                marac_id: d.marac_id,
+                invited_agency_ids: &d.invited_agency_ids,
+                confirmed: self.confirmed,
+            },
+            &format!("meeting:{}", self.meeting.id),
+        )
+        .await
+    }
+}
+
+/// A case on the list as the meeting page shows it.
+pub struct ListedView {
+    /// Meeting-mode case page.
+    pub href: String,
+    /// Referral page (for the coordinator building the list).
+    pub referral_href: String,
+    /// Case id.
+    pub case_id: i64,
+    /// Reference.
+    pub reference: String,
+    /// Victim (shown only after confirmation).
+    pub victim: String,
+    /// Score.
+    pub score: String,
+    /// Children.
+    pub children: i64,
+    /// Repeat.
+    pub repeat: bool,
+    /// Referring agency.
+    pub agency: String,
+    /// Outcome.
+    pub outcome: &'static str,
+}
+
+/// A case waiting for a meeting.
+pub struct WaitingView {
+    /// Case id.
+    pub case_id: i64,
+    /// Referral id.
+    pub referral_id: i64,
+    /// Reference.
+    pub reference: String,
+    /// Children.
+    pub children: i64,
+    /// Accepted on.
+    pub accepted: String,
+}
+
+/// An outstanding action from an earlier meeting.
+pub struct OutstandingView {
+    /// Case reference.
+    pub case_ref: String,
+    /// Agency.
+    pub agency: String,
+    /// Due.
+    pub due: String,
+    /// Overdue.
+    pub overdue: bool,
+    /// Status.
+    pub status: &'static str,
+    /// Reason category.
+    pub reason: &'static str,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "meetings/show.html")]
+struct ShowPage {
+    ctx: PageContext,
+    id: i64,
+    heading: String,
+    marac: String,
+    kind: &'static str,
+    format: &'static str,
+    location: String,
+    closing_on: String,
+    status: &'static str,
+    planned: bool,
+    published: bool,
+    capacity: u32,
+    invited: Vec<String>,
+    can_manage: bool,
+    can_run: bool,
+    confirmed: bool,
+    statement: Option<(i64, String)>,
+    listed: Vec<ListedView>,
+    waiting: Vec<WaitingView>,
+    outstanding: Vec<OutstandingView>,
+    statement_form: String,
+    errors: Errors,
+}
+
+async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Result<Response, AppError> {
+    let st = standing(state, me, id).await?;
+    let d = &st.meeting.details;
+    let agencies = state.store.list_agencies().await?;
+    let agency_name = |id: Option<i64>| {
+        id.and_then(|id| agencies.iter().find(|a| a.id == id)).map(|a| a.name.clone()).unwrap_or_default()
+    };
+    let statement = state.store.current_statement(d.marac_id).await?;
+    let show_cases = st.confirmed;
+    let mut listed = Vec::new();
+    if st.can_manage || show_cases {
+        for c in state.store.meeting_cases(id).await? {
+            let victim = match (&c.form_sealed, show_cases) {
+                (Some(sealed), true) => {
+                    crate::casework::victim_name(&crate::casework::open(state, crate::casework::Purpose::Form, sealed)?)
+                }
+                _ => String::new(),
+            };
+            listed.push(ListedView {
+                href: format!("/meetings/{id}/cases/{}", c.case_id),
+                referral_href: c.referral_id.map(|r| format!("/referrals/{r}")).unwrap_or_default(),
+                case_id: c.case_id,
+                reference: c.reference.clone().unwrap_or_default(),
+                victim,
+                score: c.score.map(|s| s.to_string()).unwrap_or_default(),
+                children: c.children_count,
+                repeat: c.is_repeat,
+                agency: agency_name(c.referring_agency_id),
+                outcome: c.outcome.label(),
+            });
+        }
+        if show_cases {
+            let event = me.audit(
+                state,
+                "meeting.list.view",
+                &format!("meeting:{id}"),
+                serde_json::json!({ "basis": st.basis, "cases": listed.iter().map(|l| l.case_id).collect::<Vec<_>>() }),
+            );
+            state.store.append_audit(event).await?;
+        }
+    }
+    let waiting = if st.can_manage && st.meeting.status != MeetingStatus::Held {
+        state
+            .store
+            .waiting_cases(d.marac_id)
+            .await?
+            .into_iter()
+            .map(|w| WaitingView {
+                case_id: w.case_id,
+                referral_id: w.referral_id,
+                reference: w.reference,
+                children: w.children_count,
+                accepted: crate::routes::display_date(w.accepted_at.0.date()),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let today = state.clock.now().date();
+    let mut outstanding = Vec::new();
+    if show_cases || st.can_manage {
+        let filter = marac_store::ActionFilter {
+            marac_ids: Some(vec![d.marac_id]),
+            outstanding_only: true,
+            limit: 200,
+            ..Default::default()
+        };
+        for a in state.store.list_actions(&filter).await?.into_iter().filter(|a| a.meeting_held_on < d.held_on) {
+            let case_ref = state
+                .store
+                .list_referrals(&marac_store::ReferralFilter {
+                    case_id: Some(a.action.case_id),
+                    limit: 1,
+                    ..Default::default()
+                })
+                .await?
+                .first()
+                .and_then(|r| r.reference.clone())
+                .unwrap_or_default();
+            outstanding.push(OutstandingView {
+                case_ref,
+                agency: agency_name(Some(a.action.agency_id)),
+                due: crate::routes::display_date(a.action.due_on),
+                overdue: meeting_rules::is_overdue(a.status, a.action.due_on, today),
+                status: a.status.label(),
+                reason: a.status_reason.map(|r| r.label()).unwrap_or(""),
+            });
+        }
+    }
+    Ok(ShowPage {
+        ctx: PageContext::new(state, &me.visitor, format!("{} meeting", st.marac.name), "/meetings"),
+        id,
+        heading: format!("{} at {}", crate::routes::display_date(d.held_on), d.starts_at),
+        marac: st.marac.name.clone(),
+        kind: d.kind.label(),
+        format: d.format.label(),
+        location: d.location.clone(),
+        closing_on: d.closing_on.map(crate::routes::display_date).unwrap_or_default(),
+        status: st.meeting.status.label(),
+        planned: st.meeting.status == MeetingStatus::Planned,
+        published: st.meeting.status == MeetingStatus::Published,
+        capacity: d.capacity,
+        invited: d.invited_agency_ids.iter().map(|a| agency_name(Some(*a))).collect(),
+        can_manage: st.can_manage,
+        can_run: st.can_run,
+        confirmed: st.confirmed,
+        statement_form: statement.as_ref().map(|s| s.body.clone()).unwrap_or_default(),
+        statement: statement.map(|s| (s.version, s.body)),
+        listed,
+        waiting,
+        outstanding,
+        errors,
+    }
+    .into_response())
+}
+
+/// `GET /meetings/{id}`: the meeting; its cases once the viewer has confirmed confidentiality.
+///
+/// # Errors
+/// Refused to anyone not a participant.
+pub async fn show(State(state): State<AppState>, me: Signed, Path(id): Path<i64>) -> Result<Response, AppError> {
+    show_page(&state, &me, id, Errors::default()).await
+}
+
+/// `POST /meetings/{id}/list`: the coordinator proposes, adds, removes or moves cases.
+///
+/// # Errors
+/// Refused to anyone who does not coordinate the Marac; 409 once the meeting is held.
+pub async fn change_list(
+    State(state): State<AppState>,
+    me: Signed,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let meeting = state.store.get_meeting(id).await?;
+    me.authorise(&state, Action::ManageMeetings { marac_id: meeting.details.marac_id }, &format!("meeting:{id}"))
+        .await?;
+    let current = state.store.meeting_cases(id).await?;
+    let mut list: Vec<(i64, i64)> = current.iter().filter_map(|c| c.referral_id.map(|r| (c.case_id, r))).collect();
+    let waiting = state.store.waiting_cases(meeting.details.marac_id).await?;
+    let room = usize::try_from(meeting.details.capacity).unwrap_or(0).saturating_sub(list.len());
+    let case: i64 = form.get("case").parse().unwrap_or(0);
+    let mut errors = Errors::default();
+    match form.get("op") {
+        "propose" => {
+            let candidates: Vec<ListCandidate> = waiting
+                .iter()
+                .map(|w| ListCandidate {
+                    case_id: w.case_id,
+                    children: u32::try_from(w.children_count).unwrap_or(0),
+                    accepted_at: w.accepted_at.0.to_string(),
+                })
+                .collect();
+            for c in meeting_rules::propose(&candidates, room) {
+                if let Some(w) = waiting.iter().find(|w| w.case_id == c) {
+                    list.push((w.case_id, w.referral_id));
+                }
+            }
+        }
+        "add" => match waiting.iter().find(|w| w.case_id == case) {
+            Some(_) if room == 0 => {
+                errors.add("list", "The list is full; remove a case or raise the meeting's capacity")
+            }
+            Some(w) => list.push((w.case_id, w.referral_id)),
+            None => return Err(AppError::NotFound),
+        },
+        "remove" => list.retain(|(c, _)| *c != case),
+        "up" | "down" => {
+            let ids: Vec<i64> = list.iter().map(|(c, _)| *c).collect();
+            if let Some(from) = ids.iter().position(|c| *c == case) {
+                let moved = meeting_rules::move_item(&ids, from, form.get("op") == "up");
+                list = moved.iter().filter_map(|c| list.iter().find(|(x, _)| x == c).copied()).collect();
+            }
+        }
+        _ => return Err(AppError::BadRequest),
+    }
+    if !errors.is_empty() {
+        return show_page(&state, &me, id, errors).await;
+    }
+    // Cases with children first, the coordinator's order kept within each group.
+    let counts: Vec<(i64, u32)> = list
+        .iter()
+        .map(|(c, r)| {
+            let n = current
+                .iter()
+                .find(|x| x.case_id == *c)
+                .map(|x| x.children_count)
+                .or_else(|| waiting.iter().find(|w| w.referral_id == *r).map(|w| w.children_count))
+                .unwrap_or(0);
+            (*c, u32::try_from(n).unwrap_or(0))
+        })
+        .collect();
+    let ordered: Vec<(i64, i64)> = meeting_rules::children_first(&counts)
+        .iter()
+        .filter_map(|c| list.iter().find(|(x, _)| x == c).copied())
+        .collect();
+    let event = me.audit(
+        &state,
+        "meeting.list.change",
+        &format!("meeting:{id}"),
+        serde_json::json!({ "op": form.get("op"), "cases": ordered.iter().map(|(c, _)| c).collect::<Vec<_>>() }),
+    );
+    state.store.set_meeting_list(id, &ordered, Ts::new(state.clock.now()), event).await?;
+    Ok(Redirect::to(&format!("/meetings/{id}#list")).into_response())
+}
+
+/// `POST /meetings/{id}/publish`: sends the list to the invited agencies and opens research.
+///
+/// # Errors
+/// Refused to anyone who does not coordinate the Marac; 409 unless planned.
+pub async fn publish(State(state): State<AppState>, me: Signed, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let meeting = state.store.get_meeting(id).await?;
+    let marac_id = meeting.details.marac_id;
+    me.authorise(&state, Action::ManageMeetings { marac_id }, &format!("meeting:{id}")).await?;
+    let mut errors = Errors::default();
+    if state.store.current_statement(marac_id).await?.is_none() {
+        errors.add("statement", "Set the Marac's confidentiality statement before publishing a list");
+    }
+    if meeting.listed == 0 {
+        errors.add("list", "Add at least one case to the list before publishing it");
+    }
+    if !errors.is_empty() {
+        return show_page(&state, &me, id, errors).await;
+    }
+    let event =
+        me.audit(&state, "meeting.publish", &format!("meeting:{id}"), serde_json::json!({ "cases": meeting.listed }));
+    state.store.publish_meeting(id, Ts::new(state.clock.now()), event).await?;
+    Ok(Redirect::to(&format!("/meetings/{id}")).into_response())
+}
+
+/// `POST /meetings/{id}/close`: marks a published meeting as held.
+///
+/// # Errors
+/// Refused to anyone who does not run the Marac's meetings.
+pub async fn close(State(state): State<AppState>, me: Signed, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let meeting = state.store.get_meeting(id).await?;
+    me.authorise(&state, Action::RunMeeting { marac_id: meeting.details.marac_id }, &format!("meeting:{id}")).await?;
+    let event = me.audit(&state, "meeting.close", &format!("meeting:{id}"), serde_json::json!({}));
+    state.store.close_meeting(id, Ts::new(state.clock.now()), event).await?;
+    Ok(Redirect::to(&format!("/meetings/{id}")).into_response())
+}
+
+/// `POST /meetings/{id}/confirm`: the signed-in participant confirms the current statement.
+///
+/// # Errors
+/// Refused to anyone not a participant; 409 when the Marac has no statement yet.
+pub async fn confirm(
+    State(state): State<AppState>,
+    me: Signed,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let st = standing(&state, &me, id).await?;
+    let Some(statement) = state.store.current_statement(st.marac.id).await? else {
+        return Err(AppError::NotFound);
+    };
+    if !form.has("agree", "yes") {
+        let mut errors = Errors::default();
+        errors.add("agree", "Confirm that you will keep the information shared confidential");
+        return show_page(&state, &me, id, errors).await;
+    }
+    let event = me.audit(
+        &state,
+        "confidentiality.confirm",
+        &format!("meeting:{id}"),
+        serde_json::json!({ "statement_version": statement.version }),
+    );
+    state
+        .store
+        .confirm_confidentiality(id, Some(me.user.id), None, statement.id, Ts::new(state.clock.now()), event)
+        .await?;
+    Ok(Redirect::to(&format!("/meetings/{id}")).into_response())
+}
+
+/// `POST /meetings/{id}/statement`: the coordinator sets a new version of the Marac's statement.
+///
+/// # Errors
+/// Refused to anyone who does not coordinate the Marac.
+pub async fn set_statement(
+    State(state): State<AppState>,
+    me: Signed,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, AppError> {
+    let meeting = state.store.get_meeting(id).await?;
+    let marac_id = meeting.details.marac_id;
+    me.authorise(&state, Action::ManageMeetings { marac_id }, &format!("marac:{marac_id}")).await?;
+    let body = form.get("statement").trim();
+    let mut errors = Errors::default();
+    if body.chars().count() < 20 {
+        errors.add("statement", "Enter the confidentiality statement read at the start of each meeting");
+    } else if body.chars().count() > 5_000 {
+        errors.add("statement", "The statement must be 5,000 characters or fewer");
+    }
+    if !errors.is_empty() {
+        return show_page(&state, &me, id, errors).await;
+    }
+    let unchanged = state.store.current_statement(marac_id).await?.is_some_and(|s| s.body == body);
+    if !unchanged {
+        let event = me.audit(&state, "confidentiality.statement", &format!("marac:{marac_id}"), serde_json::json!({}));
+        state.store.add_statement(marac_id, body, Some(me.user.id), Ts::new(state.clock.now()), event).await?;
+    }
+    Ok(Redirect::to(&format!("/meetings/{id}")).into_response())
+}
