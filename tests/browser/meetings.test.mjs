@@ -1,0 +1,112 @@
+// A whole meeting in the browser, with axe on every page: the coordinator schedules it and
+// publishes a list; a representative confirms confidentiality and only then sees the cases;
+// the chair records attendance, the information shared and actions for two cases; the
+// representative marks an action done; the minutes show it all.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { start, check } from './harness.mjs'
+import { steps } from './steps.mjs'
+
+let env
+before(async () => { env = await start() })
+after(async () => { await env?.stop() })
+
+const { as, refer, listOnNewMeeting } = steps(() => env)
+
+async function accept (coordinator, victim) {
+  await coordinator.goto(`${env.base}/triage`)
+  await coordinator.locator('tr', { hasText: victim }).locator('a').click()
+  await coordinator.check('[name="decision"][value="accept"]')
+  await coordinator.click('button:has-text("Save decision")')
+  await coordinator.waitForURL(/\/triage$/)
+}
+
+test('a whole meeting: list, confidentiality, attendance, two cases with actions, an action done, minutes', { timeout: 300_000 }, async () => {
+  const referrer = await as('Referrer')
+  const references = []
+  for (const [given, family, dob] of [['Hana', 'Sole', '9/9/1991'], ['Iris', 'Penn', '3/3/1983']]) {
+    await refer(referrer, { given, family, dob, yes: 15 })
+    references.push((await referrer.textContent('.govuk-panel')).match(/NSN-\d{4}-\d{5}/)[0])
+  }
+  const coordinator = await as('Coordinator')
+  await accept(coordinator, 'Hana Sole')
+  await accept(coordinator, 'Iris Penn')
+  const meeting = await listOnNewMeeting(coordinator, references, true)
+  await check(coordinator, 'meeting-published')
+
+  // The representative sees the meeting, but no case until confirming.
+  const rep = await as('Agency representative')
+  await rep.goto(env.base + meeting)
+  await check(rep, 'meeting-confirm')
+  assert.doesNotMatch(await rep.textContent('main'), /Hana Sole/)
+  const refused = await rep.goto(`${env.base}${meeting}/minutes`)
+  assert.equal(refused.status(), 403)
+  await rep.goto(env.base + meeting)
+  await rep.click('button:has-text("Confirm and see the cases")')
+  assert.match(await rep.textContent('.govuk-error-summary'), /Confirm that you will keep/)
+  await rep.check('#agree-box')
+  await rep.click('button:has-text("Confirm and see the cases")')
+  assert.match(await rep.textContent('main'), /Hana Sole/)
+  await check(rep, 'meeting-list')
+
+  // The chair confirms, records attendance, then runs both cases.
+  const chair = await as('Chair')
+  await chair.goto(env.base + meeting)
+  await chair.check('#agree-box')
+  await chair.click('button:has-text("Confirm and see the cases")')
+  await chair.click('a:has-text("Attendance")')
+  await check(chair, 'meeting-attendance')
+  const acute = chair.locator('fieldset', { hasText: 'Northshire Hospitals Trust' })
+  await acute.locator('input[value="present"]').check()
+  await acute.locator('input[type="text"]').fill('Priya Shah')
+  const police = chair.locator('fieldset', { hasText: 'Northshire Police' })
+  await police.locator('input[value="apologies"]').check()
+  await police.locator('input[type="text"]').fill('DS Kerr')
+  await police.locator('input[type="checkbox"]').check()
+  await chair.fill('#observers', 'Student social worker')
+  await chair.click('button:has-text("Save attendance")')
+
+  await chair.click(`a:has-text("${references[0]}")`)
+  await check(chair, 'meeting-case')
+  await chair.fill('#information', 'Hospital: two A&E attendances in October with facial injuries.')
+  await chair.fill('#victim_voice', 'She wants to stay in the home with the locks changed.')
+  await chair.check('[name="outcome"][value="heard"]')
+  await chair.click('button:has-text("Save")')
+  const due = new Date(Date.now() + 14 * 86_400_000)
+  const dueText = `${due.getDate()}/${due.getMonth() + 1}/${due.getFullYear()}`
+  async function addAction (agency, owner, subject, description, approach) {
+    await chair.selectOption('#agency', { label: agency })
+    await chair.fill('#owner', owner)
+    await chair.check(`[name="subject"][value="${subject}"]`)
+    if (approach) await chair.selectOption('#approach', approach)
+    await chair.fill('#description', description)
+    await chair.fill('#due', dueText)
+    await chair.click('button:has-text("Add action")')
+  }
+  await addAction('Northshire Hospitals Trust', 'Priya Shah', 'victim', 'Flag the records so A&E staff ask about safety at every attendance.')
+  assert.match(await chair.textContent('#actions ~ table'), /Flag the records/)
+  await check(chair, 'meeting-case-with-action')
+  await chair.click('button:has-text("Save and go to the next case")')
+  await chair.waitForURL(new RegExp(`${meeting}/cases/\\d+`))
+  await chair.fill('#information', 'Police: bail conditions end on Friday.')
+  await chair.check('[name="outcome"][value="heard"]')
+  await chair.click('button:has-text("Save")')
+  await addAction('Northshire Police', 'DS Kerr', 'perpetrator', 'Apply to extend the bail conditions and tell the Idva the outcome.', 'disruption')
+
+  // The representative marks the hospital's action done.
+  await rep.goto(`${env.base}/actions`)
+  await check(rep, 'actions')
+  const row = rep.locator('tr', { hasText: 'Flag the records' })
+  await row.locator('summary').click()
+  await row.locator('select[name="status"]').selectOption('done')
+  await row.locator('button:has-text("Save status")').click()
+  assert.match(await rep.locator('tr', { hasText: 'Flag the records' }).textContent(), /Done/)
+
+  // The minutes show it all.
+  await chair.goto(`${env.base}${meeting}/minutes`)
+  await check(chair, 'meeting-minutes')
+  const minutes = await chair.textContent('main')
+  for (const expected of ['OFFICIAL-SENSITIVE', 'Priya Shah', 'DS Kerr', '(information sent)', 'Student social worker: confirmed', 'facial injuries', 'Flag the records', 'Done', 'extend the bail conditions']) {
+    assert.ok(minutes.includes(expected), `${expected} missing from the minutes`)
+  }
+})
