@@ -147,6 +147,8 @@ pub enum Action<'a> {
         invited_agency_ids: &'a [i64],
         /// The person has confirmed the statement for this meeting.
         confirmed: bool,
+        /// The list has been published (before that only the chair and coordinators see it).
+        published: bool,
     },
     /// Report on an action: its owning agency's practitioners and the Marac's coordinators.
     UpdateAction {
@@ -276,9 +278,15 @@ pub fn authorise(actor: &Actor, action: Action<'_>) -> Result<Basis, Denied> {
         Action::ViewMeeting { marac_id, invited_agency_ids } => {
             meeting_participant(actor, marac_id, invited_agency_ids)
         }
-        Action::ReadMeetingCases { marac_id, invited_agency_ids, confirmed } => {
+        Action::ReadMeetingCases { marac_id, invited_agency_ids, confirmed, published } => {
             let basis = meeting_participant(actor, marac_id, invited_agency_ids)?;
-            if confirmed { Ok(basis) } else { Err(Denied("confidentiality not yet confirmed for this meeting")) }
+            if !confirmed {
+                Err(Denied("confidentiality not yet confirmed for this meeting"))
+            } else if !published && basis == Basis::AttendingAgency {
+                Err(Denied("the list is not yet published"))
+            } else {
+                Ok(basis)
+            }
         }
         Action::UpdateAction { marac_id, owner_agency_id } => {
             if actor.has_role_for(Role::Coordinator, marac_id) {
@@ -579,13 +587,19 @@ mod tests {
             assert_eq!(authorise(a, view).is_ok(), ok, "{a:?}");
         }
         for confirmed in [false, true] {
-            let read = Action::ReadMeetingCases { marac_id: M1, invited_agency_ids: &invited, confirmed };
+            let read =
+                Action::ReadMeetingCases { marac_id: M1, invited_agency_ids: &invited, confirmed, published: true };
             // Everyone, chair and coordinator included, confirms before seeing a case.
             for a in [&coordinator, &chair, &health_rep] {
                 assert_eq!(authorise(a, read).is_ok(), confirmed);
             }
             assert!(authorise(&housing_rep, read).is_err(), "not invited");
         }
+        // Before publication the list is the chair's and coordinators' only.
+        let unpublished =
+            Action::ReadMeetingCases { marac_id: M1, invited_agency_ids: &invited, confirmed: true, published: false };
+        assert!(authorise(&health_rep, unpublished).is_err());
+        assert!(authorise(&chair, unpublished).is_ok() && authorise(&coordinator, unpublished).is_ok());
     }
 
     #[test]

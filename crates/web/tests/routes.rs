@@ -1345,6 +1345,14 @@ async fn a_meeting_is_scheduled_published_confirmed_run_and_minuted() {
             cora.post(&format!("{meeting}/statement"), &[("statement", statement)]).await.status,
             StatusCode::SEE_OTHER
         );
+        // Before publication an invited representative, even having confirmed, sees no list.
+        app.user("rep2@x.org", Role::AgencyRep, false).await;
+        let rep2 = app.signed_in("rep2@x.org").await;
+        rep2.get(&meeting).await;
+        assert_eq!(rep2.post(&format!("{meeting}/confirm"), &[("agree", "yes")]).await.status, StatusCode::SEE_OTHER);
+        let early = rep2.get(&meeting).await;
+        assert!(early.body.contains("not been published") && !early.body.contains("TM-2026-00001"), "{}", early.body);
+        assert_eq!(rep2.get(&format!("{meeting}/minutes")).await.status, StatusCode::FORBIDDEN);
         assert_eq!(cora.post(&format!("{meeting}/publish"), &[]).await.status, StatusCode::SEE_OTHER);
         let hea = app.signed_in("hea@x.org").await;
         assert_eq!(cora.post(&format!("{meeting}/publish"), &[]).await.status, StatusCode::CONFLICT, "published once");

@@ -291,6 +291,7 @@ impl Standing {
                 marac_id: d.marac_id,
                 invited_agency_ids: &d.invited_agency_ids,
                 confirmed: self.confirmed,
+                published: self.meeting.status != MeetingStatus::Planned,
             },
             &format!("meeting:{}", self.meeting.id),
         )
@@ -387,7 +388,17 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
         id.and_then(|id| agencies.iter().find(|a| a.id == id)).map(|a| a.name.clone()).unwrap_or_default()
     };
     let statement = state.store.current_statement(d.marac_id).await?;
-    let show_cases = st.confirmed;
+    let show_cases = st.confirmed
+        && authorise(
+            &me.actor(),
+            Action::ReadMeetingCases {
+                marac_id: d.marac_id,
+                invited_agency_ids: &d.invited_agency_ids,
+                confirmed: true,
+                published: st.meeting.status != MeetingStatus::Planned,
+            },
+        )
+        .is_ok();
     let mut listed = Vec::new();
     if st.can_manage || show_cases {
         for c in state.store.meeting_cases(id).await? {
