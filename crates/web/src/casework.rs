@@ -360,6 +360,23 @@ pub async fn prepare(
     Ok(Ok(Prepared { submission, assessment }))
 }
 
+/// The names of a case's victim and of the people causing harm, opened from the people's records.
+///
+/// # Errors
+/// Store failures, or a record that cannot be opened.
+pub async fn case_names(state: &AppState, case: &marac_store::Case) -> Result<(String, Vec<String>), AppError> {
+    let name = |sealed: &str| -> Result<String, AppError> {
+        let p: StoredPerson = open(state, Purpose::Person, sealed)?;
+        Ok(format!("{} {}", p.given_name, p.family_name).trim().to_owned())
+    };
+    let victim = name(&state.store.get_person(case.victim_person_id).await?.details_sealed)?;
+    let mut perpetrators = Vec::with_capacity(case.perpetrator_ids.len());
+    for p in &case.perpetrator_ids {
+        perpetrators.push(name(&state.store.get_person(*p).await?.details_sealed)?);
+    }
+    Ok((victim, perpetrators))
+}
+
 /// The victim's name from a form, for lists.
 #[must_use]
 pub fn victim_name(map: &FormMap) -> String {

@@ -3,7 +3,7 @@
 //! minutes. Every page needs the viewer's confidentiality confirmation for that meeting.
 
 use crate::AppState;
-use crate::casework::{self, Purpose, StoredPerson};
+use crate::casework::{self, Purpose};
 use crate::error::AppError;
 use crate::forms::{Errors, FormData};
 use crate::page::PageContext;
@@ -161,11 +161,6 @@ async fn require_case(state: &AppState, me: &Signed, st: &Standing, case_id: i64
     Ok(())
 }
 
-fn person_name(state: &AppState, sealed: &str) -> Result<String, AppError> {
-    let p: StoredPerson = casework::open(state, Purpose::Person, sealed)?;
-    Ok(format!("{} {}", p.given_name, p.family_name).trim().to_owned())
-}
-
 fn action_view(
     state: &AppState,
     a: &marac_store::ActionRecord,
@@ -208,11 +203,7 @@ async fn case_page(
     );
     state.store.append_audit(event).await?;
     let case = state.store.get_case(case_id).await?;
-    let victim = person_name(state, &state.store.get_person(case.victim_person_id).await?.details_sealed)?;
-    let mut perpetrators = Vec::new();
-    for p in &case.perpetrator_ids {
-        perpetrators.push(person_name(state, &state.store.get_person(*p).await?.details_sealed)?);
-    }
+    let (victim, perpetrators) = casework::case_names(state, &case).await?;
     let summary = match &listed.form_sealed {
         Some(sealed) => {
             let map: FormMap = casework::open(state, Purpose::Form, sealed)?;

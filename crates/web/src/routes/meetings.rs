@@ -279,23 +279,24 @@ pub async fn standing(state: &AppState, me: &Signed, id: i64) -> Result<Standing
 }
 
 impl Standing {
-    /// Requires confirmation before any case of the meeting is shown; refusals are audited.
+    /// Seeing this meeting's cases, as the policy is asked it.
+    fn read_cases(&self) -> Action<'_> {
+        let d = &self.meeting.details;
+        Action::ReadMeetingCases {
+            marac_id: d.marac_id,
+            invited_agency_ids: &d.invited_agency_ids,
+            confirmed: self.confirmed,
+            published: self.meeting.status != MeetingStatus::Planned,
+        }
+    }
+
+    /// Requires confirmation (and, for agencies, publication) before any case of the meeting
+    /// is shown; refusals are audited.
     ///
     /// # Errors
-    /// 403 until the person has confirmed.
+    /// 403 until the person may see the cases.
     pub async fn require_cases(&self, state: &AppState, me: &Signed) -> Result<Basis, AppError> {
-        let d = &self.meeting.details;
-        me.authorise(
-            state,
-            Action::ReadMeetingCases {
-                marac_id: d.marac_id,
-                invited_agency_ids: &d.invited_agency_ids,
-                confirmed: self.confirmed,
-                published: self.meeting.status != MeetingStatus::Planned,
-            },
-            &format!("meeting:{}", self.meeting.id),
-        )
-        .await
+        me.authorise(state, self.read_cases(), &format!("meeting:{}", self.meeting.id)).await
     }
 }
 
@@ -388,17 +389,7 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
         id.and_then(|id| agencies.iter().find(|a| a.id == id)).map(|a| a.name.clone()).unwrap_or_default()
     };
     let statement = state.store.current_statement(d.marac_id).await?;
-    let show_cases = st.confirmed
-        && authorise(
-            &me.actor(),
-            Action::ReadMeetingCases {
-                marac_id: d.marac_id,
-                invited_agency_ids: &d.invited_agency_ids,
-                confirmed: true,
-                published: st.meeting.status != MeetingStatus::Planned,
-            },
-        )
-        .is_ok();
+    let show_cases = authorise(&me.actor(), st.read_cases()).is_ok();
     let mut listed = Vec::new();
     if st.can_manage || show_cases {
         for c in state.store.meeting_cases(id).await? {

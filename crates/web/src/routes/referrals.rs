@@ -488,7 +488,7 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
             marac: maracs.iter().find(|m| m.id == r.marac_id).map(|m| m.code.clone()).unwrap_or_default(),
             status: r.status.label(),
             returned: r.status == ReferralStatus::Returned,
-            updated: date_of(r.updated_at),
+            updated: crate::routes::display_date(r.updated_at.0.date()),
         });
     }
     if !mine.is_empty() {
@@ -499,11 +499,6 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
     let can_refer = !casework::referable_maracs(&state, &me.actor()).await?.is_empty();
     Ok(ListPage { ctx: PageContext::new(&state, &me.visitor, "Your referrals", "/referrals"), rows, can_refer }
         .into_response())
-}
-
-fn date_of(ts: Ts) -> String {
-    let d = ts.0.date();
-    format!("{} {} {}", d.day(), d.month(), d.year())
 }
 
 /// `POST /referrals/new`: starts a draft and opens its task list.

@@ -2,7 +2,7 @@
 //! each agency's notes, private to it until it shares them.
 
 use crate::AppState;
-use crate::casework::{self, Purpose, StoredPerson};
+use crate::casework::{self, Purpose};
 use crate::error::AppError;
 use crate::forms::{Errors, FormData};
 use crate::page::PageContext;
@@ -143,15 +143,7 @@ async fn case_page(
     let basis = me.authorise(state, Action::ReadCase(&access), &target).await?;
     state.store.append_audit(me.audit(state, "case.view", &target, serde_json::json!({ "basis": basis }))).await?;
     let case = state.store.get_case(case_id).await?;
-    let name = |sealed: &str| -> Result<String, AppError> {
-        let p: StoredPerson = casework::open(state, Purpose::Person, sealed)?;
-        Ok(format!("{} {}", p.given_name, p.family_name).trim().to_owned())
-    };
-    let victim = name(&state.store.get_person(case.victim_person_id).await?.details_sealed)?;
-    let mut perpetrators = Vec::new();
-    for p in &case.perpetrator_ids {
-        perpetrators.push(name(&state.store.get_person(*p).await?.details_sealed)?);
-    }
+    let (victim, perpetrators) = casework::case_names(state, &case).await?;
     let referrals = state
         .store
         .list_referrals(&ReferralFilter { case_id: Some(case_id), limit: 100, ..Default::default() })
