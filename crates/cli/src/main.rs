@@ -48,6 +48,16 @@ struct SettingArgs {
     /// Log format: text or json.
     #[arg(long, env = "MARAC_LOG_FORMAT", global = true, id = "log_format")]
     log_format: Option<String>,
+    /// Where to send e-mail: smtp://HOST:PORT (plain, for a relay on this network),
+    /// smtps://USER:PASS@HOST or smtp://USER:PASS@HOST?tls=required. Unset: inbox only.
+    #[arg(long, env = "MARAC_SMTP_URL", global = true, id = "smtp_url", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The From address of e-mail.
+    #[arg(long, env = "MARAC_MAIL_FROM", global = true, id = "mail_from")]
+    mail_from: Option<String>,
+    /// Seconds between the background worker's rounds (reminders, escalations, e-mail).
+    #[arg(long, env = "MARAC_WORKER_SECONDS", global = true, id = "worker_seconds")]
+    worker_seconds: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -27,6 +27,9 @@ struct FileSettings {
     second_factor_roles: Option<Vec<String>>,
     trust_proxy: Option<bool>,
     log_format: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    worker_seconds: Option<u64>,
 }
 
 /// How logs are written.
@@ -57,6 +60,12 @@ pub struct Settings {
     pub trust_proxy: bool,
     /// Log format.
     pub log_format: LogFormat,
+    /// The SMTP server e-mail goes to; none for inbox only.
+    pub smtp_url: Option<String>,
+    /// The From address.
+    pub mail_from: String,
+    /// Seconds between the worker's rounds.
+    pub worker_seconds: u64,
 }
 
 impl Settings {
@@ -201,6 +210,36 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         }
     };
 
+    let smtp_url = arg(matches, "smtp_url").or(file.smtp_url).filter(|u| !u.trim().is_empty());
+    if let Some(url) = &smtp_url
+        && let Err(e) = marac_web::mailer::Mailer::new(url, "check@localhost")
+    {
+        let who = origin(matches, "smtp_url", "smtp-url", "MARAC_SMTP_URL", "smtp_url");
+        return Err(SettingError(format!("{who}: {e}")));
+    }
+    let mail_from =
+        arg(matches, "mail_from").or(file.mail_from).unwrap_or_else(|| "Marac case management <marac@localhost>".into());
+    if let Err(e) = marac_web::mailer::Mailer::parse_from(&mail_from) {
+        let who = origin(matches, "mail_from", "mail-from", "MARAC_MAIL_FROM", "mail_from");
+        return Err(SettingError(format!("{who}: {e}")));
+    }
+
+    let worker_seconds = match arg(matches, "worker_seconds") {
+        Some(text) => text.parse::<u64>().ok().filter(|n| (1..=3600).contains(n)).ok_or_else(|| {
+            let who = origin(matches, "worker_seconds", "worker-seconds", "MARAC_WORKER_SECONDS", "worker_seconds");
+            SettingError(format!("{who}: '{text}' is not a number of seconds (expected 1 to 3600)"))
+        })?,
+        None => match file.worker_seconds {
+            Some(n) if (1..=3600).contains(&n) => n,
+            Some(n) => {
+                return Err(SettingError(format!(
+                    "worker_seconds in marac.toml: {n} is not a number of seconds (expected 1 to 3600)"
+                )));
+            }
+            None => 30,
+        },
+    };
+
     Ok(Settings {
         data_dir,
         database_url,
@@ -210,6 +249,9 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         second_factor_roles,
         trust_proxy,
         log_format,
+        smtp_url,
+        mail_from,
+        worker_seconds,
     })
 }
 

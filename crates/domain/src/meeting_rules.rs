@@ -148,6 +148,13 @@ pub fn is_overdue(status: ActionStatus, due: Date, today: Date) -> bool {
     status.is_outstanding() && due < today
 }
 
+/// Days the Idva has, after a case is heard, to tell the victim the outcome.
+pub const TELL_VICTIM_WITHIN_DAYS: i64 = 2;
+
+/// The action each heard case gets for its Idva.
+pub const TELL_VICTIM_OUTCOME: &str =
+    "Tell the victim the outcome of the Marac: what was agreed to keep them and any children safe, and who will contact them.";
+
 /// Days before the due date on which the owner is reminded.
 pub const REMINDER_DAYS_BEFORE_DUE: i64 = 3;
 

@@ -12,6 +12,8 @@
 mod meeting_rows;
 pub mod meetings;
 pub mod models;
+mod notice_sql;
+pub mod notices;
 pub mod postgres;
 pub mod referrals;
 mod sql;
@@ -24,6 +26,7 @@ use async_trait::async_trait;
 use marac_domain::audit::{AuditEvent, NewAuditEvent};
 pub use meetings::*;
 pub use models::*;
+pub use notices::*;
 pub use referrals::*;
 use std::sync::Arc;
 use time::Date;
@@ -433,6 +436,25 @@ pub trait Store: Send + Sync + 'static {
     async fn report_action(&self, id: i64, event: &ActionEvent, audit: NewAuditEvent) -> StoreResult<()>;
     /// An action's history, oldest first.
     async fn action_events(&self, id: i64) -> StoreResult<Vec<ActionEvent>>;
+
+    // --- notifications ---
+
+    /// Adds notices (and their e-mails) not already made for the same reader and event;
+    /// returns how many are new. Safe to call from any number of servers at once.
+    async fn add_notices(&self, notices: &[NewNotice], at: Ts) -> StoreResult<u64>;
+    /// A reader's notices, newest first.
+    async fn list_notices(&self, user_id: i64, limit: i64) -> StoreResult<Vec<Notice>>;
+    /// Marks a reader's notice read and returns it; `NotFound` if it is not theirs.
+    async fn open_notice(&self, id: i64, user_id: i64, at: Ts) -> StoreResult<Notice>;
+    /// How many of a reader's notices are unread.
+    async fn count_unread(&self, user_id: i64) -> StoreResult<i64>;
+    /// Claims up to `limit` e-mails due for sending for `worker` until `lease_until`; no two
+    /// workers hold the same message.
+    async fn claim_outbox(&self, worker: &str, now: Ts, lease_until: Ts, limit: i64) -> StoreResult<Vec<OutboxMessage>>;
+    /// Records how a claimed e-mail's delivery went.
+    async fn finish_outbox(&self, id: i64, worker: &str, delivery: &Delivery, at: Ts) -> StoreResult<()>;
+    /// The outbox, newest first.
+    async fn list_outbox(&self, limit: i64) -> StoreResult<Vec<OutboxMessage>>;
 
     // --- demo ---
 

@@ -16,6 +16,8 @@ pub struct PgStore {
 
 impl PgStore {
     const BACKEND: Backend = Backend::Postgres;
+    /// Concurrent workers each take rows nobody else holds, without waiting on one another.
+    const CLAIM_OUTBOX: &'static str = crate::notice_sql::claim_outbox_sql!(" FOR UPDATE SKIP LOCKED");
 
     /// Connects to the database the `postgres://` URL names.
     ///

@@ -615,10 +615,52 @@ macro_rules! impl_store {
             }
         }
 
+        $crate::notice_sql::notice_methods!($ty, $db);
+
         #[async_trait::async_trait]
         impl $crate::Store for $ty {
             fn backend(&self) -> $crate::Backend {
                 Self::BACKEND
+            }
+
+            async fn add_notices(&self, notices: &[$crate::NewNotice], at: $crate::Ts) -> $crate::StoreResult<u64> {
+                self.notices_add_notices(notices, at).await
+            }
+
+            async fn list_notices(&self, user_id: i64, limit: i64) -> $crate::StoreResult<Vec<$crate::Notice>> {
+                self.notices_list_notices(user_id, limit).await
+            }
+
+            async fn open_notice(&self, id: i64, user_id: i64, at: $crate::Ts) -> $crate::StoreResult<$crate::Notice> {
+                self.notices_open_notice(id, user_id, at).await
+            }
+
+            async fn count_unread(&self, user_id: i64) -> $crate::StoreResult<i64> {
+                self.notices_count_unread(user_id).await
+            }
+
+            async fn claim_outbox(
+                &self,
+                worker: &str,
+                now: $crate::Ts,
+                lease_until: $crate::Ts,
+                limit: i64,
+            ) -> $crate::StoreResult<Vec<$crate::OutboxMessage>> {
+                self.notices_claim_outbox(worker, now, lease_until, limit).await
+            }
+
+            async fn finish_outbox(
+                &self,
+                id: i64,
+                worker: &str,
+                delivery: &$crate::Delivery,
+                at: $crate::Ts,
+            ) -> $crate::StoreResult<()> {
+                self.notices_finish_outbox(id, worker, delivery, at).await
+            }
+
+            async fn list_outbox(&self, limit: i64) -> $crate::StoreResult<Vec<$crate::OutboxMessage>> {
+                self.notices_list_outbox(limit).await
             }
 
             async fn migrate(&self) -> $crate::StoreResult<()> {

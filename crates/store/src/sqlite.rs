@@ -19,6 +19,8 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     const BACKEND: Backend = Backend::Sqlite;
+    /// Claims need no row locks: the one writer connection already serialises them.
+    const CLAIM_OUTBOX: &'static str = crate::notice_sql::claim_outbox_sql!("");
 
     /// Opens (creating if needed) the file the `sqlite:` URL names.
     ///

@@ -899,3 +899,103 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
         verify_audit_chain(s, TEST_AUDIT_KEY).await.unwrap();
     });
 }
+
+fn notice(user_id: i64, key: &str, email: bool) -> NewNotice {
+    NewNotice {
+        user_id,
+        kind: marac_domain::notices::NoticeKind::ActionDue,
+        link: "/actions".into(),
+        dedupe_key: key.into(),
+        email_to: email.then(|| format!("user{user_id}@example.org")),
+    }
+}
+
+#[tokio::test]
+async fn notices_are_made_once_per_reader_and_event_and_read_only_by_their_reader() {
+    each_backend!(|db| {
+        let s = db.store.as_ref();
+        let (u1, u2) = (user(s, "one@example.org").await, user(s, "two@example.org").await);
+        let batch = [notice(u1, "action_due:1:2026-11-26", true), notice(u2, "action_due:1:2026-11-26", false)];
+        assert_eq!(s.add_notices(&batch, Ts::new(T0)).await.unwrap(), 2);
+        assert_eq!(s.add_notices(&batch, Ts::new(T0 + Duration::minutes(1))).await.unwrap(), 0, "a repeat adds nothing");
+        assert_eq!(s.list_outbox(10).await.unwrap().len(), 1, "only the notice with an address is e-mailed");
+        let inbox = s.list_notices(u1, 10).await.unwrap();
+        assert_eq!(inbox.len(), 1);
+        assert_eq!(s.count_unread(u1).await.unwrap(), 1);
+        assert!(matches!(s.open_notice(inbox[0].id, u2, Ts::new(T0)).await, Err(StoreError::NotFound)));
+        let opened = s.open_notice(inbox[0].id, u1, Ts::new(T0 + Duration::minutes(2))).await.unwrap();
+        assert_eq!(opened.read_at, Some(Ts::new(T0 + Duration::minutes(2))));
+        assert_eq!(s.count_unread(u1).await.unwrap(), 0);
+        s.open_notice(inbox[0].id, u1, Ts::new(T0 + Duration::minutes(5))).await.unwrap();
+        assert_eq!(s.list_notices(u1, 10).await.unwrap()[0].read_at, opened.read_at, "first reading is kept");
+    });
+}
+
+#[tokio::test]
+async fn the_outbox_is_claimed_retried_given_up_and_reclaimed_after_a_lease() {
+    each_backend!(|db| {
+        let s = db.store.as_ref();
+        let u = user(s, "one@example.org").await;
+        let batch: Vec<NewNotice> = (0..3).map(|i| notice(u, &format!("k{i}"), true)).collect();
+        s.add_notices(&batch, Ts::new(T0)).await.unwrap();
+        let lease = Ts::new(T0 + Duration::minutes(5));
+        let mine = s.claim_outbox("w1", Ts::new(T0), lease, 10).await.unwrap();
+        assert_eq!(mine.len(), 3);
+        assert!(mine.iter().all(|m| m.attempts == 1));
+        assert!(s.claim_outbox("w2", Ts::new(T0), lease, 10).await.unwrap().is_empty(), "held by w1");
+        s.finish_outbox(mine[0].id, "w1", &Delivery::Sent, Ts::new(T0)).await.unwrap();
+        let retry = Ts::new(T0 + Duration::seconds(30));
+        s.finish_outbox(mine[1].id, "w1", &Delivery::Retry { at: retry, error: "421 busy".into() }, Ts::new(T0))
+            .await
+            .unwrap();
+        s.finish_outbox(mine[2].id, "w2", &Delivery::Sent, Ts::new(T0)).await.unwrap();
+        assert!(s.claim_outbox("w2", Ts::new(T0), lease, 10).await.unwrap().is_empty(), "not yet due");
+        let again = s.claim_outbox("w2", Ts::new(T0 + Duration::minutes(1)), lease, 10).await.unwrap();
+        assert_eq!(again.iter().map(|m| (m.id, m.attempts)).collect::<Vec<_>>(), vec![(mine[1].id, 2)]);
+        s.finish_outbox(mine[1].id, "w2", &Delivery::GiveUp { error: "550 no such user".into() }, Ts::new(T0))
+            .await
+            .unwrap();
+        let later = Ts::new(T0 + Duration::minutes(6));
+        let lapsed = s.claim_outbox("w3", later, Ts::new(T0 + Duration::minutes(11)), 10).await.unwrap();
+        assert_eq!(lapsed.iter().map(|m| m.id).collect::<Vec<_>>(), vec![mine[2].id], "w1's lapsed claim is taken; w2 did not hold it");
+        let all = s.list_outbox(10).await.unwrap();
+        let by_id = |id| all.iter().find(|m| m.id == id).unwrap();
+        assert!(by_id(mine[0].id).sent_at.is_some());
+        assert!(by_id(mine[1].id).failed_at.is_some());
+        assert_eq!(by_id(mine[1].id).last_error.as_deref(), Some("550 no such user"));
+    });
+}
+
+#[tokio::test]
+async fn concurrent_claims_never_share_a_message() {
+    each_backend!(|db| {
+        let u = user(db.store.as_ref(), "one@example.org").await;
+        let batch: Vec<NewNotice> = (0..60).map(|i| notice(u, &format!("k{i}"), true)).collect();
+        db.store.add_notices(&batch, Ts::new(T0)).await.unwrap();
+        let mut tasks = Vec::new();
+        for w in 0..4 {
+            let store = db.store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut got = Vec::new();
+                loop {
+                    let claimed = store
+                        .claim_outbox(&format!("w{w}"), Ts::new(T0), Ts::new(T0 + Duration::minutes(5)), 4)
+                        .await
+                        .unwrap();
+                    if claimed.is_empty() {
+                        return got;
+                    }
+                    got.extend(claimed.into_iter().map(|m| m.id));
+                }
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await.unwrap());
+        }
+        all.sort_unstable();
+        let total = all.len();
+        all.dedup();
+        assert_eq!((total, all.len()), (60, 60), "every message claimed exactly once");
+    });
+}

@@ -15,13 +15,16 @@ pub mod crypto;
 pub mod csrf;
 pub mod error;
 pub mod forms;
+pub mod mailer;
 pub mod metrics;
+pub mod notify;
 pub mod page;
 pub mod password;
 pub mod routes;
 pub mod security_headers;
 pub mod session;
 pub mod totp;
+pub mod worker;
 
 use clock::Clock;
 use marac_domain::Role;

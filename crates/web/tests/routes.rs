@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use marac_domain::Role;
 use marac_store::AuditFilter;
 use marac_web::routes::sign_in::{GENERIC_FAILURE, LOCKED};
-use support::{PASSWORD, TestApp};
+use support::{PASSWORD, TestApp, list_on_published_meeting, refer, referral_fields};
 use time::Duration;
 
 fn escaped(s: &str) -> String {
@@ -828,96 +828,6 @@ async fn asking_how_long_is_left_does_not_extend_the_session() {
         app.clock.advance(Duration::minutes(2));
         assert_eq!(b.get("/account/session-status").await.location(), "/sign-in?ended=1");
     });
-}
-
-/// Every field of a complete referral: victim `given family`, born `dob`, with `yes` of the
-/// Dash's 24 answered yes.
-fn referral_fields(marac_id: i64, given: &str, family: &str, dob: &str, yes: usize) -> Vec<(String, String)> {
-    let dash = marac_domain::checklist::Checklist::parse(marac_domain::checklist::SHIPPED[0]).unwrap();
-    let mut f: Vec<(String, String)> = [
-        ("referral.marac", marac_id.to_string().as_str()),
-        ("referral.incident_date", "20/11/2026"),
-        ("victim.given_name", given),
-        ("victim.family_name", family),
-        ("victim.date_of_birth", dob),
-        ("victim.gender", "female"),
-        ("victim.ethnicity", "white_british"),
-        ("victim.disability", "no"),
-        ("victim.lgbt", "no"),
-        ("victim.pregnant", "no"),
-        ("victim.interpreter", "no"),
-        ("victim.postcode", "NS1 4AB"),
-        ("perpetrators.0.given_name", "Lee"),
-        ("perpetrators.0.family_name", family),
-        ("perpetrators.0.date_of_birth", "2/2/1985"),
-        ("perpetrators.0.gender", "male"),
-        ("perpetrators.0.relationship", "ex_partner"),
-        ("children.any", "yes"),
-        ("children.0.name", "Robin"),
-        ("children.0.date_of_birth", "1/9/2019"),
-        ("children.0.relationship", "child_of_both"),
-        ("children.0.known_to_social_care", "yes"),
-        ("children.0.child_protection_plan", "no"),
-        ("checklist.version", "safelives-dash@2026.1"),
-        ("reason.professional_judgement", "no"),
-        ("consent.given", "yes"),
-        ("consent.victim_knows", "yes"),
-        ("consent.previous_maracs", "no"),
-        ("summary.text", "Strangled last week after separation; she wants to stay in the home."),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
-    for (i, q) in dash.questions().enumerate() {
-        f.push((format!("checklist.answer.{}", q.id), if i < yes { "yes" } else { "no" }.to_owned()));
-    }
-    f
-}
-
-/// Puts a case on a newly scheduled meeting of the test Marac, inviting `agencies`, and
-/// publishes the list.
-async fn list_on_published_meeting(app: &TestApp, case_id: i64, referral_id: i64, agencies: &[i64]) -> i64 {
-    let s = app.db.store.as_ref();
-    let at = marac_store::Ts::new(app.state.clock.now());
-    let event = || marac_web::audit::system_event(&app.state, "meeting.test", "");
-    let meeting = marac_store::NewMeeting {
-        marac_id: app.marac_id,
-        kind: marac_domain::meeting_rules::MeetingKind::Regular,
-        format: marac_domain::meeting_rules::MeetingFormat::InPerson,
-        held_on: app.state.clock.now().date() + time::Duration::days(7),
-        starts_at: "10:00".into(),
-        closing_on: None,
-        location: String::new(),
-        chair_user_id: None,
-        capacity: 16,
-        list_cutoff_on: None,
-        invited_agency_ids: agencies.to_vec(),
-    };
-    let id = s.create_meetings(&[meeting], at, event()).await.unwrap()[0];
-    s.set_meeting_list(id, &[(case_id, referral_id)], at, event()).await.unwrap();
-    s.publish_meeting(id, at, event()).await.unwrap();
-    id
-}
-
-/// Fills in every page of a referral in the browser and sends it; returns its id.
-async fn refer(b: &support::Browser<'_>, fields: &[(String, String)]) -> i64 {
-    b.get("/referrals").await;
-    let r = b.post("/referrals/new", &[]).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let id: i64 = r.location().trim_start_matches("/referrals/").parse().unwrap();
-    for section in marac_domain::referral_form::Section::ALL {
-        let page = format!("/referrals/{id}/{}", section.slug());
-        b.get(&page).await;
-        let prefix = format!("{}.", section.prefix());
-        let mine: Vec<(&str, &str)> =
-            fields.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let r = b.post(&page, &mine).await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{page}: {}", r.body);
-    }
-    b.get(&format!("/referrals/{id}/check")).await;
-    let r = b.post(&format!("/referrals/{id}/check"), &[]).await;
-    assert_eq!(r.location(), format!("/referrals/{id}/submitted"), "{}", r.body);
-    id
 }
 
 #[tokio::test]

@@ -5,11 +5,13 @@ use crate::settings::{LogFormat, Settings};
 use anyhow::Context;
 use marac_store::Store;
 use marac_web::clock::SystemClock;
+use marac_web::mailer::Mailer;
+use marac_web::worker::Worker;
 use marac_web::{AppState, Keys, WebConfig};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tracing_subscriber::EnvFilter;
 
 /// Starts structured logging: requests and errors, never personal data.
@@ -48,6 +50,14 @@ pub async fn serve(
     };
     let keys = Keys { session_key: secrets.session_key, encryption_key: secrets.encryption_key };
     let state = AppState::new(store, config, keys, Arc::new(SystemClock));
+    let mailer = match &settings.smtp_url {
+        Some(url) => Some(Mailer::new(url, &settings.mail_from).context("MARAC_SMTP_URL")?),
+        None => None,
+    };
+    // Every server runs the worker; claims keep two of them from sending the same message.
+    let worker = tokio::spawn(
+        Worker::new(state.clone(), mailer, &settings.public_url).run(Duration::from_secs(settings.worker_seconds)),
+    );
     let app = marac_web::router(state);
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
@@ -60,6 +70,8 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server stopped with an error")?;
+    // A message being sent now is left claimed; its lease lapses and a server sends it later.
+    worker.abort();
     println!("Stopped.");
     Ok(ExitCode::SUCCESS)
 }

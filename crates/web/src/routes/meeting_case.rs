@@ -10,13 +10,17 @@ use crate::page::PageContext;
 use crate::routes::admin::Choice;
 use crate::routes::display_date;
 use crate::routes::meetings::{Standing, standing};
+use crate::notify;
 use crate::session::Signed;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use marac_domain::meeting_rules::{ActionSubject, AttendanceKind, CaseOutcome, MeetingStatus, PerpetratorApproach};
+use marac_domain::meeting_rules::{
+    self, ActionSubject, AttendanceKind, CaseOutcome, MeetingStatus, PerpetratorApproach,
+};
 use marac_domain::policy::Action;
+use marac_domain::{AgencyCategory, Role};
 use marac_domain::referral_form::{FormMap, parse_date};
 use marac_store::{AttendanceEntry, ListedCase, NewAction, Ts};
 use serde::{Deserialize, Serialize};
@@ -317,7 +321,7 @@ pub async fn save(
     Path((id, case_id)): Path<(i64, i64)>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    runner(&state, &me, id, case_id).await?;
+    let st = runner(&state, &me, id, case_id).await?;
     let discussion = Discussion::from_form(&form);
     let mut errors = Errors::default();
     let outcome = match form.get("outcome") {
@@ -342,7 +346,11 @@ pub async fn save(
         &format!("case:{case_id}"),
         serde_json::json!({ "meeting": id, "outcome": outcome.code() }),
     );
+    let (before, _) = listed_case(&state, &st, case_id).await?;
     state.store.save_discussion((id, case_id), &sealed, outcome, me.user.id, Ts::new(state.clock.now()), event).await?;
+    if outcome == CaseOutcome::Heard && before.outcome != CaseOutcome::Heard {
+        tell_victim_task(&state, &me, &st, &before).await?;
+    }
     let to = if form.get("then") == "next" {
         listed_case(&state, &standing(&state, &me, id).await?, case_id)
             .await?
@@ -352,6 +360,51 @@ pub async fn save(
         format!("/meetings/{id}/cases/{case_id}#discussion")
     };
     Ok(Redirect::to(&to).into_response())
+}
+
+/// Once a case is heard, its Idva service gets an action to tell the victim the outcome,
+/// so it is tracked, reminded and escalated like any other, and its Idvas get a notice.
+/// The Idva service is the referring agency if that is one, else the first invited.
+async fn tell_victim_task(state: &AppState, me: &Signed, st: &Standing, case: &ListedCase) -> Result<(), AppError> {
+    let agencies = state.store.list_agencies().await?;
+    let is_idva = |id: i64| agencies.iter().any(|a| a.id == id && a.category == AgencyCategory::Idva);
+    let idva = case
+        .referring_agency_id
+        .filter(|a| is_idva(*a))
+        .or_else(|| st.meeting.details.invited_agency_ids.iter().copied().find(|a| is_idva(*a)));
+    let Some(agency_id) = idva else {
+        return Ok(());
+    };
+    let users = state.store.list_users().await?;
+    let idvas: Vec<&str> = users
+        .iter()
+        .filter(|u| u.agency_id == Some(agency_id) && !u.disabled && u.has_role(Role::Idva))
+        .map(|u| u.name.as_str())
+        .collect();
+    let text = ActionText { description: meeting_rules::TELL_VICTIM_OUTCOME.to_owned(), child: String::new() };
+    let now = state.clock.now();
+    let action = NewAction {
+        case_id: case.case_id,
+        meeting_id: st.meeting.id,
+        agency_id,
+        owner_name: match idvas.as_slice() {
+            [one] => (*one).to_owned(),
+            _ => "The case's Idva".to_owned(),
+        },
+        subject: ActionSubject::Victim,
+        approach: None,
+        description_sealed: casework::seal(state, Purpose::Action, &text)?,
+        due_on: now.date() + time::Duration::days(meeting_rules::TELL_VICTIM_WITHIN_DAYS),
+    };
+    let event = me.audit(
+        state,
+        "action.create",
+        "",
+        serde_json::json!({ "case": case.case_id, "meeting": st.meeting.id, "agency": agency_id, "tell_victim": true }),
+    );
+    let action_id = state.store.add_action(&action, me.user.id, Ts::new(now), event).await?;
+    notify::send(state, notify::tell_victim_outcome(&users, st.marac.id, agency_id, action_id)).await;
+    Ok(())
 }
 
 /// `POST /meetings/{id}/cases/{case}/actions`: adds an action to the case's plan.

@@ -605,9 +605,29 @@ pub async fn publish(State(state): State<AppState>, me: Signed, Path(id): Path<i
     if !errors.is_empty() {
         return show_page(&state, &me, id, errors).await;
     }
+    // Agencies that referred a listed case are invited with the Marac's regulars.
+    let mut meeting = meeting;
+    let referring = state.store.meeting_cases(id).await?.into_iter().filter_map(|c| c.referring_agency_id);
+    let before = meeting.details.invited_agency_ids.len();
+    for agency in referring {
+        if !meeting.details.invited_agency_ids.contains(&agency) {
+            meeting.details.invited_agency_ids.push(agency);
+        }
+    }
+    if meeting.details.invited_agency_ids.len() != before {
+        let event = me.audit(
+            &state,
+            "meeting.invite",
+            &format!("meeting:{id}"),
+            serde_json::json!({ "agencies": meeting.details.invited_agency_ids }),
+        );
+        state.store.update_meeting(id, &meeting.details, Ts::new(state.clock.now()), event).await?;
+    }
     let event =
         me.audit(&state, "meeting.publish", &format!("meeting:{id}"), serde_json::json!({ "cases": meeting.listed }));
     state.store.publish_meeting(id, Ts::new(state.clock.now()), event).await?;
+    let users = state.store.list_users().await?;
+    crate::notify::send(&state, crate::notify::list_published(&users, &meeting)).await;
     Ok(Redirect::to(&format!("/meetings/{id}")).into_response())
 }
 

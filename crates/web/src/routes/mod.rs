@@ -6,6 +6,7 @@ pub mod admin;
 pub mod audit_trail;
 pub mod directory;
 pub mod home;
+pub mod inbox;
 pub mod meeting_case;
 pub mod meetings;
 pub mod ops;
@@ -101,6 +102,8 @@ pub fn router(state: AppState) -> Router {
         .route("/meetings/{id}/minutes", get(meeting_case::minutes))
         .route("/meetings/{id}/cases/{case}", get(meeting_case::show).post(meeting_case::save))
         .route("/meetings/{id}/cases/{case}/actions", post(meeting_case::add_action))
+        .route("/inbox", get(inbox::list))
+        .route("/inbox/{id}", get(inbox::open))
         .route("/directory", get(directory::show).post(directory::add))
         .route("/directory/{id}/remove", post(directory::remove))
         .nest("/admin", admin::routes())

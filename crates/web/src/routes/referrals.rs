@@ -946,6 +946,11 @@ pub async fn decide(
         Decision::Decline(_) => "referral.decline",
     };
     let event = me.audit(&state, action, &format!("referral:{id}"), serde_json::json!({}));
-    state.store.decide_referral(id, &chosen, me.user.id, Ts::new(state.clock.now()), event).await?;
+    let at = Ts::new(state.clock.now());
+    state.store.decide_referral(id, &chosen, me.user.id, at, event).await?;
+    if matches!(chosen, Decision::SendBack(_)) {
+        let users = state.store.list_users().await?;
+        crate::notify::send(&state, crate::notify::referral_returned(&users, id, r.referrer_user_id, at)).await;
+    }
     Ok(Redirect::to("/triage").into_response())
 }

@@ -1,0 +1,156 @@
+//! Notifications: what each kind says, when reminders and escalations fall due, and how often
+//! a failed e-mail is tried again.
+//!
+//! Every message carries a link and nothing else about the case: no names, no addresses, no
+//! case references. E-mail leaves the partnership's systems, and an inbox is read on phones
+//! and shared screens; the link asks the reader to sign in, where the access rules apply.
+
+use crate::coded_enum;
+use crate::meeting_rules::{ActionStatus, REMINDER_DAYS_BEFORE_DUE, is_overdue};
+use time::{Date, Duration};
+
+coded_enum! {
+    /// Why someone is told something.
+    pub enum NoticeKind {
+        /// A meeting list the reader's agency is invited to has been published.
+        ListPublished = ("list_published", "Meeting list published"),
+        /// An action the reader's agency owns is due soon.
+        ActionDue = ("action_due", "Action due soon"),
+        /// An action is overdue (to the coordinators).
+        ActionOverdue = ("action_overdue", "Action overdue"),
+        /// A referral the reader made has been returned with a question.
+        ReferralReturned = ("referral_returned", "Referral returned with a question"),
+        /// An Idva is asked to tell a victim the outcome of the meeting.
+        TellVictimOutcome = ("tell_victim_outcome", "Tell the victim the outcome"),
+    }
+}
+
+impl NoticeKind {
+    /// The e-mail subject and inbox heading. Never holds case detail.
+    #[must_use]
+    pub const fn subject(self) -> &'static str {
+        match self {
+            NoticeKind::ListPublished => "Marac: a meeting list has been published",
+            NoticeKind::ActionDue => "Marac: an action for your agency is due soon",
+            NoticeKind::ActionOverdue => "Marac: an action is overdue",
+            NoticeKind::ReferralReturned => "Marac: a referral has been returned to you with a question",
+            NoticeKind::TellVictimOutcome => "Marac: please tell a victim the outcome of the meeting",
+        }
+    }
+
+    /// One sentence saying what to do, without case detail.
+    #[must_use]
+    pub const fn summary(self) -> &'static str {
+        match self {
+            NoticeKind::ListPublished => {
+                "A list for a meeting your agency is invited to has been published. Research on its cases is open."
+            }
+            NoticeKind::ActionDue => "An action your agency owns is due within three days. Please report its status.",
+            NoticeKind::ActionOverdue => {
+                "An action has passed its due date without being reported done. It will be reviewed at the next meeting."
+            }
+            NoticeKind::ReferralReturned => "Triage has returned a referral you made with a question.",
+            NoticeKind::TellVictimOutcome => {
+                "A case your service supports has been heard. Please tell the victim the outcome and record that you have."
+            }
+        }
+    }
+
+    /// The e-mail body: the summary and the link, and a reminder why nothing more is said.
+    #[must_use]
+    pub fn email_body(self, link: &str) -> String {
+        format!(
+            "{}\n\nSign in to see it:\n{link}\n\nThis message holds no case detail by design. \
+             If you were not expecting it, tell your Marac coordinator.\n",
+            self.summary()
+        )
+    }
+}
+
+/// The key that makes a notice unique for its reader: the same event never notifies the same
+/// person twice, however many servers look for it.
+#[must_use]
+pub fn dedupe_key(kind: NoticeKind, subject_id: i64, occasion: &str) -> String {
+    format!("{}:{subject_id}:{occasion}", kind.code())
+}
+
+/// What an outstanding action calls for on `today`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionNotice {
+    /// Nothing yet, or nothing any more.
+    None,
+    /// Remind the owning agency: due within [`REMINDER_DAYS_BEFORE_DUE`] days.
+    Reminder,
+    /// Tell the coordinators: past due.
+    Escalation,
+}
+
+/// Whether an action with this status and due date needs a reminder or an escalation today.
+#[must_use]
+pub fn action_notice(status: ActionStatus, due: Date, today: Date) -> ActionNotice {
+    if !status.is_outstanding() {
+        ActionNotice::None
+    } else if is_overdue(status, due, today) {
+        ActionNotice::Escalation
+    } else if due - today <= Duration::days(REMINDER_DAYS_BEFORE_DUE) {
+        ActionNotice::Reminder
+    } else {
+        ActionNotice::None
+    }
+}
+
+/// After this many failed attempts an e-mail is given up and shown as failed.
+pub const MAX_EMAIL_ATTEMPTS: i64 = 8;
+
+/// How long to wait before trying a failed e-mail again: 30 s, doubling, at most an hour.
+/// `None` once [`MAX_EMAIL_ATTEMPTS`] have been made.
+#[must_use]
+pub fn retry_after(attempts_made: i64) -> Option<Duration> {
+    if attempts_made >= MAX_EMAIL_ATTEMPTS {
+        return None;
+    }
+    let exponent = u32::try_from(attempts_made.clamp(1, 8) - 1).unwrap_or(0);
+    Some(Duration::seconds((30_i64 << exponent).min(3600)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn reminders_start_three_days_before_and_escalate_after_the_due_date() {
+        let due = date!(2026 - 11 - 20);
+        let cases = [
+            (date!(2026 - 11 - 16), ActionNotice::None),
+            (date!(2026 - 11 - 17), ActionNotice::Reminder),
+            (date!(2026 - 11 - 20), ActionNotice::Reminder),
+            (date!(2026 - 11 - 21), ActionNotice::Escalation),
+        ];
+        for (today, expected) in cases {
+            assert_eq!(action_notice(ActionStatus::Open, due, today), expected, "{today}");
+            assert_eq!(action_notice(ActionStatus::CarriedForward, due, today), expected, "{today}");
+            assert_eq!(action_notice(ActionStatus::Done, due, today), ActionNotice::None, "{today}");
+            assert_eq!(action_notice(ActionStatus::NotDoneByAgency, due, today), ActionNotice::None, "{today}");
+        }
+    }
+
+    #[test]
+    fn retries_back_off_and_give_up() {
+        assert_eq!(retry_after(1), Some(Duration::seconds(30)));
+        assert_eq!(retry_after(2), Some(Duration::seconds(60)));
+        assert_eq!(retry_after(7), Some(Duration::seconds(1920)));
+        assert_eq!(retry_after(MAX_EMAIL_ATTEMPTS), None);
+    }
+
+    #[test]
+    fn messages_say_what_to_do_and_carry_only_the_link() {
+        for kind in NoticeKind::ALL {
+            let body = kind.email_body("https://marac.example/inbox/7");
+            assert!(body.contains("https://marac.example/inbox/7"));
+            assert!(kind.subject().starts_with("Marac: "));
+            assert_eq!(NoticeKind::from_code(kind.code()), Some(*kind));
+        }
+        assert_eq!(dedupe_key(NoticeKind::ActionDue, 42, "2026-11-20"), "action_due:42:2026-11-20");
+    }
+}

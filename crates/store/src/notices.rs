@@ -1,0 +1,77 @@
+//! The records of notifications: the inbox each person reads and the outbox of e-mail the
+//! background worker sends. Neither holds case detail; a notice is a kind and a link.
+
+use crate::Ts;
+use marac_domain::notices::NoticeKind;
+
+/// A notice to be created, once per reader and event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotice {
+    /// The reader.
+    pub user_id: i64,
+    /// What it is about.
+    pub kind: NoticeKind,
+    /// The page it opens, a path such as `/meetings/4`.
+    pub link: String,
+    /// The event, from [`marac_domain::notices::dedupe_key`].
+    pub dedupe_key: String,
+    /// Where to e-mail it as well; none for inbox only.
+    pub email_to: Option<String>,
+}
+
+/// A notice in someone's inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// Id.
+    pub id: i64,
+    /// The reader.
+    pub user_id: i64,
+    /// What it is about.
+    pub kind: NoticeKind,
+    /// The page it opens.
+    pub link: String,
+    /// When it was made.
+    pub created_at: Ts,
+    /// When the reader opened it.
+    pub read_at: Option<Ts>,
+}
+
+/// An e-mail in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    /// Id.
+    pub id: i64,
+    /// The notice it carries.
+    pub notice_id: i64,
+    /// What it is about, for the subject and body.
+    pub kind: NoticeKind,
+    /// The recipient.
+    pub to_address: String,
+    /// Attempts made, including the one in hand after a claim.
+    pub attempts: i64,
+    /// When it was sent.
+    pub sent_at: Option<Ts>,
+    /// When it was given up.
+    pub failed_at: Option<Ts>,
+    /// The last delivery error (the server's reply; never case detail).
+    pub last_error: Option<String>,
+}
+
+/// How a claimed e-mail's delivery went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// The server accepted it.
+    Sent,
+    /// It failed; try again at this time.
+    Retry {
+        /// When.
+        at: Ts,
+        /// The error.
+        error: String,
+    },
+    /// It failed too often; stop.
+    GiveUp {
+        /// The error.
+        error: String,
+    },
+}

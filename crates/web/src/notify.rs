@@ -1,0 +1,200 @@
+//! Who is told what: turns events (a list published, a referral returned, a case heard, an
+//! action nearly due or overdue) into notices for the right people. The notices say what
+//! happened and link to the page; the words are in [`marac_domain::notices`], and nothing
+//! here puts case detail into them.
+
+use crate::AppState;
+use marac_domain::Role;
+use marac_domain::notices::{ActionNotice, NoticeKind, action_notice, dedupe_key};
+use marac_store::{ActionFilter, ActionRecord, Meeting, NewNotice, StoreResult, Ts, User};
+
+/// Most actions a sweep looks at in one round; more wait for the next round.
+const SWEEP_LIMIT: i64 = 10_000;
+
+/// Whether `user` is active and holds `role` for the Marac.
+fn holds(user: &User, role: Role, marac_id: i64) -> bool {
+    !user.disabled && user.grants.iter().any(|g| g.role == role && g.marac_id.is_none_or(|m| m == marac_id))
+}
+
+fn notice(user: &User, kind: NoticeKind, link: String, key: String) -> NewNotice {
+    NewNotice { user_id: user.id, kind, link, dedupe_key: key, email_to: Some(user.email.clone()) }
+}
+
+/// Representatives and Idvas of the invited agencies hear that a list is out.
+#[must_use]
+pub fn list_published(users: &[User], meeting: &Meeting) -> Vec<NewNotice> {
+    let marac_id = meeting.details.marac_id;
+    users
+        .iter()
+        .filter(|u| u.agency_id.is_some_and(|a| meeting.details.invited_agency_ids.contains(&a)))
+        .filter(|u| holds(u, Role::AgencyRep, marac_id) || holds(u, Role::Idva, marac_id))
+        .map(|u| {
+            let key = dedupe_key(NoticeKind::ListPublished, meeting.id, "published");
+            notice(u, NoticeKind::ListPublished, format!("/meetings/{}", meeting.id), key)
+        })
+        .collect()
+}
+
+/// The referrer hears that triage returned their referral with a question.
+#[must_use]
+pub fn referral_returned(users: &[User], referral_id: i64, referrer_user_id: i64, decided_at: Ts) -> Vec<NewNotice> {
+    let occasion = decided_at.0.unix_timestamp().to_string();
+    users
+        .iter()
+        .filter(|u| u.id == referrer_user_id && !u.disabled)
+        .map(|u| {
+            let key = dedupe_key(NoticeKind::ReferralReturned, referral_id, &occasion);
+            notice(u, NoticeKind::ReferralReturned, format!("/referrals/{referral_id}"), key)
+        })
+        .collect()
+}
+
+/// The Idvas of an agency hear that they should tell a victim the outcome of a meeting.
+#[must_use]
+pub fn tell_victim_outcome(users: &[User], marac_id: i64, idva_agency_id: i64, action_id: i64) -> Vec<NewNotice> {
+    users
+        .iter()
+        .filter(|u| u.agency_id == Some(idva_agency_id) && holds(u, Role::Idva, marac_id))
+        .map(|u| {
+            let key = dedupe_key(NoticeKind::TellVictimOutcome, action_id, "heard");
+            notice(u, NoticeKind::TellVictimOutcome, "/actions".into(), key)
+        })
+        .collect()
+}
+
+/// For one outstanding action on `today`: a reminder to its owner (the named person when an
+/// account of that agency has that name, otherwise the agency's representatives and Idvas),
+/// or an escalation to the Marac's coordinators once it is overdue.
+#[must_use]
+pub fn for_action(users: &[User], action: &ActionRecord, today: time::Date) -> Vec<NewNotice> {
+    let a = &action.action;
+    let occasion = a.due_on.to_string();
+    match action_notice(action.status, a.due_on, today) {
+        ActionNotice::None => Vec::new(),
+        ActionNotice::Reminder => {
+            let owners: Vec<&User> = users
+                .iter()
+                .filter(|u| u.agency_id == Some(a.agency_id))
+                .filter(|u| holds(u, Role::AgencyRep, action.marac_id) || holds(u, Role::Idva, action.marac_id))
+                .collect();
+            let named: Vec<&User> =
+                owners.iter().copied().filter(|u| u.name.trim().eq_ignore_ascii_case(a.owner_name.trim())).collect();
+            let to = if named.is_empty() { owners } else { named };
+            to.into_iter()
+                .map(|u| {
+                    let key = dedupe_key(NoticeKind::ActionDue, action.id, &occasion);
+                    notice(u, NoticeKind::ActionDue, "/actions".into(), key)
+                })
+                .collect()
+        }
+        ActionNotice::Escalation => users
+            .iter()
+            .filter(|u| holds(u, Role::Coordinator, action.marac_id))
+            .map(|u| {
+                let key = dedupe_key(NoticeKind::ActionOverdue, action.id, &occasion);
+                notice(u, NoticeKind::ActionOverdue, "/actions".into(), key)
+            })
+            .collect(),
+    }
+}
+
+/// Adds every reminder and escalation due today that has not been made yet. Run by the
+/// worker on every server; the store's unique keys make repeats do nothing.
+///
+/// # Errors
+/// When the store fails.
+pub async fn sweep_actions(state: &AppState) -> StoreResult<u64> {
+    let now = state.clock.now();
+    let today = now.date();
+    let actions = state
+        .store
+        .list_actions(&ActionFilter { outstanding_only: true, limit: SWEEP_LIMIT, ..ActionFilter::default() })
+        .await?;
+    if actions.is_empty() {
+        return Ok(0);
+    }
+    let users = state.store.list_users().await?;
+    let notices: Vec<NewNotice> = actions.iter().flat_map(|a| for_action(&users, a, today)).collect();
+    if notices.is_empty() {
+        return Ok(0);
+    }
+    state.store.add_notices(&notices, Ts::new(now)).await
+}
+
+/// Adds notices, logging rather than failing the page that caused them: the change the
+/// user made has been saved, and the worker's sweep does not depend on these.
+pub async fn send(state: &AppState, notices: Vec<NewNotice>) {
+    if notices.is_empty() {
+        return;
+    }
+    if let Err(e) = state.store.add_notices(&notices, Ts::new(state.clock.now())).await {
+        tracing::error!(error = %e, count = notices.len(), "could not add notices");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use marac_domain::meeting_rules::{ActionStatus, ActionSubject};
+    use marac_domain::policy::Grant;
+    use marac_store::NewAction;
+    use time::macros::{date, datetime};
+
+    fn user(id: i64, name: &str, agency: Option<i64>, role: Role, marac: i64) -> User {
+        User {
+            id,
+            email: format!("u{id}@example.org"),
+            name: name.into(),
+            agency_id: agency,
+            password_hash: String::new(),
+            disabled: false,
+            totp_secret: None,
+            is_demo: false,
+            grants: vec![Grant { role, marac_id: Some(marac) }],
+        }
+    }
+
+    fn action(due: time::Date, status: ActionStatus, owner: &str) -> ActionRecord {
+        ActionRecord {
+            id: 9,
+            action: NewAction {
+                case_id: 1,
+                meeting_id: 2,
+                agency_id: 10,
+                owner_name: owner.into(),
+                subject: ActionSubject::Victim,
+                approach: None,
+                description_sealed: "sealed".into(),
+                due_on: due,
+            },
+            status,
+            status_reason: None,
+            status_reported_at: None,
+            created_at: Ts::new(datetime!(2026-11-01 10:00 UTC)),
+            marac_id: 1,
+            meeting_held_on: date!(2026 - 11 - 01),
+        }
+    }
+
+    #[test]
+    fn reminders_go_to_the_named_person_or_else_the_agency_and_escalations_to_coordinators() {
+        let users = vec![
+            user(1, "Pat Rep", Some(10), Role::AgencyRep, 1),
+            user(2, "Sam Idva", Some(10), Role::Idva, 1),
+            user(3, "Other Rep", Some(11), Role::AgencyRep, 1),
+            user(4, "Coord", None, Role::Coordinator, 1),
+            user(5, "Coord elsewhere", None, Role::Coordinator, 2),
+            user(6, "Pat Rep", Some(10), Role::AgencyRep, 2),
+        ];
+        let due = date!(2026 - 11 - 20);
+        let to = |a: &ActionRecord, today| for_action(&users, a, today).iter().map(|n| n.user_id).collect::<Vec<_>>();
+        assert_eq!(to(&action(due, ActionStatus::Open, " pat rep "), date!(2026 - 11 - 18)), vec![1]);
+        assert_eq!(to(&action(due, ActionStatus::Open, "Someone new"), date!(2026 - 11 - 18)), vec![1, 2]);
+        assert_eq!(to(&action(due, ActionStatus::Open, "Pat Rep"), date!(2026 - 11 - 10)), Vec::<i64>::new());
+        assert_eq!(to(&action(due, ActionStatus::Open, "Pat Rep"), date!(2026 - 11 - 21)), vec![4]);
+        assert_eq!(to(&action(due, ActionStatus::Done, "Pat Rep"), date!(2026 - 11 - 21)), Vec::<i64>::new());
+        let n = for_action(&users, &action(due, ActionStatus::Open, "Pat Rep"), date!(2026 - 11 - 21));
+        assert_eq!(n[0].dedupe_key, "action_overdue:9:2026-11-20");
+        assert_eq!(n[0].link, "/actions");
+    }
+}
