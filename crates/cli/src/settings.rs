@@ -217,8 +217,9 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         let who = origin(matches, "smtp_url", "smtp-url", "MARAC_SMTP_URL", "smtp_url");
         return Err(SettingError(format!("{who}: {e}")));
     }
-    let mail_from =
-        arg(matches, "mail_from").or(file.mail_from).unwrap_or_else(|| "Marac case management <marac@localhost>".into());
+    let mail_from = arg(matches, "mail_from")
+        .or(file.mail_from)
+        .unwrap_or_else(|| "Marac case management <marac@localhost>".into());
     if let Err(e) = marac_web::mailer::Mailer::parse_from(&mail_from) {
         let who = origin(matches, "mail_from", "mail-from", "MARAC_MAIL_FROM", "mail_from");
         return Err(SettingError(format!("{who}: {e}")));

@@ -152,8 +152,7 @@ pub fn is_overdue(status: ActionStatus, due: Date, today: Date) -> bool {
 pub const TELL_VICTIM_WITHIN_DAYS: i64 = 2;
 
 /// The action each heard case gets for its Idva.
-pub const TELL_VICTIM_OUTCOME: &str =
-    "Tell the victim the outcome of the Marac: what was agreed to keep them and any children safe, and who will contact them.";
+pub const TELL_VICTIM_OUTCOME: &str = "Tell the victim the outcome of the Marac: what was agreed to keep them and any children safe, and who will contact them.";
 
 /// Days before the due date on which the owner is reminded.
 pub const REMINDER_DAYS_BEFORE_DUE: i64 = 3;

@@ -450,7 +450,8 @@ pub trait Store: Send + Sync + 'static {
     async fn count_unread(&self, user_id: i64) -> StoreResult<i64>;
     /// Claims up to `limit` e-mails due for sending for `worker` until `lease_until`; no two
     /// workers hold the same message.
-    async fn claim_outbox(&self, worker: &str, now: Ts, lease_until: Ts, limit: i64) -> StoreResult<Vec<OutboxMessage>>;
+    async fn claim_outbox(&self, worker: &str, now: Ts, lease_until: Ts, limit: i64)
+    -> StoreResult<Vec<OutboxMessage>>;
     /// Records how a claimed e-mail's delivery went.
     async fn finish_outbox(&self, id: i64, worker: &str, delivery: &Delivery, at: Ts) -> StoreResult<()>;
     /// The outbox, newest first.

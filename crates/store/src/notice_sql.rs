@@ -11,139 +11,159 @@
 macro_rules! notice_methods {
     ($ty:ty, $db:ty) => {
         impl $ty {
-        pub(crate) async fn notices_add_notices(&self, notices: &[$crate::NewNotice], at: $crate::Ts) -> $crate::StoreResult<u64> {
-            let mut tx = self.begin_write().await?;
-            let mut added = 0;
-            for n in notices {
-                let id: Option<(i64,)> = sqlx::query_as(
-                    "INSERT INTO notices (user_id, kind, link, dedupe_key, created_at) VALUES ($1, $2, $3, $4, $5) \
+            pub(crate) async fn notices_add_notices(
+                &self,
+                notices: &[$crate::NewNotice],
+                at: $crate::Ts,
+            ) -> $crate::StoreResult<u64> {
+                let mut tx = self.begin_write().await?;
+                let mut added = 0;
+                for n in notices {
+                    let id: Option<(i64,)> = sqlx::query_as(
+                        "INSERT INTO notices (user_id, kind, link, dedupe_key, created_at) VALUES ($1, $2, $3, $4, $5) \
                      ON CONFLICT (user_id, dedupe_key) DO NOTHING RETURNING id",
-                )
-                .bind(n.user_id)
-                .bind(n.kind.code())
-                .bind(&n.link)
-                .bind(&n.dedupe_key)
-                .bind(at)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some((id,)) = id else { continue };
-                added += 1;
-                if let Some(to) = &n.email_to {
-                    sqlx::query(
-                        "INSERT INTO outbox (notice_id, kind, to_address, created_at, next_attempt_at) \
-                         VALUES ($1, $2, $3, $4, $4)",
                     )
-                    .bind(id)
+                    .bind(n.user_id)
                     .bind(n.kind.code())
-                    .bind(to)
+                    .bind(&n.link)
+                    .bind(&n.dedupe_key)
                     .bind(at)
-                    .execute(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await?;
+                    let Some((id,)) = id else { continue };
+                    added += 1;
+                    if let Some(to) = &n.email_to {
+                        sqlx::query(
+                            "INSERT INTO outbox (notice_id, kind, to_address, created_at, next_attempt_at) \
+                         VALUES ($1, $2, $3, $4, $4)",
+                        )
+                        .bind(id)
+                        .bind(n.kind.code())
+                        .bind(to)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                 }
+                tx.commit().await?;
+                Ok(added)
             }
-            tx.commit().await?;
-            Ok(added)
-        }
 
-        pub(crate) async fn notices_list_notices(&self, user_id: i64, limit: i64) -> $crate::StoreResult<Vec<$crate::Notice>> {
-            let rows: Vec<$crate::notice_sql::NoticeRow> = sqlx::query_as(
-                "SELECT id, user_id, kind, link, created_at, read_at FROM notices WHERE user_id = $1 \
+            pub(crate) async fn notices_list_notices(
+                &self,
+                user_id: i64,
+                limit: i64,
+            ) -> $crate::StoreResult<Vec<$crate::Notice>> {
+                let rows: Vec<$crate::notice_sql::NoticeRow> = sqlx::query_as(
+                    "SELECT id, user_id, kind, link, created_at, read_at FROM notices WHERE user_id = $1 \
                  ORDER BY created_at DESC, id DESC LIMIT $2",
-            )
-            .bind(user_id)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-            rows.into_iter().map($crate::notice_sql::notice_row).collect()
-        }
+                )
+                .bind(user_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::notice_sql::notice_row).collect()
+            }
 
-        pub(crate) async fn notices_open_notice(&self, id: i64, user_id: i64, at: $crate::Ts) -> $crate::StoreResult<$crate::Notice> {
-            sqlx::query("UPDATE notices SET read_at = $1 WHERE id = $2 AND user_id = $3 AND read_at IS NULL")
-                .bind(at)
+            pub(crate) async fn notices_open_notice(
+                &self,
+                id: i64,
+                user_id: i64,
+                at: $crate::Ts,
+            ) -> $crate::StoreResult<$crate::Notice> {
+                sqlx::query("UPDATE notices SET read_at = $1 WHERE id = $2 AND user_id = $3 AND read_at IS NULL")
+                    .bind(at)
+                    .bind(id)
+                    .bind(user_id)
+                    .execute(self.writer())
+                    .await?;
+                let row: $crate::notice_sql::NoticeRow = sqlx::query_as(
+                    "SELECT id, user_id, kind, link, created_at, read_at FROM notices WHERE id = $1 AND user_id = $2",
+                )
                 .bind(id)
                 .bind(user_id)
-                .execute(self.writer())
+                .fetch_one(self.writer())
                 .await?;
-            let row: $crate::notice_sql::NoticeRow = sqlx::query_as(
-                "SELECT id, user_id, kind, link, created_at, read_at FROM notices WHERE id = $1 AND user_id = $2",
-            )
-            .bind(id)
-            .bind(user_id)
-            .fetch_one(self.writer())
-            .await?;
-            $crate::notice_sql::notice_row(row)
-        }
+                $crate::notice_sql::notice_row(row)
+            }
 
-        pub(crate) async fn notices_count_unread(&self, user_id: i64) -> $crate::StoreResult<i64> {
-            let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notices WHERE user_id = $1 AND read_at IS NULL")
-                .bind(user_id)
-                .fetch_one(&self.pool)
-                .await?;
-            Ok(n)
-        }
+            pub(crate) async fn notices_count_unread(&self, user_id: i64) -> $crate::StoreResult<i64> {
+                let (n,): (i64,) =
+                    sqlx::query_as("SELECT COUNT(*) FROM notices WHERE user_id = $1 AND read_at IS NULL")
+                        .bind(user_id)
+                        .fetch_one(&self.pool)
+                        .await?;
+                Ok(n)
+            }
 
-        pub(crate) async fn notices_claim_outbox(
-            &self,
-            worker: &str,
-            now: $crate::Ts,
-            lease_until: $crate::Ts,
-            limit: i64,
-        ) -> $crate::StoreResult<Vec<$crate::OutboxMessage>> {
-            let mut tx = self.begin_write().await?;
-            let rows: Vec<$crate::notice_sql::OutboxRow> = sqlx::query_as(Self::CLAIM_OUTBOX)
-                .bind(worker)
-                .bind(lease_until)
-                .bind(now)
-                .bind(limit)
-                .fetch_all(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            let mut messages = rows.into_iter().map($crate::notice_sql::OutboxRow::into_message).collect::<$crate::StoreResult<Vec<_>>>()?;
-            messages.sort_by_key(|m| m.id);
-            Ok(messages)
-        }
+            pub(crate) async fn notices_claim_outbox(
+                &self,
+                worker: &str,
+                now: $crate::Ts,
+                lease_until: $crate::Ts,
+                limit: i64,
+            ) -> $crate::StoreResult<Vec<$crate::OutboxMessage>> {
+                let mut tx = self.begin_write().await?;
+                let rows: Vec<$crate::notice_sql::OutboxRow> = sqlx::query_as(Self::CLAIM_OUTBOX)
+                    .bind(worker)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                let mut messages = rows
+                    .into_iter()
+                    .map($crate::notice_sql::OutboxRow::into_message)
+                    .collect::<$crate::StoreResult<Vec<_>>>()?;
+                messages.sort_by_key(|m| m.id);
+                Ok(messages)
+            }
 
-        pub(crate) async fn notices_finish_outbox(
-            &self,
-            id: i64,
-            worker: &str,
-            delivery: &$crate::Delivery,
-            at: $crate::Ts,
-        ) -> $crate::StoreResult<()> {
-            let (sql, when, error) = match delivery {
-                $crate::Delivery::Sent => (
-                    "UPDATE outbox SET sent_at = $1, claimed_until = NULL, last_error = $4 \
+            pub(crate) async fn notices_finish_outbox(
+                &self,
+                id: i64,
+                worker: &str,
+                delivery: &$crate::Delivery,
+                at: $crate::Ts,
+            ) -> $crate::StoreResult<()> {
+                let (sql, when, error) = match delivery {
+                    $crate::Delivery::Sent => (
+                        "UPDATE outbox SET sent_at = $1, claimed_until = NULL, last_error = $4 \
                      WHERE id = $2 AND claimed_by = $3 AND sent_at IS NULL",
-                    at,
-                    None,
-                ),
-                $crate::Delivery::Retry { at: retry_at, error } => (
-                    "UPDATE outbox SET next_attempt_at = $1, claimed_until = NULL, last_error = $4 \
+                        at,
+                        None,
+                    ),
+                    $crate::Delivery::Retry { at: retry_at, error } => (
+                        "UPDATE outbox SET next_attempt_at = $1, claimed_until = NULL, last_error = $4 \
                      WHERE id = $2 AND claimed_by = $3 AND sent_at IS NULL",
-                    *retry_at,
-                    Some(error.as_str()),
-                ),
-                $crate::Delivery::GiveUp { error } => (
-                    "UPDATE outbox SET failed_at = $1, claimed_until = NULL, last_error = $4 \
+                        *retry_at,
+                        Some(error.as_str()),
+                    ),
+                    $crate::Delivery::GiveUp { error } => (
+                        "UPDATE outbox SET failed_at = $1, claimed_until = NULL, last_error = $4 \
                      WHERE id = $2 AND claimed_by = $3 AND sent_at IS NULL",
-                    at,
-                    Some(error.as_str()),
-                ),
-            };
-            sqlx::query(sql).bind(when).bind(id).bind(worker).bind(error).execute(self.writer()).await?;
-            Ok(())
-        }
+                        at,
+                        Some(error.as_str()),
+                    ),
+                };
+                sqlx::query(sql).bind(when).bind(id).bind(worker).bind(error).execute(self.writer()).await?;
+                Ok(())
+            }
 
-        pub(crate) async fn notices_list_outbox(&self, limit: i64) -> $crate::StoreResult<Vec<$crate::OutboxMessage>> {
-            let rows: Vec<$crate::notice_sql::OutboxRow> = sqlx::query_as(
-                "SELECT id, notice_id, kind, to_address, attempts, sent_at, failed_at, last_error FROM outbox \
+            pub(crate) async fn notices_list_outbox(
+                &self,
+                limit: i64,
+            ) -> $crate::StoreResult<Vec<$crate::OutboxMessage>> {
+                let rows: Vec<$crate::notice_sql::OutboxRow> = sqlx::query_as(
+                    "SELECT id, notice_id, kind, to_address, attempts, sent_at, failed_at, last_error FROM outbox \
                  ORDER BY id DESC LIMIT $1",
-            )
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
-            rows.into_iter().map($crate::notice_sql::OutboxRow::into_message).collect()
-        }
+                )
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.into_iter().map($crate::notice_sql::OutboxRow::into_message).collect()
+            }
         }
     };
 }
@@ -201,6 +221,8 @@ pub(crate) fn notice_kind(code: &str) -> crate::StoreResult<marac_domain::notice
 /// A notice row: id, reader, kind, link, created, read.
 pub(crate) type NoticeRow = (i64, i64, String, String, crate::Ts, Option<crate::Ts>);
 
-pub(crate) fn notice_row((id, user_id, kind, link, created_at, read_at): NoticeRow) -> crate::StoreResult<crate::Notice> {
+pub(crate) fn notice_row(
+    (id, user_id, kind, link, created_at, read_at): NoticeRow,
+) -> crate::StoreResult<crate::Notice> {
     Ok(crate::Notice { id, user_id, kind: notice_kind(&kind)?, link, created_at, read_at })
 }

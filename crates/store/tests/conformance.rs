@@ -917,7 +917,11 @@ async fn notices_are_made_once_per_reader_and_event_and_read_only_by_their_reade
         let (u1, u2) = (user(s, "one@example.org").await, user(s, "two@example.org").await);
         let batch = [notice(u1, "action_due:1:2026-11-26", true), notice(u2, "action_due:1:2026-11-26", false)];
         assert_eq!(s.add_notices(&batch, Ts::new(T0)).await.unwrap(), 2);
-        assert_eq!(s.add_notices(&batch, Ts::new(T0 + Duration::minutes(1))).await.unwrap(), 0, "a repeat adds nothing");
+        assert_eq!(
+            s.add_notices(&batch, Ts::new(T0 + Duration::minutes(1))).await.unwrap(),
+            0,
+            "a repeat adds nothing"
+        );
         assert_eq!(s.list_outbox(10).await.unwrap().len(), 1, "only the notice with an address is e-mailed");
         let inbox = s.list_notices(u1, 10).await.unwrap();
         assert_eq!(inbox.len(), 1);
@@ -957,7 +961,11 @@ async fn the_outbox_is_claimed_retried_given_up_and_reclaimed_after_a_lease() {
             .unwrap();
         let later = Ts::new(T0 + Duration::minutes(6));
         let lapsed = s.claim_outbox("w3", later, Ts::new(T0 + Duration::minutes(11)), 10).await.unwrap();
-        assert_eq!(lapsed.iter().map(|m| m.id).collect::<Vec<_>>(), vec![mine[2].id], "w1's lapsed claim is taken; w2 did not hold it");
+        assert_eq!(
+            lapsed.iter().map(|m| m.id).collect::<Vec<_>>(),
+            vec![mine[2].id],
+            "w1's lapsed claim is taken; w2 did not hold it"
+        );
         let all = s.list_outbox(10).await.unwrap();
         let by_id = |id| all.iter().find(|m| m.id == id).unwrap();
         assert!(by_id(mine[0].id).sent_at.is_some());

@@ -10,7 +10,9 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum MailSettingError {
     /// The SMTP URL cannot be used.
-    #[error("'{url}' is not an SMTP address this product understands ({reason}); use smtp://HOST:PORT or smtps://USER:PASSWORD@HOST")]
+    #[error(
+        "'{url}' is not an SMTP address this product understands ({reason}); use smtp://HOST:PORT or smtps://USER:PASSWORD@HOST"
+    )]
     Url {
         /// The URL with any password hidden.
         url: String,

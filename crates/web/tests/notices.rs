@@ -186,7 +186,11 @@ async fn the_right_people_are_told_in_the_inbox_and_by_email_and_no_message_hold
         // else can open it.
         let shah = app.signed_in("shah@x.org").await;
         let inbox = shah.get("/inbox").await;
-        assert!(inbox.body.contains("Meeting list published") && inbox.body.contains("Action due soon"), "{}", inbox.body);
+        assert!(
+            inbox.body.contains("Meeting list published") && inbox.body.contains("Action due soon"),
+            "{}",
+            inbox.body
+        );
         let mine = s.list_notices(s.find_user_by_email("shah@x.org").await.unwrap().unwrap().id, 10).await.unwrap();
         let published = mine.iter().find(|n| n.kind == K::ListPublished).unwrap();
         let hugh = app.signed_in("hou@x.org").await;
@@ -194,7 +198,13 @@ async fn the_right_people_are_told_in_the_inbox_and_by_email_and_no_message_hold
         assert!(hugh.get("/inbox").await.body.contains("You have no notices"));
         let r = shah.get(&format!("/inbox/{}", published.id)).await;
         assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, meeting.as_str()));
-        assert!(!s.list_notices(published.user_id, 10).await.unwrap().iter().any(|n| n.id == published.id && n.read_at.is_none()));
+        assert!(
+            !s.list_notices(published.user_id, 10)
+                .await
+                .unwrap()
+                .iter()
+                .any(|n| n.id == published.id && n.read_at.is_none())
+        );
     });
 }
 
@@ -212,7 +222,11 @@ async fn a_refused_email_is_retried_with_back_off_and_then_given_up() {
             email_to: Some("bounce@x.org".into()),
         };
         s.add_notices(&[notice], marac_store::Ts::new(app.state.clock.now())).await.unwrap();
-        let worker = Worker::new(app.state.clone(), Some(Mailer::new(&smtp.url(), "marac@test.example").unwrap()), "https://m.test");
+        let worker = Worker::new(
+            app.state.clone(),
+            Some(Mailer::new(&smtp.url(), "marac@test.example").unwrap()),
+            "https://m.test",
+        );
         let mut attempts = 0;
         for _ in 0..marac_domain::notices::MAX_EMAIL_ATTEMPTS {
             let round = worker.round().await.unwrap();

@@ -11,9 +11,11 @@ use clap::{Args, Subcommand};
 use marac_domain::policy::Grant;
 use marac_domain::{AgencyCategory, MaracRules, MeetingCadence, Role};
 use marac_store::{AgencyInput, MaracInput, NewUser, PartnershipInput, Store};
+use marac_web::clock::SystemClock;
 use marac_web::{crypto, password, totp};
 use sha2::{Digest, Sha256};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Options of `marac demo`.
@@ -102,6 +104,21 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitCode
     let made = super::demo_referrals::seed(store.clone(), keys.clone(), &codes).await?;
     if made > 0 {
         println!("Added {made} synthetic referrals over the last 18 months.");
+    }
+    let config = marac_web::WebConfig {
+        secure_cookies: false,
+        hsts: false,
+        second_factor_roles: Vec::new(),
+        demo: true,
+        trust_proxy: false,
+    };
+    let state = marac_web::AppState::new(store.clone(), config, keys.clone(), Arc::new(SystemClock));
+    let since = time::OffsetDateTime::now_utc().date() - time::Duration::days(super::demo_referrals::DAYS_OF_REFERRALS);
+    let meetings = super::demo_meetings::seed(state, &codes, since).await?;
+    if meetings > 0 {
+        println!(
+            "Scheduled {meetings} meetings: past ones minuted with their actions, the next with its list published."
+        );
     }
     if args.people > 0 {
         let added = super::demo_people::seed(store.clone(), keys, PARTNERSHIP, args.people).await?;

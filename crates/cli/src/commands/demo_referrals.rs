@@ -258,6 +258,9 @@ async fn directory(store: &dyn Store, rng: &mut Rng, maracs: &[Marac]) -> anyhow
     Ok(())
 }
 
+/// How far back the demo's referrals go: 18 months.
+pub const DAYS_OF_REFERRALS: i64 = 548;
+
 /// Adds the synthetic referrals once; returns how many were made.
 ///
 /// # Errors
@@ -295,7 +298,7 @@ pub async fn seed(store: Arc<dyn Store>, keys: Keys, marac_codes: &[&str]) -> an
 
     // Referrals arrive over 18 months at about 60% of SafeLives' recommended volume.
     let today = now.date();
-    let start = today - Duration::days(548);
+    let start = today - Duration::days(DAYS_OF_REFERRALS);
     let mut plan: Vec<(Date, usize, Option<usize>)> = Vec::new();
     let mut known: Vec<Known> = Vec::new();
     let mut day = start;
@@ -395,9 +398,9 @@ impl Generator<'_> {
         let event = super::cli_event("referral.submit", "", serde_json::json!({ "demo": true }));
         let done = self.store.submit_referral(&prepared.submission, at, event).await?;
         known[index].last = day;
-        // The last fortnight's referrals wait for triage; older ones were decided.
+        // The last two days' referrals wait for triage; older ones were decided.
         let age = OffsetDateTime::now_utc().date() - day;
-        if age > Duration::days(14) || fixed {
+        if age > Duration::days(2) || fixed {
             let roll = self.rng.below(100);
             let decision = if fixed || roll < 88 {
                 Decision::Accept

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod demo;
+pub mod demo_meetings;
 pub mod demo_people;
 pub mod demo_referrals;
 pub mod questionnaire;

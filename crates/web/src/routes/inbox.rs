@@ -46,7 +46,12 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
             id: n.id,
             heading: n.kind.label(),
             summary: n.kind.summary(),
-            received: format!("{} {:02}:{:02}", display_date(n.created_at.0.date()), n.created_at.0.hour(), n.created_at.0.minute()),
+            received: format!(
+                "{} {:02}:{:02}",
+                display_date(n.created_at.0.date()),
+                n.created_at.0.hour(),
+                n.created_at.0.minute()
+            ),
             unread: n.read_at.is_none(),
         })
         .collect();

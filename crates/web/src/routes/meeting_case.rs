@@ -6,11 +6,11 @@ use crate::AppState;
 use crate::casework::{self, Purpose};
 use crate::error::AppError;
 use crate::forms::{Errors, FormData};
+use crate::notify;
 use crate::page::PageContext;
 use crate::routes::admin::Choice;
 use crate::routes::display_date;
 use crate::routes::meetings::{Standing, standing};
-use crate::notify;
 use crate::session::Signed;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -20,8 +20,8 @@ use marac_domain::meeting_rules::{
     self, ActionSubject, AttendanceKind, CaseOutcome, MeetingStatus, PerpetratorApproach,
 };
 use marac_domain::policy::Action;
-use marac_domain::{AgencyCategory, Role};
 use marac_domain::referral_form::{FormMap, parse_date};
+use marac_domain::{AgencyCategory, Role};
 use marac_store::{AttendanceEntry, ListedCase, NewAction, Ts};
 use serde::{Deserialize, Serialize};
 

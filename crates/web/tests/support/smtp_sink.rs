@@ -2,8 +2,6 @@
 //! `tests/smtp/smtp_sink.py`, which writes every accepted message as a JSON line.
 //! Outside CI a machine without it skips e-mail tests loudly; under `CI=true` it fails.
 
-
-
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -45,7 +43,9 @@ impl SmtpSink {
             .is_ok_and(|s| s.success());
         if !available {
             assert!(!in_ci(), "aiosmtpd is required under CI (python3 -m pip install aiosmtpd)");
-            eprintln!("\n*** aiosmtpd is not installed: e-mail tests are SKIPPED (python3 -m pip install aiosmtpd) ***\n");
+            eprintln!(
+                "\n*** aiosmtpd is not installed: e-mail tests are SKIPPED (python3 -m pip install aiosmtpd) ***\n"
+            );
             return None;
         }
         let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,379 @@
+//! The demo's meetings: every Marac's schedule over the months the demo referrals cover, each
+//! past meeting listed, confirmed, attended, discussed, minuted and closed, with actions in
+//! every state (done, not done for either reason, carried forward, open and overdue, and open
+//! and due in the next few days so reminders fall due at once); and the next meeting with its
+//! list published, so a newcomer can confirm confidentiality and rehearse a meeting.
+//!
+//! Everything goes through the store as the pages would write it, text sealed by `casework`.
+
+use super::cli_event;
+use super::demo_referrals::Rng;
+use marac_domain::AgencyCategory;
+use marac_domain::meeting_rules::{
+    self, ActionStatus, ActionSubject, AttendanceKind, CaseOutcome, DelayReason, ListCandidate, MeetingFormat,
+    MeetingKind, PerpetratorApproach,
+};
+use marac_store::{ActionEvent, Agency, AttendanceEntry, Marac, NewAction, NewMeeting, Store, Ts, User};
+use marac_web::casework::{self, Purpose};
+use marac_web::routes::meeting_case::{ActionText, Discussion};
+use marac_web::{AppState, notify};
+use time::{Date, Duration, OffsetDateTime};
+
+/// The statement every demo Marac reads out.
+const STATEMENT: &str = "Information shared at this Marac is confidential. It is shared only to keep the \
+victim and any children safe, under the information-sharing agreement, and is not to be passed on \
+except to carry out an agreed action. Minutes are OFFICIAL-SENSITIVE.";
+
+/// An action each kind of agency typically takes: whom it is about, the approach for the
+/// person causing harm, and what is to be done.
+fn typical_action(category: AgencyCategory) -> (ActionSubject, Option<PerpetratorApproach>, &'static str) {
+    use AgencyCategory as C;
+    match category {
+        C::Police => (
+            ActionSubject::Perpetrator,
+            Some(PerpetratorApproach::Disruption),
+            "Place an urgent-response marker on the address and review the bail conditions",
+        ),
+        C::Idva => {
+            (ActionSubject::Victim, None, "Agree a safety plan with the victim and discuss a non-molestation order")
+        }
+        C::ChildrensSocialCare => {
+            (ActionSubject::Child, None, "Visit the family and decide whether a strategy discussion is needed")
+        }
+        C::Education => (ActionSubject::Child, None, "Tell the designated safeguarding lead and monitor attendance"),
+        C::Housing => (ActionSubject::Victim, None, "Arrange a sanctuary scheme assessment of the property"),
+        C::Probation => (
+            ActionSubject::Perpetrator,
+            Some(PerpetratorApproach::Management),
+            "Review the licence conditions and share any breach with the police the same day",
+        ),
+        C::SubstanceMisuse => (
+            ActionSubject::Perpetrator,
+            Some(PerpetratorApproach::Diversion),
+            "Offer the person causing harm a place on the recovery programme",
+        ),
+        C::MentalHealth => (ActionSubject::Victim, None, "Offer an assessment with the community mental health team"),
+        _ => (ActionSubject::Victim, None, "Flag the records and offer the victim a private appointment"),
+    }
+}
+
+/// Days before a meeting its list closes.
+const LIST_CUTOFF_DAYS: i64 = 7;
+
+const REPRESENTATIVES: &[&str] =
+    &["Sam Okafor", "Jade Lin", "Ruth Bell", "Omar Aziz", "Kate Hughes", "Dev Mistry", "Tom Price", "Ellie Ward"];
+
+struct Seeder<'a> {
+    store: &'a dyn Store,
+    state: AppState,
+    rng: Rng,
+    today: Date,
+    users: Vec<User>,
+    agencies: Vec<Agency>,
+}
+
+/// Seeds the demo meetings unless there are some already; returns how many it made.
+///
+/// # Errors
+/// Store failures.
+pub async fn seed(state: AppState, marac_codes: &[&str], since: Date) -> anyhow::Result<usize> {
+    let store = state.store.clone();
+    let maracs: Vec<Marac> =
+        store.list_maracs().await?.into_iter().filter(|m| marac_codes.contains(&m.code.as_str())).collect();
+    let ids: Vec<i64> = maracs.iter().map(|m| m.id).collect();
+    if !store.list_meetings(&ids, None, 1).await?.is_empty() {
+        return Ok(0);
+    }
+    let mut s = Seeder {
+        store: store.as_ref(),
+        state: state.clone(),
+        rng: Rng(0x2026_0505_cafe_f00d),
+        today: OffsetDateTime::now_utc().date(),
+        users: store.list_users().await?,
+        agencies: store.list_agencies().await?,
+    };
+    let mut made = 0;
+    for marac in &maracs {
+        made += s.marac(marac, since).await?;
+    }
+    Ok(made)
+}
+
+fn at(day: Date, hour: u8) -> Ts {
+    Ts::new(day.with_hms(hour, 0, 0).map_or_else(|_| OffsetDateTime::now_utc(), time::PrimitiveDateTime::assume_utc))
+}
+
+impl Seeder<'_> {
+    fn holders(&self, marac_id: i64) -> Vec<&User> {
+        self.users
+            .iter()
+            .filter(|u| u.grants.iter().any(|g| g.role.is_per_marac() && g.marac_id == Some(marac_id)))
+            .filter(|u| {
+                u.grants.iter().any(|g| {
+                    matches!(
+                        g.role,
+                        marac_domain::Role::Chair
+                            | marac_domain::Role::Coordinator
+                            | marac_domain::Role::AgencyRep
+                            | marac_domain::Role::Idva
+                    )
+                })
+            })
+            .collect()
+    }
+
+    fn coordinator(&self, marac_id: i64) -> Option<&User> {
+        let holders: Vec<i64> = self.holders(marac_id).iter().map(|u| u.id).collect();
+        self.users.iter().find(|u| u.has_role(marac_domain::Role::Coordinator) && holders.contains(&u.id))
+    }
+
+    async fn marac(&mut self, marac: &Marac, since: Date) -> anyhow::Result<usize> {
+        let by = self.coordinator(marac.id).map(|u| u.id);
+        let statement_id = self
+            .store
+            .add_statement(marac.id, STATEMENT, by, at(since, 9), cli_event("statement.add", "", serde_json::json!({})))
+            .await?;
+        let invited: Vec<i64> =
+            self.agencies.iter().filter(|a| a.marac_ids.contains(&marac.id)).map(|a| a.id).collect();
+        let dates = meeting_rules::schedule(marac.cadence, since + Duration::days(21), self.today + Duration::days(35));
+        let meetings: Vec<NewMeeting> = dates
+            .iter()
+            .map(|d| NewMeeting {
+                marac_id: marac.id,
+                kind: MeetingKind::Regular,
+                format: if self.rng.chance(30) { MeetingFormat::Virtual } else { MeetingFormat::InPerson },
+                held_on: *d,
+                starts_at: "10:00".into(),
+                closing_on: None,
+                location: "Civic Centre, Room 2".into(),
+                chair_user_id: None,
+                capacity: marac.rules.meeting_capacity,
+                list_cutoff_on: Some(*d - Duration::days(LIST_CUTOFF_DAYS)),
+                invited_agency_ids: invited.clone(),
+            })
+            .collect();
+        let ids = self
+            .store
+            .create_meetings(&meetings, at(since, 9), cli_event("meeting.schedule", "", serde_json::json!({})))
+            .await?;
+        let mut upcoming_published = false;
+        for (id, meeting) in ids.iter().zip(&meetings) {
+            if meeting.held_on < self.today {
+                self.past(marac, *id, meeting, statement_id).await?;
+            } else if !upcoming_published {
+                upcoming_published = true;
+                self.list(marac, *id, meeting.held_on, meeting.capacity).await?;
+                let published = self.store.get_meeting(*id).await?;
+                notify::send(&self.state, notify::list_published(&self.users, &published)).await;
+            }
+        }
+        Ok(ids.len())
+    }
+
+    /// Lists the waiting cases accepted by the cut-off (for the next meeting, by today),
+    /// children first, and publishes.
+    async fn list(&mut self, marac: &Marac, id: i64, held_on: Date, capacity: u32) -> anyhow::Result<Vec<(i64, i64)>> {
+        let cutoff = if held_on >= self.today { self.today } else { held_on - Duration::days(LIST_CUTOFF_DAYS) };
+        let waiting: Vec<_> = self
+            .store
+            .waiting_cases(marac.id)
+            .await?
+            .into_iter()
+            .filter(|w| w.accepted_at.0.date() <= cutoff)
+            .collect();
+        let candidates: Vec<ListCandidate> = waiting
+            .iter()
+            .map(|w| ListCandidate {
+                case_id: w.case_id,
+                children: u32::try_from(w.children_count).unwrap_or(0),
+                accepted_at: w.accepted_at.0.to_string(),
+            })
+            .collect();
+        let chosen = meeting_rules::propose(&candidates, usize::try_from(capacity).unwrap_or(16));
+        let list: Vec<(i64, i64)> = chosen
+            .iter()
+            .filter_map(|c| waiting.iter().find(|w| w.case_id == *c).map(|w| (w.case_id, w.referral_id)))
+            .collect();
+        if list.is_empty() {
+            return Ok(list);
+        }
+        let event = || cli_event("meeting.list", &format!("meeting:{id}"), serde_json::json!({ "demo": true }));
+        self.store.set_meeting_list(id, &list, at(cutoff, 12), event()).await?;
+        self.store.publish_meeting(id, at(cutoff, 16), event()).await?;
+        Ok(list)
+    }
+
+    async fn past(&mut self, marac: &Marac, id: i64, meeting: &NewMeeting, statement_id: i64) -> anyhow::Result<()> {
+        let list = self.list(marac, id, meeting.held_on, meeting.capacity).await?;
+        if list.is_empty() {
+            return Ok(());
+        }
+        let day = meeting.held_on;
+        let event = |what: &str| cli_event(what, &format!("meeting:{id}"), serde_json::json!({ "demo": true }));
+        let attendees: Vec<i64> = self.holders(marac.id).iter().map(|u| u.id).collect();
+        for user in &attendees {
+            self.store
+                .confirm_confidentiality(
+                    id,
+                    Some(*user),
+                    None,
+                    statement_id,
+                    at(day, 9),
+                    event("confidentiality.confirm"),
+                )
+                .await?;
+        }
+        let observer = self.rng.chance(25).then_some("Student social worker");
+        if let Some(name) = observer {
+            self.store
+                .confirm_confidentiality(
+                    id,
+                    None,
+                    Some(name),
+                    statement_id,
+                    at(day, 9),
+                    event("confidentiality.confirm"),
+                )
+                .await?;
+        }
+        let mut entries: Vec<AttendanceEntry> = meeting
+            .invited_agency_ids
+            .iter()
+            .map(|a| {
+                let apologies = self.rng.chance(15);
+                AttendanceEntry {
+                    agency_id: Some(*a),
+                    person_name: self.rng.pick(REPRESENTATIVES).to_string(),
+                    kind: if apologies { AttendanceKind::Apologies } else { AttendanceKind::Present },
+                    information_sent: apologies && self.rng.chance(70),
+                }
+            })
+            .collect();
+        if let Some(name) = observer {
+            entries.push(AttendanceEntry {
+                agency_id: None,
+                person_name: name.into(),
+                kind: AttendanceKind::Observer,
+                information_sent: false,
+            });
+        }
+        let chair = attendees.first().copied().unwrap_or(0);
+        self.store.set_attendance(id, &entries, chair, at(day, 10), event("meeting.attendance")).await?;
+        for (case_id, _) in &list {
+            self.case(marac, id, day, *case_id, chair).await?;
+        }
+        self.store.close_meeting(id, at(day, 13), event("meeting.close")).await?;
+        Ok(())
+    }
+
+    async fn case(&mut self, marac: &Marac, id: i64, day: Date, case_id: i64, chair: i64) -> anyhow::Result<()> {
+        let deferred = self.rng.chance(4);
+        let discussion = Discussion {
+            information: "Police: two call-outs since the referral, the last for a breach of bail. Health: \
+                attended the emergency department with an injury to her arm. Housing: on the transfer list."
+                .into(),
+            victim_voice: "Through the Idva: she wants to stay in the home and for the children to keep their school."
+                .into(),
+            child_voice: if self.rng.chance(40) {
+                "The eldest told the school she is frightened when he comes to the house.".into()
+            } else {
+                String::new()
+            },
+            risks: "Escalating violence since separation; non-fatal strangulation; child contact used to reach her."
+                .into(),
+            notes: String::new(),
+            deferred_reason: if deferred { "The police research was not ready.".into() } else { String::new() },
+        };
+        let sealed =
+            casework::seal(&self.state, Purpose::Discussion, &discussion).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let outcome = if deferred { CaseOutcome::Deferred } else { CaseOutcome::Heard };
+        let event = |what: &str| cli_event(what, &format!("case:{case_id}"), serde_json::json!({ "demo": true }));
+        self.store
+            .save_discussion((id, case_id), &sealed, outcome, chair, at(day, 11), event("meeting.case.save"))
+            .await?;
+        if deferred {
+            return Ok(());
+        }
+        let owners: Vec<Agency> = self.agencies.iter().filter(|a| a.marac_ids.contains(&marac.id)).cloned().collect();
+        let count = 1 + self.rng.below(3);
+        let mut used = Vec::new();
+        for n in 0..count {
+            let agency = if n == 0 {
+                owners.iter().find(|a| a.category == AgencyCategory::Idva).cloned()
+            } else {
+                Some(self.rng.pick(&owners).clone())
+            };
+            let Some(agency) = agency.filter(|a| !used.contains(&a.id)) else { continue };
+            used.push(agency.id);
+            let (subject, approach, what) = if n == 0 {
+                (ActionSubject::Victim, None, meeting_rules::TELL_VICTIM_OUTCOME)
+            } else {
+                typical_action(agency.category)
+            };
+            let holders: Vec<i64> = self.holders(marac.id).iter().map(|u| u.id).collect();
+            let owner = self
+                .users
+                .iter()
+                .find(|u| u.agency_id == Some(agency.id) && holders.contains(&u.id))
+                .map_or_else(|| self.rng.pick(REPRESENTATIVES).to_string(), |u| u.name.clone());
+            let child = if subject == ActionSubject::Child { "The eldest child" } else { "" };
+            let text = ActionText { description: what.into(), child: child.into() };
+            let due_on = match n {
+                0 => day + Duration::days(meeting_rules::TELL_VICTIM_WITHIN_DAYS),
+                // The latest meeting's second action falls due in two days, so reminders are due.
+                1 if self.today - day < Duration::days(14) => self.today + Duration::days(2),
+                _ => day + Duration::days(7 * (1 + i64::try_from(self.rng.below(4)).unwrap_or(0))),
+            };
+            let action = NewAction {
+                case_id,
+                meeting_id: id,
+                agency_id: agency.id,
+                owner_name: owner,
+                subject,
+                approach,
+                description_sealed: casework::seal(&self.state, Purpose::Action, &text)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+                due_on,
+            };
+            let action_id = self.store.add_action(&action, chair, at(day, 11), event("action.create")).await?;
+            self.progress(action_id, due_on).await?;
+        }
+        Ok(())
+    }
+
+    /// Reports progress as agencies would have by now: most actions due long ago are done,
+    /// some not done or carried forward; recent ones partly open and overdue; future ones open.
+    async fn progress(&mut self, action_id: i64, due_on: Date) -> anyhow::Result<()> {
+        let days_past = (self.today - due_on).whole_days();
+        let roll = self.rng.below(100);
+        let (status, reason) = if days_past < 0 {
+            return Ok(());
+        } else if days_past > 28 {
+            match roll {
+                0..80 => (ActionStatus::Done, None),
+                80..87 => (ActionStatus::NotDoneCircumstances, Some(DelayReason::CircumstancesChanged)),
+                87..92 => (ActionStatus::NotDoneByAgency, Some(DelayReason::AgencyCapacity)),
+                92..96 => (ActionStatus::CarriedForward, Some(DelayReason::AwaitingAnotherAgency)),
+                _ => return Ok(()),
+            }
+        } else if roll < 60 {
+            (ActionStatus::Done, None)
+        } else {
+            return Ok(());
+        };
+        let reported = due_on - Duration::days(i64::try_from(self.rng.below(3)).unwrap_or(0));
+        let note = casework::seal(&self.state, Purpose::Action, &"Reported by the agency.")
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let event = ActionEvent {
+            status,
+            reason,
+            note_sealed: Some(note),
+            by_user_id: None,
+            at: at(reported.min(self.today), 15),
+        };
+        self.store
+            .report_action(action_id, &event, cli_event("action.report", "", serde_json::json!({ "demo": true })))
+            .await?;
+        Ok(())
+    }
+}
