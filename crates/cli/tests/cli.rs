@@ -392,3 +392,89 @@ async fn api_tokens_are_shown_once_stored_hashed_and_revocable() {
         db.cleanup().await;
     }
 }
+
+#[path = "../../web/tests/support/smtp_sink.rs"]
+#[allow(dead_code)]
+mod smtp_sink;
+
+/// `marac serve` in the background on a free loopback port, sending e-mail to `smtp_url` and
+/// running its worker every second; its output goes to `log`.
+fn serve(db: &TestDb, data_dir: &std::path::Path, smtp_url: &str, log: &std::path::Path) -> std::process::Child {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = std::fs::File::create(log).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_marac"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MARAC_DATABASE_URL", &db.url)
+        .env("MARAC_DATA_DIR", data_dir)
+        .env("MARAC_AUDIT_KEY", hex::encode(TEST_AUDIT_KEY))
+        .env("MARAC_BIND", format!("127.0.0.1:{port}"))
+        .env("MARAC_SMTP_URL", smtp_url)
+        .env("MARAC_WORKER_SECONDS", "1")
+        .current_dir(data_dir)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn two_servers_on_one_postgresql_send_each_reminder_exactly_once() {
+    use marac_domain::notices::NoticeKind;
+    let Some(db) = TestDb::postgres().await else { return };
+    let Some(smtp) = smtp_sink::SmtpSink::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let o = marac(&db, dir.path(), &["demo", "--no-serve"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let logs = [dir.path().join("one.log"), dir.path().join("two.log")];
+    let mut servers: Vec<_> = logs.iter().map(|log| serve(&db, dir.path(), &smtp.url(), log)).collect();
+
+    // Both workers look for due reminders every second; wait until the outbox has been
+    // emptied and has stayed so across several rounds of both.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    let mut settled_since = None;
+    let outbox = loop {
+        assert!(std::time::Instant::now() < deadline, "the outbox did not empty: {:?}", db.store.list_outbox(5).await);
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let outbox = db.store.list_outbox(100_000).await.unwrap();
+        if outbox.is_empty() || outbox.iter().any(|m| m.sent_at.is_none()) {
+            settled_since = None;
+            continue;
+        }
+        let since = *settled_since.get_or_insert_with(std::time::Instant::now);
+        if since.elapsed() > std::time::Duration::from_secs(4) {
+            break outbox;
+        }
+    };
+    for s in &mut servers {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+    let both_ran = logs.iter().all(|l| std::fs::read_to_string(l).unwrap_or_default().contains("ready"));
+    assert!(both_ran, "{:?}", logs.iter().map(std::fs::read_to_string).collect::<Vec<_>>());
+
+    let mails = smtp.messages();
+    let reminders = mails.iter().filter(|m| m.subject == NoticeKind::ActionDue.subject()).count();
+    assert!(reminders > 0, "the demo has actions due in two days");
+    assert!(mails.iter().any(|m| m.subject == NoticeKind::ActionOverdue.subject()), "and overdue ones");
+    // Each message names its notice in its link: every notice in the outbox was sent once.
+    let mut sent: Vec<i64> = mails
+        .iter()
+        .map(|m| {
+            let tail = m.body.split("/inbox/").nth(1).unwrap_or_else(|| panic!("no link in {}", m.body));
+            tail.chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap()
+        })
+        .collect();
+    sent.sort_unstable();
+    let mut expected: Vec<i64> = outbox.iter().map(|m| m.notice_id).collect();
+    expected.sort_unstable();
+    assert_eq!(sent, expected, "every message sent exactly once, none lost");
+    let claimers: (i64,) = sqlx::query_as("SELECT COUNT(DISTINCT claimed_by) FROM outbox")
+        .fetch_one(db.postgres.as_ref().unwrap().pool())
+        .await
+        .unwrap();
+    eprintln!("{} messages ({reminders} reminders) sent by {} workers", mails.len(), claimers.0);
+    db.cleanup().await;
+}

@@ -295,13 +295,21 @@ impl Seeder<'_> {
             return Ok(());
         }
         let owners: Vec<Agency> = self.agencies.iter().filter(|a| a.marac_ids.contains(&marac.id)).cloned().collect();
-        let count = 1 + self.rng.below(3);
+        let count = 2 + self.rng.below(2);
         let mut used = Vec::new();
         for n in 0..count {
-            let agency = if n == 0 {
-                owners.iter().find(|a| a.category == AgencyCategory::Idva).cloned()
-            } else {
-                Some(self.rng.pick(&owners).clone())
+            let recent = self.today - day < Duration::days(14);
+            let rep_agency = self
+                .holders(marac.id)
+                .iter()
+                .find(|u| u.has_role(marac_domain::Role::AgencyRep))
+                .and_then(|u| u.agency_id);
+            let agency = match n {
+                0 => owners.iter().find(|a| a.category == AgencyCategory::Idva).cloned(),
+                // At the latest meeting the demo representative's agency takes an action, so
+                // signing in as them shows a reminder.
+                1 if recent && rep_agency.is_some() => owners.iter().find(|a| Some(a.id) == rep_agency).cloned(),
+                _ => Some(self.rng.pick(&owners).clone()),
             };
             let Some(agency) = agency.filter(|a| !used.contains(&a.id)) else { continue };
             used.push(agency.id);
@@ -321,7 +329,7 @@ impl Seeder<'_> {
             let due_on = match n {
                 0 => day + Duration::days(meeting_rules::TELL_VICTIM_WITHIN_DAYS),
                 // The latest meeting's second action falls due in two days, so reminders are due.
-                1 if self.today - day < Duration::days(14) => self.today + Duration::days(2),
+                1 if recent => self.today + Duration::days(2),
                 _ => day + Duration::days(7 * (1 + i64::try_from(self.rng.below(4)).unwrap_or(0))),
             };
             let action = NewAction {
