@@ -766,15 +766,27 @@ async fn the_openapi_document_describes_exactly_the_api_routes() {
     let doc: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true));
     let paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
-    assert_eq!(paths, ["/checklists", "/checklists/{id}/{version}", "/maracs", "/referrals", "/referrals/{reference}"]);
+    assert_eq!(
+        paths,
+        [
+            "/checklists",
+            "/checklists/{id}/{version}",
+            "/maracs",
+            "/meetings/{id}/cases/{case}",
+            "/referrals",
+            "/referrals/{reference}"
+        ]
+    );
     // Every documented read answers as documented.
     for path in paths.iter().filter(|p| doc["paths"][p.as_str()]["get"].is_object()) {
         let concrete = path
+            .replace("/meetings/{id}/cases/{case}", "/meetings/999/cases/999")
             .replace("{id}", "safelives-dash")
             .replace("{version}", "2026.1")
             .replace("{reference}", "TM-2026-99999");
         let r = api_get(&app, &format!("/api/v1{concrete}"), Some("marac_pat_kim")).await;
-        let expected = if path.contains("{reference}") { StatusCode::NOT_FOUND } else { StatusCode::OK };
+        let missing = path.contains("{reference}") || path.contains("{case}");
+        let expected = if missing { StatusCode::NOT_FOUND } else { StatusCode::OK };
         assert_eq!(r.status, expected, "{path}");
         let documented: Vec<&String> =
             doc["paths"][path.as_str()]["get"]["responses"].as_object().unwrap().keys().collect();
@@ -1188,7 +1200,8 @@ async fn a_meeting_is_scheduled_published_confirmed_run_and_minuted() {
                 is_demo: false,
                 grants: vec![marac_domain::policy::Grant { role: Role::AgencyRep, marac_id: Some(app.marac_id) }],
             };
-            s.create_user(&user, event()).await.unwrap();
+            let id = s.create_user(&user, event()).await.unwrap();
+            token_for(&app, id, &format!("{email}-token")).await;
         }
         let kim = app.signed_in("kim@x.org").await;
         let referral = refer(&kim, &referral_fields(app.marac_id, "Nina", "Vale", "4/4/1990", 15)).await;
@@ -1278,6 +1291,17 @@ async fn a_meeting_is_scheduled_published_confirmed_run_and_minuted() {
         assert_eq!(hou.get(&meeting).await.status, StatusCode::FORBIDDEN, "not invited");
         assert_eq!(hou.get(&case_page).await.status, StatusCode::FORBIDDEN);
         assert_eq!(hou.get(&format!("/cases/{case_id}")).await.status, StatusCode::FORBIDDEN);
+        // The API applies the same gates.
+        let api_case = format!("/api/v1{meeting}/cases/{case_id}");
+        let r = api_get(&app, &api_case, Some("hea@x.org-token")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "not confirmed: {}", r.body);
+        assert!(!r.body.contains("Strangled"));
+        assert_eq!(
+            api_get(&app, &api_case, Some("hou@x.org-token")).await.status,
+            StatusCode::FORBIDDEN,
+            "not invited"
+        );
+        assert_eq!(api_get(&app, &api_case, None).await.status, StatusCode::UNAUTHORIZED);
         let r = hea.post(&format!("{meeting}/confirm"), &[]).await;
         assert!(r.body.contains("Confirm that you will keep the information shared confidential"));
         assert_eq!(hea.post(&format!("{meeting}/confirm"), &[("agree", "yes")]).await.status, StatusCode::SEE_OTHER);
@@ -1392,6 +1416,13 @@ async fn a_meeting_is_scheduled_published_confirmed_run_and_minuted() {
             assert!(minutes.body.contains(expected), "{expected} missing from the minutes");
         }
         assert_eq!(hou.get(&format!("{meeting}/minutes")).await.status, StatusCode::FORBIDDEN);
+        let r = api_get(&app, &api_case, Some("hea@x.org-token")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let json: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(json["outcome"], "heard");
+        assert!(json["information"].as_str().unwrap().contains("two call-outs"));
+        assert_eq!(json["actions"][0]["status"], "done");
+        assert_eq!(api_get(&app, &api_case, Some("hou@x.org-token")).await.status, StatusCode::FORBIDDEN);
         for (action, at_least) in [
             ("meeting.case.view", 2),
             ("meeting.minutes.view", 1),

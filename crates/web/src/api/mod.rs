@@ -4,6 +4,7 @@
 
 pub mod checklists;
 pub mod maracs;
+pub mod meetings;
 pub mod problem;
 pub mod referrals;
 
@@ -14,6 +15,7 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
+use marac_domain::audit::NewAuditEvent;
 use marac_domain::policy::{Action, Actor, Basis, authorise};
 use marac_store::User;
 use problem::Problem;
@@ -43,6 +45,40 @@ impl ApiUser {
     /// A 403 problem when it refuses.
     pub fn authorise(&self, action: Action<'_>) -> Result<Basis, Problem> {
         authorise(&self.actor(), action).map_err(|_| Problem::forbidden())
+    }
+
+    /// An audit event by this caller through the API.
+    #[must_use]
+    pub fn event(&self, state: &AppState, action: &str, target: &str, detail: serde_json::Value) -> NewAuditEvent {
+        NewAuditEvent {
+            at: state.clock.now(),
+            actor_user_id: Some(self.user.id),
+            actor_label: self.user.email.clone(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            outcome: "success".to_owned(),
+            ip: "api".to_owned(),
+            detail: detail.to_string(),
+        }
+    }
+
+    /// Asks the policy and records a refusal in the audit trail.
+    ///
+    /// # Errors
+    /// A 403 problem when it refuses; a store failure recording it.
+    pub async fn authorise_audited(
+        &self,
+        state: &AppState,
+        action: Action<'_>,
+        target: &str,
+    ) -> Result<Basis, Problem> {
+        if let Ok(basis) = authorise(&self.actor(), action) {
+            return Ok(basis);
+        }
+        let mut e = self.event(state, "access.denied", target, serde_json::json!({ "via": "api" }));
+        e.outcome = "denied".into();
+        state.store.append_audit(e).await?;
+        Err(Problem::forbidden())
     }
 }
 
@@ -77,6 +113,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .routes(routes!(maracs::list))
         .routes(routes!(referrals::submit))
         .routes(routes!(referrals::get))
+        .routes(routes!(meetings::case))
         .split_for_parts();
     doc.info = InfoBuilder::new()
         .title("Marac case management API")

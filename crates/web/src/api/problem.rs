@@ -62,6 +62,12 @@ impl Problem {
         Self::new(StatusCode::FORBIDDEN, "forbidden", "Your roles do not allow this", None)
     }
 
+    /// The record changed in the meantime (e.g. a list already published).
+    #[must_use]
+    pub fn conflict() -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", "The record changed in the meantime; read it again", None)
+    }
+
     /// Nothing there (or nothing the caller may know of).
     #[must_use]
     pub fn not_found() -> Self {
@@ -81,6 +87,7 @@ impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Problem::not_found(),
+            StoreError::Conflict { .. } => Problem::conflict(),
             StoreError::Unavailable(m) => {
                 tracing::warn!(error = %m, "database unavailable");
                 Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The database is not answering", None)
@@ -99,6 +106,7 @@ impl From<crate::error::AppError> for Problem {
         match e {
             AppError::NotFound => Problem::not_found(),
             AppError::Forbidden => Problem::forbidden(),
+            AppError::Conflict => Problem::conflict(),
             AppError::Unavailable(m) => Problem::from(StoreError::Unavailable(m)),
             other => {
                 tracing::error!(error = ?other, "API request failed");

@@ -10,7 +10,6 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use marac_domain::audit::NewAuditEvent;
 use marac_domain::policy::Action;
 use marac_domain::referral_form::{self as form, FieldError};
 use marac_store::{Referral, Ts};
@@ -98,19 +97,6 @@ impl From<&Referral> for ReferralResult {
     }
 }
 
-fn event(state: &AppState, user: &ApiUser, action: &str, target: &str, detail: serde_json::Value) -> NewAuditEvent {
-    NewAuditEvent {
-        at: state.clock.now(),
-        actor_user_id: Some(user.user.id),
-        actor_label: user.user.email.clone(),
-        action: action.to_owned(),
-        target: target.to_owned(),
-        outcome: "success".to_owned(),
-        ip: "api".to_owned(),
-        detail: detail.to_string(),
-    }
-}
-
 fn problems(errors: Vec<FieldError>) -> Problem {
     // The form's `children.N` people arrive as `/children/members/N` in the API.
     Problem::invalid(
@@ -173,7 +159,7 @@ pub async fn submit(
         .submit_referral(
             &prepared.submission,
             Ts::new(state.clock.now()),
-            event(&state, &user, "referral.submit", "", detail),
+            user.event(&state, "referral.submit", "", detail),
         )
         .await?;
     let r = state.store.get_referral(done.referral_id).await?;
@@ -202,12 +188,12 @@ pub async fn get(
     let target = format!("referral:{}", r.id);
     match user.authorise(Action::ReadReferral { marac_id: r.marac_id, referrer_user_id: r.referrer_user_id }) {
         Ok(basis) => {
-            let e = event(&state, &user, "referral.view", &target, serde_json::json!({ "basis": basis, "via": "api" }));
+            let e = user.event(&state, "referral.view", &target, serde_json::json!({ "basis": basis, "via": "api" }));
             state.store.append_audit(e).await?;
             Ok(Json(ReferralResult::from(&r)))
         }
         Err(_) => {
-            let mut e = event(&state, &user, "access.denied", &target, serde_json::json!({ "via": "api" }));
+            let mut e = user.event(&state, "access.denied", &target, serde_json::json!({ "via": "api" }));
             e.outcome = "denied".into();
             state.store.append_audit(e).await?;
             Err(Problem::not_found())

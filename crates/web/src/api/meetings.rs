@@ -1,0 +1,143 @@
+//! `GET /api/v1/meetings/{id}/cases/{case}`: a case as its meeting recorded it, for the
+//! systems agencies keep their own records in. The same gates as the meeting pages: the
+//! caller's agency is invited, the list is published, the caller has confirmed the Marac's
+//! confidentiality statement for this meeting, and the case's own access rule allows it.
+
+use super::ApiUser;
+use super::problem::Problem;
+use crate::AppState;
+use crate::casework::{self, Purpose};
+use crate::routes::meeting_case::{ActionText, Discussion};
+use axum::Json;
+use axum::extract::{Path, State};
+use marac_domain::meeting_rules::MeetingStatus;
+use marac_domain::policy::Action;
+use marac_store::ActionFilter;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An action agreed for the case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionView {
+    /// Id.
+    pub id: i64,
+    /// The owning agency's id.
+    pub agency: i64,
+    /// The named person.
+    pub owner: String,
+    /// `victim`, `child`, `perpetrator` or `other`.
+    pub subject: String,
+    /// What is to be done.
+    pub description: String,
+    /// Due date, `YYYY-MM-DD`.
+    pub due: String,
+    /// `open`, `done`, `not_done_circumstances`, `not_done_agency` or `carried_forward`.
+    pub status: String,
+}
+
+/// A case as its meeting recorded it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeetingCaseView {
+    /// The meeting.
+    pub meeting: i64,
+    /// The case.
+    pub case: i64,
+    /// The referral's reference.
+    pub reference: Option<String>,
+    /// Place on the list.
+    pub position: i64,
+    /// `listed`, `heard` or `deferred`.
+    pub outcome: String,
+    /// Information shared.
+    pub information: String,
+    /// Risks identified.
+    pub risks: String,
+    /// The actions agreed at this meeting.
+    pub actions: Vec<ActionView>,
+}
+
+/// Reads one case of a meeting. Refused (403) until the caller's agency is invited, the list
+/// is published and the caller has confirmed confidentiality for the meeting.
+#[utoipa::path(
+    get,
+    path = "/meetings/{id}/cases/{case}",
+    tag = "meetings",
+    params(("id" = i64, Path, description = "The meeting"), ("case" = i64, Path, description = "The case")),
+    responses(
+        (status = 200, description = "The case as recorded", body = MeetingCaseView),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not invited, not published or not confirmed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such meeting or case on its list", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn case(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path((id, case_id)): Path<(i64, i64)>,
+) -> Result<Json<MeetingCaseView>, Problem> {
+    let meeting = state.store.get_meeting(id).await?;
+    let d = &meeting.details;
+    let target = format!("meeting:{id}");
+    caller
+        .authorise_audited(
+            &state,
+            Action::ViewMeeting { marac_id: d.marac_id, invited_agency_ids: &d.invited_agency_ids },
+            &target,
+        )
+        .await?;
+    let confirmed = state.store.confirmations(id).await?.iter().any(|c| c.user_id == Some(caller.user.id));
+    let read = Action::ReadMeetingCases {
+        marac_id: d.marac_id,
+        invited_agency_ids: &d.invited_agency_ids,
+        confirmed,
+        published: meeting.status != MeetingStatus::Planned,
+    };
+    caller.authorise_audited(&state, read, &target).await?;
+    let listed = state
+        .store
+        .meeting_cases(id)
+        .await?
+        .into_iter()
+        .find(|c| c.case_id == case_id)
+        .ok_or_else(Problem::not_found)?;
+    let access = state.store.case_access(case_id).await?;
+    let basis = caller.authorise_audited(&state, Action::ReadCase(&access), &format!("case:{case_id}")).await?;
+    let discussion: Discussion = match &listed.discussion_sealed {
+        Some(s) => casework::open(&state, Purpose::Discussion, s)?,
+        None => Discussion::default(),
+    };
+    let records = state
+        .store
+        .list_actions(&ActionFilter { case_id: Some(case_id), meeting_id: Some(id), limit: 200, ..Default::default() })
+        .await?;
+    let mut actions = Vec::with_capacity(records.len());
+    for a in records {
+        let text: ActionText = casework::open(&state, Purpose::Action, &a.action.description_sealed)?;
+        actions.push(ActionView {
+            id: a.id,
+            agency: a.action.agency_id,
+            owner: a.action.owner_name,
+            subject: a.action.subject.code().to_owned(),
+            description: text.description,
+            due: a.action.due_on.to_string(),
+            status: a.status.code().to_owned(),
+        });
+    }
+    let event = caller.event(
+        &state,
+        "meeting.case.view",
+        &format!("case:{case_id}"),
+        serde_json::json!({ "meeting": id, "basis": basis, "via": "api" }),
+    );
+    state.store.append_audit(event).await?;
+    Ok(Json(MeetingCaseView {
+        meeting: id,
+        case: case_id,
+        reference: listed.reference,
+        position: listed.position,
+        outcome: listed.outcome.code().to_owned(),
+        information: discussion.information,
+        risks: discussion.risks,
+        actions,
+    }))
+}
