@@ -34,8 +34,14 @@ test('a whole meeting: list, confidentiality, attendance, two cases with actions
   const meeting = await listOnNewMeeting(coordinator, references, true)
   await check(coordinator, 'meeting-published')
 
-  // The representative sees the meeting, but no case until confirming.
+  // The representative is told in the inbox (no case detail) and the notice opens the meeting,
+  // but no case until confirming.
   const rep = await as('Agency representative')
+  await rep.goto(`${env.base}/inbox`)
+  await check(rep, 'inbox')
+  assert.doesNotMatch(await rep.textContent('main'), /Hana|Sole|Iris|Penn/)
+  await rep.locator('a:has-text("Open")').first().click()
+  assert.equal(new URL(rep.url()).pathname, meeting, 'the newest notice is this list')
   await rep.goto(env.base + meeting)
   await check(rep, 'meeting-confirm')
   assert.doesNotMatch(await rep.textContent('main'), /Hana Sole/)

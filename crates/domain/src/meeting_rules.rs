@@ -258,10 +258,28 @@ pub fn twelve_months_passed(last_referral: Date, today: Date) -> bool {
     crate::referral_rules::add_months(last_referral, 12) <= today
 }
 
+/// Whether a case's 12 months since its last referral ended in the month before a meeting on
+/// `meeting_on`, so that meeting takes it as a standing item: from then on a new incident is
+/// no longer a repeat, and the Marac confirms what happens to its flags.
+#[must_use]
+pub fn twelve_month_review_due(last_referral: Date, meeting_on: Date) -> bool {
+    twelve_months_passed(last_referral, meeting_on)
+        && !twelve_months_passed(last_referral, meeting_on - Duration::days(31))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn the_twelve_month_review_falls_to_the_first_meeting_after_the_window_ends() {
+        let last = date!(2025 - 11 - 20);
+        assert!(!twelve_month_review_due(last, date!(2026 - 11 - 19)));
+        assert!(twelve_month_review_due(last, date!(2026 - 11 - 20)));
+        assert!(twelve_month_review_due(last, date!(2026 - 12 - 20)));
+        assert!(!twelve_month_review_due(last, date!(2026 - 12 - 22)));
+    }
 
     #[test]
     fn schedules_follow_the_cadence() {

@@ -436,6 +436,9 @@ pub trait Store: Send + Sync + 'static {
     async fn report_action(&self, id: i64, event: &ActionEvent, audit: NewAuditEvent) -> StoreResult<()>;
     /// An action's history, oldest first.
     async fn action_events(&self, id: i64) -> StoreResult<Vec<ActionEvent>>;
+    /// Every accepted case of a Marac with its reference and latest referral date, in one
+    /// query (for the meeting page's review of actions and its 12-month standing item).
+    async fn case_summaries(&self, marac_id: i64) -> StoreResult<Vec<CaseSummary>>;
 
     // --- notifications ---
 

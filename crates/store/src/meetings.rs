@@ -208,3 +208,14 @@ pub struct ActionFilter {
     /// At most this many.
     pub limit: i64,
 }
+
+/// A Marac's case as the meeting pages summarise it, without opening anything sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseSummary {
+    /// The case.
+    pub case_id: i64,
+    /// Its first referral's reference.
+    pub reference: String,
+    /// The date of its latest accepted referral.
+    pub last_referral_on: Option<Date>,
+}

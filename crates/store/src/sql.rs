@@ -663,6 +663,24 @@ macro_rules! impl_store {
                 self.notices_list_outbox(limit).await
             }
 
+            async fn case_summaries(&self, marac_id: i64) -> $crate::StoreResult<Vec<$crate::CaseSummary>> {
+                let rows: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
+                    "SELECT case_id, MIN(reference), MAX(referral_date) FROM referrals \
+                     WHERE marac_id = $1 AND case_id IS NOT NULL AND status = 'accepted' GROUP BY case_id ORDER BY case_id",
+                )
+                .bind(marac_id)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(case_id, reference, last)| $crate::CaseSummary {
+                        case_id,
+                        reference: reference.unwrap_or_default(),
+                        last_referral_on: last.as_deref().and_then(marac_domain::referral_form::parse_date),
+                    })
+                    .collect())
+            }
+
             async fn migrate(&self) -> $crate::StoreResult<()> {
                 self.run_migrations().await
             }

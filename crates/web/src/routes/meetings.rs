@@ -377,6 +377,9 @@ struct ShowPage {
     listed: Vec<ListedView>,
     waiting: Vec<WaitingView>,
     outstanding: Vec<OutstandingView>,
+    /// Cases whose 12 months since the last referral ended in the month before the meeting:
+    /// (reference, last referral date).
+    twelve_months: Vec<(String, String)>,
     statement_form: String,
     errors: Errors,
 }
@@ -441,7 +444,12 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
     };
     let today = state.clock.now().date();
     let mut outstanding = Vec::new();
+    let mut twelve_months = Vec::new();
     if show_cases || st.can_manage {
+        let cases = state.store.case_summaries(d.marac_id).await?;
+        let reference = |case_id: i64| {
+            cases.binary_search_by_key(&case_id, |c| c.case_id).map(|i| cases[i].reference.clone()).unwrap_or_default()
+        };
         let filter = marac_store::ActionFilter {
             marac_ids: Some(vec![d.marac_id]),
             outstanding_only: true,
@@ -449,19 +457,8 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
             ..Default::default()
         };
         for a in state.store.list_actions(&filter).await?.into_iter().filter(|a| a.meeting_held_on < d.held_on) {
-            let case_ref = state
-                .store
-                .list_referrals(&marac_store::ReferralFilter {
-                    case_id: Some(a.action.case_id),
-                    limit: 1,
-                    ..Default::default()
-                })
-                .await?
-                .first()
-                .and_then(|r| r.reference.clone())
-                .unwrap_or_default();
             outstanding.push(OutstandingView {
-                case_ref,
+                case_ref: reference(a.action.case_id),
                 agency: agency_name(Some(a.action.agency_id)),
                 due: crate::routes::display_date(a.action.due_on),
                 overdue: meeting_rules::is_overdue(a.status, a.action.due_on, today),
@@ -469,6 +466,12 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
                 reason: a.status_reason.map(|r| r.label()).unwrap_or(""),
             });
         }
+        twelve_months = cases
+            .iter()
+            .filter_map(|c| c.last_referral_on.map(|last| (c, last)))
+            .filter(|(_, last)| meeting_rules::twelve_month_review_due(*last, d.held_on))
+            .map(|(c, last)| (c.reference.clone(), crate::routes::display_date(last)))
+            .collect();
     }
     Ok(ShowPage {
         ctx: PageContext::new(state, &me.visitor, format!("{} meeting", st.marac.name), "/meetings"),
@@ -492,6 +495,7 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
         listed,
         waiting,
         outstanding,
+        twelve_months,
         errors,
     }
     .into_response())
