@@ -102,11 +102,11 @@ test('a whole meeting: list, confidentiality, attendance, two cases with actions
   // The representative marks the hospital's action done.
   await rep.goto(`${env.base}/actions`)
   await check(rep, 'actions')
-  const row = rep.locator('tr', { hasText: 'Flag the records' })
+  const row = rep.locator('tr', { hasText: 'Flag the records so A&E staff' })
   await row.locator('summary').click()
   await row.locator('select[name="status"]').selectOption('done')
   await row.locator('button:has-text("Save status")').click()
-  assert.match(await rep.locator('tr', { hasText: 'Flag the records' }).textContent(), /Done/)
+  assert.match(await rep.locator('tr', { hasText: 'Flag the records so A&E staff' }).textContent(), /Done/)
 
   // The minutes show it all.
   await chair.goto(`${env.base}${meeting}/minutes`)
