@@ -156,21 +156,13 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         )));
     }
 
-    let db_pool_size = match arg(matches, "db_pool_size") {
-        Some(text) => text.parse::<u32>().ok().filter(|n| (1..=500).contains(n)).ok_or_else(|| {
-            let who = origin(matches, "db_pool_size", "db-pool-size", "MARAC_DB_POOL_SIZE", "db_pool_size");
-            SettingError(format!("{who}: '{text}' is not a pool size (expected a whole number from 1 to 500)"))
-        })?,
-        None => match file.db_pool_size {
-            Some(n) if (1..=500).contains(&n) => n,
-            Some(n) => {
-                return Err(SettingError(format!(
-                    "db_pool_size in marac.toml: {n} is not a pool size (expected 1 to 500)"
-                )));
-            }
-            None => 10,
-        },
-    };
+    let db_pool_size = bounded(
+        matches,
+        Bounded { id: "db_pool_size", flag: "db-pool-size", env: "MARAC_DB_POOL_SIZE", what: "a pool size" },
+        file.db_pool_size,
+        1..=500,
+        10,
+    )?;
 
     let roles_text: Option<Vec<String>> = arg(matches, "second_factor_roles")
         .map(|s| s.split(',').map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned).collect())
@@ -225,21 +217,18 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         return Err(SettingError(format!("{who}: {e}")));
     }
 
-    let worker_seconds = match arg(matches, "worker_seconds") {
-        Some(text) => text.parse::<u64>().ok().filter(|n| (1..=3600).contains(n)).ok_or_else(|| {
-            let who = origin(matches, "worker_seconds", "worker-seconds", "MARAC_WORKER_SECONDS", "worker_seconds");
-            SettingError(format!("{who}: '{text}' is not a number of seconds (expected 1 to 3600)"))
-        })?,
-        None => match file.worker_seconds {
-            Some(n) if (1..=3600).contains(&n) => n,
-            Some(n) => {
-                return Err(SettingError(format!(
-                    "worker_seconds in marac.toml: {n} is not a number of seconds (expected 1 to 3600)"
-                )));
-            }
-            None => 30,
+    let worker_seconds = bounded(
+        matches,
+        Bounded {
+            id: "worker_seconds",
+            flag: "worker-seconds",
+            env: "MARAC_WORKER_SECONDS",
+            what: "a number of seconds",
         },
-    };
+        file.worker_seconds,
+        1..=3600,
+        30,
+    )?;
 
     Ok(Settings {
         data_dir,
@@ -254,6 +243,40 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         mail_from,
         worker_seconds,
     })
+}
+
+/// A whole-number setting's names, for its messages.
+struct Bounded {
+    id: &'static str,
+    flag: &'static str,
+    env: &'static str,
+    what: &'static str,
+}
+
+/// A whole number from a flag or the environment, else the file, else `default`; outside
+/// `range` it is refused with a message naming the setting as the user gave it.
+fn bounded<T>(
+    matches: &ArgMatches,
+    names: Bounded,
+    from_file: Option<T>,
+    range: std::ops::RangeInclusive<T>,
+    default: T,
+) -> Result<T, SettingError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let expected = format!("expected a whole number from {} to {}", range.start(), range.end());
+    match arg(matches, names.id) {
+        Some(text) => text.parse::<T>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
+            let who = origin(matches, names.id, names.flag, names.env, names.id);
+            SettingError(format!("{who}: '{text}' is not {} ({expected})", names.what))
+        }),
+        None => match from_file {
+            Some(n) if range.contains(&n) => Ok(n),
+            Some(n) => Err(SettingError(format!("{} in marac.toml: {n} is not {} ({expected})", names.id, names.what))),
+            None => Ok(default),
+        },
+    }
 }
 
 fn parse_bool(s: &str) -> Option<bool> {

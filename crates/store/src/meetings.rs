@@ -109,6 +109,18 @@ pub struct WaitingCase {
     pub children_count: i64,
 }
 
+impl WaitingCase {
+    /// What the list proposal ([`marac_domain::meeting_rules::propose`]) weighs.
+    #[must_use]
+    pub fn as_candidate(&self) -> marac_domain::meeting_rules::ListCandidate {
+        marac_domain::meeting_rules::ListCandidate {
+            case_id: self.case_id,
+            children: u32::try_from(self.children_count).unwrap_or(0),
+            accepted_at: self.accepted_at.0.to_string(),
+        }
+    }
+}
+
 /// Someone's confirmation of the statement for a meeting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confirmation {

@@ -13,7 +13,7 @@ use marac_domain::meeting_rules::{
     self, ActionStatus, ActionSubject, AttendanceKind, CaseOutcome, DelayReason, ListCandidate, MeetingFormat,
     MeetingKind, PerpetratorApproach,
 };
-use marac_store::{ActionEvent, Agency, AttendanceEntry, Marac, NewAction, NewMeeting, Store, Ts, User};
+use marac_store::{ActionEvent, Agency, AttendanceEntry, Marac, NewAction, NewMeeting, Store, Ts, User, WaitingCase};
 use marac_web::casework::{self, Purpose};
 use marac_web::routes::meeting_case::{ActionText, Discussion};
 use marac_web::{AppState, notify};
@@ -181,14 +181,7 @@ impl Seeder<'_> {
             .into_iter()
             .filter(|w| w.accepted_at.0.date() <= cutoff)
             .collect();
-        let candidates: Vec<ListCandidate> = waiting
-            .iter()
-            .map(|w| ListCandidate {
-                case_id: w.case_id,
-                children: u32::try_from(w.children_count).unwrap_or(0),
-                accepted_at: w.accepted_at.0.to_string(),
-            })
-            .collect();
+        let candidates: Vec<ListCandidate> = waiting.iter().map(WaitingCase::as_candidate).collect();
         let chosen = meeting_rules::propose(&candidates, usize::try_from(capacity).unwrap_or(16));
         let list: Vec<(i64, i64)> = chosen
             .iter()

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use marac_domain::meeting_rules::{self, ListCandidate, MeetingFormat, MeetingKind, MeetingStatus};
 use marac_domain::policy::{Action, Basis, authorise};
 use marac_domain::referral_form::parse_date;
-use marac_store::{Marac, Meeting, NewMeeting, Ts};
+use marac_store::{Marac, Meeting, NewMeeting, Ts, WaitingCase};
 
 /// The longest a schedule can be made for at once.
 const MAX_SCHEDULE_DAYS: i64 = 366;
@@ -530,14 +530,7 @@ pub async fn change_list(
     let mut errors = Errors::default();
     match form.get("op") {
         "propose" => {
-            let candidates: Vec<ListCandidate> = waiting
-                .iter()
-                .map(|w| ListCandidate {
-                    case_id: w.case_id,
-                    children: u32::try_from(w.children_count).unwrap_or(0),
-                    accepted_at: w.accepted_at.0.to_string(),
-                })
-                .collect();
+            let candidates: Vec<ListCandidate> = waiting.iter().map(WaitingCase::as_candidate).collect();
             for c in meeting_rules::propose(&candidates, room) {
                 if let Some(w) = waiting.iter().find(|w| w.case_id == c) {
                     list.push((w.case_id, w.referral_id));
