@@ -9,6 +9,7 @@ pub mod cadence;
 pub mod checklist;
 pub mod coded;
 pub mod fields;
+pub mod flags;
 pub mod marac_rules;
 pub mod matching;
 pub mod meeting_rules;

@@ -17,6 +17,11 @@ pub struct MaracRules {
     pub meeting_capacity: u32,
     /// Recommended cases a year per 10,000 adult women.
     pub recommended_cases_per_10k: u32,
+    /// Days before a meeting that its list closes: cases accepted later are proposed for
+    /// the meeting after.
+    pub list_cutoff_days: u32,
+    /// Months a flag agreed at a meeting (e.g. a safety marker on an address) runs.
+    pub flag_months: u32,
 }
 
 impl Default for MaracRules {
@@ -28,6 +33,8 @@ impl Default for MaracRules {
             repeat_months: 12,
             meeting_capacity: 16,
             recommended_cases_per_10k: 40,
+            list_cutoff_days: 7,
+            flag_months: 12,
         }
     }
 }
@@ -48,13 +55,15 @@ impl MaracRules {
     /// # Errors
     /// Every rule out of range, each tied to its field.
     pub fn validate(&self) -> Result<(), Vec<RuleError>> {
-        let checks: [(&'static str, u32, u32, u32, &str); 6] = [
+        let checks: [(&'static str, u32, u32, u32, &str); 8] = [
             ("high_risk_threshold", self.high_risk_threshold, 1, 40, "The high-risk threshold"),
             ("escalation_incidents", self.escalation_incidents, 1, 20, "The number of incidents"),
             ("escalation_months", self.escalation_months, 1, 24, "The escalation window"),
             ("repeat_months", self.repeat_months, 1, 24, "The repeat window"),
             ("meeting_capacity", self.meeting_capacity, 1, 60, "The meeting capacity"),
             ("recommended_cases_per_10k", self.recommended_cases_per_10k, 1, 200, "The recommended volume"),
+            ("list_cutoff_days", self.list_cutoff_days, 0, 30, "The list cut-off"),
+            ("flag_months", self.flag_months, 1, 36, "How long a flag runs"),
         ];
         let errors: Vec<RuleError> = checks
             .into_iter()
@@ -83,6 +92,7 @@ mod tests {
         let r = MaracRules::default();
         assert_eq!((r.high_risk_threshold, r.escalation_incidents, r.escalation_months), (14, 3, 12));
         assert_eq!((r.repeat_months, r.meeting_capacity, r.recommended_cases_per_10k), (12, 16, 40));
+        assert_eq!((r.list_cutoff_days, r.flag_months), (7, 12));
         assert!(r.validate().is_ok());
     }
 

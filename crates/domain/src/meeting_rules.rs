@@ -251,6 +251,13 @@ pub fn move_item(list: &[i64], from: usize, up: bool) -> Vec<i64> {
     out
 }
 
+/// The day a meeting's list closes, `days` before the meeting: cases accepted after it are
+/// proposed for the meeting after, though the coordinator may still add one by hand.
+#[must_use]
+pub fn list_cutoff(meeting_on: Date, days: u32) -> Date {
+    meeting_on - Duration::days(i64::from(days))
+}
+
 /// A case reaches its 12-month review when this many months have passed since its last
 /// referral: it is listed as a standing item.
 #[must_use]
@@ -271,6 +278,12 @@ pub fn twelve_month_review_due(last_referral: Date, meeting_on: Date) -> bool {
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn the_list_closes_the_set_days_before() {
+        assert_eq!(list_cutoff(date!(2026 - 12 - 3), 7), date!(2026 - 11 - 26));
+        assert_eq!(list_cutoff(date!(2026 - 12 - 3), 0), date!(2026 - 12 - 3));
+    }
 
     #[test]
     fn the_twelve_month_review_falls_to_the_first_meeting_after_the_window_ends() {

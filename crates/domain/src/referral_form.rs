@@ -126,6 +126,12 @@ const REFERRAL: &[FieldSpec] = &[
         Kind::Textarea,
     ),
     f("joint_agency", "Is this a joint referral with another agency? (optional)", "", Kind::Agency),
+    f(
+        "transferred_from",
+        "If the victim has moved here, which Marac is the case transferring from? (optional)",
+        "For example, Leeds Marac. The agenda shows where the case came from, so representatives can ask their counterparts there.",
+        Kind::Text,
+    ),
 ];
 
 const VICTIM: &[FieldSpec] = &[

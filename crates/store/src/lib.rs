@@ -9,6 +9,8 @@
 //! Every change is written in one transaction together with the audit event that records it,
 //! so an event exists exactly when its change does.
 
+mod flag_sql;
+pub mod flags;
 mod meeting_rows;
 pub mod meetings;
 pub mod models;
@@ -23,6 +25,7 @@ pub mod testing;
 mod ts;
 
 use async_trait::async_trait;
+pub use flags::*;
 use marac_domain::audit::{AuditEvent, NewAuditEvent};
 pub use meetings::*;
 pub use models::*;
@@ -439,6 +442,18 @@ pub trait Store: Send + Sync + 'static {
     /// Every accepted case of a Marac with its reference and latest referral date, in one
     /// query (for the meeting page's review of actions and its 12-month standing item).
     async fn case_summaries(&self, marac_id: i64) -> StoreResult<Vec<CaseSummary>>;
+
+    // --- flags ---
+
+    /// Records a flag with its audit event; returns its id.
+    async fn add_flag(&self, flag: &NewFlag, audit: NewAuditEvent) -> StoreResult<i64>;
+    /// Flags, soonest expiry first.
+    async fn list_flags(&self, filter: &FlagFilter) -> StoreResult<Vec<CaseFlag>>;
+    /// Ends a running flag early.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] if there is no such flag or it has already ended.
+    async fn end_flag(&self, id: i64, by: i64, reason_sealed: &str, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
 
     // --- notifications ---
 

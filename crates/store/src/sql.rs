@@ -26,6 +26,8 @@ pub(crate) struct MaracRow {
     pub repeat_months: i64,
     pub meeting_capacity: i64,
     pub recommended_cases_per_10k: i64,
+    pub list_cutoff_days: i64,
+    pub flag_months: i64,
 }
 
 fn small(v: i64, what: &str) -> StoreResult<u32> {
@@ -50,6 +52,8 @@ impl MaracRow {
                 repeat_months: small(self.repeat_months, "repeat_months")?,
                 meeting_capacity: small(self.meeting_capacity, "meeting_capacity")?,
                 recommended_cases_per_10k: small(self.recommended_cases_per_10k, "recommended_cases_per_10k")?,
+                list_cutoff_days: small(self.list_cutoff_days, "list_cutoff_days")?,
+                flag_months: small(self.flag_months, "flag_months")?,
             },
         })
     }
@@ -502,6 +506,8 @@ macro_rules! impl_store {
                     .bind(i64::from(r.repeat_months))
                     .bind(i64::from(r.meeting_capacity))
                     .bind(i64::from(r.recommended_cases_per_10k))
+                    .bind(i64::from(r.list_cutoff_days))
+                    .bind(i64::from(r.flag_months))
             }
 
             /// The id of a person on a submission, filing someone new (with their keys) first.
@@ -616,6 +622,7 @@ macro_rules! impl_store {
         }
 
         $crate::notice_sql::notice_methods!($ty, $db);
+        $crate::flag_sql::flag_methods!($ty, $db);
 
         #[async_trait::async_trait]
         impl $crate::Store for $ty {
@@ -661,6 +668,29 @@ macro_rules! impl_store {
 
             async fn list_outbox(&self, limit: i64) -> $crate::StoreResult<Vec<$crate::OutboxMessage>> {
                 self.notices_list_outbox(limit).await
+            }
+
+            async fn add_flag(
+                &self,
+                flag: &$crate::NewFlag,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<i64> {
+                self.flags_add_flag(flag, audit).await
+            }
+
+            async fn list_flags(&self, filter: &$crate::FlagFilter) -> $crate::StoreResult<Vec<$crate::CaseFlag>> {
+                self.flags_list_flags(filter).await
+            }
+
+            async fn end_flag(
+                &self,
+                id: i64,
+                by: i64,
+                reason_sealed: &str,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                self.flags_end_flag(id, by, reason_sealed, at, audit).await
             }
 
             async fn case_summaries(&self, marac_id: i64) -> $crate::StoreResult<Vec<$crate::CaseSummary>> {
@@ -762,19 +792,19 @@ macro_rules! impl_store {
             }
 
             async fn list_maracs(&self) -> $crate::StoreResult<Vec<$crate::Marac>> {
-                const Q: &str = "SELECT id, partnership_id, code, name, area, adult_female_population, cadence, high_risk_threshold, escalation_incidents, escalation_months, repeat_months, meeting_capacity, recommended_cases_per_10k FROM maracs ORDER BY name, id";
+                const Q: &str = "SELECT id, partnership_id, code, name, area, adult_female_population, cadence, high_risk_threshold, escalation_incidents, escalation_months, repeat_months, meeting_capacity, recommended_cases_per_10k, list_cutoff_days, flag_months FROM maracs ORDER BY name, id";
                 let rows: Vec<$crate::sql::MaracRow> = sqlx::query_as(Q).fetch_all(&self.pool).await?;
                 rows.into_iter().map($crate::sql::MaracRow::into_marac).collect()
             }
 
             async fn get_marac(&self, id: i64) -> $crate::StoreResult<$crate::Marac> {
-                const Q: &str = "SELECT id, partnership_id, code, name, area, adult_female_population, cadence, high_risk_threshold, escalation_incidents, escalation_months, repeat_months, meeting_capacity, recommended_cases_per_10k FROM maracs WHERE id = $1";
+                const Q: &str = "SELECT id, partnership_id, code, name, area, adult_female_population, cadence, high_risk_threshold, escalation_incidents, escalation_months, repeat_months, meeting_capacity, recommended_cases_per_10k, list_cutoff_days, flag_months FROM maracs WHERE id = $1";
                 let row: $crate::sql::MaracRow = sqlx::query_as(Q).bind(id).fetch_one(&self.pool).await?;
                 row.into_marac()
             }
 
             async fn find_marac_by_code(&self, code: &str) -> $crate::StoreResult<Option<$crate::Marac>> {
-                const Q: &str = "SELECT id, partnership_id, code, name, area, adult_female_population, cadence, high_risk_threshold, escalation_incidents, escalation_months, repeat_months, meeting_capacity, recommended_cases_per_10k FROM maracs WHERE code = $1";
+                const Q: &str = "SELECT id, partnership_id, code, name, area, adult_female_population, cadence, high_risk_threshold, escalation_incidents, escalation_months, repeat_months, meeting_capacity, recommended_cases_per_10k, list_cutoff_days, flag_months FROM maracs WHERE code = $1";
                 let row: Option<$crate::sql::MaracRow> = sqlx::query_as(Q).bind(code).fetch_optional(&self.pool).await?;
                 row.map($crate::sql::MaracRow::into_marac).transpose()
             }
@@ -788,8 +818,8 @@ macro_rules! impl_store {
                 let (id,): (i64,) = Self::bind_marac(sqlx::query_as(
                     "INSERT INTO maracs (partnership_id, code, name, area, adult_female_population, cadence, \
                      high_risk_threshold, escalation_incidents, escalation_months, repeat_months, meeting_capacity, \
-                     recommended_cases_per_10k, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+                     recommended_cases_per_10k, list_cutoff_days, flag_months, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
                 ), input)
                 .bind($crate::Ts::new(audit.at))
                 .fetch_one(&mut *tx)
@@ -811,7 +841,8 @@ macro_rules! impl_store {
                 let updated: Option<(i64,)> = Self::bind_marac(sqlx::query_as(
                     "UPDATE maracs SET partnership_id = $1, code = $2, name = $3, area = $4, adult_female_population = $5, \
                      cadence = $6, high_risk_threshold = $7, escalation_incidents = $8, escalation_months = $9, \
-                     repeat_months = $10, meeting_capacity = $11, recommended_cases_per_10k = $12 WHERE id = $13 RETURNING id",
+                     repeat_months = $10, meeting_capacity = $11, recommended_cases_per_10k = $12, list_cutoff_days = $13, \
+                     flag_months = $14 WHERE id = $15 RETURNING id",
                 ), input)
                 .bind(id)
                 .fetch_optional(&mut *tx)

@@ -110,11 +110,17 @@ async fn organisations_round_trip() {
             area: "North".into(),
             adult_female_population: 130_000,
             cadence: MeetingCadence::Weekly,
-            rules: MaracRules { high_risk_threshold: 15, ..MaracRules::default() },
+            rules: MaracRules {
+                high_risk_threshold: 15,
+                list_cutoff_days: 3,
+                flag_months: 18,
+                ..MaracRules::default()
+            },
         };
         s.update_marac(m, &changed, audit("marac.update")).await.unwrap();
         let marac = s.get_marac(m).await.unwrap();
         assert_eq!((marac.name.as_str(), marac.rules.high_risk_threshold), ("North and Coast Marac", 15));
+        assert_eq!((marac.rules.list_cutoff_days, marac.rules.flag_months), (3, 18));
         changed.code = "OTHER".into();
         assert!(matches!(s.update_marac(999, &changed, audit("marac.update")).await, Err(StoreError::NotFound)));
 
@@ -1005,5 +1011,99 @@ async fn concurrent_claims_never_share_a_message() {
         let total = all.len();
         all.dedup();
         assert_eq!((total, all.len()), (60, 60), "every message claimed exactly once");
+    });
+}
+
+#[tokio::test]
+async fn flags_are_listed_by_case_marac_and_meeting_and_end_once() {
+    use marac_domain::flags::FlagKind;
+    use marac_domain::meeting_rules::{MeetingFormat, MeetingKind};
+    use time::macros::date;
+    each_backend!(|db| {
+        let s = db.store.as_ref();
+        let (p, m, a) = seed(s).await;
+        let u = user(s, "chair@example.org").await;
+        let mut case_ids = Vec::new();
+        for i in 0..2 {
+            let sub = submission(
+                p,
+                m,
+                a,
+                u,
+                new_person(&format!("v{i}"), &[&format!("k:v{i}")]),
+                vec![new_person(&format!("p{i}"), &[&format!("k:p{i}")])],
+                "2026-11-01",
+            );
+            let done = s.submit_referral(&sub, Ts::new(T0), audit("referral.submit")).await.unwrap();
+            s.decide_referral(done.referral_id, &Decision::Accept, u, Ts::new(T0), audit("referral.accept"))
+                .await
+                .unwrap();
+            case_ids.push(done.case_id);
+        }
+        let meeting = NewMeeting {
+            marac_id: m,
+            kind: MeetingKind::Regular,
+            format: MeetingFormat::InPerson,
+            held_on: date!(2026 - 12 - 01),
+            starts_at: "10:00".into(),
+            closing_on: None,
+            location: String::new(),
+            chair_user_id: Some(u),
+            capacity: 16,
+            list_cutoff_on: Some(date!(2026 - 11 - 24)),
+            invited_agency_ids: vec![a],
+        };
+        let meeting_id = s.create_meetings(&[meeting], Ts::new(T0), audit("meeting.create")).await.unwrap()[0];
+        let flag = |case_id: i64, kind: FlagKind, expires_on: time::Date, meeting_id: Option<i64>| NewFlag {
+            case_id,
+            meeting_id,
+            agency_id: a,
+            kind,
+            note_sealed: "sealed".into(),
+            set_on: date!(2026 - 12 - 01),
+            expires_on,
+            set_by: u,
+            set_at: Ts::new(T0),
+        };
+        let mut event = audit("flag.create");
+        event.detail = r#"{"case":1}"#.into();
+        let marker = s
+            .add_flag(&flag(case_ids[0], FlagKind::AddressSafetyMarker, date!(2027 - 12 - 01), Some(meeting_id)), event)
+            .await
+            .unwrap();
+        let health = s
+            .add_flag(&flag(case_ids[1], FlagKind::HealthRecord, date!(2027 - 06 - 01), None), audit("flag.create"))
+            .await
+            .unwrap();
+        let created = s
+            .list_audit(&AuditFilter { action_prefix: Some("flag.create".into()), limit: 10, ..AuditFilter::default() })
+            .await
+            .unwrap();
+        assert!(created.iter().any(|e| e.event.detail == format!(r#"{{"case":1,"flag":{marker}}}"#)), "{created:?}");
+
+        let list =
+            |f: FlagFilter| async move { s.list_flags(&f).await.unwrap().iter().map(|x| x.id).collect::<Vec<_>>() };
+        assert_eq!(
+            list(FlagFilter { marac_id: Some(m), ..FlagFilter::default() }).await,
+            [health, marker],
+            "soonest first"
+        );
+        assert_eq!(list(FlagFilter { case_id: Some(case_ids[0]), ..FlagFilter::default() }).await, [marker]);
+        assert_eq!(list(FlagFilter { meeting_id: Some(meeting_id), ..FlagFilter::default() }).await, [marker]);
+        assert!(list(FlagFilter { marac_id: Some(m + 1000), ..FlagFilter::default() }).await.is_empty());
+        let got = &s.list_flags(&FlagFilter { case_id: Some(case_ids[0]), ..FlagFilter::default() }).await.unwrap()[0];
+        assert_eq!(
+            (got.marac_id, got.flag.kind, got.flag.expires_on, got.flag.set_by, got.ended_at),
+            (m, FlagKind::AddressSafetyMarker, date!(2027 - 12 - 01), u, None)
+        );
+
+        let at = Ts::new(T0 + Duration::days(30));
+        s.end_flag(marker, u, "reason", at, audit("flag.end")).await.unwrap();
+        assert!(matches!(s.end_flag(marker, u, "again", at, audit("flag.end")).await, Err(StoreError::NotFound)));
+        assert!(matches!(s.end_flag(999_999, u, "none", at, audit("flag.end")).await, Err(StoreError::NotFound)));
+        assert_eq!(list(FlagFilter { marac_id: Some(m), running_only: true, ..FlagFilter::default() }).await, [health]);
+        let ended =
+            &s.list_flags(&FlagFilter { case_id: Some(case_ids[0]), ..FlagFilter::default() }).await.unwrap()[0];
+        assert_eq!((ended.ended_at, ended.ended_reason_sealed.as_deref()), (Some(at), Some("reason")));
     });
 }

@@ -34,6 +34,8 @@ pub enum Purpose {
     Discussion,
     /// An action's description, or a note on its progress.
     Action,
+    /// What a flag says, or why it was ended early.
+    Flag,
 }
 
 impl Purpose {
@@ -46,6 +48,7 @@ impl Purpose {
             Purpose::Decision => "referral-decision",
             Purpose::Discussion => "meeting-discussion",
             Purpose::Action => "action",
+            Purpose::Flag => "case-flag",
         }
     }
 }

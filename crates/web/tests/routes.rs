@@ -634,9 +634,13 @@ async fn marac_settings_are_validated_and_saved() {
             ("repeat_months", "12"),
             ("meeting_capacity", "16"),
             ("recommended_cases_per_10k", "40"),
+            ("list_cutoff_days", "5"),
+            ("flag_months", "40"),
         ];
         let r = b.post(&path, &fields).await;
         assert!(r.body.contains("The high-risk threshold must be between 1 and 40"), "{}", r.body);
+        assert!(r.body.contains("How long a flag runs must be between 1 and 36"), "{}", r.body);
+        fields[13] = ("flag_months", "24");
         assert!(r.body.contains("value=\"61,250\""));
         fields[6] = ("high_risk_threshold", "15");
         let r = b.post(&path, &fields).await;
@@ -646,6 +650,7 @@ async fn marac_settings_are_validated_and_saved() {
             (m.rules.high_risk_threshold, m.rules.escalation_incidents, m.adult_female_population),
             (15, 5, 61_250)
         );
+        assert_eq!((m.rules.list_cutoff_days, m.rules.flag_months), (5, 24));
     });
 }
 

@@ -57,9 +57,6 @@ fn typical_action(category: AgencyCategory) -> (ActionSubject, Option<Perpetrato
     }
 }
 
-/// Days before a meeting its list closes.
-const LIST_CUTOFF_DAYS: i64 = 7;
-
 const REPRESENTATIVES: &[&str] =
     &["Sam Okafor", "Jade Lin", "Ruth Bell", "Omar Aziz", "Kate Hughes", "Dev Mistry", "Tom Price", "Ellie Ward"];
 
@@ -148,7 +145,7 @@ impl Seeder<'_> {
                 location: "Civic Centre, Room 2".into(),
                 chair_user_id: None,
                 capacity: marac.rules.meeting_capacity,
-                list_cutoff_on: Some(*d - Duration::days(LIST_CUTOFF_DAYS)),
+                list_cutoff_on: Some(meeting_rules::list_cutoff(*d, marac.rules.list_cutoff_days)),
                 invited_agency_ids: invited.clone(),
             })
             .collect();
@@ -173,7 +170,11 @@ impl Seeder<'_> {
     /// Lists the waiting cases accepted by the cut-off (for the next meeting, by today),
     /// children first, and publishes.
     async fn list(&mut self, marac: &Marac, id: i64, held_on: Date, capacity: u32) -> anyhow::Result<Vec<(i64, i64)>> {
-        let cutoff = if held_on >= self.today { self.today } else { held_on - Duration::days(LIST_CUTOFF_DAYS) };
+        let cutoff = if held_on >= self.today {
+            self.today
+        } else {
+            meeting_rules::list_cutoff(held_on, marac.rules.list_cutoff_days)
+        };
         let waiting: Vec<_> = self
             .store
             .waiting_cases(marac.id)

@@ -94,3 +94,58 @@ if (session) {
 
   schedule()
 }
+
+// The meeting notes save themselves a moment after the chair stops typing, so a lost
+// connection or a closed tab loses seconds, not a case. The outcome is left to the Save
+// button, since hearing a case sets the Idva's task going. Without JavaScript the buttons
+// save as before.
+const notes = document.querySelector('form[data-autosave]')
+if (notes) {
+  const status = notes.querySelector('[data-autosave-status]')
+  const after = 1500
+  let timer
+  let saving = false
+  let again = false
+  let unsaved = false
+
+  const time = () => new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+
+  const save = async () => {
+    if (saving) { again = true; return }
+    saving = true
+    unsaved = false
+    const body = new URLSearchParams(new FormData(notes))
+    try {
+      const response = await fetch(notes.action, {
+        method: 'POST',
+        body,
+        credentials: 'same-origin',
+        headers: { 'X-Autosave': '1', Accept: 'application/json' }
+      })
+      if (response.ok) {
+        status.textContent = `Notes saved at ${time()}`
+      } else if (response.status === 422) {
+        const { errors } = await response.json()
+        status.textContent = `Notes not saved: ${errors.map((e) => e.message).join('. ')}`
+        unsaved = true
+      } else {
+        status.textContent = 'Notes not saved. Your text is still here: use the Save button.'
+        unsaved = true
+      }
+    } catch {
+      status.textContent = 'Notes not saved: no connection. Your text is still here: use the Save button when you are back online.'
+      unsaved = true
+    }
+    saving = false
+    if (again) { again = false; save() }
+  }
+
+  notes.addEventListener('input', (event) => {
+    if (event.target.type === 'radio') return
+    unsaved = true
+    clearTimeout(timer)
+    timer = setTimeout(save, after)
+  })
+  notes.addEventListener('submit', () => { clearTimeout(timer); unsaved = false })
+  window.addEventListener('beforeunload', (event) => { if (unsaved) event.preventDefault() })
+}

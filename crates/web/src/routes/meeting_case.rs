@@ -10,12 +10,16 @@ use crate::notify;
 use crate::page::PageContext;
 use crate::routes::admin::Choice;
 use crate::routes::display_date;
-use crate::routes::meetings::{Standing, standing};
+use crate::routes::meeting_flags::FlagView;
+use crate::routes::meetings::{Standing, StandingItems, standing, standing_items};
 use crate::session::Signed;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_domain::flags::FlagKind;
 use marac_domain::meeting_rules::{
     self, ActionSubject, AttendanceKind, CaseOutcome, MeetingStatus, PerpetratorApproach,
 };
@@ -148,6 +152,11 @@ struct CasePage {
     form: FormData,
     errors: Errors,
     next: Option<String>,
+    transferred_from: String,
+    flags: Vec<FlagView>,
+    flag_kinds: Vec<Choice>,
+    flag_agencies: Vec<Choice>,
+    flag_until: String,
 }
 
 async fn listed_case(state: &AppState, st: &Standing, case_id: i64) -> Result<(ListedCase, Option<i64>), AppError> {
@@ -188,7 +197,7 @@ fn action_view(
     })
 }
 
-async fn case_page(
+pub(crate) async fn case_page(
     state: &AppState,
     me: &Signed,
     id: i64,
@@ -208,12 +217,12 @@ async fn case_page(
     state.store.append_audit(event).await?;
     let case = state.store.get_case(case_id).await?;
     let (victim, perpetrators) = casework::case_names(state, &case).await?;
-    let summary = match &listed.form_sealed {
+    let (summary, transferred_from) = match &listed.form_sealed {
         Some(sealed) => {
             let map: FormMap = casework::open(state, Purpose::Form, sealed)?;
-            map.get("summary.text").cloned().unwrap_or_default()
+            (map.get("summary.text").cloned().unwrap_or_default(), crate::routes::meetings::transferred_from(&map))
         }
-        None => String::new(),
+        None => (String::new(), String::new()),
     };
     let agencies = state.store.list_agencies().await?;
     let agency_name = |a: i64| agencies.iter().find(|x| x.id == a).map(|x| x.name.clone()).unwrap_or_default();
@@ -243,6 +252,17 @@ async fn case_page(
         selected,
     };
     let outcome = if form.get("outcome").is_empty() { listed.outcome.code() } else { form.get("outcome") };
+    let today = state.clock.now().date();
+    let flag_filter = marac_store::FlagFilter { case_id: Some(case_id), ..Default::default() };
+    let flags =
+        crate::routes::meeting_flags::views(state, &state.store.list_flags(&flag_filter).await?, &agencies, today)?;
+    let flag_until = match form.get("flag_until") {
+        "" => crate::routes::input_date(marac_domain::flags::expiry(
+            today.max(st.meeting.details.held_on),
+            st.marac.rules.flag_months,
+        )),
+        typed => typed.to_owned(),
+    };
     Ok(CasePage {
         ctx: PageContext::new(state, &me.visitor, format!("Meeting case: {victim}"), "/meetings"),
         meeting_id: id,
@@ -282,6 +302,20 @@ async fn case_page(
             .iter()
             .map(|p| choice(p.code(), p.label(), form.get("approach") == p.code()))
             .collect(),
+        flag_kinds: FlagKind::ALL
+            .iter()
+            .map(|k| choice(k.code(), k.label(), form.get("flag_kind") == k.code()))
+            .collect(),
+        flag_agencies: st
+            .meeting
+            .details
+            .invited_agency_ids
+            .iter()
+            .map(|a| choice(&a.to_string(), &agency_name(*a), form.get("flag_agency") == a.to_string()))
+            .collect(),
+        flag_until,
+        flags,
+        transferred_from,
         form,
         errors,
         next: next.map(|n| format!("/meetings/{id}/cases/{n}")),
@@ -301,7 +335,7 @@ pub async fn show(
     case_page(&state, &me, id, case_id, None, Errors::default()).await
 }
 
-async fn runner(state: &AppState, me: &Signed, id: i64, case_id: i64) -> Result<Standing, AppError> {
+pub(crate) async fn runner(state: &AppState, me: &Signed, id: i64, case_id: i64) -> Result<Standing, AppError> {
     let st = standing(state, me, id).await?;
     require_case(state, me, &st, case_id).await?;
     me.authorise(state, Action::RunMeeting { marac_id: st.marac.id }, &format!("meeting:{id}")).await?;
@@ -311,7 +345,14 @@ async fn runner(state: &AppState, me: &Signed, id: i64, case_id: i64) -> Result<
     Ok(st)
 }
 
+/// The header the page's script sends when it saves the notes as they are typed.
+const AUTOSAVE_HEADER: &str = "x-autosave";
+
 /// `POST /meetings/{id}/cases/{case}`: saves the discussion and outcome.
+///
+/// With the `X-Autosave` header (the page's script, saving as the chair types) it saves the
+/// notes only, keeping the recorded outcome, and answers in JSON: `{"saved": true}`, or 422
+/// with each problem and its field, so nothing typed is lost and the page says what is wrong.
 ///
 /// # Errors
 /// Refused to anyone who does not run the meeting.
@@ -319,12 +360,16 @@ pub async fn save(
     State(state): State<AppState>,
     me: Signed,
     Path((id, case_id)): Path<(i64, i64)>,
+    headers: HeaderMap,
     form: FormData,
 ) -> Result<Response, AppError> {
     let st = runner(&state, &me, id, case_id).await?;
+    let autosave = headers.contains_key(AUTOSAVE_HEADER);
     let discussion = Discussion::from_form(&form);
     let mut errors = Errors::default();
+    let (before, _) = listed_case(&state, &st, case_id).await?;
     let outcome = match form.get("outcome") {
+        _ if autosave => before.outcome,
         "" => CaseOutcome::Listed,
         code => CaseOutcome::from_code(code).unwrap_or(CaseOutcome::Listed),
     };
@@ -336,6 +381,11 @@ pub async fn save(
             errors.add(name, format!("{label} must be 20,000 characters or fewer"));
         }
     }
+    if !errors.is_empty() && autosave {
+        let problems: Vec<_> =
+            errors.0.iter().map(|(field, message)| serde_json::json!({ "field": field, "message": message })).collect();
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({ "errors": problems }))).into_response());
+    }
     if !errors.is_empty() {
         return case_page(&state, &me, id, case_id, Some(form), errors).await;
     }
@@ -344,10 +394,12 @@ pub async fn save(
         &state,
         "meeting.case.save",
         &format!("case:{case_id}"),
-        serde_json::json!({ "meeting": id, "outcome": outcome.code() }),
+        serde_json::json!({ "meeting": id, "outcome": outcome.code(), "autosave": autosave }),
     );
-    let (before, _) = listed_case(&state, &st, case_id).await?;
     state.store.save_discussion((id, case_id), &sealed, outcome, me.user.id, Ts::new(state.clock.now()), event).await?;
+    if autosave {
+        return Ok(Json(serde_json::json!({ "saved": true })).into_response());
+    }
     if outcome == CaseOutcome::Heard && before.outcome != CaseOutcome::Heard {
         tell_victim_task(&state, &me, &st, &before).await?;
     }
@@ -633,6 +685,10 @@ pub struct MinutesCase {
     pub deferred_reason: String,
     /// The plan.
     pub actions: Vec<ActionView>,
+    /// Flags agreed at this meeting.
+    pub flags: Vec<FlagView>,
+    /// The Marac a transferred-in case came from.
+    pub transferred_from: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -648,6 +704,7 @@ struct MinutesPage {
     observers: Vec<(String, String)>,
     cases: Vec<MinutesCase>,
     review: Vec<(String, ActionView)>,
+    standing: StandingItems,
 }
 
 /// `GET /meetings/{id}/minutes`: the printable minutes, marked OFFICIAL-SENSITIVE.
@@ -669,10 +726,21 @@ pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i
     let statement = state.store.current_statement(st.marac.id).await?;
     let mut cases = Vec::new();
     for c in state.store.meeting_cases(id).await? {
-        let victim = match &c.form_sealed {
-            Some(s) => casework::victim_name(&casework::open(&state, Purpose::Form, s)?),
-            None => String::new(),
+        let (victim, transferred_from) = match &c.form_sealed {
+            Some(s) => {
+                let map: FormMap = casework::open(&state, Purpose::Form, s)?;
+                (casework::victim_name(&map), crate::routes::meetings::transferred_from(&map))
+            }
+            None => (String::new(), String::new()),
         };
+        let flag_filter =
+            marac_store::FlagFilter { case_id: Some(c.case_id), meeting_id: Some(id), ..Default::default() };
+        let flags = crate::routes::meeting_flags::views(
+            &state,
+            &state.store.list_flags(&flag_filter).await?,
+            &agencies,
+            state.clock.now().date(),
+        )?;
         let d: Discussion = match &c.discussion_sealed {
             Some(s) => casework::open(&state, Purpose::Discussion, s)?,
             None => Discussion::default(),
@@ -698,6 +766,8 @@ pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i
                 .collect(),
             deferred_reason: d.deferred_reason.clone(),
             actions,
+            flags,
+            transferred_from,
         });
     }
     let filter = marac_store::ActionFilter {
@@ -706,6 +776,8 @@ pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i
         limit: 200,
         ..Default::default()
     };
+    let summaries = state.store.case_summaries(st.marac.id).await?;
+    let standing = standing_items(&state, &summaries, &st.meeting, &agencies).await?;
     let mut review = Vec::new();
     for a in
         state.store.list_actions(&filter).await?.into_iter().filter(|a| a.meeting_held_on < st.meeting.details.held_on)
@@ -753,6 +825,7 @@ pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i
             .collect(),
         cases,
         review,
+        standing,
     }
     .into_response())
 }

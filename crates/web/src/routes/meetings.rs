@@ -6,14 +6,16 @@ use crate::error::AppError;
 use crate::forms::{Errors, FormData};
 use crate::page::PageContext;
 use crate::routes::admin::Choice;
+use crate::routes::meeting_flags::FlagView;
 use crate::session::Signed;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_domain::flags;
 use marac_domain::meeting_rules::{self, ListCandidate, MeetingFormat, MeetingKind, MeetingStatus};
 use marac_domain::policy::{Action, Basis, authorise};
-use marac_domain::referral_form::parse_date;
+use marac_domain::referral_form::{FormMap, parse_date};
 use marac_store::{Marac, Meeting, NewMeeting, Ts, WaitingCase};
 
 /// The longest a schedule can be made for at once.
@@ -139,10 +141,7 @@ pub async fn schedule(State(state): State<AppState>, me: Signed, form: FormData)
     if kind.is_none() {
         errors.add("kind", "Select the kind of meeting");
     }
-    let format = MeetingFormat::from_code(form.get("format"));
-    if format.is_none() {
-        errors.add("format", "Select how the meeting is held");
-    }
+    let arranged = arrangements(&form, &mut errors);
     let today = state.clock.now().date();
     let first = parse_date(form.get("first"));
     match first {
@@ -169,20 +168,10 @@ pub async fn schedule(State(state): State<AppState>, me: Signed, form: FormData)
     } else {
         first
     };
-    let starts_at = form.get("starts_at").trim();
-    if !valid_time(starts_at) {
-        errors.add("starts_at", "Enter the start time as hours and minutes, for example 10:00");
-    }
-    let closing_on = parse_date(form.get("closing_on"));
-    if format == Some(MeetingFormat::NoMeeting) && closing_on.is_none() {
-        errors.add("closing_on", "Enter the date contributions close");
-    }
-    let location = form.get("location").trim();
-    if location.chars().count() > 200 {
-        errors.add("location", "The location must be 200 characters or fewer");
-    }
-    let (Some(kind), Some(format), Some(first), Some(until), true) = (kind, format, first, until, errors.is_empty())
+    let (Some(kind), Some(arranged), Some(first), Some(until), true) =
+        (kind, arranged, first, until, errors.is_empty())
     else {
+        errors.in_page_order(&["marac", "kind", "format", "first", "until", "starts_at", "closing_on", "location"]);
         return list_page(&state, &me, form, errors).await;
     };
     let dates =
@@ -200,14 +189,16 @@ pub async fn schedule(State(state): State<AppState>, me: Signed, form: FormData)
         .map(|d| NewMeeting {
             marac_id: marac.id,
             kind,
-            format,
+            format: arranged.format,
             held_on: *d,
-            starts_at: starts_at.to_owned(),
-            closing_on: (format == MeetingFormat::NoMeeting).then_some(closing_on).flatten(),
-            location: location.to_owned(),
+            starts_at: arranged.starts_at.clone(),
+            closing_on: arranged.closing_on,
+            location: arranged.location.clone(),
             chair_user_id: None,
             capacity: marac.rules.meeting_capacity,
-            list_cutoff_on: None,
+            // One-off and emergency meetings are called for cases that cannot wait.
+            list_cutoff_on: (kind == MeetingKind::Regular)
+                .then(|| meeting_rules::list_cutoff(*d, marac.rules.list_cutoff_days)),
             invited_agency_ids: invited.clone(),
         })
         .collect();
@@ -222,6 +213,45 @@ pub async fn schedule(State(state): State<AppState>, me: Signed, form: FormData)
         [one] => Ok(Redirect::to(&format!("/meetings/{one}")).into_response()),
         _ => Ok(Redirect::to("/meetings").into_response()),
     }
+}
+
+/// How and where a meeting is held: what scheduling and changing a meeting both ask.
+pub(crate) struct Arrangements {
+    /// In person, virtual or no meeting.
+    pub format: MeetingFormat,
+    /// Start time, `HH:MM`.
+    pub starts_at: String,
+    /// For a no-meeting, when contributions close.
+    pub closing_on: Option<time::Date>,
+    /// Room or call.
+    pub location: String,
+}
+
+/// Reads the arrangements from a form, adding a message to `errors` for each field wrong.
+pub(crate) fn arrangements(form: &FormData, errors: &mut Errors) -> Option<Arrangements> {
+    let format = MeetingFormat::from_code(form.get("format"));
+    if format.is_none() {
+        errors.add("format", "Select how the meeting is held");
+    }
+    let starts_at = form.get("starts_at").trim();
+    if !valid_time(starts_at) {
+        errors.add("starts_at", "Enter the start time as hours and minutes, for example 10:00");
+    }
+    let closing_on = parse_date(form.get("closing_on"));
+    if format == Some(MeetingFormat::NoMeeting) && closing_on.is_none() {
+        errors.add("closing_on", "Enter the date contributions close, for example 1/12/2026");
+    }
+    let location = form.get("location").trim();
+    if location.chars().count() > 200 {
+        errors.add("location", "The location must be 200 characters or fewer");
+    }
+    let format = format?;
+    valid_time(starts_at).then(|| Arrangements {
+        format,
+        starts_at: starts_at.to_owned(),
+        closing_on: (format == MeetingFormat::NoMeeting).then_some(closing_on).flatten(),
+        location: location.to_owned(),
+    })
 }
 
 fn valid_time(s: &str) -> bool {
@@ -322,6 +352,13 @@ pub struct ListedView {
     pub agency: String,
     /// Outcome.
     pub outcome: &'static str,
+    /// The Marac a transferred-in case came from; empty if none.
+    pub transferred_from: String,
+}
+
+/// The Marac a referral says the case is transferring from; empty if none.
+pub(crate) fn transferred_from(form: &FormMap) -> String {
+    form.get("referral.transferred_from").map(|s| s.trim().to_owned()).unwrap_or_default()
 }
 
 /// A case waiting for a meeting.
@@ -336,6 +373,8 @@ pub struct WaitingView {
     pub children: i64,
     /// Accepted on.
     pub accepted: String,
+    /// Accepted after the list's cut-off, so not proposed.
+    pub late: bool,
 }
 
 /// An outstanding action from an earlier meeting.
@@ -369,6 +408,8 @@ struct ShowPage {
     planned: bool,
     published: bool,
     capacity: u32,
+    chair: String,
+    list_cutoff: String,
     invited: Vec<String>,
     can_manage: bool,
     can_run: bool,
@@ -380,6 +421,8 @@ struct ShowPage {
     /// Cases whose 12 months since the last referral ended in the month before the meeting:
     /// (reference, last referral date).
     twelve_months: Vec<(String, String)>,
+    /// Flags running out within a month either side of the meeting: (case reference, flag).
+    flags_ending: Vec<(String, FlagView)>,
     statement_form: String,
     errors: Errors,
 }
@@ -396,12 +439,15 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
     let mut listed = Vec::new();
     if st.can_manage || show_cases {
         for c in state.store.meeting_cases(id).await? {
-            let victim = match (&c.form_sealed, show_cases) {
-                (Some(sealed), true) => {
-                    crate::casework::victim_name(&crate::casework::open(state, crate::casework::Purpose::Form, sealed)?)
-                }
+            let form: Option<FormMap> = match &c.form_sealed {
+                Some(sealed) => Some(crate::casework::open(state, crate::casework::Purpose::Form, sealed)?),
+                None => None,
+            };
+            let victim = match (&form, show_cases) {
+                (Some(map), true) => crate::casework::victim_name(map),
                 _ => String::new(),
             };
+            let transferred_from = form.as_ref().map(transferred_from).unwrap_or_default();
             listed.push(ListedView {
                 href: format!("/meetings/{id}/cases/{}", c.case_id),
                 referral_href: c.referral_id.map(|r| format!("/referrals/{r}")).unwrap_or_default(),
@@ -413,6 +459,7 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
                 repeat: c.is_repeat,
                 agency: agency_name(c.referring_agency_id),
                 outcome: c.outcome.label(),
+                transferred_from,
             });
         }
         if show_cases {
@@ -437,6 +484,7 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
                 reference: w.reference,
                 children: w.children_count,
                 accepted: crate::routes::display_date(w.accepted_at.0.date()),
+                late: d.list_cutoff_on.is_some_and(|c| w.accepted_at.0.date() > c),
             })
             .collect()
     } else {
@@ -445,6 +493,7 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
     let today = state.clock.now().date();
     let mut outstanding = Vec::new();
     let mut twelve_months = Vec::new();
+    let mut flags_ending = Vec::new();
     if show_cases || st.can_manage {
         let cases = state.store.case_summaries(d.marac_id).await?;
         let reference = |case_id: i64| {
@@ -466,12 +515,7 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
                 reason: a.status_reason.map(|r| r.label()).unwrap_or(""),
             });
         }
-        twelve_months = cases
-            .iter()
-            .filter_map(|c| c.last_referral_on.map(|last| (c, last)))
-            .filter(|(_, last)| meeting_rules::twelve_month_review_due(*last, d.held_on))
-            .map(|(c, last)| (c.reference.clone(), crate::routes::display_date(last)))
-            .collect();
+        StandingItems { twelve_months, flags_ending } = standing_items(state, &cases, &st.meeting, &agencies).await?;
     }
     Ok(ShowPage {
         ctx: PageContext::new(state, &me.visitor, format!("{} meeting", st.marac.name), "/meetings"),
@@ -486,6 +530,11 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
         planned: st.meeting.status == MeetingStatus::Planned,
         published: st.meeting.status == MeetingStatus::Published,
         capacity: d.capacity,
+        chair: match d.chair_user_id {
+            Some(c) => state.store.get_user(c).await?.name,
+            None => String::new(),
+        },
+        list_cutoff: d.list_cutoff_on.map(crate::routes::display_date).unwrap_or_default(),
         invited: d.invited_agency_ids.iter().map(|a| agency_name(Some(*a))).collect(),
         can_manage: st.can_manage,
         can_run: st.can_run,
@@ -496,9 +545,53 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
         waiting,
         outstanding,
         twelve_months,
+        flags_ending,
         errors,
     }
     .into_response())
+}
+
+/// The standing items a meeting takes besides its list and the review of actions.
+pub(crate) struct StandingItems {
+    /// Cases whose 12 months since the last referral ended in the month before the meeting:
+    /// (reference, last referral date).
+    pub twelve_months: Vec<(String, String)>,
+    /// Flags running out within a month either side of the meeting: (case reference, flag).
+    pub flags_ending: Vec<(String, FlagView)>,
+}
+
+/// Works out the standing items of `meeting` from its Marac's cases (as
+/// [`marac_store::Store::case_summaries`] gives them, ordered by case id).
+pub(crate) async fn standing_items(
+    state: &AppState,
+    cases: &[marac_store::CaseSummary],
+    meeting: &Meeting,
+    agencies: &[marac_store::Agency],
+) -> Result<StandingItems, AppError> {
+    let held_on = meeting.details.held_on;
+    let reference = |case_id: i64| {
+        cases.binary_search_by_key(&case_id, |c| c.case_id).map(|i| cases[i].reference.clone()).unwrap_or_default()
+    };
+    let twelve_months = cases
+        .iter()
+        .filter_map(|c| c.last_referral_on.map(|last| (c, last)))
+        .filter(|(_, last)| meeting_rules::twelve_month_review_due(*last, held_on))
+        .map(|(c, last)| (c.reference.clone(), crate::routes::display_date(last)))
+        .collect();
+    let running =
+        marac_store::FlagFilter { marac_id: Some(meeting.details.marac_id), running_only: true, ..Default::default() };
+    let due: Vec<marac_store::CaseFlag> = state
+        .store
+        .list_flags(&running)
+        .await?
+        .into_iter()
+        .filter(|f| flags::review_due(f.flag.expires_on, false, held_on))
+        .collect();
+    let views = crate::routes::meeting_flags::views(state, &due, agencies, state.clock.now().date())?;
+    Ok(StandingItems {
+        twelve_months,
+        flags_ending: due.iter().map(|f| reference(f.flag.case_id)).zip(views).collect(),
+    })
 }
 
 /// `GET /meetings/{id}`: the meeting; its cases once the viewer has confirmed confidentiality.
@@ -530,7 +623,12 @@ pub async fn change_list(
     let mut errors = Errors::default();
     match form.get("op") {
         "propose" => {
-            let candidates: Vec<ListCandidate> = waiting.iter().map(WaitingCase::as_candidate).collect();
+            let cutoff = meeting.details.list_cutoff_on;
+            let candidates: Vec<ListCandidate> = waiting
+                .iter()
+                .filter(|w| cutoff.is_none_or(|c| w.accepted_at.0.date() <= c))
+                .map(WaitingCase::as_candidate)
+                .collect();
             for c in meeting_rules::propose(&candidates, room) {
                 if let Some(w) = waiting.iter().find(|w| w.case_id == c) {
                     list.push((w.case_id, w.referral_id));

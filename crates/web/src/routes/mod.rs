@@ -8,6 +8,8 @@ pub mod directory;
 pub mod home;
 pub mod inbox;
 pub mod meeting_case;
+pub mod meeting_edit;
+pub mod meeting_flags;
 pub mod meetings;
 pub mod ops;
 pub mod referrals;
@@ -93,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .route("/actions", get(actions::list))
         .route("/actions/{id}", post(actions::report))
         .route("/meetings/{id}", get(meetings::show))
+        .route("/meetings/{id}/edit", get(meeting_edit::form).post(meeting_edit::save))
         .route("/meetings/{id}/list", post(meetings::change_list))
         .route("/meetings/{id}/publish", post(meetings::publish))
         .route("/meetings/{id}/close", post(meetings::close))
@@ -102,6 +105,8 @@ pub fn router(state: AppState) -> Router {
         .route("/meetings/{id}/minutes", get(meeting_case::minutes))
         .route("/meetings/{id}/cases/{case}", get(meeting_case::show).post(meeting_case::save))
         .route("/meetings/{id}/cases/{case}/actions", post(meeting_case::add_action))
+        .route("/meetings/{id}/cases/{case}/flags", post(meeting_flags::add))
+        .route("/meetings/{id}/cases/{case}/flags/{flag}/end", post(meeting_flags::end))
         .route("/inbox", get(inbox::list))
         .route("/inbox/{id}", get(inbox::open))
         .route("/directory", get(directory::show).post(directory::add))
@@ -137,6 +142,12 @@ pub fn router(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
         .with_state(state)
+}
+
+/// A date as it is typed into a form: "1/12/2026".
+#[must_use]
+pub fn input_date(d: time::Date) -> String {
+    format!("{}/{}/{}", d.day(), u8::from(d.month()), d.year())
 }
 
 /// A date as people write it: "1 December 2026".

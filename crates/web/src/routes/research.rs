@@ -6,6 +6,7 @@ use crate::casework::{self, Purpose};
 use crate::error::AppError;
 use crate::forms::{Errors, FormData};
 use crate::page::PageContext;
+use crate::routes::meeting_flags::FlagView;
 use crate::session::Signed;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -79,6 +80,8 @@ struct CasePage {
     children: i64,
     episodes: Vec<EpisodeView>,
     notes: Vec<NoteView>,
+    flags: Vec<FlagView>,
+    transferred_from: String,
     can_write: bool,
     kinds: Vec<(&'static str, &'static str, bool)>,
     body: String,
@@ -149,14 +152,25 @@ async fn case_page(
         .list_referrals(&ReferralFilter { case_id: Some(case_id), limit: 100, ..Default::default() })
         .await?;
     let latest = referrals.iter().find(|r| r.status == ReferralStatus::Accepted).or(referrals.first());
-    let (summary, children) = match latest {
+    let (summary, children, transferred_from) = match latest {
         Some(r) => {
             let map: FormMap = casework::open(state, Purpose::Form, &r.form_sealed)?;
-            (map.get("summary.text").cloned().unwrap_or_default(), r.children_count)
+            (
+                map.get("summary.text").cloned().unwrap_or_default(),
+                r.children_count,
+                crate::routes::meetings::transferred_from(&map),
+            )
         }
-        None => (String::new(), 0),
+        None => (String::new(), 0, String::new()),
     };
     let agencies = state.store.list_agencies().await?;
+    let flag_filter = marac_store::FlagFilter { case_id: Some(case_id), ..Default::default() };
+    let flags = crate::routes::meeting_flags::views(
+        state,
+        &state.store.list_flags(&flag_filter).await?,
+        &agencies,
+        state.clock.now().date(),
+    )?;
     let mut notes = Vec::new();
     for n in state.store.list_research_notes(case_id, me.user.agency_id).await? {
         notes.push(NoteView {
@@ -190,6 +204,8 @@ async fn case_page(
             })
             .collect(),
         notes,
+        flags,
+        transferred_from,
         can_write,
         kinds: NoteKind::ALL.iter().map(|k| (k.code(), k.label(), k.code() == chosen)).collect(),
         body: form.get("body").to_owned(),

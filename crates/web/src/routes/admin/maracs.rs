@@ -72,6 +72,8 @@ fn rule_fields(r: &MaracRules) -> Vec<(String, String)> {
         ("repeat_months", r.repeat_months),
         ("meeting_capacity", r.meeting_capacity),
         ("recommended_cases_per_10k", r.recommended_cases_per_10k),
+        ("list_cutoff_days", r.list_cutoff_days),
+        ("flag_months", r.flag_months),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_string()))
@@ -163,11 +165,13 @@ fn parse(form: &FormData, errors: &mut Errors, partnership_ids: &[i64]) -> Optio
         ("repeat_months", "the repeat window"),
         ("meeting_capacity", "the cases per meeting"),
         ("recommended_cases_per_10k", "the recommended volume"),
+        ("list_cutoff_days", "the list cut-off"),
+        ("flag_months", "how long a flag runs"),
     ]
     .into_iter()
     .map(|(field, what)| rule(form, errors, field, what))
     .collect();
-    let [Some(hr), Some(ei), Some(em), Some(rm), Some(mc), Some(rc)] = values[..] else {
+    let [Some(hr), Some(ei), Some(em), Some(rm), Some(mc), Some(rc), Some(cutoff), Some(fm)] = values[..] else {
         return None;
     };
     let rules = MaracRules {
@@ -177,6 +181,8 @@ fn parse(form: &FormData, errors: &mut Errors, partnership_ids: &[i64]) -> Optio
         repeat_months: rm,
         meeting_capacity: mc,
         recommended_cases_per_10k: rc,
+        list_cutoff_days: cutoff,
+        flag_months: fm,
     };
     if let Err(problems) = rules.validate() {
         for p in problems {
