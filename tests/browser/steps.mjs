@@ -45,11 +45,14 @@ export function steps (env) {
     return Number(new URL(page.url()).pathname.split('/')[2])
   }
 
-  /** A whole referral through the pages; `yes` of the Dash answered yes. Returns the page on the confirmation. */
-  async function refer (page, { given, family, dob, perp = ['Sam', family, '2/2/1985'], yes, judgement, shots }) {
+  /** A whole referral through the pages; `yes` of the Dash answered yes; `transferredFrom`
+   * names the Marac a moving case comes from. Returns the referral's id. */
+  async function refer (page, { given, family, dob, perp = ['Sam', family, '2/2/1985'], yes, judgement, shots, transferredFrom }) {
     const id = await startReferral(page)
     if (shots) await check(page, 'referral-task-list')
-    await section(page, id, 'referral', { 'referral.incident_date': today }, shots && 'referral-details')
+    const details = { 'referral.incident_date': today }
+    if (transferredFrom) details['referral.transferred_from'] = transferredFrom
+    await section(page, id, 'referral', details, shots && 'referral-details')
     await section(page, id, 'victim', victim(given, family, dob), shots && 'referral-victim')
     await section(page, id, 'people-causing-harm', { 'perpetrators.0.given_name': perp[0], 'perpetrators.0.family_name': perp[1], 'perpetrators.0.date_of_birth': perp[2], 'perpetrators.0.gender': 'male', 'perpetrators.0.relationship': 'ex_partner' }, shots && 'referral-perpetrators')
     await section(page, id, 'children', { 'children.any': 'no' }, shots && 'referral-children')
