@@ -9,11 +9,14 @@
 use super::cli_event;
 use super::demo_referrals::Rng;
 use marac_domain::AgencyCategory;
+use marac_domain::flags::{self, FlagKind};
 use marac_domain::meeting_rules::{
     self, ActionStatus, ActionSubject, AttendanceKind, CaseOutcome, DelayReason, ListCandidate, MeetingFormat,
     MeetingKind, PerpetratorApproach,
 };
-use marac_store::{ActionEvent, Agency, AttendanceEntry, Marac, NewAction, NewMeeting, Store, Ts, User, WaitingCase};
+use marac_store::{
+    ActionEvent, Agency, AttendanceEntry, Marac, NewAction, NewFlag, NewMeeting, Store, Ts, User, WaitingCase,
+};
 use marac_web::casework::{self, Purpose};
 use marac_web::routes::meeting_case::{ActionText, Discussion};
 use marac_web::{AppState, notify};
@@ -289,6 +292,25 @@ impl Seeder<'_> {
             return Ok(());
         }
         let owners: Vec<Agency> = self.agencies.iter().filter(|a| a.marac_ids.contains(&marac.id)).cloned().collect();
+        // About a third of heard cases get a police safety marker on the address for the
+        // Marac's usual time; those from about a year ago come up as running out.
+        if self.rng.chance(35)
+            && let Some(police) = owners.iter().find(|a| a.category == AgencyCategory::Police)
+        {
+            let flag = NewFlag {
+                case_id,
+                meeting_id: Some(id),
+                agency_id: police.id,
+                kind: FlagKind::AddressSafetyMarker,
+                note_sealed: casework::seal(&self.state, Purpose::Flag, &"Urgent response to any call to the address")
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+                set_on: day,
+                expires_on: flags::expiry(day, marac.rules.flag_months),
+                set_by: chair,
+                set_at: at(day, 11),
+            };
+            self.store.add_flag(&flag, event("flag.create")).await?;
+        }
         let count = 2 + self.rng.below(2);
         let mut used = Vec::new();
         for n in 0..count {
