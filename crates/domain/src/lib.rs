@@ -19,6 +19,7 @@ pub mod policy;
 pub mod referral_form;
 pub mod referral_rules;
 pub mod role;
+pub mod safelives_return;
 pub mod session_rules;
 pub mod sign_in_throttle;
 

@@ -538,6 +538,89 @@ pub fn children_count(map: &FormMap, on: Date) -> usize {
         .count()
 }
 
+/// What a referral says about the people in it that returns count: plain facts with no name,
+/// kept beside the encrypted form so figures come from the records without opening them.
+/// `None` (or an empty gender) means not recorded, which a return shows as "not held".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profile {
+    /// The victim's gender code; empty if not known.
+    pub victim_gender: String,
+    /// The victim is Black, Asian or racially minoritised: see [`is_minoritised`].
+    pub victim_minoritised: Option<bool>,
+    /// The victim has a disability.
+    pub victim_disabled: Option<bool>,
+    /// The victim identifies as LGBT+.
+    pub victim_lgbt: Option<bool>,
+    /// People causing harm aged 17 or under; `None` if no one's age is known.
+    pub young_perpetrators: Option<u32>,
+    /// Of those, how many harm a partner or ex-partner (the rest a parent or other family).
+    pub young_perpetrators_partner: u32,
+    /// Children known to children's social care.
+    pub children_known_to_social_care: u32,
+    /// Children subject to a child protection plan.
+    pub children_on_protection_plan: u32,
+}
+
+/// Whether an ethnic group counts as Black, Asian or racially minoritised in returns: every
+/// Mixed, Asian, Black and Other group, and Gypsy, Irish Traveller and Roma; not White British,
+/// White Irish or any other White background.
+#[must_use]
+pub fn is_minoritised(ethnicity: &str) -> bool {
+    !matches!(ethnicity, "white_british" | "white_irish" | "white_other" | "" | "not_known")
+}
+
+fn yes_no(value: &str) -> Option<bool> {
+    match value {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// The referral's [`Profile`] on `on`.
+#[must_use]
+pub fn profile(map: &FormMap, on: Date) -> Profile {
+    let gender = get(map, "victim.gender");
+    let ethnicity = get(map, "victim.ethnicity");
+    let mut young = None;
+    let mut young_partner = 0;
+    for i in 0..group_count(map, Section::Perpetrators) {
+        let prefix = format!("perpetrators.{i}");
+        let Some(age) = age_of(map, &format!("{prefix}.date_of_birth"), &format!("{prefix}.age"), on) else {
+            continue;
+        };
+        let count = young.get_or_insert(0);
+        if age <= 17 {
+            *count += 1;
+            if matches!(get(map, &format!("{prefix}.relationship")), "partner" | "ex_partner") {
+                young_partner += 1;
+            }
+        }
+    }
+    let children = |field: &str| {
+        if get(map, "children.any") != "yes" {
+            return 0;
+        }
+        let n = (0..group_count(map, Section::Children))
+            .filter(|i| get(map, &group_key(Section::Children, *i, field)) == "yes")
+            .count();
+        u32::try_from(n).unwrap_or(u32::MAX)
+    };
+    Profile {
+        victim_gender: if gender == "not_known" { String::new() } else { gender.to_owned() },
+        victim_minoritised: match ethnicity {
+            "" | "not_known" => None,
+            code => Some(is_minoritised(code)),
+        },
+        victim_disabled: yes_no(get(map, "victim.disability")),
+        victim_lgbt: yes_no(get(map, "victim.lgbt")),
+        young_perpetrators: young,
+        young_perpetrators_partner: young_partner,
+        children_known_to_social_care: children("known_to_social_care"),
+        children_on_protection_plan: children("child_protection_plan"),
+    }
+}
+
 /// The checklist answers given.
 #[must_use]
 pub fn answers(map: &FormMap) -> BTreeMap<String, Answer> {
@@ -1088,5 +1171,47 @@ mod tests {
         ]);
         let a = assess(&m, &MaracRules::default(), TODAY, None).unwrap();
         assert_eq!(a.criteria, vec![referral_rules::Criterion::ProfessionalJudgement]);
+    }
+
+    #[test]
+    fn the_profile_counts_what_was_recorded_and_leaves_the_rest_unknown() {
+        let m = map(&[
+            ("victim.gender", "male"),
+            ("victim.ethnicity", "white_roma"),
+            ("victim.disability", "not_known"),
+            ("victim.lgbt", "yes"),
+            ("perpetrators.0.given_name", "A"),
+            ("perpetrators.0.age", "16"),
+            ("perpetrators.0.relationship", "ex_partner"),
+            ("perpetrators.1.given_name", "B"),
+            ("perpetrators.1.date_of_birth", "1/1/2010"),
+            ("perpetrators.1.relationship", "family"),
+            ("perpetrators.2.given_name", "C"),
+            ("perpetrators.2.age", "40"),
+            ("children.any", "yes"),
+            ("children.0.name", "D"),
+            ("children.0.known_to_social_care", "yes"),
+            ("children.0.child_protection_plan", "yes"),
+            ("children.1.name", "E"),
+            ("children.1.known_to_social_care", "yes"),
+            ("children.1.child_protection_plan", "not_known"),
+        ]);
+        let p = profile(&m, TODAY);
+        assert_eq!(
+            p,
+            Profile {
+                victim_gender: "male".into(),
+                victim_minoritised: Some(true),
+                victim_disabled: None,
+                victim_lgbt: Some(true),
+                young_perpetrators: Some(2),
+                young_perpetrators_partner: 1,
+                children_known_to_social_care: 2,
+                children_on_protection_plan: 1,
+            }
+        );
+        let empty = profile(&map(&[("victim.gender", "not_known"), ("victim.ethnicity", "white_irish")]), TODAY);
+        assert_eq!((empty.victim_gender.as_str(), empty.victim_minoritised), ("", Some(false)));
+        assert_eq!(empty.young_perpetrators, None, "no one's age known");
     }
 }
