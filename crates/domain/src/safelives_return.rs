@@ -251,12 +251,8 @@ pub fn lines(c: &MeetingCounts, population: Population) -> Vec<Line> {
         ),
     ];
     for (key, label, definition, t) in characteristics {
-        let mut l = line(
-            key,
-            label,
-            &format!("{definition} \"Not held\" when no case heard had it recorded."),
-            tally(t),
-        );
+        let mut l =
+            line(key, label, &format!("{definition} \"Not held\" when no case heard had it recorded."), tally(t));
         l.recorded_for = Some(t.recorded);
         out.push(l);
     }

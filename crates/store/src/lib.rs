@@ -18,6 +18,8 @@ mod notice_sql;
 pub mod notices;
 pub mod postgres;
 pub mod referrals;
+mod return_sql;
+pub mod returns;
 mod sql;
 pub mod sqlite;
 #[cfg(feature = "test-support")]
@@ -31,6 +33,7 @@ pub use meetings::*;
 pub use models::*;
 pub use notices::*;
 pub use referrals::*;
+pub use returns::*;
 use std::sync::Arc;
 use time::Date;
 pub use ts::Ts;
@@ -442,6 +445,12 @@ pub trait Store: Send + Sync + 'static {
     /// Every accepted case of a Marac with its reference and latest referral date, in one
     /// query (for the meeting page's review of actions and its 12-month standing item).
     async fn case_summaries(&self, marac_id: i64) -> StoreResult<Vec<CaseSummary>>;
+
+    // --- returns ---
+
+    /// Per meeting in the scope, the cases heard there counted as the SafeLives return asks;
+    /// meetings with no case heard are left out. Ordered by day.
+    async fn meeting_returns(&self, scope: &ReturnScope) -> StoreResult<Vec<MeetingReturn>>;
 
     // --- flags ---
 

@@ -205,6 +205,8 @@ pub struct Submission {
     pub referral_date: String,
     /// `YYYY-MM-DD`.
     pub incident_date: String,
+    /// The plain facts returns count.
+    pub profile: marac_domain::referral_form::Profile,
 }
 
 /// What submission made.

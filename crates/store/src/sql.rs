@@ -623,6 +623,7 @@ macro_rules! impl_store {
 
         $crate::notice_sql::notice_methods!($ty, $db);
         $crate::flag_sql::flag_methods!($ty, $db);
+        $crate::return_sql::return_methods!($ty, $db);
 
         #[async_trait::async_trait]
         impl $crate::Store for $ty {
@@ -676,6 +677,13 @@ macro_rules! impl_store {
                 audit: marac_domain::audit::NewAuditEvent,
             ) -> $crate::StoreResult<i64> {
                 self.flags_add_flag(flag, audit).await
+            }
+
+            async fn meeting_returns(
+                &self,
+                scope: &$crate::ReturnScope,
+            ) -> $crate::StoreResult<Vec<$crate::MeetingReturn>> {
+                self.returns_meeting_returns(scope).await
             }
 
             async fn list_flags(&self, filter: &$crate::FlagFilter) -> $crate::StoreResult<Vec<$crate::CaseFlag>> {
@@ -1653,6 +1661,28 @@ macro_rules! impl_store {
                 .bind(&s.referral_date)
                 .bind(&s.incident_date)
                 .bind(at)
+                .bind(referral_id)
+                .execute(&mut *tx)
+                .await?;
+                let p = &s.profile;
+                let yes_no = |v: Option<bool>| match v {
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                    None => "",
+                };
+                sqlx::query(
+                    "UPDATE referrals SET victim_gender = $1, victim_minoritised = $2, victim_disabled = $3, victim_lgbt = $4, \
+                     young_perpetrators = $5, young_perpetrators_partner = $6, children_known_csc = $7, children_cp_plan = $8 \
+                     WHERE id = $9",
+                )
+                .bind(&p.victim_gender)
+                .bind(yes_no(p.victim_minoritised))
+                .bind(yes_no(p.victim_disabled))
+                .bind(yes_no(p.victim_lgbt))
+                .bind(p.young_perpetrators.map(i64::from))
+                .bind(i64::from(p.young_perpetrators_partner))
+                .bind(i64::from(p.children_known_to_social_care))
+                .bind(i64::from(p.children_on_protection_plan))
                 .bind(referral_id)
                 .execute(&mut *tx)
                 .await?;

@@ -452,6 +452,7 @@ fn submission(p: i64, m: i64, a: i64, u: i64, victim: PersonRef, perps: Vec<Pers
         children_count: 2,
         referral_date: date.into(),
         incident_date: date.into(),
+        profile: marac_domain::referral_form::Profile::default(),
     }
 }
 
@@ -1105,5 +1106,116 @@ async fn flags_are_listed_by_case_marac_and_meeting_and_end_once() {
         let ended =
             &s.list_flags(&FlagFilter { case_id: Some(case_ids[0]), ..FlagFilter::default() }).await.unwrap()[0];
         assert_eq!((ended.ended_at, ended.ended_reason_sealed.as_deref()), (Some(at), Some("reason")));
+    });
+}
+
+#[tokio::test]
+async fn returns_count_the_cases_heard_per_meeting() {
+    use marac_domain::meeting_rules::{CaseOutcome, MeetingFormat, MeetingKind};
+    use marac_domain::referral_form::Profile;
+    use marac_domain::safelives_return::Tally;
+    use time::macros::date;
+    each_backend!(|db| {
+        let s = db.store.as_ref();
+        let (p, m, police) = seed(s).await;
+        let health = s
+            .create_agency(
+                &AgencyInput {
+                    partnership_id: p,
+                    code: "NHS".into(),
+                    name: "Health".into(),
+                    category: AgencyCategory::SecondaryCare,
+                    marac_ids: vec![m],
+                },
+                audit("agency.create"),
+            )
+            .await
+            .unwrap();
+        let u = user(s, "co@example.org").await;
+        // (referring agency, joint agency, repeat, children, age group, age flags, profile, outcome)
+        let known = |gender: &str, minoritised, young| Profile {
+            victim_gender: gender.into(),
+            victim_minoritised: minoritised,
+            victim_disabled: None,
+            victim_lgbt: Some(false),
+            young_perpetrators: young,
+            ..Profile::default()
+        };
+        let cases = [
+            (police, None, true, 2, "16-17", "victim_16_17", known("female", Some(true), Some(0)), CaseOutcome::Heard),
+            (police, Some(health), false, 1, "25-34", "", known("male", Some(false), Some(1)), CaseOutcome::Heard),
+            (health, None, true, 0, "Not known", "", known("", None, None), CaseOutcome::Heard),
+            (health, Some(police), false, 3, "35-44", "", known("female", None, None), CaseOutcome::Deferred),
+        ];
+        let meeting = NewMeeting {
+            marac_id: m,
+            kind: MeetingKind::Regular,
+            format: MeetingFormat::InPerson,
+            held_on: date!(2026 - 12 - 01),
+            starts_at: "10:00".into(),
+            closing_on: None,
+            location: String::new(),
+            chair_user_id: None,
+            capacity: 16,
+            list_cutoff_on: None,
+            invited_agency_ids: vec![police, health],
+        };
+        let meeting_id = s.create_meetings(&[meeting], Ts::new(T0), audit("meeting.create")).await.unwrap()[0];
+        let mut list = Vec::new();
+        for (i, (agency, joint, repeat, children, group, flags, profile, _)) in cases.iter().enumerate() {
+            let mut sub = submission(
+                p,
+                m,
+                *agency,
+                u,
+                new_person(&format!("v{i}"), &[&format!("k:v{i}")]),
+                vec![new_person(&format!("p{i}"), &[&format!("k:p{i}")])],
+                "2026-11-01",
+            );
+            sub.joint_agency_id = *joint;
+            sub.is_repeat = *repeat;
+            sub.children_count = *children;
+            sub.victim_age_group = (*group).into();
+            sub.age_flags = (*flags).into();
+            sub.profile = profile.clone();
+            let done = s.submit_referral(&sub, Ts::new(T0), audit("referral.submit")).await.unwrap();
+            s.decide_referral(done.referral_id, &Decision::Accept, u, Ts::new(T0), audit("referral.accept"))
+                .await
+                .unwrap();
+            list.push((done.case_id, done.referral_id));
+        }
+        s.set_meeting_list(meeting_id, &list, Ts::new(T0), audit("meeting.list")).await.unwrap();
+        for ((case_id, _), case) in list.iter().zip(&cases) {
+            s.save_discussion((meeting_id, *case_id), "sealed", case.7, u, Ts::new(T0), audit("meeting.case.save"))
+                .await
+                .unwrap();
+        }
+
+        let scope = |from, to| ReturnScope { marac_ids: vec![m], from, to };
+        let got = s.meeting_returns(&scope(date!(2026 - 10 - 01), date!(2026 - 12 - 31))).await.unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].meeting_id, got[0].marac_id, got[0].held_on), (meeting_id, m, date!(2026 - 12 - 01)));
+        let c = &got[0].counts;
+        // The deferred case is not counted.
+        assert_eq!((c.meetings, c.cases, c.repeats, c.children), (1, 3, 2, 3));
+        // Police: 2 + 1 (joint) halves; secondary care: 1 (joint) + 2 halves.
+        assert_eq!((c.source_halves[0], c.source_halves[5]), (3, 3));
+        assert_eq!(c.source_halves.iter().sum::<u32>(), 6);
+        assert_eq!(c.minoritised, Tally { yes: 1, recorded: 2 });
+        assert_eq!(c.disabled, Tally { yes: 0, recorded: 0 });
+        assert_eq!(c.lgbt, Tally { yes: 0, recorded: 3 });
+        assert_eq!(c.male, Tally { yes: 1, recorded: 2 });
+        assert_eq!(c.aged_16_17, Tally { yes: 1, recorded: 2 });
+        assert_eq!(c.young_perpetrators, Tally { yes: 1, recorded: 2 });
+        assert!(s.meeting_returns(&scope(date!(2027 - 01 - 01), date!(2027 - 03 - 31))).await.unwrap().is_empty());
+        assert!(
+            s.meeting_returns(&ReturnScope {
+                marac_ids: vec![],
+                ..scope(date!(2026 - 01 - 01), date!(2027 - 01 - 01))
+            })
+            .await
+            .unwrap()
+            .is_empty()
+        );
     });
 }

@@ -359,6 +359,7 @@ pub async fn prepare(
         children_count: i64::try_from(form::children_count(map, today)).unwrap_or(0),
         referral_date: today.to_string(),
         incident_date: map.get("referral.incident_date").and_then(|d| form::parse_date(d)).unwrap_or(today).to_string(),
+        profile: form::profile(map, today),
     };
     Ok(Ok(Prepared { submission, assessment }))
 }
