@@ -58,6 +58,10 @@ struct SettingArgs {
     /// Seconds between the background worker's rounds (reminders, escalations, e-mail).
     #[arg(long, env = "MARAC_WORKER_SECONDS", global = true, id = "worker_seconds")]
     worker_seconds: Option<String>,
+    /// In figures for analysts and board members, counts from 1 up to one less than this show
+    /// as "fewer than" it (and a second figure is hidden where a total would reveal one).
+    #[arg(long, env = "MARAC_SUPPRESS_BELOW", global = true, id = "suppress_below")]
+    suppress_below: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -30,6 +30,7 @@ struct FileSettings {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     worker_seconds: Option<u64>,
+    suppress_below: Option<u32>,
 }
 
 /// How logs are written.
@@ -66,6 +67,8 @@ pub struct Settings {
     pub mail_from: String,
     /// Seconds between the worker's rounds.
     pub worker_seconds: u64,
+    /// Small-number suppression threshold for aggregate figures.
+    pub suppress_below: u32,
 }
 
 impl Settings {
@@ -230,6 +233,19 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         30,
     )?;
 
+    let suppress_below = bounded(
+        matches,
+        Bounded {
+            id: "suppress_below",
+            flag: "suppress-below",
+            env: "MARAC_SUPPRESS_BELOW",
+            what: "a suppression threshold",
+        },
+        file.suppress_below,
+        2..=20,
+        marac_domain::suppression::DEFAULT_THRESHOLD,
+    )?;
+
     Ok(Settings {
         data_dir,
         database_url,
@@ -242,6 +258,7 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         smtp_url,
         mail_from,
         worker_seconds,
+        suppress_below,
     })
 }
 

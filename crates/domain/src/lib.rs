@@ -15,6 +15,7 @@ pub mod matching;
 pub mod meeting_rules;
 pub mod notices;
 pub mod password_policy;
+pub mod period;
 pub mod policy;
 pub mod referral_form;
 pub mod referral_rules;
@@ -22,6 +23,7 @@ pub mod role;
 pub mod safelives_return;
 pub mod session_rules;
 pub mod sign_in_throttle;
+pub mod suppression;
 
 pub use agency_category::AgencyCategory;
 pub use cadence::MeetingCadence;

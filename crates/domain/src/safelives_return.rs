@@ -6,7 +6,7 @@
 //! definition, used by the page and every download alike.
 
 use crate::AgencyCategory;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How many cases had a characteristic recorded, and how many of those had it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -94,7 +94,7 @@ impl MeetingCounts {
 }
 
 /// One figure of the return.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Figure {
     /// A whole count.
@@ -107,6 +107,10 @@ pub enum Figure {
     Decimal(f64),
     /// The records do not hold it: never recorded for any case, or no population known.
     NotHeld,
+    /// A small count hidden from those who see suppressed figures: from 1 to one less than this.
+    FewerThan(u32),
+    /// Hidden so that a total and the figures shown cannot reveal a small one.
+    Suppressed,
 }
 
 impl Figure {
@@ -120,6 +124,8 @@ impl Figure {
             Figure::Percent(p) => format!("{p:.1}%"),
             Figure::Decimal(d) => format!("{d:.1}"),
             Figure::NotHeld => "not held".to_owned(),
+            Figure::FewerThan(n) => format!("fewer than {n}"),
+            Figure::Suppressed => "suppressed".to_owned(),
         }
     }
 
@@ -130,7 +136,7 @@ impl Figure {
             Figure::Count(n) => Some(f64::from(*n)),
             Figure::Halves(h) => Some(f64::from(*h) / 2.0),
             Figure::Percent(p) | Figure::Decimal(p) => Some((p * 10.0).round() / 10.0),
-            Figure::NotHeld => None,
+            Figure::NotHeld | Figure::FewerThan(_) | Figure::Suppressed => None,
         }
     }
 }
@@ -297,6 +303,23 @@ pub fn lines(c: &MeetingCounts, population: Population) -> Vec<Line> {
         ),
     ]);
     out
+}
+
+/// Hides small numbers for those who see suppressed figures (see [`crate::suppression`]): the
+/// referral sources add up to the cases, and the rates come from the counts they divide.
+pub fn suppress(lines: &mut [Line], threshold: u32) {
+    use crate::suppression::{Derived, Group};
+    crate::suppression::suppress(
+        lines,
+        threshold,
+        &["meetings", "recommended_cases"],
+        &[Group { total: "cases", parts: "source_*" }],
+        &[
+            Derived { key: "repeat_rate", from: &["cases", "repeats"] },
+            Derived { key: "partner_agency_share", from: &["cases", "source_police"] },
+            Derived { key: "cases_per_10k_a_year", from: &["cases"] },
+        ],
+    );
 }
 
 /// The arithmetic checks shown with the return.

@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod notify;
 pub mod page;
 pub mod password;
+pub mod returns_files;
 pub mod routes;
 pub mod security_headers;
 pub mod session;
@@ -46,6 +47,8 @@ pub struct WebConfig {
     pub demo: bool,
     /// Trust `X-Forwarded-For` from a reverse proxy for the client address.
     pub trust_proxy: bool,
+    /// Figures from 1 to this less one are shown to analysts and board members as "fewer than".
+    pub suppress_below: u32,
 }
 
 impl WebConfig {

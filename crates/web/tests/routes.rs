@@ -365,6 +365,7 @@ async fn configured_roles_must_use_a_second_factor_too() {
             second_factor_roles: vec![Role::Idva],
             demo: false,
             trust_proxy: false,
+            suppress_below: marac_domain::suppression::DEFAULT_THRESHOLD,
         };
         let app = TestApp::with(db, config).await;
         app.user("idva@x.org", Role::Idva, false).await;

@@ -111,6 +111,7 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitCode
         second_factor_roles: Vec::new(),
         demo: true,
         trust_proxy: false,
+        suppress_below: marac_domain::suppression::DEFAULT_THRESHOLD,
     };
     let state = marac_web::AppState::new(store.clone(), config, keys.clone(), Arc::new(SystemClock));
     let since = time::OffsetDateTime::now_utc().date() - time::Duration::days(super::demo_referrals::DAYS_OF_REFERRALS);

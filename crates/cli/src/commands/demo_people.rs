@@ -75,6 +75,7 @@ pub async fn seed(store: Arc<dyn Store>, keys: Keys, partnership_code: &str, tar
         second_factor_roles: Vec::new(),
         demo: true,
         trust_proxy: false,
+        suppress_below: marac_domain::suppression::DEFAULT_THRESHOLD,
     };
     let state = AppState::new(store.clone(), config, keys, Arc::new(ManualClock::new(now)));
     // Seeded by how many exist, so topping up continues the sequence rather than repeating it.

@@ -286,6 +286,7 @@ pub async fn seed(store: Arc<dyn Store>, keys: Keys, marac_codes: &[&str]) -> an
         second_factor_roles: Vec::new(),
         demo: true,
         trust_proxy: false,
+        suppress_below: marac_domain::suppression::DEFAULT_THRESHOLD,
     };
     let state = AppState::new(store.clone(), config, keys, clock.clone());
     let mut g = Generator {

@@ -47,6 +47,7 @@ pub async fn serve(
         second_factor_roles: settings.second_factor_roles.clone(),
         demo,
         trust_proxy: settings.trust_proxy,
+        suppress_below: settings.suppress_below,
     };
     let keys = Keys { session_key: secrets.session_key, encryption_key: secrets.encryption_key };
     let state = AppState::new(store, config, keys, Arc::new(SystemClock));

@@ -14,6 +14,7 @@ pub mod meetings;
 pub mod ops;
 pub mod referrals;
 pub mod research;
+pub mod returns;
 pub mod sign_in;
 pub mod triage;
 pub mod two_factor;
@@ -107,6 +108,8 @@ pub fn router(state: AppState) -> Router {
         .route("/meetings/{id}/cases/{case}/actions", post(meeting_case::add_action))
         .route("/meetings/{id}/cases/{case}/flags", post(meeting_flags::add))
         .route("/meetings/{id}/cases/{case}/flags/{flag}/end", post(meeting_flags::end))
+        .route("/returns", get(returns::show))
+        .route("/returns/download", get(returns::download))
         .route("/inbox", get(inbox::list))
         .route("/inbox/{id}", get(inbox::open))
         .route("/directory", get(directory::show).post(directory::add))

@@ -55,6 +55,7 @@ impl TestApp {
             second_factor_roles: vec![],
             demo: false,
             trust_proxy: false,
+            suppress_below: marac_domain::suppression::DEFAULT_THRESHOLD,
         };
         Self::with(db, config).await
     }
@@ -172,6 +173,8 @@ pub struct Page {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// The body as sent, for files that are not text.
+    pub bytes: Vec<u8>,
 }
 
 impl Page {
@@ -221,7 +224,7 @@ impl Browser<'_> {
         if let Some(token) = body.split("name=\"_csrf\" value=\"").nth(1).and_then(|r| r.split('"').next()) {
             *self.csrf.lock().unwrap() = token.to_owned();
         }
-        Page { status, headers, body }
+        Page { status, headers, body, bytes: bytes.to_vec() }
     }
 
     pub async fn get(&self, path: &str) -> Page {

@@ -1,0 +1,360 @@
+//! The SafeLives return through the real router on SQLite and PostgreSQL: a fixture with
+//! hand-worked figures reproduced exactly by the page, the CSV, the XLSX (read back) and the
+//! JSON; small numbers suppressed for analysts, with a second figure hidden where a total would
+//! give one away; and every refusal.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use axum::http::StatusCode;
+use marac_domain::meeting_rules::{CaseOutcome, MeetingFormat, MeetingKind};
+use marac_domain::referral_form::Profile;
+use marac_domain::{AgencyCategory, Role};
+use marac_store::{AgencyInput, AuditFilter, Decision, NewMeeting, PersonRef, Submission, Ts};
+use std::collections::BTreeMap;
+use support::TestApp;
+use time::Date;
+use time::macros::date;
+
+/// One case heard (or not) at a meeting.
+struct Case {
+    agency: i64,
+    joint: Option<i64>,
+    repeat: bool,
+    children: i64,
+    age_group: &'static str,
+    profile: Profile,
+    outcome: CaseOutcome,
+}
+
+fn profile(
+    gender: &str,
+    minoritised: Option<bool>,
+    disabled: Option<bool>,
+    lgbt: Option<bool>,
+    young: Option<u32>,
+) -> Profile {
+    Profile {
+        victim_gender: gender.into(),
+        victim_minoritised: minoritised,
+        victim_disabled: disabled,
+        victim_lgbt: lgbt,
+        young_perpetrators: young,
+        ..Profile::default()
+    }
+}
+
+async fn agency(app: &TestApp, code: &str, category: AgencyCategory) -> i64 {
+    let s = app.db.store.as_ref();
+    let p = s.list_partnerships().await.unwrap()[0].id;
+    let input = AgencyInput {
+        partnership_id: p,
+        code: code.into(),
+        name: format!("{code} agency"),
+        category,
+        marac_ids: vec![app.marac_id],
+    };
+    s.create_agency(&input, marac_web::audit::system_event(&app.state, "test.seed", "")).await.unwrap()
+}
+
+/// Files the cases as accepted referrals of the test Marac and hears them at a meeting on `day`.
+async fn meeting(app: &TestApp, day: Date, cases: &[Case], by: i64, tag: &str) -> i64 {
+    let s = app.db.store.as_ref();
+    let event = || marac_web::audit::system_event(&app.state, "test.seed", "");
+    let at = Ts::new(app.state.clock.now());
+    let p = s.list_partnerships().await.unwrap()[0].id;
+    let mut list = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        let person = |who: &str| PersonRef::New {
+            details_sealed: format!("sealed:{tag}{who}{i}"),
+            keys: vec![format!("k:{tag}{who}{i}")],
+        };
+        let sub = Submission {
+            referral_id: None,
+            referrer_user_id: by,
+            referring_agency_id: c.agency,
+            marac_id: app.marac_id,
+            marac_code: "TM".into(),
+            partnership_id: p,
+            joint_agency_id: c.joint,
+            form_sealed: "not opened by returns".into(),
+            victim: person("v"),
+            perpetrators: vec![person("p")],
+            matches: Vec::new(),
+            checklist_id: "safelives-dash".into(),
+            checklist_version: "2026.1".into(),
+            score: 15,
+            criteria: vec![marac_domain::referral_rules::Criterion::VisibleHighRisk],
+            is_repeat: c.repeat,
+            age_flags: if c.age_group == "16-17" { "victim_16_17".into() } else { String::new() },
+            victim_age_group: c.age_group.into(),
+            children_count: c.children,
+            referral_date: (day - time::Duration::days(20)).to_string(),
+            incident_date: (day - time::Duration::days(21)).to_string(),
+            profile: c.profile.clone(),
+        };
+        let done = s.submit_referral(&sub, at, event()).await.unwrap();
+        s.decide_referral(done.referral_id, &Decision::Accept, by, at, event()).await.unwrap();
+        list.push((done.case_id, done.referral_id));
+    }
+    let m = NewMeeting {
+        marac_id: app.marac_id,
+        kind: MeetingKind::Regular,
+        format: MeetingFormat::InPerson,
+        held_on: day,
+        starts_at: "10:00".into(),
+        closing_on: None,
+        location: String::new(),
+        chair_user_id: None,
+        capacity: 16,
+        list_cutoff_on: None,
+        invited_agency_ids: vec![app.agency_id],
+    };
+    let id = s.create_meetings(&[m], at, event()).await.unwrap()[0];
+    s.set_meeting_list(id, &list, at, event()).await.unwrap();
+    for ((case_id, _), c) in list.iter().zip(cases) {
+        s.save_discussion((id, *case_id), "sealed", c.outcome, by, at, event()).await.unwrap();
+    }
+    id
+}
+
+/// The value shown for each figure on the page, by key.
+fn page_figures(body: &str) -> BTreeMap<String, String> {
+    body.split("data-key=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let (key, rest) = rest.split_once('"')?;
+            let value = rest.split_once('>')?.1.split_once('<')?.0;
+            Some((key.to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
+fn expected(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+async fn audited(app: &TestApp, action: &str, outcome: &str) -> usize {
+    let filter = AuditFilter { action_prefix: Some(action.into()), limit: 500, ..AuditFilter::default() };
+    app.db.store.list_audit(&filter).await.unwrap().iter().filter(|e| e.event.outcome == outcome).count()
+}
+
+#[tokio::test]
+async fn the_return_is_exact_for_coordinators_in_every_format_and_suppressed_for_analysts() {
+    each_backend!(|app| {
+        let police = app.agency_id;
+        let health = agency(&app, "NHS", AgencyCategory::SecondaryCare).await;
+        let csc = agency(&app, "CSC", AgencyCategory::ChildrensSocialCare).await;
+        let housing = agency(&app, "HOU", AgencyCategory::Housing).await;
+        let cora = app.user("cora@x.org", Role::Coordinator, true).await;
+        app.user("ana@x.org", Role::Analyst, false).await;
+        app.user("kim@x.org", Role::Referrer, false).await;
+        let case = |agency, joint, repeat, children, age_group, profile, outcome| Case {
+            agency,
+            joint,
+            repeat,
+            children,
+            age_group,
+            profile,
+            outcome,
+        };
+        let heard = CaseOutcome::Heard;
+        // July to September 2026, worked by hand below.
+        let september = meeting(
+            &app,
+            date!(2026 - 09 - 15),
+            &[
+                case(police, None, true, 2, "16-17", profile("female", Some(true), None, Some(false), Some(0)), heard),
+                case(
+                    police,
+                    Some(health),
+                    false,
+                    1,
+                    "25-34",
+                    profile("male", Some(false), Some(true), Some(false), Some(1)),
+                    heard,
+                ),
+                case(health, None, true, 0, "Not known", profile("", None, None, Some(true), None), heard),
+                case(csc, None, false, 3, "35-44", profile("female", Some(true), None, Some(false), Some(2)), heard),
+                case(police, None, false, 4, "35-44", profile("female", None, None, None, None), CaseOutcome::Deferred),
+            ],
+            cora,
+            "s",
+        )
+        .await;
+        meeting(
+            &app,
+            date!(2026 - 08 - 10),
+            &[case(police, None, false, 0, "45-54", profile("female", Some(false), None, Some(false), Some(0)), heard)],
+            cora,
+            "a",
+        )
+        .await;
+        // April to June: six police referrals and one from housing.
+        let mut june = Vec::new();
+        for _ in 0..6 {
+            june.push(case(
+                police,
+                None,
+                false,
+                1,
+                "25-34",
+                profile("female", Some(false), Some(false), Some(false), Some(0)),
+                heard,
+            ));
+        }
+        june.push(case(
+            housing,
+            None,
+            false,
+            0,
+            "25-34",
+            profile("female", Some(false), Some(false), Some(false), Some(0)),
+            heard,
+        ));
+        meeting(&app, date!(2026 - 06 - 10), &june, cora, "j").await;
+
+        // Five cases heard at two meetings (the deferred one is not counted). Police 1 + 0.5 + 1;
+        // health 0.5 + 1; children's social care 1. 5 cases in 92 days is 19.8 a year, 4.0 per
+        // 10,000 of 50,000 women; 40 per 10,000 is 200 a year, 50.4 for 92 days.
+        let q3 = expected(&[
+            ("meetings", "2"),
+            ("cases", "5"),
+            ("repeats", "2"),
+            ("children", "6"),
+            ("source_police", "2.5"),
+            ("source_secondary_care", "1.5"),
+            ("source_childrens_social_care", "1"),
+            ("source_housing", "0"),
+            ("victims_minoritised", "2"),
+            ("victims_lgbt", "1"),
+            ("victims_disabled", "1"),
+            ("victims_male", "1"),
+            ("victims_16_17", "1"),
+            ("perpetrators_17_or_under", "3"),
+            ("cases_per_10k_a_year", "4.0"),
+            ("recommended_cases", "50.4"),
+            ("repeat_rate", "40.0%"),
+            ("partner_agency_share", "50.0%"),
+        ]);
+        let scope = format!("scope=marac:{}&quarter=2026-q3", app.marac_id);
+
+        // The coordinator: the page.
+        let b = app.signed_in("cora@x.org").await;
+        let page = b.get(&format!("/returns?{scope}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("OFFICIAL-SENSITIVE") && page.body.contains("July to September 2026"));
+        let shown = page_figures(&page.body);
+        for (k, v) in &q3 {
+            assert_eq!(shown.get(k), Some(v), "page {k}");
+        }
+        assert!(!page.body.contains("Does not hold"), "the checks hold");
+        assert!(page.body.contains(&format!("meeting={september}")), "meetings listed for the coordinator");
+
+        // The CSV.
+        let csv = b.get(&format!("/returns/download?{scope}&format=csv")).await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert!(csv.header("content-disposition").contains("safelives-return-2026-07-01-2026-09-30.csv"));
+        assert!(csv.body.starts_with("classification,OFFICIAL-SENSITIVE"));
+        let from_csv: BTreeMap<String, String> = csv
+            .body
+            .lines()
+            .filter_map(|l| l.split_once(','))
+            .filter(|(k, _)| q3.contains_key(*k))
+            .map(|(k, rest)| (k.to_owned(), rest.split(',').next().unwrap().to_owned()))
+            .collect();
+        assert_eq!(from_csv, q3, "CSV");
+
+        // The XLSX, read back.
+        let xlsx = b.get(&format!("/returns/download?{scope}&format=xlsx")).await;
+        assert_eq!(xlsx.status, StatusCode::OK);
+        assert!(xlsx.header("content-type").contains("spreadsheetml"));
+        let bytes = xlsx.bytes;
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let sheet = calamine::Reader::worksheet_range(&mut book, "Return").unwrap();
+        assert_eq!(sheet.get_value((0, 0)).map(ToString::to_string).as_deref(), Some("OFFICIAL-SENSITIVE"));
+        let from_xlsx: BTreeMap<String, String> = sheet
+            .rows()
+            .filter_map(|r| Some((r.first()?.to_string(), r.get(1)?.to_string())))
+            .filter(|(k, _)| q3.contains_key(k))
+            .collect();
+        assert_eq!(from_xlsx, q3, "XLSX");
+        let police_value = sheet.rows().find(|r| r[0].to_string() == "source_police").map(|r| r[2].to_string());
+        assert_eq!(police_value.as_deref(), Some("2.5"), "numbers are numbers");
+
+        // The JSON.
+        let json = b.get(&format!("/returns/download?{scope}&format=json")).await;
+        let v: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+        assert_eq!(v["classification"], "OFFICIAL-SENSITIVE");
+        let lines = v["lines"].as_array().unwrap();
+        let text = |f: &serde_json::Value| -> String {
+            let figure: marac_domain::safelives_return::Figure = serde_json::from_value(f.clone()).unwrap();
+            figure.text()
+        };
+        let from_json: BTreeMap<String, String> = lines
+            .iter()
+            .map(|l| (l["key"].as_str().unwrap().to_owned(), text(&l["figure"])))
+            .filter(|(k, _)| q3.contains_key(k))
+            .collect();
+        assert_eq!(from_json, q3, "JSON");
+        let disabled = lines.iter().find(|l| l["key"] == "victims_disabled").unwrap();
+        assert_eq!(disabled["recorded_for"], 1, "recorded for one case of five");
+        assert_eq!(audited(&app, "returns.download", "success").await, 3);
+
+        // One meeting's own return.
+        let one = page_figures(&b.get(&format!("/returns?{scope}&meeting={september}")).await.body);
+        assert_eq!((one["cases"].as_str(), one["source_police"].as_str()), ("4", "1.5"));
+
+        // The analyst: small numbers hidden, and a second figure where the total would give one away.
+        let a = app.signed_in("ana@x.org").await;
+        let page = a.get(&format!("/returns?{scope}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let shown = page_figures(&page.body);
+        assert_eq!(shown["cases"], "5");
+        assert_eq!(shown["repeats"], "fewer than 5");
+        assert_eq!(shown["repeat_rate"], "suppressed", "a rate would give the repeats away");
+        assert_eq!(shown["source_police"], "fewer than 5");
+        assert!(!page.body.contains(&format!("meeting={september}")), "no meeting rows for analysts");
+        let june = a.get(&format!("/returns?scope=marac:{}&quarter=2026-q2", app.marac_id)).await;
+        let shown = page_figures(&june.body);
+        assert_eq!(
+            (shown["cases"].as_str(), shown["source_housing"].as_str(), shown["source_police"].as_str()),
+            ("7", "fewer than 5", "suppressed")
+        );
+        assert_eq!(shown["partner_agency_share"], "suppressed");
+        let csv = a.get(&format!("/returns/download?scope=marac:{}&quarter=2026-q2&format=csv", app.marac_id)).await;
+        assert!(
+            csv.body.contains("source_housing,fewer than 5,,") && csv.body.contains("small_numbers_suppressed,yes")
+        );
+
+        // Refusals: analysts reach no meeting's return and no case; others see no returns.
+        assert_eq!(a.get(&format!("/returns?{scope}&meeting={september}")).await.status, StatusCode::FORBIDDEN);
+        let case_id = app.db.store.meeting_cases(september).await.unwrap()[0].case_id;
+        assert_eq!(a.get(&format!("/cases/{case_id}")).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(a.get(&format!("/meetings/{september}")).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(a.get(&format!("/returns?scope=marac:{}", app.other_marac_id)).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(a.get("/returns?scope=partnership:1").await.status, StatusCode::FORBIDDEN, "not all its Maracs");
+        let denied = app
+            .db
+            .store
+            .list_audit(&AuditFilter {
+                action_prefix: Some("access.denied".into()),
+                limit: 500,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        assert!(
+            denied.iter().any(|e| e.event.target == format!("marac:{}", app.other_marac_id)),
+            "the refusal is audited"
+        );
+        let k = app.signed_in("kim@x.org").await;
+        assert_eq!(k.get("/returns").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(k.get(&format!("/returns/download?{scope}&format=csv")).await.status, StatusCode::FORBIDDEN);
+        assert!(!k.get("/").await.body.contains("href=\"/returns\""));
+        assert_eq!(b.get(&format!("/returns/download?{scope}&format=pdf")).await.status, StatusCode::BAD_REQUEST);
+        assert_eq!(b.get("/returns?quarter=2026-q9").await.status, StatusCode::BAD_REQUEST);
+        assert_eq!(app.browser().get("/returns").await.status, StatusCode::SEE_OTHER);
+    });
+}
