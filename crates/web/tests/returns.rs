@@ -280,7 +280,7 @@ async fn the_return_is_exact_for_coordinators_in_every_format_and_suppressed_for
             .filter(|(k, _)| q3.contains_key(k))
             .collect();
         assert_eq!(from_xlsx, q3, "XLSX");
-        let police_value = sheet.rows().find(|r| r[0].to_string() == "source_police").map(|r| r[2].to_string());
+        let police_value = sheet.rows().find(|r| r[0] == "source_police").map(|r| r[2].to_string());
         assert_eq!(police_value.as_deref(), Some("2.5"), "numbers are numbers");
 
         // The JSON.
