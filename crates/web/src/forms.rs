@@ -5,7 +5,9 @@
 
 use crate::error::AppError;
 use axum::Form;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
 
 /// The fields of a submitted form, in order.
 #[derive(Debug, Clone, Default)]
@@ -37,6 +39,21 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Form::<Vec<(String, String)>>::from_request(req, state).await {
             Ok(Form(pairs)) => Ok(FormData(pairs)),
+            Err(_) => Err(AppError::BadRequest),
+        }
+    }
+}
+
+/// A page's query string; a malformed one gets the ordinary "bad request" page, not plain text.
+#[derive(Debug, Clone, Default)]
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Params(value)),
             Err(_) => Err(AppError::BadRequest),
         }
     }

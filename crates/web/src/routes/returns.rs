@@ -11,7 +11,8 @@ use crate::routes::display_date;
 use crate::session::Signed;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use crate::forms::Params;
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use marac_domain::period::Quarter;
@@ -79,6 +80,8 @@ pub struct Built {
     pub meetings: Vec<MeetingRow>,
     #[serde(skip)]
     query: String,
+    #[serde(skip)]
+    meeting_id: Option<i64>,
 }
 
 /// Maracs the person may see figures for, and whether exactly.
@@ -198,12 +201,8 @@ async fn build(state: &AppState, me: &Signed, q: &ReturnQuery) -> Result<(Built,
     } else {
         Vec::new()
     };
-    let query = serde_urlencoded::to_string([
-        ("scope", scope_code.as_str()),
-        ("quarter", quarter.code().as_str()),
-        ("meeting", &meeting.as_ref().map(|m| m.meeting_id.to_string()).unwrap_or_default()),
-    ])
-    .unwrap_or_default();
+    let query = serde_urlencoded::to_string([("scope", scope_code.as_str()), ("quarter", quarter.code().as_str())])
+        .unwrap_or_default();
     let scope_choices =
         offered.iter().map(|(code, name, _)| Choice::new(code, name.clone(), code == scope_code)).collect();
     let mut quarters = Vec::new();
@@ -223,6 +222,7 @@ async fn build(state: &AppState, me: &Signed, q: &ReturnQuery) -> Result<(Built,
         lines,
         meetings,
         query,
+        meeting_id: meeting.as_ref().map(|m| m.meeting_id),
     };
     Ok((built, scope_choices, quarters))
 }
@@ -245,7 +245,7 @@ struct ReturnPage {
 pub async fn show(
     State(state): State<AppState>,
     me: Signed,
-    Query(q): Query<ReturnQuery>,
+    Params(q): Params<ReturnQuery>,
 ) -> Result<Response, AppError> {
     let (built, scopes, quarters) = build(&state, &me, &q).await?;
     let event = me.audit(
@@ -273,7 +273,7 @@ pub async fn show(
 pub async fn download(
     State(state): State<AppState>,
     me: Signed,
-    Query(q): Query<ReturnQuery>,
+    Params(q): Params<ReturnQuery>,
 ) -> Result<Response, AppError> {
     let format = q.format.clone().unwrap_or_default();
     if !["csv", "xlsx", "json"].contains(&format.as_str()) {
@@ -308,9 +308,18 @@ pub async fn download(
 }
 
 impl Built {
-    /// The query string that asks for this return again (for the download links).
+    /// The query string of the scope and quarter (for links to its meetings' returns).
     #[must_use]
     pub fn query(&self) -> &str {
         &self.query
+    }
+
+    /// The query string that asks for this very return again (for the download links).
+    #[must_use]
+    pub fn this_query(&self) -> String {
+        match self.meeting_id {
+            Some(m) => format!("{}&meeting={m}", self.query),
+            None => self.query.clone(),
+        }
     }
 }

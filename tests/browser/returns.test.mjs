@@ -1,0 +1,41 @@
+// The SafeLives return in the browser, with axe: the coordinator's exact figures with the
+// meetings behind them, one meeting's return, and the analyst's suppressed view.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { start, check } from './harness.mjs'
+import { steps } from './steps.mjs'
+
+let env
+before(async () => { env = await start() })
+after(async () => { await env?.stop() })
+
+const { as } = steps(() => env)
+
+test('the SafeLives return: exact for the coordinator, suppressed for the analyst', { timeout: 120_000 }, async () => {
+  const coordinator = await as('Coordinator')
+  await coordinator.click('nav a:has-text("Returns")')
+  await coordinator.waitForURL(/\/returns/)
+  await check(coordinator, 'returns')
+  const main = await coordinator.textContent('main')
+  assert.match(main, /OFFICIAL-SENSITIVE/)
+  assert.match(main, /Cases discussed/)
+  assert.doesNotMatch(main, /Does not hold/, 'the checks hold on the demo data')
+  const cases = Number(await coordinator.textContent('[data-key="cases"]'))
+  assert.ok(cases > 0, 'the demo has cases heard last quarter')
+  // The meetings add up to the quarter.
+  const perMeeting = await coordinator.locator('caption:has-text("Meetings in the quarter") + thead + tbody tr td:nth-child(3)').allTextContents()
+  assert.equal(perMeeting.reduce((a, b) => a + Number(b), 0), cases)
+  await coordinator.locator('a:has-text("this meeting\'s return")').first().click()
+  await check(coordinator, 'returns-meeting')
+  assert.match(await coordinator.textContent('h1'), /Meeting of/)
+  // A download carries the marking.
+  const [download] = await Promise.all([coordinator.waitForEvent('download'), coordinator.click('a:has-text("CSV")')])
+  const text = await (await download.createReadStream()).toArray()
+  assert.match(Buffer.concat(text).toString(), /^classification,OFFICIAL-SENSITIVE/)
+
+  const analyst = await as('Analyst or board member')
+  await analyst.goto(`${env.base}/returns`)
+  await check(analyst, 'returns-analyst')
+  assert.match(await analyst.textContent('main'), /fewer than 5|suppressed|not held/)
+  assert.equal(await analyst.locator('caption:has-text("Meetings in the quarter")').count(), 0)
+})
