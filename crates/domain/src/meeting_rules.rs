@@ -80,6 +80,24 @@ coded_enum! {
 }
 
 coded_enum! {
+    /// What kind of step an action is, where the partnership's measures count it.
+    pub enum ActionKind {
+        /// Any other action.
+        General = ("general", "Other action"),
+        /// A referral of the family to early help; done means the family took it up.
+        EarlyHelp = ("early_help", "Referral to early help"),
+        /// The Right to Know under the Domestic Violence Disclosure Scheme (Clare's Law).
+        RightToKnow = ("right_to_know", "Right to Know (Clare's Law) considered"),
+        /// Information to, or a referral to, a child protection conference.
+        ChildProtectionConference = ("child_protection_conference", "Link to a child protection conference"),
+        /// Multi-agency public protection arrangements.
+        Mappa = ("mappa", "Link to MAPPA"),
+        /// A child exploitation panel.
+        ChildExploitationPanel = ("child_exploitation_panel", "Link to a child exploitation panel"),
+    }
+}
+
+coded_enum! {
     /// What an action about the person causing harm sets out to do.
     pub enum PerpetratorApproach {
         /// Disrupt the abuse (e.g. enforcement of conditions).

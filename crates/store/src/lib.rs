@@ -426,7 +426,7 @@ pub trait Store: Send + Sync + 'static {
     async fn save_discussion(
         &self,
         (meeting_id, case_id): (i64, i64),
-        discussion_sealed: &str,
+        discussion: &DiscussionRecord,
         outcome: marac_domain::meeting_rules::CaseOutcome,
         by: i64,
         at: Ts,

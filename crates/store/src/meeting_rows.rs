@@ -2,7 +2,7 @@
 
 use crate::{StoreError, StoreResult, Ts};
 use marac_domain::meeting_rules::{
-    ActionStatus, ActionSubject, CaseOutcome, DelayReason, MeetingFormat, MeetingKind, MeetingStatus,
+    ActionKind, ActionStatus, ActionSubject, CaseOutcome, DelayReason, MeetingFormat, MeetingKind, MeetingStatus,
     PerpetratorApproach,
 };
 use time::Date;
@@ -108,7 +108,7 @@ impl ListedRow {
 
 pub(crate) const ACTION_COLUMNS: &str = "a.id, a.case_id, a.meeting_id, a.agency_id, a.owner_name, a.subject, \
      a.approach, a.description_sealed, a.due_on, a.status, a.status_reason, a.status_reported_at, a.created_at, \
-     m.marac_id, m.held_on";
+     m.marac_id, m.held_on, a.kind";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ActionRow {
@@ -127,6 +127,7 @@ pub(crate) struct ActionRow {
     pub created_at: Ts,
     pub marac_id: i64,
     pub held_on: String,
+    pub kind: String,
 }
 
 impl ActionRow {
@@ -146,6 +147,7 @@ impl ActionRow {
                     .transpose()?,
                 description_sealed: self.description_sealed,
                 due_on: parse_day(&self.due_on)?,
+                kind: code("action kind", &self.kind, ActionKind::from_code)?,
             },
             status: code("action status", &self.status, ActionStatus::from_code)?,
             status_reason: self

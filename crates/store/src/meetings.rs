@@ -166,6 +166,18 @@ pub struct NewAction {
     pub description_sealed: String,
     /// Due date.
     pub due_on: Date,
+    /// Early help, the Right to Know, a link to another panel, or general.
+    pub kind: marac_domain::meeting_rules::ActionKind,
+}
+
+/// A case's discussion at a meeting as stored: the sealed text, and the plain facts the
+/// partnership's measures count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscussionRecord {
+    /// The discussion, sealed.
+    pub sealed: String,
+    /// The child's voice was recorded.
+    pub child_voice_recorded: bool,
 }
 
 /// An action and where it stands.

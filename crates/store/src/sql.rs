@@ -2316,7 +2316,7 @@ macro_rules! impl_store {
             async fn save_discussion(
                 &self,
                 (meeting_id, case_id): (i64, i64),
-                discussion_sealed: &str,
+                discussion: &$crate::DiscussionRecord,
                 outcome: marac_domain::meeting_rules::CaseOutcome,
                 by: i64,
                 at: $crate::Ts,
@@ -2324,15 +2324,16 @@ macro_rules! impl_store {
             ) -> $crate::StoreResult<()> {
                 let mut tx = self.begin_write().await?;
                 let r = sqlx::query(
-                    "UPDATE meeting_cases SET discussion_sealed = $1, outcome = $2, updated_by = $3, updated_at = $4 \
-                     WHERE meeting_id = $5 AND case_id = $6",
+                    "UPDATE meeting_cases SET discussion_sealed = $1, outcome = $2, updated_by = $3, updated_at = $4, \
+                     child_voice_recorded = $7 WHERE meeting_id = $5 AND case_id = $6",
                 )
-                .bind(discussion_sealed)
+                .bind(&discussion.sealed)
                 .bind(outcome.code())
                 .bind(by)
                 .bind(at)
                 .bind(meeting_id)
                 .bind(case_id)
+                .bind(discussion.child_voice_recorded)
                 .execute(&mut *tx)
                 .await?;
                 Self::found(r)?;
@@ -2351,7 +2352,8 @@ macro_rules! impl_store {
                 let mut tx = self.begin_write().await?;
                 let (id,): (i64,) = sqlx::query_as(
                     "INSERT INTO actions (case_id, meeting_id, agency_id, owner_name, subject, approach, description_sealed, \
-                     due_on, status, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10) RETURNING id",
+                     due_on, status, created_by, created_at, kind) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11) RETURNING id",
                 )
                 .bind(a.case_id)
                 .bind(a.meeting_id)
@@ -2363,6 +2365,7 @@ macro_rules! impl_store {
                 .bind($crate::meeting_rows::day(a.due_on))
                 .bind(by)
                 .bind(at)
+                .bind(a.kind.code())
                 .fetch_one(&mut *tx)
                 .await?;
                 sqlx::query("INSERT INTO action_events (action_id, status, by_user_id, at) VALUES ($1, 'open', $2, $3)")

@@ -830,7 +830,7 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
         assert_eq!(s.attendance(ids[0]).await.unwrap(), entries);
         s.save_discussion(
             (ids[0], cases[1].case_id),
-            "sealed-discussion",
+            &DiscussionRecord { sealed: "sealed-discussion".into(), child_voice_recorded: true },
             CaseOutcome::Heard,
             u,
             Ts::new(T0),
@@ -841,7 +841,7 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
         assert!(
             s.save_discussion(
                 (ids[0], cases[2].case_id),
-                "x",
+                &DiscussionRecord { sealed: "x".into(), child_voice_recorded: false },
                 CaseOutcome::Heard,
                 u,
                 Ts::new(T0),
@@ -866,6 +866,7 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
             approach: Some(PerpetratorApproach::Disruption),
             description_sealed: "sealed-action".into(),
             due_on: date!(2026 - 12 - 09),
+            kind: ActionKind::Mappa,
         };
         let id = s.add_action(&action, u, Ts::new(T0), audit("action.create")).await.unwrap();
         assert_eq!(s.get_action(id).await.unwrap().action, action);
@@ -1186,7 +1187,8 @@ async fn returns_count_the_cases_heard_per_meeting() {
         }
         s.set_meeting_list(meeting_id, &list, Ts::new(T0), audit("meeting.list")).await.unwrap();
         for ((case_id, _), case) in list.iter().zip(&cases) {
-            s.save_discussion((meeting_id, *case_id), "sealed", case.7, u, Ts::new(T0), audit("meeting.case.save"))
+            let record = DiscussionRecord { sealed: "sealed".into(), child_voice_recorded: false };
+            s.save_discussion((meeting_id, *case_id), &record, case.7, u, Ts::new(T0), audit("meeting.case.save"))
                 .await
                 .unwrap();
         }

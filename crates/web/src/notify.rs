@@ -166,6 +166,7 @@ mod tests {
                 approach: None,
                 description_sealed: "sealed".into(),
                 due_on: due,
+                kind: marac_domain::meeting_rules::ActionKind::General,
             },
             status,
             status_reason: None,

@@ -114,7 +114,8 @@ async fn meeting(app: &TestApp, day: Date, cases: &[Case], by: i64, tag: &str) -
     let id = s.create_meetings(&[m], at, event()).await.unwrap()[0];
     s.set_meeting_list(id, &list, at, event()).await.unwrap();
     for ((case_id, _), c) in list.iter().zip(cases) {
-        s.save_discussion((id, *case_id), "sealed", c.outcome, by, at, event()).await.unwrap();
+        let record = marac_store::DiscussionRecord { sealed: "sealed".into(), child_voice_recorded: c.children > 0 };
+        s.save_discussion((id, *case_id), &record, c.outcome, by, at, event()).await.unwrap();
     }
     id
 }

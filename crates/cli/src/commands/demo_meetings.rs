@@ -11,11 +11,12 @@ use super::demo_referrals::Rng;
 use marac_domain::AgencyCategory;
 use marac_domain::flags::{self, FlagKind};
 use marac_domain::meeting_rules::{
-    self, ActionStatus, ActionSubject, AttendanceKind, CaseOutcome, DelayReason, ListCandidate, MeetingFormat,
-    MeetingKind, PerpetratorApproach,
+    self, ActionKind, ActionStatus, ActionSubject, AttendanceKind, CaseOutcome, DelayReason, ListCandidate,
+    MeetingFormat, MeetingKind, PerpetratorApproach,
 };
 use marac_store::{
-    ActionEvent, Agency, AttendanceEntry, Marac, NewAction, NewFlag, NewMeeting, Store, Ts, User, WaitingCase,
+    ActionEvent, Agency, AttendanceEntry, DiscussionRecord, Marac, NewAction, NewFlag, NewMeeting, Store, Ts, User,
+    WaitingCase,
 };
 use marac_web::casework::{self, Purpose};
 use marac_web::routes::meeting_case::{ActionText, Discussion};
@@ -57,6 +58,18 @@ fn typical_action(category: AgencyCategory) -> (ActionSubject, Option<Perpetrato
         ),
         C::MentalHealth => (ActionSubject::Victim, None, "Offer an assessment with the community mental health team"),
         _ => (ActionSubject::Victim, None, "Flag the records and offer the victim a private appointment"),
+    }
+}
+
+/// Some agencies' actions are the kinds the partnership counts: early help from children's
+/// social care and education, the Right to Know from the police, MAPPA from probation.
+fn action_kind(category: AgencyCategory, rng: &mut Rng) -> ActionKind {
+    match category {
+        AgencyCategory::ChildrensSocialCare | AgencyCategory::Education if rng.chance(40) => ActionKind::EarlyHelp,
+        AgencyCategory::ChildrensSocialCare if rng.chance(20) => ActionKind::ChildProtectionConference,
+        AgencyCategory::Police if rng.chance(30) => ActionKind::RightToKnow,
+        AgencyCategory::Probation if rng.chance(40) => ActionKind::Mappa,
+        _ => ActionKind::General,
     }
 }
 
@@ -281,12 +294,15 @@ impl Seeder<'_> {
             notes: String::new(),
             deferred_reason: if deferred { "The police research was not ready.".into() } else { String::new() },
         };
-        let sealed =
-            casework::seal(&self.state, Purpose::Discussion, &discussion).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let record = DiscussionRecord {
+            sealed: casework::seal(&self.state, Purpose::Discussion, &discussion)
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            child_voice_recorded: !discussion.child_voice.is_empty(),
+        };
         let outcome = if deferred { CaseOutcome::Deferred } else { CaseOutcome::Heard };
         let event = |what: &str| cli_event(what, &format!("case:{case_id}"), serde_json::json!({ "demo": true }));
         self.store
-            .save_discussion((id, case_id), &sealed, outcome, chair, at(day, 11), event("meeting.case.save"))
+            .save_discussion((id, case_id), &record, outcome, chair, at(day, 11), event("meeting.case.save"))
             .await?;
         if deferred {
             return Ok(());
@@ -358,6 +374,7 @@ impl Seeder<'_> {
                 description_sealed: casework::seal(&self.state, Purpose::Action, &text)
                     .map_err(|e| anyhow::anyhow!("{e}"))?,
                 due_on,
+                kind: action_kind(agency.category, &mut self.rng),
             };
             let action_id = self.store.add_action(&action, chair, at(day, 11), event("action.create")).await?;
             self.progress(action_id, due_on).await?;

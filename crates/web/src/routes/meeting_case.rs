@@ -21,12 +21,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use marac_domain::flags::FlagKind;
 use marac_domain::meeting_rules::{
-    self, ActionSubject, AttendanceKind, CaseOutcome, MeetingStatus, PerpetratorApproach,
+    self, ActionKind, ActionSubject, AttendanceKind, CaseOutcome, MeetingStatus, PerpetratorApproach,
 };
 use marac_domain::policy::Action;
 use marac_domain::referral_form::{FormMap, parse_date};
 use marac_domain::{AgencyCategory, Role};
-use marac_store::{AttendanceEntry, ListedCase, NewAction, Ts};
+use marac_store::{AttendanceEntry, DiscussionRecord, ListedCase, NewAction, Ts};
 use serde::{Deserialize, Serialize};
 
 /// What the meeting recorded about a case.
@@ -149,6 +149,7 @@ struct CasePage {
     agencies: Vec<Choice>,
     subjects: Vec<Choice>,
     approaches: Vec<Choice>,
+    kinds: Vec<Choice>,
     form: FormData,
     errors: Errors,
     next: Option<String>,
@@ -186,6 +187,9 @@ fn action_view(
     }
     if !text.child.is_empty() {
         subject = format!("Child: {}", text.child);
+    }
+    if a.action.kind != ActionKind::General {
+        subject = format!("{subject} ({})", a.action.kind.label());
     }
     Ok(ActionView {
         agency: agencies.iter().find(|x| x.id == a.action.agency_id).map(|x| x.name.clone()).unwrap_or_default(),
@@ -302,6 +306,11 @@ pub(crate) async fn case_page(
             .iter()
             .map(|p| choice(p.code(), p.label(), form.get("approach") == p.code()))
             .collect(),
+        kinds: ActionKind::ALL
+            .iter()
+            .filter(|k| **k != ActionKind::General)
+            .map(|k| choice(k.code(), k.label(), form.get("kind") == k.code()))
+            .collect(),
         flag_kinds: FlagKind::ALL
             .iter()
             .map(|k| choice(k.code(), k.label(), form.get("flag_kind") == k.code()))
@@ -389,14 +398,17 @@ pub async fn save(
     if !errors.is_empty() {
         return case_page(&state, &me, id, case_id, Some(form), errors).await;
     }
-    let sealed = casework::seal(&state, Purpose::Discussion, &discussion)?;
+    let record = DiscussionRecord {
+        sealed: casework::seal(&state, Purpose::Discussion, &discussion)?,
+        child_voice_recorded: !discussion.child_voice.is_empty(),
+    };
     let event = me.audit(
         &state,
         "meeting.case.save",
         &format!("case:{case_id}"),
         serde_json::json!({ "meeting": id, "outcome": outcome.code(), "autosave": autosave }),
     );
-    state.store.save_discussion((id, case_id), &sealed, outcome, me.user.id, Ts::new(state.clock.now()), event).await?;
+    state.store.save_discussion((id, case_id), &record, outcome, me.user.id, Ts::new(state.clock.now()), event).await?;
     if autosave {
         return Ok(Json(serde_json::json!({ "saved": true })).into_response());
     }
@@ -447,6 +459,7 @@ async fn tell_victim_task(state: &AppState, me: &Signed, st: &Standing, case: &L
         approach: None,
         description_sealed: casework::seal(state, Purpose::Action, &text)?,
         due_on: now.date() + time::Duration::days(meeting_rules::TELL_VICTIM_WITHIN_DAYS),
+        kind: ActionKind::General,
     };
     let event = me.audit(
         state,
@@ -506,7 +519,16 @@ pub async fn add_action(
         Some(d) if d < today => errors.add("due", "The due date must be today or later"),
         Some(_) => {}
     }
-    let (Some(agency_id), Some(subject), Some(due_on), true) = (agency, subject, due, errors.is_empty()) else {
+    let kind = match form.get("kind") {
+        "" => Some(ActionKind::General),
+        code => ActionKind::from_code(code),
+    };
+    if kind.is_none() {
+        errors.add("kind", "Select the type of action from the list");
+    }
+    let (Some(agency_id), Some(subject), Some(due_on), Some(kind), true) =
+        (agency, subject, due, kind, errors.is_empty())
+    else {
         return case_page(&state, &me, id, case_id, Some(form), errors).await;
     };
     let text = ActionText {
@@ -522,6 +544,7 @@ pub async fn add_action(
         approach: approach.filter(|_| subject == ActionSubject::Perpetrator),
         description_sealed: casework::seal(&state, Purpose::Action, &text)?,
         due_on,
+        kind,
     };
     let event = me.audit(
         &state,

@@ -5,13 +5,13 @@
 
 use crate::AppState;
 use crate::error::AppError;
+use crate::forms::Params;
 use crate::page::PageContext;
 use crate::routes::admin::Choice;
 use crate::routes::display_date;
 use crate::session::Signed;
 use askama::Template;
 use askama_web::WebTemplate;
-use crate::forms::Params;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
