@@ -50,6 +50,16 @@ pub struct MeetingCounts {
     pub aged_16_17: Tally,
     /// People aged 17 or under causing harm (`yes` counts people, `recorded` cases).
     pub young_perpetrators: Tally,
+    /// Of those, people harming a partner or ex-partner (the rest harm a parent or family).
+    pub young_perpetrators_partner: u32,
+    /// Cases with children in the household.
+    pub cases_with_children: u32,
+    /// Of those, cases where the meeting recorded the child's voice.
+    pub child_voice_recorded: u32,
+    /// Children known to children's social care.
+    pub children_known_csc: u32,
+    /// Children subject to a child protection plan.
+    pub children_cp_plan: u32,
 }
 
 impl MeetingCounts {
@@ -80,6 +90,11 @@ impl MeetingCounts {
         self.male.add(other.male);
         self.aged_16_17.add(other.aged_16_17);
         self.young_perpetrators.add(other.young_perpetrators);
+        self.young_perpetrators_partner += other.young_perpetrators_partner;
+        self.cases_with_children += other.cases_with_children;
+        self.child_voice_recorded += other.child_voice_recorded;
+        self.children_known_csc += other.children_known_csc;
+        self.children_cp_plan += other.children_cp_plan;
     }
 
     /// The sum of many.

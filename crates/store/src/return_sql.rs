@@ -15,7 +15,7 @@ pub(crate) type CountRow = (
 );
 
 /// How many counts each group has.
-pub(crate) const COUNTS: usize = 15;
+pub(crate) const COUNTS: usize = 20;
 
 /// The counts of a group.
 pub(crate) const COUNT_COLUMNS: &str = "COUNT(*), \
@@ -32,7 +32,12 @@ pub(crate) const COUNT_COLUMNS: &str = "COUNT(*), \
      CAST(SUM(CASE WHEN r.age_flags LIKE '%victim_16_17%' THEN 1 ELSE 0 END) AS BIGINT), \
      CAST(SUM(CASE WHEN r.victim_age_group NOT IN ('', 'Not known') THEN 1 ELSE 0 END) AS BIGINT), \
      CAST(SUM(COALESCE(r.young_perpetrators, 0)) AS BIGINT), \
-     CAST(SUM(CASE WHEN r.young_perpetrators IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT)";
+     CAST(SUM(CASE WHEN r.young_perpetrators IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT), \
+     CAST(SUM(r.young_perpetrators_partner) AS BIGINT), \
+     CAST(SUM(CASE WHEN r.children_count > 0 THEN 1 ELSE 0 END) AS BIGINT), \
+     CAST(SUM(CASE WHEN r.children_count > 0 AND mc.child_voice_recorded THEN 1 ELSE 0 END) AS BIGINT), \
+     CAST(SUM(r.children_known_csc) AS BIGINT), \
+     CAST(SUM(r.children_cp_plan) AS BIGINT)";
 
 fn count(v: i64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
@@ -73,6 +78,11 @@ pub(crate) fn fold(rows: Vec<CountRow>) -> crate::StoreResult<Vec<crate::Meeting
             t.yes += count(n[3 + 2 * i]);
             t.recorded += count(n[4 + 2 * i]);
         }
+        c.young_perpetrators_partner += count(n[15]);
+        c.cases_with_children += count(n[16]);
+        c.child_voice_recorded += count(n[17]);
+        c.children_known_csc += count(n[18]);
+        c.children_cp_plan += count(n[19]);
         c.add_source(category(&source)?, joint.as_deref().map(category).transpose()?, count(n[0]));
     }
     Ok(out)
@@ -95,17 +105,10 @@ macro_rules! return_methods {
                      JOIN referrals r ON r.id = mc.referral_id \
                      JOIN agencies ra ON ra.id = r.referring_agency_id \
                      LEFT JOIN agencies ja ON ja.id = r.joint_agency_id \
-                     WHERE mc.outcome = 'heard' AND m.held_on >= ",
+                     WHERE mc.outcome = 'heard' AND",
                     $crate::return_sql::COUNT_COLUMNS
                 ));
-                q.push_bind($crate::meeting_rows::day(scope.from));
-                q.push(" AND m.held_on <= ").push_bind($crate::meeting_rows::day(scope.to));
-                q.push(" AND m.marac_id IN (");
-                let mut list = q.separated(", ");
-                for id in &scope.marac_ids {
-                    list.push_bind(*id);
-                }
-                list.push_unseparated(")");
+                Self::returns_scope_on_meetings(&mut q, scope);
                 q.push(
                     " GROUP BY mc.meeting_id, m.marac_id, m.held_on, ra.category, ja.category \
                      ORDER BY m.held_on, mc.meeting_id",
@@ -125,6 +128,159 @@ macro_rules! return_methods {
                     })
                     .collect::<Result<_, sqlx::Error>>()?;
                 $crate::return_sql::fold(rows)
+            }
+
+            /// `WHERE` conditions on meetings `m` for a scope, with its values bound.
+            fn returns_scope_on_meetings(q: &mut sqlx::QueryBuilder<$db>, scope: &$crate::ReturnScope) {
+                q.push(" m.held_on >= ").push_bind($crate::meeting_rows::day(scope.from));
+                q.push(" AND m.held_on <= ").push_bind($crate::meeting_rows::day(scope.to));
+                q.push(" AND m.marac_id IN (");
+                let mut list = q.separated(", ");
+                for id in &scope.marac_ids {
+                    list.push_bind(*id);
+                }
+                list.push_unseparated(")");
+            }
+
+            pub(crate) async fn returns_action_counts(
+                &self,
+                scope: &$crate::ReturnScope,
+            ) -> $crate::StoreResult<$crate::ActionCounts> {
+                if scope.marac_ids.is_empty() {
+                    return Ok($crate::ActionCounts::default());
+                }
+                let with = |subject: &str| {
+                    format!(
+                        "CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM actions a WHERE a.meeting_id = mc.meeting_id \
+                         AND a.case_id = mc.case_id AND a.subject = '{subject}') THEN 1 ELSE 0 END) AS BIGINT)"
+                    )
+                };
+                let mut q = sqlx::QueryBuilder::<$db>::new(format!(
+                    "SELECT {}, {} FROM meeting_cases mc JOIN meetings m ON m.id = mc.meeting_id \
+                     WHERE mc.outcome = 'heard' AND",
+                    with("perpetrator"),
+                    with("child")
+                ));
+                Self::returns_scope_on_meetings(&mut q, scope);
+                let (perpetrator, child): (Option<i64>, Option<i64>) = q.build_query_as().fetch_one(&self.pool).await?;
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT a.kind, a.status, COUNT(*) FROM actions a JOIN meetings m ON m.id = a.meeting_id WHERE",
+                );
+                Self::returns_scope_on_meetings(&mut q, scope);
+                q.push(" GROUP BY a.kind, a.status ORDER BY a.kind, a.status");
+                let rows: Vec<(String, String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
+                let n = |v: Option<i64>| u32::try_from(v.unwrap_or(0)).unwrap_or(u32::MAX);
+                Ok($crate::ActionCounts {
+                    cases_with_perpetrator_action: n(perpetrator),
+                    cases_with_child_action: n(child),
+                    by_kind_and_status: rows.into_iter().map(|(k, s, c)| (k, s, n(Some(c)))).collect(),
+                })
+            }
+
+            pub(crate) async fn returns_agency_attendance(
+                &self,
+                scope: &$crate::ReturnScope,
+            ) -> $crate::StoreResult<Vec<$crate::AgencyAttendance>> {
+                if scope.marac_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT ag.id, ag.name, ag.category, COUNT(*), CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM attendance t \
+                     WHERE t.meeting_id = ma.meeting_id AND t.agency_id = ma.agency_id AND t.kind = 'present') \
+                     THEN 1 ELSE 0 END) AS BIGINT) FROM meeting_agencies ma JOIN meetings m ON m.id = ma.meeting_id \
+                     JOIN agencies ag ON ag.id = ma.agency_id WHERE m.status = 'held' AND",
+                );
+                Self::returns_scope_on_meetings(&mut q, scope);
+                q.push(" GROUP BY ag.id, ag.name, ag.category ORDER BY ag.name, ag.id");
+                let rows: Vec<(i64, String, String, i64, Option<i64>)> = q.build_query_as().fetch_all(&self.pool).await?;
+                rows.into_iter()
+                    .map(|(agency_id, name, category, invited, present)| {
+                        Ok($crate::AgencyAttendance {
+                            agency_id,
+                            name,
+                            category: category.parse().map_err(|e| $crate::StoreError::Corrupt(format!("{e}")))?,
+                            invited: u32::try_from(invited).unwrap_or(u32::MAX),
+                            present: u32::try_from(present.unwrap_or(0)).unwrap_or(u32::MAX),
+                        })
+                    })
+                    .collect()
+            }
+
+            pub(crate) async fn returns_screening(
+                &self,
+                scope: &$crate::ReturnScope,
+            ) -> $crate::StoreResult<$crate::Screening> {
+                if scope.marac_ids.is_empty() {
+                    return Ok($crate::Screening::default());
+                }
+                let start = |d: time::Date| $crate::Ts::new(time::OffsetDateTime::new_utc(d, time::Time::MIDNIGHT));
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT COUNT(*), CAST(SUM(CASE WHEN r.status = 'declined' THEN 1 ELSE 0 END) AS BIGINT) \
+                     FROM referrals r WHERE r.criteria LIKE '%visible_high_risk%' AND r.decided_at >= ",
+                );
+                q.push_bind(start(scope.from));
+                q.push(" AND r.decided_at < ").push_bind(start(scope.to.next_day().unwrap_or(scope.to)));
+                q.push(" AND r.marac_id IN (");
+                let mut list = q.separated(", ");
+                for id in &scope.marac_ids {
+                    list.push_bind(*id);
+                }
+                list.push_unseparated(")");
+                let (all, declined): (i64, Option<i64>) = q.build_query_as().fetch_one(&self.pool).await?;
+                Ok($crate::Screening {
+                    high_risk: u32::try_from(all).unwrap_or(u32::MAX),
+                    screened_out: u32::try_from(declined.unwrap_or(0)).unwrap_or(u32::MAX),
+                })
+            }
+
+            pub(crate) async fn returns_partnership_figures(
+                &self,
+                partnership_id: i64,
+                quarter: &str,
+            ) -> $crate::StoreResult<Vec<$crate::PartnershipFigure>> {
+                let rows: Vec<(String, i64, i64, $crate::Ts)> = sqlx::query_as(
+                    "SELECT measure, value, entered_by, entered_at FROM partnership_figures \
+                     WHERE partnership_id = $1 AND quarter = $2 ORDER BY measure",
+                )
+                .bind(partnership_id)
+                .bind(quarter)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(measure, value, entered_by, entered_at)| $crate::PartnershipFigure {
+                        measure,
+                        value,
+                        entered_by,
+                        entered_at,
+                    })
+                    .collect())
+            }
+
+            pub(crate) async fn returns_set_partnership_figure(
+                &self,
+                partnership_id: i64,
+                quarter: &str,
+                figure: &$crate::PartnershipFigure,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO partnership_figures (partnership_id, quarter, measure, value, entered_by, entered_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (partnership_id, quarter, measure) \
+                     DO UPDATE SET value = excluded.value, entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                )
+                .bind(partnership_id)
+                .bind(quarter)
+                .bind(&figure.measure)
+                .bind(figure.value)
+                .bind(figure.entered_by)
+                .bind(figure.entered_at)
+                .execute(&mut *tx)
+                .await?;
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(())
             }
         }
     };

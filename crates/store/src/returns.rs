@@ -27,3 +27,64 @@ pub struct MeetingReturn {
     /// The cases heard there, counted.
     pub counts: MeetingCounts,
 }
+
+/// What the action plans agreed at the scope's meetings hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActionCounts {
+    /// Cases heard whose plan has an action about the person causing harm.
+    pub cases_with_perpetrator_action: u32,
+    /// Cases heard whose plan has an action about a child.
+    pub cases_with_child_action: u32,
+    /// Actions agreed, by kind and status: `(kind code, status code, count)`.
+    pub by_kind_and_status: Vec<(String, String, u32)>,
+}
+
+impl ActionCounts {
+    /// Actions of a kind (any status when `status` is `None`).
+    #[must_use]
+    pub fn count(&self, kind: Option<&str>, status: Option<&str>) -> u32 {
+        self.by_kind_and_status
+            .iter()
+            .filter(|(k, s, _)| kind.is_none_or(|x| x == k) && status.is_none_or(|x| x == s))
+            .map(|(_, _, n)| n)
+            .sum()
+    }
+}
+
+/// How often an agency attended the held meetings it was invited to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgencyAttendance {
+    /// The agency.
+    pub agency_id: i64,
+    /// Its name.
+    pub name: String,
+    /// Its category.
+    pub category: marac_domain::AgencyCategory,
+    /// Held meetings it was invited to.
+    pub invited: u32,
+    /// Of those, meetings someone from it attended.
+    pub present: u32,
+}
+
+/// Referrals decided in the period that met the visible high-risk threshold, and how many of
+/// those were screened out (declined).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Screening {
+    /// Visible high risk, decided in the period.
+    pub high_risk: u32,
+    /// Of those, declined.
+    pub screened_out: u32,
+}
+
+/// A figure from outside the records, entered for a partnership's quarter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnershipFigure {
+    /// The measure's key.
+    pub measure: String,
+    /// The figure.
+    pub value: i64,
+    /// Who entered it.
+    pub entered_by: i64,
+    /// When.
+    pub entered_at: crate::Ts,
+}

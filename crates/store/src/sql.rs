@@ -686,6 +686,39 @@ macro_rules! impl_store {
                 self.returns_meeting_returns(scope).await
             }
 
+            async fn action_counts(&self, scope: &$crate::ReturnScope) -> $crate::StoreResult<$crate::ActionCounts> {
+                self.returns_action_counts(scope).await
+            }
+
+            async fn agency_attendance(
+                &self,
+                scope: &$crate::ReturnScope,
+            ) -> $crate::StoreResult<Vec<$crate::AgencyAttendance>> {
+                self.returns_agency_attendance(scope).await
+            }
+
+            async fn screening(&self, scope: &$crate::ReturnScope) -> $crate::StoreResult<$crate::Screening> {
+                self.returns_screening(scope).await
+            }
+
+            async fn partnership_figures(
+                &self,
+                partnership_id: i64,
+                quarter: &str,
+            ) -> $crate::StoreResult<Vec<$crate::PartnershipFigure>> {
+                self.returns_partnership_figures(partnership_id, quarter).await
+            }
+
+            async fn set_partnership_figure(
+                &self,
+                partnership_id: i64,
+                quarter: &str,
+                figure: &$crate::PartnershipFigure,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                self.returns_set_partnership_figure(partnership_id, quarter, figure, audit).await
+            }
+
             async fn list_flags(&self, filter: &$crate::FlagFilter) -> $crate::StoreResult<Vec<$crate::CaseFlag>> {
                 self.flags_list_flags(filter).await
             }

@@ -1210,6 +1210,91 @@ async fn returns_count_the_cases_heard_per_meeting() {
         assert_eq!(c.aged_16_17, Tally { yes: 1, recorded: 2 });
         assert_eq!(c.young_perpetrators, Tally { yes: 1, recorded: 2 });
         assert!(s.meeting_returns(&scope(date!(2027 - 01 - 01), date!(2027 - 03 - 31))).await.unwrap().is_empty());
+
+        // What the plans hold, who attended, what was screened out, and figures from outside.
+        let action = |case_id: i64, subject, kind| NewAction {
+            case_id,
+            meeting_id,
+            agency_id: police,
+            owner_name: "PC Lowe".into(),
+            subject,
+            approach: None,
+            description_sealed: "sealed".into(),
+            due_on: date!(2026 - 12 - 10),
+            kind,
+        };
+        use marac_domain::meeting_rules::{ActionKind, ActionStatus, ActionSubject, AttendanceKind};
+        s.add_action(
+            &action(list[0].0, ActionSubject::Perpetrator, ActionKind::RightToKnow),
+            u,
+            Ts::new(T0),
+            audit("a"),
+        )
+        .await
+        .unwrap();
+        s.add_action(&action(list[0].0, ActionSubject::Perpetrator, ActionKind::General), u, Ts::new(T0), audit("a"))
+            .await
+            .unwrap();
+        let early = s
+            .add_action(&action(list[1].0, ActionSubject::Child, ActionKind::EarlyHelp), u, Ts::new(T0), audit("a"))
+            .await
+            .unwrap();
+        let done = ActionEvent {
+            status: ActionStatus::Done,
+            reason: None,
+            note_sealed: None,
+            by_user_id: Some(u),
+            at: Ts::new(T0),
+        };
+        s.report_action(early, &done, audit("action.report")).await.unwrap();
+        let all = scope(date!(2026 - 10 - 01), date!(2026 - 12 - 31));
+        let actions = s.action_counts(&all).await.unwrap();
+        assert_eq!((actions.cases_with_perpetrator_action, actions.cases_with_child_action), (1, 1));
+        assert_eq!(actions.count(Some("early_help"), Some("done")), 1);
+        assert_eq!(actions.count(Some("right_to_know"), None), 1);
+        assert_eq!(actions.count(None, None), 3);
+        let entries = [AttendanceEntry {
+            agency_id: Some(police),
+            person_name: "PC Lowe".into(),
+            kind: AttendanceKind::Present,
+            information_sent: false,
+        }];
+        s.set_attendance(meeting_id, &entries, u, Ts::new(T0), audit("meeting.attendance")).await.unwrap();
+        assert!(s.agency_attendance(&all).await.unwrap().is_empty(), "only held meetings count");
+        s.publish_meeting(meeting_id, Ts::new(T0), audit("meeting.publish")).await.unwrap();
+        s.close_meeting(meeting_id, Ts::new(T0), audit("meeting.close")).await.unwrap();
+        let attendance = s.agency_attendance(&all).await.unwrap();
+        let got: Vec<(i64, u32, u32)> = attendance.iter().map(|a| (a.agency_id, a.invited, a.present)).collect();
+        assert_eq!(got, [(health, 1, 0), (police, 1, 1)]);
+        let mut sub = submission(
+            p,
+            m,
+            police,
+            u,
+            new_person("declined", &["k:d"]),
+            vec![new_person("dp", &["k:dp"])],
+            "2026-11-01",
+        );
+        sub.criteria = vec![marac_domain::referral_rules::Criterion::VisibleHighRisk];
+        let refused = s.submit_referral(&sub, Ts::new(T0), audit("referral.submit")).await.unwrap();
+        s.decide_referral(refused.referral_id, &Decision::Decline("sealed".into()), u, Ts::new(T0), audit("d"))
+            .await
+            .unwrap();
+        assert_eq!(s.screening(&all).await.unwrap(), Screening { high_risk: 5, screened_out: 1 });
+        assert_eq!(
+            s.screening(&scope(date!(2026 - 12 - 01), date!(2026 - 12 - 31))).await.unwrap(),
+            Screening::default()
+        );
+        let figure = |value| PartnershipFigure {
+            measure: "police_notifications".into(),
+            value,
+            entered_by: u,
+            entered_at: Ts::new(T0),
+        };
+        s.set_partnership_figure(p, "2026-q4", &figure(12), audit("figure.set")).await.unwrap();
+        s.set_partnership_figure(p, "2026-q4", &figure(14), audit("figure.set")).await.unwrap();
+        assert_eq!(s.partnership_figures(p, "2026-q4").await.unwrap(), [figure(14)], "a correction replaces");
+        assert!(s.partnership_figures(p, "2026-q3").await.unwrap().is_empty());
         assert!(
             s.meeting_returns(&ReturnScope {
                 marac_ids: vec![],
