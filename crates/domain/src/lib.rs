@@ -12,6 +12,7 @@ pub mod fields;
 pub mod flags;
 pub mod marac_rules;
 pub mod matching;
+pub mod measures;
 pub mod meeting_rules;
 pub mod notices;
 pub mod password_policy;
