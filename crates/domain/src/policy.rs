@@ -167,6 +167,12 @@ pub enum Action<'a> {
         /// The Marac.
         marac_id: i64,
     },
+    /// Enter a partnership's figures from outside the records (for example police
+    /// notifications to children's social care): a coordinator of one of its Maracs.
+    EnterPartnershipFigures {
+        /// The partnership's Maracs.
+        marac_ids: &'a [i64],
+    },
 }
 
 /// Why an action was allowed; recorded with audited reads.
@@ -311,6 +317,13 @@ pub fn authorise(actor: &Actor, action: Action<'_>) -> Result<Basis, Denied> {
                 Ok(Basis::Coordinator)
             } else {
                 Err(Denied("exact small numbers are for the Marac's coordinators"))
+            }
+        }
+        Action::EnterPartnershipFigures { marac_ids } => {
+            if marac_ids.iter().any(|m| actor.has_role_for(Role::Coordinator, *m)) {
+                Ok(Basis::Coordinator)
+            } else {
+                Err(Denied("a partnership's figures are entered by a coordinator of one of its Maracs"))
             }
         }
     }
@@ -503,6 +516,9 @@ mod tests {
         assert!(authorise(&analyst, Action::CreateReferral { marac_id: M1 }).is_err());
         let referrer = actor(3, Some(HEALTH), &[(Role::Referrer, Some(M1))]);
         assert!(authorise(&referrer, Action::CreateReferral { marac_id: M1 }).is_ok());
+        assert!(authorise(&coordinator, Action::EnterPartnershipFigures { marac_ids: &[M2, M1] }).is_ok());
+        assert!(authorise(&coordinator, Action::EnterPartnershipFigures { marac_ids: &[M2] }).is_err());
+        assert!(authorise(&analyst, Action::EnterPartnershipFigures { marac_ids: &[M1] }).is_err());
     }
 
     #[test]

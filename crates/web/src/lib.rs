@@ -10,6 +10,7 @@ pub mod api;
 pub mod assets;
 pub mod audit;
 pub mod casework;
+pub mod charts;
 pub mod clock;
 pub mod crypto;
 pub mod csrf;

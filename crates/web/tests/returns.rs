@@ -357,5 +357,58 @@ async fn the_return_is_exact_for_coordinators_in_every_format_and_suppressed_for
         assert_eq!(b.get(&format!("/returns/download?{scope}&format=pdf")).await.status, StatusCode::BAD_REQUEST);
         assert_eq!(b.get("/returns?quarter=2026-q9").await.status, StatusCode::BAD_REQUEST);
         assert_eq!(app.browser().get("/returns").await.status, StatusCode::SEE_OTHER);
+
+        // The dashboards: the Marac's health and the children's measures from the same records.
+        let first_case = app.db.store.meeting_cases(september).await.unwrap()[0].case_id;
+        let action = marac_store::NewAction {
+            case_id: first_case,
+            meeting_id: september,
+            agency_id: police,
+            owner_name: "PC Lowe".into(),
+            subject: marac_domain::meeting_rules::ActionSubject::Perpetrator,
+            approach: Some(marac_domain::meeting_rules::PerpetratorApproach::Disruption),
+            description_sealed: "sealed".into(),
+            due_on: date!(2026 - 09 - 30),
+            kind: marac_domain::meeting_rules::ActionKind::RightToKnow,
+        };
+        let at = Ts::new(app.state.clock.now());
+        app.db.store.add_action(&action, cora, at, marac_web::audit::system_event(&app.state, "t", "")).await.unwrap();
+        let health = page_figures(&b.get(&format!("/returns/health?{scope}")).await.body);
+        assert_eq!(health["repeat_rate"], "40.0%");
+        assert_eq!(health["volume"], "4.0");
+        assert_eq!(health["high_risk_screened_out"], "0");
+        assert_eq!(health["plans_with_perpetrator_action"], "20.0%", "one plan of five");
+        let children = b.get(&format!("/returns/children?{scope}")).await;
+        assert!(children.body.contains("<svg") && children.body.contains("role=\"img\""), "charts");
+        let shown = page_figures(&children.body);
+        assert_eq!(
+            (shown["cases_with_children"].as_str(), shown["children"].as_str(), shown["child_voice"].as_str()),
+            ("3", "6", "100.0%")
+        );
+        assert_eq!((shown["referrals_from_csc"].as_str(), shown["right_to_know"].as_str()), ("1", "1"));
+        assert_eq!(shown["young_people_harming_family"], "3");
+        assert_eq!(shown["police_notifications_to_csc"], "not held");
+        let shown = page_figures(&a.get(&format!("/returns/children?{scope}")).await.body);
+        assert_eq!(
+            (shown["cases_with_children"].as_str(), shown["child_voice"].as_str()),
+            ("fewer than 5", "suppressed")
+        );
+
+        // Figures from outside the records: entered by a coordinator, checked, kept as typed.
+        let figures = [("scope", format!("marac:{}", app.marac_id)), ("quarter", "2026-q3".to_owned())];
+        let mut bad: Vec<(&str, &str)> = figures.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        bad.push(("police_notifications_to_csc", "12a"));
+        let r = b.post("/returns/children/figures", &bad).await;
+        assert!(r.body.contains("as a whole number") && r.body.contains("value=\"12a\""), "{}", r.body);
+        bad.pop();
+        bad.push(("police_notifications_to_csc", "140"));
+        let r = b.post("/returns/children/figures", &bad).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let page = b.get(&format!("/returns/children?{scope}")).await;
+        assert_eq!(page_figures(&page.body)["police_notifications_to_csc"], "140");
+        assert!(page.body.contains("Entered by Test Coordinator"));
+        a.get(&format!("/returns/children?{scope}")).await;
+        assert_eq!(a.post("/returns/children/figures", &bad).await.status, StatusCode::FORBIDDEN, "analysts only read");
+        assert_eq!(k.get("/returns/health").await.status, StatusCode::FORBIDDEN);
     });
 }

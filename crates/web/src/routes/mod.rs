@@ -4,6 +4,7 @@ pub mod account;
 pub mod actions;
 pub mod admin;
 pub mod audit_trail;
+pub mod dashboards;
 pub mod directory;
 pub mod home;
 pub mod inbox;
@@ -110,6 +111,9 @@ pub fn router(state: AppState) -> Router {
         .route("/meetings/{id}/cases/{case}/flags/{flag}/end", post(meeting_flags::end))
         .route("/returns", get(returns::show))
         .route("/returns/download", get(returns::download))
+        .route("/returns/health", get(dashboards::health))
+        .route("/returns/children", get(dashboards::children))
+        .route("/returns/children/figures", post(dashboards::enter_figures))
         .route("/inbox", get(inbox::list))
         .route("/inbox/{id}", get(inbox::open))
         .route("/directory", get(directory::show).post(directory::add))

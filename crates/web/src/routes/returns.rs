@@ -112,13 +112,73 @@ async fn scopes(state: &AppState, me: &Signed) -> Result<Vec<(String, String, Ve
     Ok(out)
 }
 
-/// Works out the return asked for, refusing (and auditing) anything the person may not see.
-async fn build(state: &AppState, me: &Signed, q: &ReturnQuery) -> Result<(Built, Vec<Choice>, Vec<Choice>), AppError> {
+/// A scope and quarter someone may see, resolved from the query string.
+pub(crate) struct Resolved {
+    /// `marac:ID` or `partnership:ID`.
+    pub code: String,
+    /// The Marac's or partnership's name.
+    pub name: String,
+    /// Its Maracs, each with whether the person sees its figures exactly.
+    pub maracs: Vec<(Marac, bool)>,
+    /// The quarter.
+    pub quarter: Quarter,
+    /// The scopes on offer, for the picker.
+    pub scope_choices: Vec<Choice>,
+    /// The quarters on offer, for the picker.
+    pub quarter_choices: Vec<Choice>,
+}
+
+impl Resolved {
+    /// Whether the person sees every figure of the scope exactly.
+    pub fn exact(&self) -> bool {
+        self.maracs.iter().all(|(_, e)| *e)
+    }
+
+    /// The store's scope for a quarter.
+    pub fn scope(&self, quarter: Quarter) -> ReturnScope {
+        ReturnScope {
+            marac_ids: self.maracs.iter().map(|(m, _)| m.id).collect(),
+            from: quarter.first_day(),
+            to: quarter.last_day(),
+        }
+    }
+
+    /// The area and the days of a quarter, for rates per 10,000 women.
+    pub fn population(&self, quarter: Quarter) -> Population {
+        let women: i64 = self.maracs.iter().map(|(m, _)| m.adult_female_population).sum();
+        let weighted: i64 = self
+            .maracs
+            .iter()
+            .map(|(m, _)| m.adult_female_population * i64::from(m.rules.recommended_cases_per_10k))
+            .sum();
+        let recommended = if women > 0 { weighted / women } else { 40 };
+        Population {
+            adult_women: u64::try_from(women).unwrap_or(0),
+            days: quarter.days(),
+            recommended_per_10k: u32::try_from(recommended).unwrap_or(40),
+        }
+    }
+
+    /// The query string of the scope and quarter.
+    pub fn query(&self) -> String {
+        serde_urlencoded::to_string([("scope", self.code.as_str()), ("quarter", self.quarter.code().as_str())])
+            .unwrap_or_default()
+    }
+}
+
+/// Resolves the scope and quarter asked for, refusing (and auditing) any scope the person may
+/// not see; with none asked, the first on offer and the last full quarter.
+pub(crate) async fn resolve(
+    state: &AppState,
+    me: &Signed,
+    scope: Option<&str>,
+    quarter: Option<&str>,
+) -> Result<Resolved, AppError> {
     let offered = scopes(state, me).await?;
     if offered.is_empty() {
         me.authorise(state, Action::ViewAggregateFigures { marac_id: 0 }, "returns").await?;
     }
-    let chosen = match q.scope.as_deref() {
+    let chosen = match scope {
         None | Some("") => offered.first(),
         Some(code) => match offered.iter().find(|(c, _, _)| c == code) {
             Some(found) => Some(found),
@@ -130,19 +190,34 @@ async fn build(state: &AppState, me: &Signed, q: &ReturnQuery) -> Result<(Built,
             }
         },
     };
-    let Some((scope_code, scope_name, maracs)) = chosen else { return Err(AppError::Forbidden) };
+    let Some((code, name, maracs)) = chosen else { return Err(AppError::Forbidden) };
     let today = state.clock.now().date();
-    let quarter = match q.quarter.as_deref() {
+    let quarter = match quarter {
         None | Some("") => Quarter::containing(today).previous(),
-        Some(code) => Quarter::parse(code).ok_or(AppError::BadRequest)?,
+        Some(q) => Quarter::parse(q).ok_or(AppError::BadRequest)?,
     };
-    let exact = maracs.iter().all(|(_, e)| *e);
-    let scope = ReturnScope {
-        marac_ids: maracs.iter().map(|(m, _)| m.id).collect(),
-        from: quarter.first_day(),
-        to: quarter.last_day(),
-    };
-    let returns: Vec<MeetingReturn> = state.store.meeting_returns(&scope).await?;
+    let mut quarter_choices = Vec::new();
+    let mut offer = Quarter::containing(today);
+    for _ in 0..QUARTERS_OFFERED {
+        quarter_choices.push(Choice::new(offer.code(), offer.label(), offer == quarter));
+        offer = offer.previous();
+    }
+    Ok(Resolved {
+        code: code.clone(),
+        name: name.clone(),
+        maracs: maracs.clone(),
+        quarter,
+        scope_choices: offered.iter().map(|(c, n, _)| Choice::new(c, n.clone(), c == code)).collect(),
+        quarter_choices,
+    })
+}
+
+/// Works out the return asked for, refusing (and auditing) anything the person may not see.
+async fn build(state: &AppState, me: &Signed, q: &ReturnQuery) -> Result<(Built, Vec<Choice>, Vec<Choice>), AppError> {
+    let r = resolve(state, me, q.scope.as_deref(), q.quarter.as_deref()).await?;
+    let (scope_name, maracs, quarter) = (&r.name, &r.maracs, r.quarter);
+    let exact = r.exact();
+    let returns: Vec<MeetingReturn> = state.store.meeting_returns(&r.scope(quarter)).await?;
     let code_of = |id: i64| maracs.iter().find(|(m, _)| m.id == id).map(|(m, _)| m.code.clone()).unwrap_or_default();
     let meeting = match q.meeting.as_deref().filter(|m| !m.is_empty()) {
         None => None,
@@ -162,25 +237,13 @@ async fn build(state: &AppState, me: &Signed, q: &ReturnQuery) -> Result<(Built,
             m.held_on,
             m.held_on,
         ),
-        None => {
-            let women: i64 = maracs.iter().map(|(m, _)| m.adult_female_population).sum();
-            let weighted: i64 = maracs
-                .iter()
-                .map(|(m, _)| m.adult_female_population * i64::from(m.rules.recommended_cases_per_10k))
-                .sum();
-            let recommended = if women > 0 { weighted / women } else { 40 };
-            (
-                MeetingCounts::total(returns.iter().map(|r| &r.counts)),
-                Population {
-                    adult_women: u64::try_from(women).unwrap_or(0),
-                    days: quarter.days(),
-                    recommended_per_10k: u32::try_from(recommended).unwrap_or(40),
-                },
-                quarter.label(),
-                quarter.first_day(),
-                quarter.last_day(),
-            )
-        }
+        None => (
+            MeetingCounts::total(returns.iter().map(|m| &m.counts)),
+            r.population(quarter),
+            quarter.label(),
+            quarter.first_day(),
+            quarter.last_day(),
+        ),
     };
     let mut lines = safelives_return::lines(&counts, population);
     if !exact {
@@ -201,16 +264,7 @@ async fn build(state: &AppState, me: &Signed, q: &ReturnQuery) -> Result<(Built,
     } else {
         Vec::new()
     };
-    let query = serde_urlencoded::to_string([("scope", scope_code.as_str()), ("quarter", quarter.code().as_str())])
-        .unwrap_or_default();
-    let scope_choices =
-        offered.iter().map(|(code, name, _)| Choice::new(code, name.clone(), code == scope_code)).collect();
-    let mut quarters = Vec::new();
-    let mut q_offered = Quarter::containing(today);
-    for _ in 0..QUARTERS_OFFERED {
-        quarters.push(Choice::new(q_offered.code(), q_offered.label(), q_offered == quarter));
-        q_offered = q_offered.previous();
-    }
+    let query = r.query();
     let built = Built {
         classification: MARKING,
         scope: scope_name.clone(),
@@ -224,7 +278,7 @@ async fn build(state: &AppState, me: &Signed, q: &ReturnQuery) -> Result<(Built,
         query,
         meeting_id: meeting.as_ref().map(|m| m.meeting_id),
     };
-    Ok((built, scope_choices, quarters))
+    Ok((built, r.scope_choices, r.quarter_choices))
 }
 
 #[derive(Template, WebTemplate)]
