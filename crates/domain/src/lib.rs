@@ -10,6 +10,7 @@ pub mod checklist;
 pub mod coded;
 pub mod fields;
 pub mod flags;
+pub mod import;
 pub mod marac_rules;
 pub mod matching;
 pub mod measures;
