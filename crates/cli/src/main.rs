@@ -84,6 +84,9 @@ enum Command {
     /// Check or export the audit trail.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
+    /// Import a Marac's history (referrals) from the CSV template.
+    #[command(subcommand)]
+    Import(commands::import::ImportCommand),
 }
 
 fn main() -> ExitCode {
@@ -116,6 +119,7 @@ fn main() -> ExitCode {
             Command::Audit(c) => commands::audit::run(&settings, c).await,
             Command::Token(c) => commands::token::run(&settings, c).await,
             Command::Questionnaire(c) => commands::questionnaire::run(&settings, c).await,
+            Command::Import(c) => commands::import::run(&settings, c).await,
         }
     });
     match result {

@@ -343,6 +343,44 @@ async fn the_demo_loads_a_local_checklist_and_runs_twice_without_change() {
     let o = marac(&db, dir.path(), &["user", "list"], None);
     // The 8 printed accounts, and one referrer per agency who made the synthetic referrals.
     assert_eq!(text(&o).matches("@demo.marac.example").count(), 8 + 14, "{}", text(&o));
+
+    // A Marac's history from the CSV template: refused whole with each line named, then
+    // imported once.
+    let header = "source_reference,marac,referral_date,referring_agency,victim_given_name,victim_family_name,\
+                  perpetrator_given_name,perpetrator_family_name,heard_at";
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!("{header}\nH1,NSN,3/7/2024,POL,Ada,Vine,Ray,Vine,\nH2,NSN,3/7/2024,NOPE,Bo,Reed,Cy,Reed,\n"),
+    )
+    .unwrap();
+    let o = marac(
+        &db,
+        dir.path(),
+        &["import", "referrals", bad.to_str().unwrap(), "--by", "coordinator@demo.marac.example"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("bad.csv:3: referring_agency: No agency has the code 'NOPE'"), "{}", text(&o));
+    assert!(text(&o).contains("Nothing was imported: 1 problems"), "{}", text(&o));
+    let good = dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        format!("{header}\nH1,NSN,3/7/2024,POL,Ada,Vine,Ray,Vine,24/7/2024\nH2,NSN,3/7/2024,CSC,Bo,Reed,Cy,Reed,\n"),
+    )
+    .unwrap();
+    let args = ["import", "referrals", good.to_str().unwrap(), "--by", "coordinator@demo.marac.example"];
+    let o = marac(&db, dir.path(), &args, None);
+    assert!(o.status.success() && text(&o).contains("2 referrals added, 0 already imported"), "{}", text(&o));
+    let o = marac(&db, dir.path(), &args, None);
+    assert!(text(&o).contains("0 referrals added, 2 already imported"), "{}", text(&o));
+    let o = marac(
+        &db,
+        dir.path(),
+        &["import", "referrals", good.to_str().unwrap(), "--by", "referrer@demo.marac.example"],
+        None,
+    );
+    assert!(text(&o).contains("You do not coordinate this Marac"), "{}", text(&o));
     db.cleanup().await;
 }
 

@@ -11,6 +11,7 @@
 
 mod flag_sql;
 pub mod flags;
+mod import_sql;
 mod meeting_rows;
 pub mod meetings;
 pub mod models;
@@ -445,6 +446,18 @@ pub trait Store: Send + Sync + 'static {
     /// Every accepted case of a Marac with its reference and latest referral date, in one
     /// query (for the meeting page's review of actions and its 12-month standing item).
     async fn case_summaries(&self, marac_id: i64) -> StoreResult<Vec<CaseSummary>>;
+
+    // --- import ---
+
+    /// Files referrals from a Marac's history in one transaction (all or none), accepted, with
+    /// the meetings that heard them (made as held where none is on that day). Rows whose
+    /// reference is already in are left alone.
+    async fn import_referrals(
+        &self,
+        items: &[ImportedReferral],
+        by: i64,
+        audit: NewAuditEvent,
+    ) -> StoreResult<ImportCount>;
 
     // --- returns ---
 

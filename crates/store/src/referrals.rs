@@ -430,3 +430,27 @@ pub struct DirectoryEntry {
     /// Telephone.
     pub phone: String,
 }
+
+/// A referral from a Marac's history, with what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedReferral {
+    /// As a referral made on the pages would be filed.
+    pub submission: Submission,
+    /// The spreadsheet's own reference, unique per Marac.
+    pub import_reference: String,
+    /// When it was made (the referral day).
+    pub made_at: Ts,
+    /// The meeting day that heard it, if one did.
+    pub heard_on: Option<time::Date>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCount {
+    /// Referrals added.
+    pub added: u32,
+    /// Rows already imported before, left alone.
+    pub already: u32,
+    /// Meetings made for the days cases were heard.
+    pub meetings_made: u32,
+}

@@ -511,6 +511,156 @@ macro_rules! impl_store {
             }
 
             /// The id of a person on a submission, filing someone new (with their keys) first.
+            /// Files a submission inside a transaction: its people, its case, its reference and
+            /// the referral itself; returns what was made and the people's ids (victim first).
+            async fn submit_in(
+                tx: &mut <$db as sqlx::Database>::Connection,
+                s: &$crate::Submission,
+                at: $crate::Ts,
+            ) -> $crate::StoreResult<($crate::Submitted, Vec<i64>)> {
+                let victim = Self::resolve_person(tx, s.partnership_id, &s.victim, at).await?;
+                let mut perpetrators = Vec::with_capacity(s.perpetrators.len());
+                for p in &s.perpetrators {
+                    perpetrators.push(Self::resolve_person(tx, s.partnership_id, p, at).await?);
+                }
+                let key = $crate::sql::perpetrator_key(&perpetrators);
+                let existing: Option<(i64,)> =
+                    sqlx::query_as("SELECT id FROM cases WHERE victim_person_id = $1 AND perpetrator_ids = $2")
+                        .bind(victim)
+                        .bind(&key)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let case_id = match existing {
+                    Some((id,)) => {
+                        sqlx::query("UPDATE cases SET marac_id = $1 WHERE id = $2")
+                            .bind(s.marac_id)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        id
+                    }
+                    None => {
+                        let (id,): (i64,) = sqlx::query_as(
+                            "INSERT INTO cases (marac_id, victim_person_id, perpetrator_ids, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                        )
+                        .bind(s.marac_id)
+                        .bind(victim)
+                        .bind(&key)
+                        .bind(at)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        id
+                    }
+                };
+                let referral_id = match s.referral_id {
+                    Some(id) => id,
+                    None => {
+                        let (id,): (i64,) = sqlx::query_as(
+                            "INSERT INTO referrals (marac_id, referrer_user_id, referring_agency_id, status, form_sealed, created_at, updated_at) \
+                             VALUES ($1, $2, $3, 'draft', $4, $5, $5) RETURNING id",
+                        )
+                        .bind(s.marac_id)
+                        .bind(s.referrer_user_id)
+                        .bind(s.referring_agency_id)
+                        .bind(&s.form_sealed)
+                        .bind(at)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        id
+                    }
+                };
+                let (reference, status): (Option<String>, String) =
+                    sqlx::query_as("SELECT reference, status FROM referrals WHERE id = $1")
+                        .bind(referral_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                if status != "draft" && status != "returned" {
+                    return Err($crate::StoreError::NotFound);
+                }
+                let reference = match reference {
+                    Some(r) => r,
+                    None => {
+                        let year: i64 = s.referral_date.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+                        let (n,): (i64,) = sqlx::query_as(
+                            "INSERT INTO reference_counters (marac_id, year, last_number) VALUES ($1, $2, 1) \
+                             ON CONFLICT (marac_id, year) DO UPDATE SET last_number = reference_counters.last_number + 1 \
+                             RETURNING last_number",
+                        )
+                        .bind(s.marac_id)
+                        .bind(year)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        format!("{}-{year}-{n:05}", s.marac_code)
+                    }
+                };
+                let criteria: Vec<&str> = s.criteria.iter().map(|c| c.code()).collect();
+                sqlx::query(
+                    "UPDATE referrals SET reference = $1, status = 'submitted', marac_id = $2, joint_agency_id = $3, \
+                     form_sealed = $4, case_id = $5, checklist_id = $6, checklist_version = $7, score = $8, criteria = $9, \
+                     is_repeat = $10, age_flags = $11, victim_age_group = $12, children_count = $13, referral_date = $14, \
+                     incident_date = $15, updated_at = $16, submitted_at = $16 WHERE id = $17",
+                )
+                .bind(&reference)
+                .bind(s.marac_id)
+                .bind(s.joint_agency_id)
+                .bind(&s.form_sealed)
+                .bind(case_id)
+                .bind(&s.checklist_id)
+                .bind(&s.checklist_version)
+                .bind(s.score)
+                .bind(criteria.join(","))
+                .bind(s.is_repeat)
+                .bind(&s.age_flags)
+                .bind(&s.victim_age_group)
+                .bind(s.children_count)
+                .bind(&s.referral_date)
+                .bind(&s.incident_date)
+                .bind(at)
+                .bind(referral_id)
+                .execute(&mut *tx)
+                .await?;
+                let p = &s.profile;
+                let yes_no = |v: Option<bool>| match v {
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                    None => "",
+                };
+                sqlx::query(
+                    "UPDATE referrals SET victim_gender = $1, victim_minoritised = $2, victim_disabled = $3, victim_lgbt = $4, \
+                     young_perpetrators = $5, young_perpetrators_partner = $6, children_known_csc = $7, children_cp_plan = $8 \
+                     WHERE id = $9",
+                )
+                .bind(&p.victim_gender)
+                .bind(yes_no(p.victim_minoritised))
+                .bind(yes_no(p.victim_disabled))
+                .bind(yes_no(p.victim_lgbt))
+                .bind(p.young_perpetrators.map(i64::from))
+                .bind(i64::from(p.young_perpetrators_partner))
+                .bind(i64::from(p.children_known_to_social_care))
+                .bind(i64::from(p.children_on_protection_plan))
+                .bind(referral_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("DELETE FROM referral_matches WHERE referral_id = $1").bind(referral_id).execute(&mut *tx).await?;
+                for m in &s.matches {
+                    sqlx::query(
+                        "INSERT INTO referral_matches (referral_id, subject, person_id, score, certain, reasons_sealed) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(referral_id)
+                    .bind(&m.subject)
+                    .bind(m.person_id)
+                    .bind(m.score)
+                    .bind(m.certain)
+                    .bind(&m.reasons_sealed)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                let mut people = vec![victim];
+                people.extend(perpetrators);
+                Ok(($crate::Submitted { referral_id, reference, case_id }, people))
+            }
+
             async fn resolve_person(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 partnership_id: i64,
@@ -624,6 +774,7 @@ macro_rules! impl_store {
         $crate::notice_sql::notice_methods!($ty, $db);
         $crate::flag_sql::flag_methods!($ty, $db);
         $crate::return_sql::return_methods!($ty, $db);
+        $crate::import_sql::import_methods!($ty, $db);
 
         #[async_trait::async_trait]
         impl $crate::Store for $ty {
@@ -684,6 +835,15 @@ macro_rules! impl_store {
                 scope: &$crate::ReturnScope,
             ) -> $crate::StoreResult<Vec<$crate::MeetingReturn>> {
                 self.returns_meeting_returns(scope).await
+            }
+
+            async fn import_referrals(
+                &self,
+                items: &[$crate::ImportedReferral],
+                by: i64,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<$crate::ImportCount> {
+                self.imports_import_referrals(items, by, audit).await
             }
 
             async fn action_counts(&self, scope: &$crate::ReturnScope) -> $crate::StoreResult<$crate::ActionCounts> {
@@ -1596,149 +1756,12 @@ macro_rules! impl_store {
                 audit: marac_domain::audit::NewAuditEvent,
             ) -> $crate::StoreResult<$crate::Submitted> {
                 let mut tx = self.begin_write().await?;
-                let victim = Self::resolve_person(&mut tx, s.partnership_id, &s.victim, at).await?;
-                let mut perpetrators = Vec::with_capacity(s.perpetrators.len());
-                for p in &s.perpetrators {
-                    perpetrators.push(Self::resolve_person(&mut tx, s.partnership_id, p, at).await?);
-                }
-                let key = $crate::sql::perpetrator_key(&perpetrators);
-                let existing: Option<(i64,)> =
-                    sqlx::query_as("SELECT id FROM cases WHERE victim_person_id = $1 AND perpetrator_ids = $2")
-                        .bind(victim)
-                        .bind(&key)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                let case_id = match existing {
-                    Some((id,)) => {
-                        sqlx::query("UPDATE cases SET marac_id = $1 WHERE id = $2")
-                            .bind(s.marac_id)
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await?;
-                        id
-                    }
-                    None => {
-                        let (id,): (i64,) = sqlx::query_as(
-                            "INSERT INTO cases (marac_id, victim_person_id, perpetrator_ids, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-                        )
-                        .bind(s.marac_id)
-                        .bind(victim)
-                        .bind(&key)
-                        .bind(at)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        id
-                    }
-                };
-                let referral_id = match s.referral_id {
-                    Some(id) => id,
-                    None => {
-                        let (id,): (i64,) = sqlx::query_as(
-                            "INSERT INTO referrals (marac_id, referrer_user_id, referring_agency_id, status, form_sealed, created_at, updated_at) \
-                             VALUES ($1, $2, $3, 'draft', $4, $5, $5) RETURNING id",
-                        )
-                        .bind(s.marac_id)
-                        .bind(s.referrer_user_id)
-                        .bind(s.referring_agency_id)
-                        .bind(&s.form_sealed)
-                        .bind(at)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        id
-                    }
-                };
-                let (reference, status): (Option<String>, String) =
-                    sqlx::query_as("SELECT reference, status FROM referrals WHERE id = $1")
-                        .bind(referral_id)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                if status != "draft" && status != "returned" {
-                    return Err($crate::StoreError::NotFound);
-                }
-                let reference = match reference {
-                    Some(r) => r,
-                    None => {
-                        let year: i64 = s.referral_date.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
-                        let (n,): (i64,) = sqlx::query_as(
-                            "INSERT INTO reference_counters (marac_id, year, last_number) VALUES ($1, $2, 1) \
-                             ON CONFLICT (marac_id, year) DO UPDATE SET last_number = reference_counters.last_number + 1 \
-                             RETURNING last_number",
-                        )
-                        .bind(s.marac_id)
-                        .bind(year)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        format!("{}-{year}-{n:05}", s.marac_code)
-                    }
-                };
-                let criteria: Vec<&str> = s.criteria.iter().map(|c| c.code()).collect();
-                sqlx::query(
-                    "UPDATE referrals SET reference = $1, status = 'submitted', marac_id = $2, joint_agency_id = $3, \
-                     form_sealed = $4, case_id = $5, checklist_id = $6, checklist_version = $7, score = $8, criteria = $9, \
-                     is_repeat = $10, age_flags = $11, victim_age_group = $12, children_count = $13, referral_date = $14, \
-                     incident_date = $15, updated_at = $16, submitted_at = $16 WHERE id = $17",
-                )
-                .bind(&reference)
-                .bind(s.marac_id)
-                .bind(s.joint_agency_id)
-                .bind(&s.form_sealed)
-                .bind(case_id)
-                .bind(&s.checklist_id)
-                .bind(&s.checklist_version)
-                .bind(s.score)
-                .bind(criteria.join(","))
-                .bind(s.is_repeat)
-                .bind(&s.age_flags)
-                .bind(&s.victim_age_group)
-                .bind(s.children_count)
-                .bind(&s.referral_date)
-                .bind(&s.incident_date)
-                .bind(at)
-                .bind(referral_id)
-                .execute(&mut *tx)
-                .await?;
-                let p = &s.profile;
-                let yes_no = |v: Option<bool>| match v {
-                    Some(true) => "yes",
-                    Some(false) => "no",
-                    None => "",
-                };
-                sqlx::query(
-                    "UPDATE referrals SET victim_gender = $1, victim_minoritised = $2, victim_disabled = $3, victim_lgbt = $4, \
-                     young_perpetrators = $5, young_perpetrators_partner = $6, children_known_csc = $7, children_cp_plan = $8 \
-                     WHERE id = $9",
-                )
-                .bind(&p.victim_gender)
-                .bind(yes_no(p.victim_minoritised))
-                .bind(yes_no(p.victim_disabled))
-                .bind(yes_no(p.victim_lgbt))
-                .bind(p.young_perpetrators.map(i64::from))
-                .bind(i64::from(p.young_perpetrators_partner))
-                .bind(i64::from(p.children_known_to_social_care))
-                .bind(i64::from(p.children_on_protection_plan))
-                .bind(referral_id)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("DELETE FROM referral_matches WHERE referral_id = $1").bind(referral_id).execute(&mut *tx).await?;
-                for m in &s.matches {
-                    sqlx::query(
-                        "INSERT INTO referral_matches (referral_id, subject, person_id, score, certain, reasons_sealed) \
-                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(referral_id)
-                    .bind(&m.subject)
-                    .bind(m.person_id)
-                    .bind(m.score)
-                    .bind(m.certain)
-                    .bind(&m.reasons_sealed)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                let (done, _) = Self::submit_in(&mut tx, s, at).await?;
                 let mut audit = audit;
-                audit.target = format!("referral:{referral_id}");
+                audit.target = format!("referral:{}", done.referral_id);
                 Self::append_in(&mut tx, &self.audit_key, audit).await?;
                 tx.commit().await?;
-                Ok($crate::Submitted { referral_id, reference, case_id })
+                Ok(done)
             }
 
             async fn decide_referral(

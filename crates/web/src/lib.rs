@@ -16,6 +16,7 @@ pub mod crypto;
 pub mod csrf;
 pub mod error;
 pub mod forms;
+pub mod import;
 pub mod mailer;
 pub mod metrics;
 pub mod notify;

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod demo_meetings;
 pub mod demo_people;
 pub mod demo_referrals;
+pub mod import;
 pub mod questionnaire;
 pub mod serve;
 pub mod token;

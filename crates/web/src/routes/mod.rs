@@ -7,6 +7,7 @@ pub mod audit_trail;
 pub mod dashboards;
 pub mod directory;
 pub mod home;
+pub mod imports;
 pub mod inbox;
 pub mod meeting_case;
 pub mod meeting_edit;
@@ -23,6 +24,7 @@ pub mod two_factor;
 use crate::error::AppError;
 use crate::{AppState, assets, csrf, metrics, page, security_headers, session};
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, Response, StatusCode, header};
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
@@ -111,6 +113,11 @@ pub fn router(state: AppState) -> Router {
         .route("/meetings/{id}/cases/{case}/flags/{flag}/end", post(meeting_flags::end))
         .route("/returns", get(returns::show))
         .route("/returns/download", get(returns::download))
+        .route(
+            "/returns/import",
+            get(imports::form).post(imports::upload).layer(DefaultBodyLimit::max(crate::import::MAX_FILE_BYTES)),
+        )
+        .route("/returns/import/template.csv", get(imports::template))
         .route("/returns/health", get(dashboards::health))
         .route("/returns/children", get(dashboards::children))
         .route("/returns/children/figures", post(dashboards::enter_figures))

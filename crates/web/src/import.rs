@@ -1,0 +1,157 @@
+//! Importing a Marac's history from the CSV template, for the upload page and for
+//! `marac import referrals`: read the file, check every row (nothing is written if any row is
+//! wrong), find the people already known, and file the referrals in one transaction.
+
+use crate::AppState;
+use crate::casework::{self, Purpose};
+use crate::error::AppError;
+use marac_domain::import::{self, ImportRow, Lookup, RowError};
+use marac_domain::policy::{Action, Actor, authorise};
+use marac_domain::referral_form as form;
+use marac_store::{ImportCount, ImportedReferral, PersonRef, Submission, Ts, User};
+use std::collections::BTreeMap;
+use time::{OffsetDateTime, Time};
+
+/// Largest file accepted: about 60,000 rows.
+pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+
+/// Reads a CSV file into its header and rows, each row with its line.
+///
+/// # Errors
+/// A file that is not CSV, with the line where reading stopped.
+pub fn read_csv(bytes: &[u8]) -> Result<(Vec<String>, Vec<(usize, Vec<String>)>), Vec<RowError>> {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text);
+    let header = reader
+        .headers()
+        .map_err(|e| {
+            vec![RowError { line: 1, column: String::new(), message: format!("The header cannot be read: {e}") }]
+        })?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        match record {
+            Ok(r) => {
+                let line = r.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+                if r.iter().all(|c| c.trim().is_empty()) {
+                    continue;
+                }
+                rows.push((line, r.iter().map(str::to_owned).collect()));
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+                return Err(vec![RowError {
+                    line,
+                    column: String::new(),
+                    message: format!("This line cannot be read: {e}"),
+                }]);
+            }
+        }
+    }
+    Ok((header, rows))
+}
+
+/// Checks a file and, if every row is good and the person coordinates every Marac in it,
+/// files it. `Ok(Err(..))` lists every problem with its line.
+///
+/// # Errors
+/// Store failures.
+pub async fn import(
+    state: &AppState,
+    by: &User,
+    actor: &Actor,
+    bytes: &[u8],
+) -> Result<Result<ImportCount, Vec<RowError>>, AppError> {
+    let (header, rows) = match read_csv(bytes) {
+        Ok(read) => read,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let all_maracs = state.store.list_maracs().await?;
+    let maracs: BTreeMap<String, i64> = all_maracs.iter().map(|m| (m.code.to_ascii_uppercase(), m.id)).collect();
+    let agencies: BTreeMap<String, i64> =
+        state.store.list_agencies().await?.iter().map(|a| (a.code.to_ascii_uppercase(), a.id)).collect();
+    let lookup = Lookup { maracs: &maracs, agencies: &agencies, today: state.clock.now().date() };
+    let checked = match import::check(&header, &rows, &lookup) {
+        Ok(rows) => rows,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let refused: Vec<RowError> = checked
+        .iter()
+        .filter(|r| authorise(actor, Action::ManageMeetings { marac_id: r.marac_id }).is_err())
+        .map(|r| RowError {
+            line: r.line,
+            column: "marac".into(),
+            message: "You do not coordinate this Marac, so cannot import its history".into(),
+        })
+        .collect();
+    if !refused.is_empty() {
+        return Ok(Err(refused));
+    }
+    let mut items = Vec::with_capacity(checked.len());
+    for row in &checked {
+        let Some(marac) = all_maracs.iter().find(|m| m.id == row.marac_id) else { return Err(AppError::NotFound) };
+        items.push(referral(state, by, marac, row).await?);
+    }
+    // The page and the command line both record the importing person.
+    let mut event = crate::audit::system_event(state, "referral.import", &format!("user:{}", by.id));
+    event.actor_user_id = Some(by.id);
+    event.actor_label = by.email.clone();
+    Ok(Ok(state.store.import_referrals(&items, by.id, event).await?))
+}
+
+/// One good row as a referral: its form sealed, its people found or filed new.
+async fn referral(
+    state: &AppState,
+    by: &User,
+    marac: &marac_store::Marac,
+    row: &ImportRow,
+) -> Result<ImportedReferral, AppError> {
+    let on = row.referral_date;
+    let resolve = async |person: &marac_domain::matching::PersonDetails| -> Result<PersonRef, AppError> {
+        let found = casework::find_matches(state, marac.partnership_id, person).await?;
+        match found.iter().find(|(_, m)| m.certain) {
+            Some((id, _)) => Ok(PersonRef::Existing(*id)),
+            None => {
+                let (details_sealed, keys) = casework::new_person(state, person)?;
+                Ok(PersonRef::New { details_sealed, keys })
+            }
+        }
+    };
+    let victim = resolve(&form::victim_details(&row.form, on)).await?;
+    let mut perpetrators = Vec::new();
+    for p in form::perpetrator_details(&row.form, on) {
+        perpetrators.push(resolve(&p).await?);
+    }
+    let submission = Submission {
+        referral_id: None,
+        referrer_user_id: by.id,
+        referring_agency_id: row.agency_id,
+        marac_id: marac.id,
+        marac_code: marac.code.clone(),
+        partnership_id: marac.partnership_id,
+        joint_agency_id: row.joint_agency_id,
+        form_sealed: casework::seal(state, Purpose::Form, &row.form)?,
+        victim,
+        perpetrators,
+        matches: Vec::new(),
+        checklist_id: "imported".into(),
+        checklist_version: String::new(),
+        score: i64::from(row.score.unwrap_or(0)),
+        criteria: row.criteria.clone(),
+        is_repeat: row.repeat,
+        age_flags: row.age_flags.clone(),
+        victim_age_group: row.victim_age_group.clone(),
+        children_count: i64::from(row.children),
+        referral_date: row.referral_date.to_string(),
+        incident_date: row.incident_date.to_string(),
+        profile: row.profile.clone(),
+    };
+    Ok(ImportedReferral {
+        submission,
+        import_reference: row.source_reference.clone(),
+        made_at: Ts::new(OffsetDateTime::new_utc(row.referral_date, Time::from_hms(9, 0, 0).unwrap_or(Time::MIDNIGHT))),
+        heard_on: row.heard_at,
+    })
+}
