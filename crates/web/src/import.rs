@@ -15,11 +15,14 @@ use time::{OffsetDateTime, Time};
 /// Largest file accepted: about 60,000 rows.
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
 
+/// A file as read: its header, and its rows each with its line.
+pub type Table = (Vec<String>, Vec<(usize, Vec<String>)>);
+
 /// Reads a CSV file into its header and rows, each row with its line.
 ///
 /// # Errors
 /// A file that is not CSV, with the line where reading stopped.
-pub fn read_csv(bytes: &[u8]) -> Result<(Vec<String>, Vec<(usize, Vec<String>)>), Vec<RowError>> {
+pub fn read_csv(bytes: &[u8]) -> Result<Table, Vec<RowError>> {
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text);
     let header = reader
