@@ -50,6 +50,10 @@ test('the SafeLives return: exact for the coordinator, suppressed for the analys
   await coordinator.click('button:has-text("Save figures")')
   assert.equal(await coordinator.textContent('[data-key="police_notifications_to_csc"]'), '41')
 
+  await coordinator.click('a:has-text("By postcode")')
+  await check(coordinator, 'returns-postcodes')
+  assert.match(await coordinator.textContent('main'), /All referrals/)
+
   const analyst = await as('Analyst or board member')
   await analyst.goto(`${env.base}/returns`)
   await check(analyst, 'returns-analyst')

@@ -382,6 +382,7 @@ fn check_row(row: &mut Row<'_>, lookup: &Lookup<'_>, seen: &mut BTreeMap<(i64, S
         },
         children_known_to_social_care: known,
         children_on_protection_plan: plan,
+        victim_postcode_sector: crate::referral_form::postcode_sector(row.get("victim_postcode")),
     };
     let mut flags = Vec::new();
     if v_age.is_some_and(|a| (16..=17).contains(&a)) {

@@ -559,6 +559,26 @@ pub struct Profile {
     pub children_known_to_social_care: u32,
     /// Children subject to a child protection plan.
     pub children_on_protection_plan: u32,
+    /// The postcode sector of the victim's address ("NS1 4"), for mapping; empty if none.
+    pub victim_postcode_sector: String,
+}
+
+/// The sector of a postcode ("NS1 4AB" gives "NS1 4"): the outward code and the inward
+/// code's first digit. Empty for anything too short to be a postcode.
+#[must_use]
+pub fn postcode_sector(postcode: &str) -> String {
+    let p = crate::matching::normalise_postcode(postcode);
+    if !(5..=7).contains(&p.len()) || !p.is_ascii() {
+        return String::new();
+    }
+    let (outward, inward) = p.split_at(p.len() - 3);
+    format!("{outward} {}", &inward[..1])
+}
+
+/// The district of a sector ("NS1 4" gives "NS1").
+#[must_use]
+pub fn postcode_district(sector: &str) -> &str {
+    sector.split_whitespace().next().unwrap_or("")
 }
 
 /// Whether an ethnic group counts as Black, Asian or racially minoritised in returns: every
@@ -618,6 +638,7 @@ pub fn profile(map: &FormMap, on: Date) -> Profile {
         young_perpetrators_partner: young_partner,
         children_known_to_social_care: children("known_to_social_care"),
         children_on_protection_plan: children("child_protection_plan"),
+        victim_postcode_sector: postcode_sector(get(map, "victim.postcode")),
     }
 }
 
@@ -1208,8 +1229,13 @@ mod tests {
                 young_perpetrators_partner: 1,
                 children_known_to_social_care: 2,
                 children_on_protection_plan: 1,
+                victim_postcode_sector: String::new(),
             }
         );
+        assert_eq!(postcode_sector("ns1 4ab"), "NS1 4");
+        assert_eq!(postcode_sector("SW1A1AA"), "SW1A 1");
+        assert_eq!(postcode_district("SW1A 1"), "SW1A");
+        assert_eq!(postcode_sector("N1"), "");
         let empty = profile(&map(&[("victim.gender", "not_known"), ("victim.ethnicity", "white_irish")]), TODAY);
         assert_eq!((empty.victim_gender.as_str(), empty.victim_minoritised), ("", Some(false)));
         assert_eq!(empty.young_perpetrators, None, "no one's age known");

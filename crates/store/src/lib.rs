@@ -470,6 +470,9 @@ pub trait Store: Send + Sync + 'static {
     async fn agency_attendance(&self, scope: &ReturnScope) -> StoreResult<Vec<AgencyAttendance>>;
     /// Visible high-risk referrals decided in the scope's period, and those screened out.
     async fn screening(&self, scope: &ReturnScope) -> StoreResult<Screening>;
+    /// Referrals made in the scope's period (not drafts) by the victim's postcode sector; an
+    /// empty sector counts those with no postcode.
+    async fn postcode_counts(&self, scope: &ReturnScope) -> StoreResult<Vec<(String, u32)>>;
     /// Figures entered from outside the records for a partnership's quarter (`2026-q3`).
     async fn partnership_figures(&self, partnership_id: i64, quarter: &str) -> StoreResult<Vec<PartnershipFigure>>;
     /// Enters (or corrects) one such figure, with its audit event.

@@ -233,6 +233,30 @@ macro_rules! return_methods {
                 })
             }
 
+            pub(crate) async fn returns_postcode_counts(
+                &self,
+                scope: &$crate::ReturnScope,
+            ) -> $crate::StoreResult<Vec<(String, u32)>> {
+                if scope.marac_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT r.victim_postcode_sector, COUNT(*) FROM referrals r \
+                     WHERE r.status IN ('submitted', 'returned', 'accepted', 'declined') AND r.referral_date >= ",
+                );
+                q.push_bind($crate::meeting_rows::day(scope.from));
+                q.push(" AND r.referral_date <= ").push_bind($crate::meeting_rows::day(scope.to));
+                q.push(" AND r.marac_id IN (");
+                let mut list = q.separated(", ");
+                for id in &scope.marac_ids {
+                    list.push_bind(*id);
+                }
+                list.push_unseparated(")");
+                q.push(" GROUP BY r.victim_postcode_sector ORDER BY r.victim_postcode_sector");
+                let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
+                Ok(rows.into_iter().map(|(s, n)| (s, u32::try_from(n).unwrap_or(u32::MAX))).collect())
+            }
+
             pub(crate) async fn returns_partnership_figures(
                 &self,
                 partnership_id: i64,

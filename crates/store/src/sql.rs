@@ -627,8 +627,8 @@ macro_rules! impl_store {
                 };
                 sqlx::query(
                     "UPDATE referrals SET victim_gender = $1, victim_minoritised = $2, victim_disabled = $3, victim_lgbt = $4, \
-                     young_perpetrators = $5, young_perpetrators_partner = $6, children_known_csc = $7, children_cp_plan = $8 \
-                     WHERE id = $9",
+                     young_perpetrators = $5, young_perpetrators_partner = $6, children_known_csc = $7, children_cp_plan = $8, \
+                     victim_postcode_sector = $10 WHERE id = $9",
                 )
                 .bind(&p.victim_gender)
                 .bind(yes_no(p.victim_minoritised))
@@ -639,6 +639,7 @@ macro_rules! impl_store {
                 .bind(i64::from(p.children_known_to_social_care))
                 .bind(i64::from(p.children_on_protection_plan))
                 .bind(referral_id)
+                .bind(&p.victim_postcode_sector)
                 .execute(&mut *tx)
                 .await?;
                 sqlx::query("DELETE FROM referral_matches WHERE referral_id = $1").bind(referral_id).execute(&mut *tx).await?;
@@ -855,6 +856,10 @@ macro_rules! impl_store {
                 scope: &$crate::ReturnScope,
             ) -> $crate::StoreResult<Vec<$crate::AgencyAttendance>> {
                 self.returns_agency_attendance(scope).await
+            }
+
+            async fn postcode_counts(&self, scope: &$crate::ReturnScope) -> $crate::StoreResult<Vec<(String, u32)>> {
+                self.returns_postcode_counts(scope).await
             }
 
             async fn screening(&self, scope: &$crate::ReturnScope) -> $crate::StoreResult<$crate::Screening> {

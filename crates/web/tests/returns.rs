@@ -41,6 +41,12 @@ fn profile(
         victim_disabled: disabled,
         victim_lgbt: lgbt,
         young_perpetrators: young,
+        // Women in one sector, men in another, no gender no postcode: enough for the mapping.
+        victim_postcode_sector: match gender {
+            "female" => "NS1 4".into(),
+            "male" => "NS2 1".into(),
+            _ => String::new(),
+        },
         ..Profile::default()
     }
 }
@@ -410,5 +416,22 @@ async fn the_return_is_exact_for_coordinators_in_every_format_and_suppressed_for
         a.get(&format!("/returns/children?{scope}")).await;
         assert_eq!(a.post("/returns/children/figures", &bad).await.status, StatusCode::FORBIDDEN, "analysts only read");
         assert_eq!(k.get("/returns/health").await.status, StatusCode::FORBIDDEN);
+
+        // Referrals by postcode: made in the quarter (the deferred case's too), by district.
+        let areas = page_figures(&b.get(&format!("/returns/postcodes?{scope}")).await.body);
+        assert_eq!(
+            (areas["area:NS1"].as_str(), areas["area:NS2"].as_str(), areas["area:"].as_str(), areas["total"].as_str()),
+            ("4", "1", "1", "6")
+        );
+        let csv = b.get(&format!("/returns/postcodes?{scope}&level=sector&format=csv")).await;
+        assert!(
+            csv.body.starts_with("classification,OFFICIAL-SENSITIVE") && csv.body.contains("NS1 4,4,4"),
+            "{}",
+            csv.body
+        );
+        let hidden = page_figures(&a.get(&format!("/returns/postcodes?{scope}")).await.body);
+        assert_eq!((hidden["area:NS1"].as_str(), hidden["total"].as_str()), ("fewer than 5", "6"));
+        assert_eq!(b.get(&format!("/returns/postcodes?{scope}&level=street")).await.status, StatusCode::BAD_REQUEST);
+        assert_eq!(k.get("/returns/postcodes").await.status, StatusCode::FORBIDDEN);
     });
 }

@@ -14,6 +14,7 @@ pub mod meeting_edit;
 pub mod meeting_flags;
 pub mod meetings;
 pub mod ops;
+pub mod postcodes;
 pub mod referrals;
 pub mod research;
 pub mod returns;
@@ -118,6 +119,7 @@ pub fn router(state: AppState) -> Router {
             get(imports::form).post(imports::upload).layer(DefaultBodyLimit::max(crate::import::MAX_FILE_BYTES)),
         )
         .route("/returns/import/template.csv", get(imports::template))
+        .route("/returns/postcodes", get(postcodes::show))
         .route("/returns/health", get(dashboards::health))
         .route("/returns/children", get(dashboards::children))
         .route("/returns/children/figures", post(dashboards::enter_figures))
