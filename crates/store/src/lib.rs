@@ -9,6 +9,8 @@
 //! Every change is written in one transaction together with the audit event that records it,
 //! so an event exists exactly when its change does.
 
+pub mod bulk;
+mod bulk_sql;
 mod flag_sql;
 pub mod flags;
 mod import_sql;
@@ -28,6 +30,7 @@ pub mod testing;
 mod ts;
 
 use async_trait::async_trait;
+pub use bulk::*;
 pub use flags::*;
 use marac_domain::audit::{AuditEvent, NewAuditEvent};
 pub use meetings::*;
@@ -520,6 +523,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Whether any partnership not made by `marac demo` exists.
     async fn has_real_partnerships(&self) -> StoreResult<bool>;
+    /// Writes years of a Marac's synthetic history at once (national-scale demo data).
+    async fn write_history(&self, history: &BulkHistory) -> StoreResult<()>;
 }
 
 /// Options for opening a store.

@@ -18,6 +18,9 @@ impl PgStore {
     const BACKEND: Backend = Backend::Postgres;
     /// Concurrent workers each take rows nobody else holds, without waiting on one another.
     const CLAIM_OUTBOX: &'static str = crate::notice_sql::claim_outbox_sql!(" FOR UPDATE SKIP LOCKED");
+    /// After rows are written with their own ids, the identity carries on from the largest.
+    const FOLLOW_IDS: Option<&'static str> =
+        Some("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))");
 
     /// Connects to the database the `postgres://` URL names.
     ///

@@ -776,6 +776,7 @@ macro_rules! impl_store {
         $crate::flag_sql::flag_methods!($ty, $db);
         $crate::return_sql::return_methods!($ty, $db);
         $crate::import_sql::import_methods!($ty, $db);
+        $crate::bulk_sql::bulk_methods!($ty, $db);
 
         #[async_trait::async_trait]
         impl $crate::Store for $ty {
@@ -836,6 +837,10 @@ macro_rules! impl_store {
                 scope: &$crate::ReturnScope,
             ) -> $crate::StoreResult<Vec<$crate::MeetingReturn>> {
                 self.returns_meeting_returns(scope).await
+            }
+
+            async fn write_history(&self, history: &$crate::BulkHistory) -> $crate::StoreResult<()> {
+                self.bulk_write_history(history).await
             }
 
             async fn import_referrals(

@@ -21,6 +21,8 @@ impl SqliteStore {
     const BACKEND: Backend = Backend::Sqlite;
     /// Claims need no row locks: the one writer connection already serialises them.
     const CLAIM_OUTBOX: &'static str = crate::notice_sql::claim_outbox_sql!("");
+    /// SQLite's rowids carry on from the largest by themselves.
+    const FOLLOW_IDS: Option<&'static str> = None;
 
     /// Opens (creating if needed) the file the `sqlite:` URL names.
     ///

@@ -28,8 +28,21 @@ pub struct DemoArgs {
     /// as referrals file them), to rehearse and measure matching at scale.
     #[arg(long, value_name = "N", default_value_t = 0)]
     people: u64,
+    /// `national` also makes about 290 Maracs with six years of history (about 720,000
+    /// referrals) for benchmarks; it takes minutes.
+    #[arg(long, value_enum, default_value_t = Scale::Local)]
+    scale: Scale,
     #[command(subcommand)]
     action: Option<DemoAction>,
+}
+
+/// How much demo data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Scale {
+    /// The Northshire partnership only.
+    Local,
+    /// Northshire and a national-scale dataset for benchmarks.
+    National,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,11 +128,26 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitCode
     };
     let state = marac_web::AppState::new(store.clone(), config, keys.clone(), Arc::new(SystemClock));
     let since = time::OffsetDateTime::now_utc().date() - time::Duration::days(super::demo_referrals::DAYS_OF_REFERRALS);
-    let meetings = super::demo_meetings::seed(state, &codes, since).await?;
+    let meetings = super::demo_meetings::seed(state.clone(), &codes, since).await?;
     if meetings > 0 {
         println!(
             "Scheduled {meetings} meetings: past ones minuted with their actions, the next with its list published."
         );
+    }
+    if args.scale == Scale::National {
+        let started = Instant::now();
+        let hash = password::hash_blocking(DEMO_PASSWORD)?;
+        let written = super::demo_national::seed(&state, &hash).await?;
+        if written > 0 {
+            println!(
+                "Added the national-scale data: {} Maracs, {written} referrals over {} years, in {:.0} s. \
+                 Sign in as {} to see every Marac's figures.",
+                super::demo_national::MARACS,
+                super::demo_national::YEARS,
+                started.elapsed().as_secs_f64(),
+                super::demo_national::ANALYST
+            );
+        }
     }
     if args.people > 0 {
         let added = super::demo_people::seed(store.clone(), keys, PARTNERSHIP, args.people).await?;

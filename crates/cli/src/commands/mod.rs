@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod demo;
 pub mod demo_meetings;
+pub mod demo_national;
 pub mod demo_people;
 pub mod demo_referrals;
 pub mod import;

@@ -164,8 +164,10 @@ async fn facts(state: &AppState, r: &Resolved, quarter: Quarter) -> Result<(Fact
     Ok((f, attendance_rows))
 }
 
+/// The one partnership the scope's Maracs belong to; none for a scope across partnerships.
 fn partnership_of(r: &Resolved) -> Option<i64> {
-    r.maracs.first().map(|(m, _)| m.partnership_id)
+    let first = r.maracs.first().map(|(m, _)| m.partnership_id)?;
+    r.maracs.iter().all(|(m, _)| m.partnership_id == first).then_some(first)
 }
 
 fn measures_of(board: Board, f: &Facts, r: &Resolved, threshold: u32) -> Vec<Measure> {

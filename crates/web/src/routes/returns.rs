@@ -106,6 +106,12 @@ async fn scopes(state: &AppState, me: &Signed) -> Result<Vec<(String, String, Ve
             out.push((format!("partnership:{}", p.id), format!("{} (all its Maracs)", p.name), mine));
         }
     }
+    // Someone who sees Maracs of several partnerships may see them all at once (the national
+    // roll-up for a national analyst).
+    let partnerships: std::collections::BTreeSet<i64> = seen.iter().map(|(m, _)| m.partnership_id).collect();
+    if partnerships.len() > 1 {
+        out.insert(0, ("all".to_owned(), format!("All {} Maracs you see", seen.len()), seen.clone()));
+    }
     for (m, exact) in seen {
         out.push((format!("marac:{}", m.id), m.name.clone(), vec![(m, exact)]));
     }
