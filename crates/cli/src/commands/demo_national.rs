@@ -154,11 +154,11 @@ struct Shape<'a> {
     today: Date,
 }
 
-/// One Marac's six years: referrals at about 41 a year per 10,000 women, a third of them
+/// One Marac's six years: referrals at about 37 a year per 10,000 women, a third of them
 /// repeats of a recent case, each accepted one heard at the next fortnightly meeting.
 fn history(rng: &mut Rng, s: Shape<'_>, person_sealed: &str, form_sealed: &str) -> BulkHistory {
     let agency = |c: AgencyCategory| s.agencies.iter().find(|(x, _)| *x == c).map_or(0, |(_, id)| *id);
-    let per_year = u64::try_from(s.population).unwrap_or(0) * 41 / 10_000;
+    let per_year = u64::try_from(s.population).unwrap_or(0) * 37 / 10_000;
     let days = u64::try_from((s.today - s.start).whole_days()).unwrap_or(1).max(1);
     let total = per_year * days / 365;
     let mut dates: Vec<Date> =
@@ -237,8 +237,11 @@ fn history(rng: &mut Rng, s: Shape<'_>, person_sealed: &str, form_sealed: &str) 
     let mut next = 0;
     let mut day = s.start + Duration::days(14);
     while day < s.today {
-        let mut heard = Vec::new();
+        let mut heard: Vec<(usize, bool)> = Vec::new();
         while next < h.referrals.len() && h.referrals[next].referral_date + Duration::days(3) <= day {
+            // A case referred twice in a fortnight is heard once, on its latest referral.
+            let case = h.referrals[next].case;
+            heard.retain(|(r, _)| h.referrals[*r].case != case);
             if h.referrals[next].accepted {
                 heard.push((next, h.referrals[next].children > 0 && rng.chance(40)));
             }
