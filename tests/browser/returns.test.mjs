@@ -54,6 +54,19 @@ test('the SafeLives return: exact for the coordinator, suppressed for the analys
   await check(coordinator, 'returns-postcodes')
   assert.match(await coordinator.textContent('main'), /All referrals/)
 
+  // Importing history: a file with a bad row is refused with the line named; a good one imports.
+  await coordinator.goto(`${env.base}/returns`)
+  await coordinator.click('a:has-text("Import the Marac\'s history")')
+  await check(coordinator, 'returns-import')
+  const header = 'source_reference,marac,referral_date,referring_agency,victim_given_name,victim_family_name,perpetrator_given_name,perpetrator_family_name,heard_at'
+  await coordinator.setInputFiles('#file', { name: 'history.csv', mimeType: 'text/csv', buffer: Buffer.from(`${header}\nB1,NSN,3/7/2024,POL,Ada,Vine,Ray,Vine,24/7/2024\nB2,NSN,31/2/2024,POL,Bo,Reed,Cy,Reed,\n`) })
+  await coordinator.click('button:has-text("Check and import")')
+  assert.match(await coordinator.textContent('#problems'), /3\s*referral_date/)
+  await check(coordinator, 'returns-import-errors')
+  await coordinator.setInputFiles('#file', { name: 'history.csv', mimeType: 'text/csv', buffer: Buffer.from(`${header}\nB1,NSN,3/7/2024,POL,Ada,Vine,Ray,Vine,24/7/2024\n`) })
+  await coordinator.click('button:has-text("Check and import")')
+  assert.match(await coordinator.textContent('.govuk-panel'), /1 referrals added/)
+
   const analyst = await as('Analyst or board member')
   await analyst.goto(`${env.base}/returns`)
   await check(analyst, 'returns-analyst')
