@@ -180,6 +180,42 @@ fn halves(c: &MeetingCounts, categories: &[AgencyCategory]) -> u32 {
 pub const CHILDREN_AGENCIES: [AgencyCategory; 3] =
     [AgencyCategory::ChildrensSocialCare, AgencyCategory::Education, AgencyCategory::Mash];
 
+/// Plans with an action about the person causing harm: a health measure and a children's one.
+fn perpetrator_plans(f: &Facts) -> Measure {
+    based(
+        no_target(
+            "plans_with_perpetrator_action",
+            "Action plans with an action about the person causing harm",
+            "Cases heard whose action plan from that meeting has an action about the person causing harm.",
+            share(f.actions.cases_with_perpetrator_action, f.counts.cases),
+        ),
+        f.actions.cases_with_perpetrator_action,
+    )
+}
+
+/// Referrals from agencies that work with children: a health measure and a children's one.
+fn children_agency_referrals(c: &MeetingCounts) -> Measure {
+    based(
+        no_target(
+            "referrals_from_children_agencies",
+            "Referrals from agencies that work with children",
+            "Cases heard referred by children's social care, education or the MASH (joint referrals half), as a share of cases.",
+            share(halves(c, &CHILDREN_AGENCIES), 2 * c.cases),
+        ),
+        halves(c, &CHILDREN_AGENCIES) / 2,
+    )
+}
+
+/// Victims aged 16 or 17: a health measure and a children's one.
+fn victims_16_17(c: &MeetingCounts) -> Measure {
+    no_target(
+        "victims_16_17",
+        "Victims aged 16 or 17",
+        "Cases heard whose victim was 16 or 17 on the day of referral.",
+        if c.aged_16_17.recorded == 0 { Figure::NotHeld } else { Figure::Count(c.aged_16_17.yes) },
+    )
+}
+
 /// The Marac's health against the SafeLives recommendations.
 #[must_use]
 pub fn marac_health(f: &Facts) -> Vec<Measure> {
@@ -239,30 +275,9 @@ pub fn marac_health(f: &Facts) -> Vec<Measure> {
             ),
             f.actions.done,
         ),
-        based(
-            no_target(
-                "plans_with_perpetrator_action",
-                "Action plans with an action about the person causing harm",
-                "Cases heard whose action plan from that meeting has an action about the person causing harm.",
-                share(f.actions.cases_with_perpetrator_action, c.cases),
-            ),
-            f.actions.cases_with_perpetrator_action,
-        ),
-        based(
-            no_target(
-                "referrals_from_children_agencies",
-                "Referrals from agencies that work with children",
-                "Cases heard referred by children's social care, education or the MASH (joint referrals half), as a share of cases.",
-                share(halves(c, &CHILDREN_AGENCIES), 2 * c.cases),
-            ),
-            halves(c, &CHILDREN_AGENCIES) / 2,
-        ),
-        no_target(
-            "victims_16_17",
-            "Victims aged 16 or 17",
-            "Cases heard whose victim was 16 or 17 on the day of referral.",
-            if c.aged_16_17.recorded == 0 { Figure::NotHeld } else { Figure::Count(c.aged_16_17.yes) },
-        ),
+        perpetrator_plans(f),
+        children_agency_referrals(c),
+        victims_16_17(c),
     ]
 }
 
@@ -295,15 +310,7 @@ pub fn children(f: &Facts) -> Vec<Measure> {
             "Cases heard referred by children's social care (joint referrals half). The trend shows the change each quarter.",
             Figure::Halves(halves(c, &[AgencyCategory::ChildrensSocialCare])),
         ),
-        based(
-            no_target(
-                "referrals_from_children_agencies",
-                "Referrals from agencies that work with children",
-                "Cases heard referred by children's social care, education or the MASH (joint referrals half), as a share of cases.",
-                share(halves(c, &CHILDREN_AGENCIES), 2 * c.cases),
-            ),
-            halves(c, &CHILDREN_AGENCIES) / 2,
-        ),
+        children_agency_referrals(c),
         no_target(
             "children_known_to_csc",
             "Children known to children's social care",
@@ -341,15 +348,7 @@ pub fn children(f: &Facts) -> Vec<Measure> {
             ),
             a.cases_with_child_action,
         ),
-        based(
-            no_target(
-                "plans_with_perpetrator_action",
-                "Plans with actions about the person causing harm",
-                "Cases heard whose action plan from that meeting has an action about the person causing harm.",
-                share(a.cases_with_perpetrator_action, c.cases),
-            ),
-            a.cases_with_perpetrator_action,
-        ),
+        perpetrator_plans(f),
         based(
             no_target(
                 "child_voice",
@@ -371,12 +370,7 @@ pub fn children(f: &Facts) -> Vec<Measure> {
             "People causing harm aged 17 or under whose victim is a parent or other family member.",
             young(c.young_perpetrators.yes.saturating_sub(c.young_perpetrators_partner)),
         ),
-        no_target(
-            "victims_16_17",
-            "Victims aged 16 or 17",
-            "Cases heard whose victim was 16 or 17 on the day of referral.",
-            if c.aged_16_17.recorded == 0 { Figure::NotHeld } else { Figure::Count(c.aged_16_17.yes) },
-        ),
+        victims_16_17(c),
         no_target(
             "early_help_referrals",
             "Referrals from the Marac to early help",

@@ -134,7 +134,13 @@ macro_rules! return_methods {
             fn returns_scope_on_meetings(q: &mut sqlx::QueryBuilder<$db>, scope: &$crate::ReturnScope) {
                 q.push(" m.held_on >= ").push_bind($crate::meeting_rows::day(scope.from));
                 q.push(" AND m.held_on <= ").push_bind($crate::meeting_rows::day(scope.to));
-                q.push(" AND m.marac_id IN (");
+                q.push(" AND m.marac_id");
+                Self::returns_in_maracs(q, scope);
+            }
+
+            /// ` IN (…)` the scope's Maracs, bound.
+            fn returns_in_maracs(q: &mut sqlx::QueryBuilder<$db>, scope: &$crate::ReturnScope) {
+                q.push(" IN (");
                 let mut list = q.separated(", ");
                 for id in &scope.marac_ids {
                     list.push_bind(*id);
@@ -220,12 +226,8 @@ macro_rules! return_methods {
                 );
                 q.push_bind(start(scope.from));
                 q.push(" AND r.decided_at < ").push_bind(start(scope.to.next_day().unwrap_or(scope.to)));
-                q.push(" AND r.marac_id IN (");
-                let mut list = q.separated(", ");
-                for id in &scope.marac_ids {
-                    list.push_bind(*id);
-                }
-                list.push_unseparated(")");
+                q.push(" AND r.marac_id");
+                Self::returns_in_maracs(&mut q, scope);
                 let (all, declined): (i64, Option<i64>) = q.build_query_as().fetch_one(&self.pool).await?;
                 Ok($crate::Screening {
                     high_risk: u32::try_from(all).unwrap_or(u32::MAX),
@@ -246,12 +248,8 @@ macro_rules! return_methods {
                 );
                 q.push_bind($crate::meeting_rows::day(scope.from));
                 q.push(" AND r.referral_date <= ").push_bind($crate::meeting_rows::day(scope.to));
-                q.push(" AND r.marac_id IN (");
-                let mut list = q.separated(", ");
-                for id in &scope.marac_ids {
-                    list.push_bind(*id);
-                }
-                list.push_unseparated(")");
+                q.push(" AND r.marac_id");
+                Self::returns_in_maracs(&mut q, scope);
                 q.push(" GROUP BY r.victim_postcode_sector ORDER BY r.victim_postcode_sector");
                 let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().map(|(s, n)| (s, u32::try_from(n).unwrap_or(u32::MAX))).collect())
