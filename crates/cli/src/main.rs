@@ -87,6 +87,9 @@ enum Command {
     /// Import a Marac's history (referrals) from the CSV template.
     #[command(subcommand)]
     Import(commands::import::ImportCommand),
+    /// Run the person matcher on CSV files (benchmarks).
+    #[command(subcommand)]
+    Linkage(commands::linkage::LinkageCommand),
 }
 
 fn main() -> ExitCode {
@@ -120,6 +123,7 @@ fn main() -> ExitCode {
             Command::Token(c) => commands::token::run(&settings, c).await,
             Command::Questionnaire(c) => commands::questionnaire::run(&settings, c).await,
             Command::Import(c) => commands::import::run(&settings, c).await,
+            Command::Linkage(c) => commands::linkage::run(c),
         }
     });
     match result {

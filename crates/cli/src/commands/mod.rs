@@ -7,6 +7,7 @@ pub mod demo_national;
 pub mod demo_people;
 pub mod demo_referrals;
 pub mod import;
+pub mod linkage;
 pub mod questionnaire;
 pub mod serve;
 pub mod token;

@@ -1,0 +1,187 @@
+//! The Fellegi-Sunter model: for each field and level, how likely that level is among true
+//! matches (m) and among non-matches (u). u comes from random pairs (almost all non-matches);
+//! m and the share of matches among candidates are estimated by EM from the candidate pairs'
+//! level patterns, without any truth. Exact name agreement is weighed by how common the name
+//! is, so "Smith" counts for less than "Okonkwo".
+
+use crate::compare::{FIELDS, LEVELS, Levels, MISSING, Prepared, levels};
+use std::collections::HashMap;
+
+/// Per field, per level: probabilities.
+type Table = Vec<Vec<f64>>;
+
+/// How often each normalised name occurs.
+pub struct Frequencies {
+    given: HashMap<String, u32>,
+    surname: HashMap<String, u32>,
+    total: f64,
+}
+
+impl Frequencies {
+    /// Counts the names of the records.
+    #[must_use]
+    pub fn of(records: &[&Prepared]) -> Frequencies {
+        let mut given = HashMap::new();
+        let mut surname = HashMap::new();
+        for r in records {
+            *given.entry(r.given.clone()).or_insert(0) += 1;
+            *surname.entry(r.surname.clone()).or_insert(0) += 1;
+        }
+        #[allow(clippy::cast_precision_loss, reason = "record counts are far below 2^52")]
+        let total = records.len().max(1) as f64;
+        Frequencies { given, surname, total }
+    }
+
+    fn share(map: &HashMap<String, u32>, value: &str, total: f64) -> Option<f64> {
+        map.get(value).map(|n| f64::from(*n) / total)
+    }
+}
+
+/// u from `samples` random pairs, smoothed so no level is impossible.
+#[must_use]
+pub fn random_pair_u(left: &[Prepared], right: &[Prepared], samples: usize) -> Table {
+    let mut counts: Table = LEVELS.iter().map(|n| vec![1.0; usize::from(*n)]).collect();
+    if left.is_empty() || right.is_empty() {
+        return normalised(counts);
+    }
+    // A fixed-seed generator: the same input always gives the same model.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        usize::try_from(state % u64::try_from(n).unwrap_or(1)).unwrap_or(0)
+    };
+    for _ in 0..samples {
+        let v = levels(&left[next(left.len())], &right[next(right.len())]);
+        for (f, l) in v.iter().enumerate() {
+            if *l != MISSING {
+                counts[f][usize::from(*l)] += 1.0;
+            }
+        }
+    }
+    normalised(counts)
+}
+
+fn normalised(mut t: Table) -> Table {
+    for row in &mut t {
+        let sum: f64 = row.iter().sum();
+        row.iter_mut().for_each(|x| *x /= sum);
+    }
+    t
+}
+
+/// A fitted model.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// Probability of each level among matches.
+    pub m: Table,
+    /// Among non-matches.
+    pub u: Table,
+    /// Share of matches among the candidate pairs.
+    pub lambda: f64,
+    /// Among random pairs: how common a value is across the whole list.
+    pub random_u: Table,
+}
+
+/// Fits m and the share of matches by EM over the candidate pairs' patterns.
+#[must_use]
+pub fn fit(vectors: &[Levels], u: Table) -> Model {
+    let mut patterns: HashMap<Levels, f64> = HashMap::new();
+    for v in vectors {
+        *patterns.entry(*v).or_insert(0.0) += 1.0;
+    }
+    // Start from matches agreeing mostly exactly.
+    let mut m: Table = LEVELS
+        .iter()
+        .map(|n| {
+            let n = usize::from(*n);
+            (0..n).map(|l| if l + 1 == n { 0.9 } else { 0.1 / (n - 1) as f64 }).collect()
+        })
+        .collect();
+    // Candidate pairs agree on what they were blocked on far more often than random pairs, so
+    // u is re-estimated among the candidates too (starting from the random pairs'), or every
+    // candidate would look like a match.
+    let random_u = u;
+    let mut u = random_u.clone();
+    let mut lambda = 0.1;
+    for _ in 0..60 {
+        let mut m_next: Table = LEVELS.iter().map(|n| vec![1e-6; usize::from(*n)]).collect();
+        let mut u_next: Table = LEVELS.iter().map(|n| vec![1e-6; usize::from(*n)]).collect();
+        let (mut matched, mut total) = (0.0, 0.0);
+        for (v, count) in &patterns {
+            let (pm, pu) = likelihoods(v, &m, &u);
+            let w = lambda * pm / (lambda * pm + (1.0 - lambda) * pu);
+            matched += w * count;
+            total += count;
+            for (f, l) in v.iter().enumerate() {
+                if *l != MISSING {
+                    m_next[f][usize::from(*l)] += w * count;
+                    u_next[f][usize::from(*l)] += (1.0 - w) * count;
+                }
+            }
+        }
+        m = normalised(m_next);
+        u = normalised(u_next);
+        lambda = (matched / total.max(1.0)).clamp(1e-6, 0.999);
+    }
+    Model { m, u, lambda, random_u }
+}
+
+fn likelihoods(v: &Levels, m: &Table, u: &Table) -> (f64, f64) {
+    let (mut pm, mut pu) = (1.0, 1.0);
+    for (f, l) in v.iter().enumerate() {
+        if *l != MISSING {
+            pm *= m[f][usize::from(*l)];
+            pu *= u[f][usize::from(*l)];
+        }
+    }
+    (pm, pu)
+}
+
+/// Why a pair scored as it did: each field's level and its weight in bits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explanation {
+    /// (field, level, weight): positive weights are evidence for a match.
+    pub fields: Vec<(&'static str, u8, f64)>,
+    /// The probability.
+    pub probability: f64,
+}
+
+impl Model {
+    fn u_for(&self, f: usize, l: u8, freq: &Frequencies, a: &Prepared) -> f64 {
+        let exact = usize::from(l) + 1 == usize::from(LEVELS[f]);
+        let tf = match (f, exact) {
+            (0, true) => Frequencies::share(&freq.given, &a.given, freq.total),
+            (1, true) => Frequencies::share(&freq.surname, &a.surname, freq.total),
+            _ => None,
+        };
+        // A name's own frequency against the average exact agreement among random pairs: a
+        // common name scales u up, a rare one down (never below a floor, so one rare name
+        // cannot decide alone).
+        let u = self.u[f][usize::from(l)];
+        tf.map_or(u, |t| (u * t.max(1e-5) / self.random_u[f][usize::from(l)].max(1e-9)).min(0.999))
+    }
+
+    /// The probability that a pair with these levels is a match.
+    #[must_use]
+    pub fn probability(&self, v: &Levels, freq: &Frequencies, a: &Prepared, _b: &Prepared) -> f64 {
+        self.explain(v, freq, a).probability
+    }
+
+    /// The evidence, field by field.
+    #[must_use]
+    pub fn explain(&self, v: &Levels, freq: &Frequencies, a: &Prepared) -> Explanation {
+        let mut log_odds = (self.lambda / (1.0 - self.lambda)).log2();
+        let mut fields = Vec::new();
+        for (f, l) in v.iter().enumerate() {
+            if *l == MISSING {
+                continue;
+            }
+            let w = (self.m[f][usize::from(*l)] / self.u_for(f, *l, freq, a)).log2();
+            log_odds += w;
+            fields.push((FIELDS[f], *l, w));
+        }
+        Explanation { fields, probability: 1.0 / (1.0 + (-log_odds).exp2()) }
+    }
+}
