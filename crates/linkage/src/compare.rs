@@ -11,7 +11,7 @@ use strsim::{jaro_winkler, levenshtein};
 pub const FIELDS: [&str; 5] = ["given name", "surname", "date of birth", "address", "national id"];
 
 /// Levels per field, the highest being exact agreement; [`MISSING`] where either is empty.
-pub const LEVELS: [u8; 5] = [4, 4, 4, 4, 2];
+pub const LEVELS: [u8; 5] = [4, 4, 4, 5, 2];
 
 /// Either value missing.
 pub const MISSING: u8 = u8::MAX;
@@ -142,22 +142,25 @@ fn exact(a: &str, b: &str) -> u8 {
     if a.is_empty() || b.is_empty() { MISSING } else { u8::from(a == b) }
 }
 
-/// The address as one field: 3 the same street address, 2 the same postcode or town, 1 the
-/// same state or a postcode one character out, 0 elsewhere.
+/// The address as one field: 4 the same street address in the same postcode or town, 3 the
+/// same street address, or the same postcode and town, 2 the same postcode or town, 1 the same
+/// state or a postcode one character out, 0 elsewhere.
 fn address(a: &Prepared, b: &Prepared) -> u8 {
     let street = |p: &Prepared| !p.address_1.is_empty() || !p.address_2.is_empty();
     let area = |p: &Prepared| !p.postcode.is_empty() || !p.suburb.is_empty();
     if !(street(a) || area(a)) || !(street(b) || area(b)) {
         return MISSING;
     }
-    let lines = |x: &str, y: &str| !x.is_empty() && similar(x, y) >= 1 && similar(x, y) != MISSING;
+    let lines = |x: &str, y: &str| !x.is_empty() && !y.is_empty() && similar(x, y) >= 1;
     let same_street = (lines(&a.address_1, &b.address_1) || lines(&a.address_2, &b.address_2))
         && (a.street_number.is_empty() || b.street_number.is_empty() || a.street_number == b.street_number);
-    if same_street {
+    let postcode = !a.postcode.is_empty() && similar(&a.postcode, &b.postcode) == 2;
+    let town = !a.suburb.is_empty() && !b.suburb.is_empty() && similar(&a.suburb, &b.suburb) >= 1;
+    if same_street && (postcode || town) {
+        4
+    } else if same_street || (postcode && town) {
         3
-    } else if (!a.postcode.is_empty() && a.postcode == b.postcode)
-        || (!a.suburb.is_empty() && similar(&a.suburb, &b.suburb) == 2)
-    {
+    } else if postcode || town {
         2
     } else if (!a.state.is_empty() && a.state == b.state) || similar(&a.postcode, &b.postcode) == 1 {
         1
@@ -221,6 +224,7 @@ mod tests {
             })
         };
         let home = at("12", "Herschell Circuit", "2272", "nsw");
+        assert_eq!(levels(&home, &at("12", "Herschell Circuit", "2272", "nsw"))[3], 4, "the same address");
         assert_eq!(levels(&home, &at("12", "Herschel Circuit", "2227", "nsw"))[3], 3, "same street, typos");
         assert_eq!(levels(&home, &at("4", "Rogers Street", "2272", "nsw"))[3], 2, "same postcode");
         assert_eq!(levels(&home, &at("4", "Rogers Street", "2000", "nsw"))[3], 1, "same state");
