@@ -62,45 +62,8 @@ pub fn normalise_postcode(s: &str) -> String {
     s.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
 }
 
-/// American Soundex of the first word: names that sound alike share a code ("Smith",
-/// "Smyth" → S530). Empty for a name with no letters.
-#[must_use]
-pub fn soundex(name: &str) -> String {
-    fn digit(c: char) -> Option<char> {
-        match c {
-            'b' | 'f' | 'p' | 'v' => Some('1'),
-            'c' | 'g' | 'j' | 'k' | 'q' | 's' | 'x' | 'z' => Some('2'),
-            'd' | 't' => Some('3'),
-            'l' => Some('4'),
-            'm' | 'n' => Some('5'),
-            'r' => Some('6'),
-            _ => None,
-        }
-    }
-    let letters: Vec<char> = name.chars().filter(char::is_ascii_alphabetic).map(|c| c.to_ascii_lowercase()).collect();
-    let Some(&first) = letters.first() else { return String::new() };
-    let mut code = String::from(first.to_ascii_uppercase());
-    let mut last = digit(first);
-    for &c in &letters[1..] {
-        let d = digit(c);
-        if let Some(d) = d
-            && last != Some(d)
-        {
-            code.push(d);
-            if code.len() == 4 {
-                break;
-            }
-        }
-        // 'h' and 'w' do not separate equal codes; vowels do.
-        if c != 'h' && c != 'w' {
-            last = d;
-        }
-    }
-    while code.len() < 4 {
-        code.push('0');
-    }
-    code
-}
+/// Soundex, as the person matcher computes it: names that sound alike share a code.
+pub use marac_linkage::normalise::soundex;
 
 fn names_of(p: &PersonDetails) -> Vec<(String, String)> {
     let mut names = vec![(normalise_name(&p.given_name), normalise_name(&p.family_name))];

@@ -220,13 +220,9 @@ fn victims_16_17(c: &MeetingCounts) -> Measure {
 #[must_use]
 pub fn marac_health(f: &Facts) -> Vec<Measure> {
     let c = &f.counts;
-    let volume = match f.population {
-        Some(p) if p.adult_women > 0 && p.days > 0 => {
-            #[allow(clippy::cast_precision_loss, reason = "populations are far below 2^52")]
-            let rate = f64::from(c.cases) * 365.0 / f64::from(p.days) * 10_000.0 / p.adult_women as f64;
-            (Figure::Decimal(rate), f64::from(p.recommended_per_10k))
-        }
-        _ => (Figure::NotHeld, 40.0),
+    let volume = match f.population.and_then(|p| Some((p.cases_a_year_per_10k(c.cases)?, p.recommended_per_10k))) {
+        Some((rate, recommended)) => (Figure::Decimal(rate), f64::from(recommended)),
+        None => (Figure::NotHeld, 40.0),
     };
     let (present, invited) = attendance_of(f, &AgencyCategory::ALL);
     vec![

@@ -193,6 +193,20 @@ pub struct Population {
     pub recommended_per_10k: u32,
 }
 
+impl Population {
+    /// Cases scaled to a year from the days of the period, per 10,000 adult women; `None`
+    /// without a population or a period.
+    #[must_use]
+    pub fn cases_a_year_per_10k(&self, cases: u32) -> Option<f64> {
+        if self.adult_women == 0 || self.days == 0 {
+            return None;
+        }
+        let a_year = f64::from(cases) * 365.0 / f64::from(self.days);
+        #[allow(clippy::cast_precision_loss, reason = "populations are far below 2^52")]
+        Some(a_year * 10_000.0 / self.adult_women as f64)
+    }
+}
+
 fn tally(t: Tally) -> Figure {
     if t.recorded == 0 { Figure::NotHeld } else { Figure::Count(t.yes) }
 }
@@ -278,13 +292,7 @@ pub fn lines(c: &MeetingCounts, population: Population) -> Vec<Line> {
         out.push(l);
     }
     let police = c.source_halves[0];
-    let per_10k = if population.adult_women == 0 || population.days == 0 {
-        Figure::NotHeld
-    } else {
-        let a_year = f64::from(c.cases) * 365.0 / f64::from(population.days);
-        #[allow(clippy::cast_precision_loss, reason = "populations are far below 2^52")]
-        Figure::Decimal(a_year * 10_000.0 / population.adult_women as f64)
-    };
+    let per_10k = population.cases_a_year_per_10k(c.cases).map_or(Figure::NotHeld, Figure::Decimal);
     let recommended = if population.adult_women == 0 {
         Figure::NotHeld
     } else {

@@ -166,7 +166,7 @@ fn score(left: &[Prepared], right: &[Prepared], pairs: &[(u32, u32)]) -> Vec<Mat
         .iter()
         .zip(&vectors)
         .filter_map(|((a, b), v)| {
-            let p = fitted.probability(v, &frequencies, &left[at(*a)], &right[at(*b)]);
+            let p = fitted.probability(v, &frequencies, &left[at(*a)]);
             (p >= 0.5).then_some(Match { a: at(*a), b: at(*b), probability: p })
         })
         .collect()

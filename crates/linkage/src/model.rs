@@ -165,7 +165,7 @@ impl Model {
 
     /// The probability that a pair with these levels is a match.
     #[must_use]
-    pub fn probability(&self, v: &Levels, freq: &Frequencies, a: &Prepared, _b: &Prepared) -> f64 {
+    pub fn probability(&self, v: &Levels, freq: &Frequencies, a: &Prepared) -> f64 {
         self.explain(v, freq, a).probability
     }
 

@@ -110,6 +110,7 @@ async fn a_history_imports_whole_or_not_at_all_and_only_once() {
         assert_eq!(upload(&b, false, &good).await.status, StatusCode::FORBIDDEN);
         let k = app.signed_in("kim@x.org").await;
         assert_eq!(k.get("/returns/import").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(k.get("/returns/import/template.csv").await.status, StatusCode::FORBIDDEN);
         k.get("/").await;
         assert_eq!(upload(&k, true, &good).await.status, StatusCode::FORBIDDEN);
         let other = format!("{HEADER}\nX1,OM,3/7/2024,POL,,A,B,,,,C,D,,,,,,,\n");

@@ -223,28 +223,27 @@ async fn page(
         .collect();
     // Attendance by agency: exact viewers only, since one agency's attendance is not about a
     // victim but small meetings make small numbers.
-    let attendance: Vec<(String, u32, u32, String)> = if board == Board::Health && r.exact() {
+    let shares: Vec<(String, u32, u32, f64)> = if board == Board::Health && r.exact() {
         current_attendance
             .iter()
             .map(|a| {
                 let share = if a.invited == 0 { 0.0 } else { f64::from(a.present) * 100.0 / f64::from(a.invited) };
-                (a.name.clone(), a.invited, a.present, format!("{share:.0}%"))
+                (a.name.clone(), a.invited, a.present, share)
             })
             .collect()
     } else {
         Vec::new()
     };
-    let attendance_chart = if attendance.is_empty() {
+    let attendance_chart = if shares.is_empty() {
         String::new()
     } else {
-        let rows: Vec<(String, f64)> = current_attendance
-            .iter()
-            .map(|a| {
-                (a.name.clone(), if a.invited == 0 { 0.0 } else { f64::from(a.present) * 100.0 / f64::from(a.invited) })
-            })
-            .collect();
+        let rows: Vec<(String, f64)> = shares.iter().map(|(name, _, _, share)| (name.clone(), *share)).collect();
         charts::bars("chart-attendance", "Attendance by agency at the quarter's held meetings", &rows)
     };
+    let attendance: Vec<(String, u32, u32, String)> = shares
+        .into_iter()
+        .map(|(name, invited, present, share)| (name, invited, present, format!("{share:.0}%")))
+        .collect();
     let marac_ids: Vec<i64> = r.maracs.iter().map(|(m, _)| m.id).collect();
     let can_enter = board == Board::Children
         && marac_domain::policy::authorise(&me.actor(), Action::EnterPartnershipFigures { marac_ids: &marac_ids })
