@@ -4,12 +4,15 @@
 //! estimated by EM (non-match probabilities from random pairs, with term frequencies so a
 //! common surname counts for less than a rare one) scores every pair and explains it.
 
+pub mod cluster;
 pub mod compare;
+pub mod generate;
 pub mod model;
 pub mod normalise;
 
 use compare::Prepared;
-use std::collections::{HashMap, HashSet};
+use rayon::prelude::*;
+use std::hash::{Hash, Hasher};
 
 /// A person as a list holds them. Empty means missing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,125 +52,223 @@ pub struct Match {
     pub probability: f64,
 }
 
-/// The blocking keys of a record: pairs sharing any key are compared.
-fn blocking_keys(p: &Prepared) -> Vec<String> {
+/// One blocking key: a rule's tag and the values it groups by, hashed (the same on every run).
+fn key(tag: u8, parts: &[&str]) -> (u64, u8) {
+    let mut h = std::hash::DefaultHasher::new();
+    tag.hash(&mut h);
+    parts.hash(&mut h);
+    (h.finish(), tag)
+}
+
+/// The blocking keys of a record, each with its rule's tag: pairs sharing any key are
+/// compared. Several rules, so that a typo or a change in any one field still leaves a key in
+/// common, each narrow enough that a list of a million people gives tens of millions of pairs,
+/// not billions.
+fn blocking_keys(p: &Prepared) -> Vec<(u64, u8)> {
     let mut keys = Vec::with_capacity(8);
-    if p.dob.len() == 8 {
-        keys.push(format!("d{}", p.dob));
+    let dob = p.dob.len() == 8;
+    let given_initial = p.given.get(..1).unwrap_or("");
+    let surname_initial = p.surname.get(..1).unwrap_or("");
+    if dob {
+        // The date of birth with either initial: one of the names may have changed.
+        keys.push(key(b'd', &[&p.dob, given_initial]));
+        keys.push(key(b'e', &[&p.dob, surname_initial]));
+        keys.push(key(WIDE[0], &[&p.dob]));
     }
-    let initial = p.given.chars().next().map(String::from).unwrap_or_default();
+    if dob && !p.surname_sx.is_empty() {
+        // A typo in the day or month.
+        keys.push(key(b'y', &[&p.surname_sx, &p.dob[..4], given_initial]));
+        keys.push(key(WIDE[1], &[&p.surname_sx, &p.dob[..4]]));
+    }
+    if dob && !p.given_sx.is_empty() {
+        // A typo in the year.
+        keys.push(key(b'm', &[&p.dob[4..], &p.given_sx, surname_initial]));
+        keys.push(key(WIDE[2], &[&p.dob[4..], &p.given_sx]));
+    }
     if !p.surname_sx.is_empty() {
-        keys.push(format!("s{}{initial}", p.surname_sx));
-        if p.dob.len() == 8 {
-            keys.push(format!("y{}{}", p.surname_sx, &p.dob[..4]));
-        }
+        // A family name that sounds the same, and a given name with the same initial.
+        keys.push(key(WIDE[3], &[&p.surname_sx, given_initial]));
     }
     if !p.given_sx.is_empty() && !p.postcode.is_empty() {
-        keys.push(format!("g{}{}", p.given_sx, p.postcode));
+        // No date of birth, or a changed surname, at the same postcode.
+        keys.push(key(b'g', &[&p.given_sx, &p.postcode]));
     }
     if !p.given_sx.is_empty() && !p.surname_sx.is_empty() {
-        // Either order, so swapped given and family names still meet.
+        // The names alone, either order, so swapped given and family names still meet.
         let (a, b) =
             if p.given_sx <= p.surname_sx { (&p.given_sx, &p.surname_sx) } else { (&p.surname_sx, &p.given_sx) };
-        keys.push(format!("n{a}{b}"));
+        keys.push(key(WIDE[4], &[a, b]));
     }
     if !p.national_id.is_empty() {
-        keys.push(format!("i{}", p.national_id));
+        keys.push(key(b'i', &[&p.national_id]));
     }
     if !p.street_number.is_empty() && !p.address_1.is_empty() {
-        keys.push(format!("a{}{}", p.street_number, p.address_1));
-    }
-    if p.dob.len() == 8 && !p.given_sx.is_empty() {
-        // Day and month, with the given name: catches a wrong year or a changed surname.
-        keys.push(format!("m{}{}", &p.dob[4..], p.given_sx));
+        keys.push(key(b'a', &[&p.street_number, &p.address_1]));
     }
     keys
 }
 
-/// Blocks larger than this are skipped: the other rules still meet their members.
+/// The wide rules (the date of birth alone, a family name's sound with the year, the day and
+/// month with the given name's sound, the family name's sound with an initial, the names'
+/// sounds): they catch the most but give the most pairs, so they share a budget.
+const WIDE: [u8; 5] = [b'D', b'Y', b'M', b'S', b'N'];
+
+/// Pairs the wide rules may add, per record: their blocks are taken smallest first (the most
+/// telling) until the budget is spent. A small list gets every block; a list of a million
+/// keeps its pairs, its time and its memory in proportion to its size.
+const WIDE_PAIRS_PER_RECORD: usize = 12;
+
+/// Blocks of the narrow rules larger than this are skipped: the other rules still meet their
+/// members.
 const MAX_BLOCK: usize = 400;
 
-/// Candidate pairs of one list (`right` is `None`) or across two, each once.
+/// Every record's keys as (key, rule, side, index), sorted so each block is one run.
+fn filed(left: &[Prepared], right: Option<&[Prepared]>) -> Vec<(u64, u8, bool, u32)> {
+    let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+    let side = |list: &[Prepared], right: bool| -> Vec<(u64, u8, bool, u32)> {
+        list.par_iter()
+            .enumerate()
+            .flat_map_iter(|(i, p)| blocking_keys(p).into_iter().map(move |(k, tag)| (k, tag, right, index(i))))
+            .collect()
+    };
+    let mut all = side(left, false);
+    if let Some(r) = right {
+        all.extend(side(r, true));
+    }
+    all.par_sort_unstable();
+    all
+}
+
+/// Candidate pairs of one list (`right` is `None`) or across two, each once, in order.
 fn candidates(left: &[Prepared], right: Option<&[Prepared]>) -> Vec<(u32, u32)> {
-    let mut blocks: HashMap<String, (Vec<u32>, Vec<u32>)> = HashMap::new();
-    for (i, p) in left.iter().enumerate() {
-        for k in blocking_keys(p) {
-            blocks.entry(k).or_default().0.push(u32::try_from(i).unwrap_or(u32::MAX));
-        }
-    }
-    if let Some(right) = right {
-        for (i, p) in right.iter().enumerate() {
-            for k in blocking_keys(p) {
-                if let Some(b) = blocks.get_mut(&k) {
-                    b.1.push(u32::try_from(i).unwrap_or(u32::MAX));
-                }
-            }
-        }
-    }
-    let mut seen: HashSet<(u32, u32)> = HashSet::new();
-    for (l, r) in blocks.values() {
-        match right {
-            None => {
-                if l.len() > MAX_BLOCK {
-                    continue;
-                }
-                for (x, a) in l.iter().enumerate() {
-                    for b in &l[x + 1..] {
-                        seen.insert((*a.min(b), *a.max(b)));
+    let all = filed(left, right);
+    let pairs_in = |block: &[(u64, u8, bool, u32)]| {
+        let split = block.partition_point(|e| !e.2);
+        if right.is_none() { split * split.saturating_sub(1) / 2 } else { split * (block.len() - split) }
+    };
+    let (mut wide, narrow): (Vec<&[(u64, u8, bool, u32)]>, Vec<_>) =
+        all.chunk_by(|x, y| x.0 == y.0).filter(|b| pairs_in(b) > 0).partition(|b| WIDE.contains(&b[0].1));
+    wide.sort_by_key(|b| pairs_in(b));
+    let records = left.len() + right.map_or(0, <[Prepared]>::len);
+    let mut budget = WIDE_PAIRS_PER_RECORD * records;
+    let mut blocks = narrow;
+    blocks.extend(wide.into_iter().take_while(|b| {
+        let n = pairs_in(b);
+        budget = budget.saturating_sub(n);
+        budget > 0
+    }));
+    let mut pairs: Vec<(u32, u32)> = blocks
+        .par_iter()
+        .flat_map_iter(|block| {
+            let split = block.partition_point(|e| !e.2);
+            let (l, r) = block.split_at(split);
+            // Wide blocks were chosen within the budget already; narrow ones stop at a size.
+            let wide = WIDE.contains(&block[0].1);
+            let mut out = Vec::new();
+            match right {
+                None if wide || l.len() <= MAX_BLOCK => {
+                    for (x, a) in l.iter().enumerate() {
+                        for b in &l[x + 1..] {
+                            out.push((a.3.min(b.3), a.3.max(b.3)));
+                        }
                     }
                 }
-            }
-            Some(_) => {
-                if l.len() * r.len() > MAX_BLOCK * MAX_BLOCK / 4 {
-                    continue;
-                }
-                for a in l {
-                    for b in r {
-                        seen.insert((*a, *b));
+                Some(_) if wide || l.len() * r.len() <= MAX_BLOCK * MAX_BLOCK / 4 => {
+                    for a in l {
+                        for b in r {
+                            out.push((a.3, b.3));
+                        }
                     }
                 }
+                _ => {}
             }
-        }
-    }
-    let mut pairs: Vec<(u32, u32)> = seen.into_iter().collect();
-    pairs.sort_unstable();
+            out
+        })
+        .collect();
+    pairs.par_sort_unstable();
+    pairs.dedup();
     pairs
 }
 
-/// Finds the pairs in one list that are the same person, with the model's own threshold.
+/// A fitted model with the name frequencies it weighs exact names by: scores any pair of the
+/// lists it was fitted on.
+pub struct Scorer {
+    /// The model.
+    pub model: model::Model,
+    frequencies: model::Frequencies,
+}
+
+impl Scorer {
+    /// Fits the model to the candidate pairs of `left` and `right` (the same slice for one list)
+    /// and returns it with each pair's levels.
+    #[must_use]
+    pub fn fit(left: &[Prepared], right: &[Prepared], pairs: &[(u32, u32)]) -> (Scorer, Vec<compare::Levels>) {
+        let vectors: Vec<compare::Levels> =
+            pairs.par_iter().map(|(a, b)| compare::levels(&left[at(*a)], &right[at(*b)])).collect();
+        let one_list = std::ptr::eq(left, right);
+        let mut all: Vec<&Prepared> = left.iter().collect();
+        if !one_list {
+            all.extend(right.iter());
+        }
+        let frequencies = model::Frequencies::of(&all);
+        let u = model::random_pair_u(left, right, 200_000);
+        #[allow(clippy::cast_precision_loss, reason = "record counts are far below 2^26")]
+        let all_pairs = if one_list {
+            left.len() as f64 * (left.len() as f64 - 1.0) / 2.0
+        } else {
+            left.len() as f64 * right.len() as f64
+        };
+        (Scorer { model: model::fit(&vectors, u, all_pairs), frequencies }, vectors)
+    }
+
+    /// The probability that two records are the same person.
+    #[must_use]
+    pub fn probability(&self, a: &Prepared, b: &Prepared) -> f64 {
+        self.model.probability(&compare::levels(a, b), &self.frequencies, a)
+    }
+
+    /// Why two records scored as they did.
+    #[must_use]
+    pub fn explain(&self, a: &Prepared, b: &Prepared) -> model::Explanation {
+        self.model.explain(&compare::levels(a, b), &self.frequencies, a)
+    }
+
+    fn matches(&self, left: &[Prepared], pairs: &[(u32, u32)], vectors: &[compare::Levels]) -> Vec<Match> {
+        pairs
+            .par_iter()
+            .zip(vectors)
+            .filter_map(|((a, b), v)| {
+                let p = self.model.probability(v, &self.frequencies, &left[at(*a)]);
+                (p >= THRESHOLD).then_some(Match { a: at(*a), b: at(*b), probability: p })
+            })
+            .collect()
+    }
+}
+
+/// The model's own threshold: a pair is a match when it is more likely than not.
+pub const THRESHOLD: f64 = 0.5;
+
+fn at(i: u32) -> usize {
+    usize::try_from(i).unwrap_or(usize::MAX)
+}
+
+/// Finds the pairs in one list that are the same person, with the model's own threshold, and
+/// every pair inside the groups they form.
 #[must_use]
 pub fn dedupe(records: &[Record]) -> Vec<Match> {
-    let prepared: Vec<Prepared> = records.iter().map(Prepared::new).collect();
+    let prepared: Vec<Prepared> = records.par_iter().map(Prepared::new).collect();
     let pairs = candidates(&prepared, None);
-    score(&prepared, &prepared, &pairs)
+    let (scorer, vectors) = Scorer::fit(&prepared, &prepared, &pairs);
+    let matches = scorer.matches(&prepared, &pairs, &vectors);
+    cluster::closed_pairs(records.len(), &matches, |a, b| scorer.probability(&prepared[a], &prepared[b]))
 }
 
 /// Finds the pairs across two lists that are the same person.
 #[must_use]
 pub fn link(left: &[Record], right: &[Record]) -> Vec<Match> {
-    let l: Vec<Prepared> = left.iter().map(Prepared::new).collect();
-    let r: Vec<Prepared> = right.iter().map(Prepared::new).collect();
+    let l: Vec<Prepared> = left.par_iter().map(Prepared::new).collect();
+    let r: Vec<Prepared> = right.par_iter().map(Prepared::new).collect();
     let pairs = candidates(&l, Some(&r));
-    score(&l, &r, &pairs)
-}
-
-fn score(left: &[Prepared], right: &[Prepared], pairs: &[(u32, u32)]) -> Vec<Match> {
-    let at = |i: u32| usize::try_from(i).unwrap_or(usize::MAX);
-    let vectors: Vec<compare::Levels> =
-        pairs.iter().map(|(a, b)| compare::levels(&left[at(*a)], &right[at(*b)])).collect();
-    let mut all: Vec<&Prepared> = left.iter().collect();
-    if !std::ptr::eq(left, right) {
-        all.extend(right.iter());
-    }
-    let frequencies = model::Frequencies::of(&all);
-    let u = model::random_pair_u(left, right, 200_000);
-    let fitted = model::fit(&vectors, u);
-    pairs
-        .iter()
-        .zip(&vectors)
-        .filter_map(|((a, b), v)| {
-            let p = fitted.probability(v, &frequencies, &left[at(*a)]);
-            (p >= 0.5).then_some(Match { a: at(*a), b: at(*b), probability: p })
-        })
-        .collect()
+    let (scorer, vectors) = Scorer::fit(&l, &r, &pairs);
+    scorer.matches(&l, &pairs, &vectors)
 }

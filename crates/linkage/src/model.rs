@@ -80,13 +80,15 @@ pub struct Model {
     pub u: Table,
     /// Share of matches among the candidate pairs.
     pub lambda: f64,
+    /// Share of matches among all pairs: the prior with which pairs are scored.
+    pub prior: f64,
     /// Among random pairs: how common a value is across the whole list.
     pub random_u: Table,
 }
 
 /// Fits m and the share of matches by EM over the candidate pairs' patterns.
 #[must_use]
-pub fn fit(vectors: &[Levels], u: Table) -> Model {
+pub fn fit(vectors: &[Levels], u: Table, all_pairs: f64) -> Model {
     let mut patterns: HashMap<Levels, f64> = HashMap::new();
     for v in vectors {
         *patterns.entry(*v).or_insert(0.0) += 1.0;
@@ -125,7 +127,11 @@ pub fn fit(vectors: &[Levels], u: Table) -> Model {
         u = normalised(u_next);
         lambda = (matched / total.max(1.0)).clamp(1e-6, 0.999);
     }
-    Model { m, u, lambda, random_u }
+    // The matches EM found among the candidates are (almost) all the matches there are, so
+    // their share of every possible pair is the prior for scoring against random-pair u.
+    #[allow(clippy::cast_precision_loss, reason = "pair counts are far below 2^52")]
+    let prior = (lambda * vectors.len() as f64 / all_pairs.max(1.0)).clamp(1e-9, 0.5);
+    Model { m, u, lambda, prior, random_u }
 }
 
 fn likelihoods(v: &Levels, m: &Table, u: &Table) -> (f64, f64) {
@@ -156,11 +162,11 @@ impl Model {
             (1, true) => Frequencies::share(&freq.surname, &a.surname, freq.total),
             _ => None,
         };
-        // A name's own frequency against the average exact agreement among random pairs: a
-        // common name scales u up, a rare one down (never below a floor, so one rare name
-        // cannot decide alone).
-        let u = self.u[f][usize::from(l)];
-        tf.map_or(u, |t| (u * t.max(1e-5) / self.random_u[f][usize::from(l)].max(1e-9)).min(0.999))
+        // Among random pairs, two records share this exact name as often as the name occurs:
+        // a common name agrees by chance often, a rare one seldom (never below a floor, so
+        // one rare name cannot decide alone).
+        let u = self.random_u[f][usize::from(l)];
+        tf.map_or(u, |t| t.max(1e-5).min(0.999))
     }
 
     /// The probability that a pair with these levels is a match.
@@ -172,7 +178,7 @@ impl Model {
     /// The evidence, field by field.
     #[must_use]
     pub fn explain(&self, v: &Levels, freq: &Frequencies, a: &Prepared) -> Explanation {
-        let mut log_odds = (self.lambda / (1.0 - self.lambda)).log2();
+        let mut log_odds = (self.prior / (1.0 - self.prior)).log2();
         let mut fields = Vec::new();
         for (f, l) in v.iter().enumerate() {
             if *l == MISSING {

@@ -41,7 +41,7 @@ fn fold(c: char) -> char {
 }
 
 /// Nicknames and short forms, each with the full name they stand for.
-const NICKNAMES: &[(&str, &str)] = &[
+pub(crate) const NICKNAMES: &[(&str, &str)] = &[
     ("kate", "katherine"),
     ("katie", "katherine"),
     ("kathy", "katherine"),

@@ -33,28 +33,43 @@ pub enum LinkageCommand {
         #[arg(long)]
         output: PathBuf,
     },
+    /// A synthetic list with known duplicates, for measuring the matcher at any size.
+    Generate {
+        /// How many records.
+        #[arg(long, default_value_t = 1_000_000)]
+        records: usize,
+        /// The seed: the same seed gives the same file.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Where to write the records.
+        #[arg(long)]
+        output: PathBuf,
+        /// Where to write the true pairs (`id_a,id_b`).
+        #[arg(long)]
+        truth: PathBuf,
+    },
 }
+
+/// The benchmark files' columns, in order.
+const COLUMNS: [&str; 11] = [
+    "rec_id",
+    "given_name",
+    "surname",
+    "street_number",
+    "address_1",
+    "address_2",
+    "suburb",
+    "postcode",
+    "state",
+    "date_of_birth",
+    "soc_sec_id",
+];
 
 fn read(path: &Path) -> anyhow::Result<Vec<Record>> {
     let mut reader = csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
     let header = reader.headers().with_context(|| format!("{}: no header", path.display()))?.clone();
     let column = |name: &str| header.iter().position(|h| h == name);
-    let cols: Vec<Option<usize>> = [
-        "rec_id",
-        "given_name",
-        "surname",
-        "street_number",
-        "address_1",
-        "address_2",
-        "suburb",
-        "postcode",
-        "state",
-        "date_of_birth",
-        "soc_sec_id",
-    ]
-    .iter()
-    .map(|c| column(c))
-    .collect();
+    let cols: Vec<Option<usize>> = COLUMNS.iter().map(|c| column(c)).collect();
     if cols[0].is_none() {
         anyhow::bail!("{}: line 1: the header has no rec_id column", path.display());
     }
@@ -79,6 +94,28 @@ fn read(path: &Path) -> anyhow::Result<Vec<Record>> {
     Ok(out)
 }
 
+fn write_records(path: &Path, records: &[Record]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    w.write_record(COLUMNS)?;
+    for r in records {
+        w.write_record([
+            &r.id,
+            &r.given_name,
+            &r.surname,
+            &r.street_number,
+            &r.address_1,
+            &r.address_2,
+            &r.suburb,
+            &r.postcode,
+            &r.state,
+            &r.date_of_birth,
+            &r.national_id,
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
 fn write(path: &Path, left: &[Record], right: &[Record], matches: &[marac_linkage::Match]) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
     w.write_record(["id_a", "id_b", "score"])?;
@@ -98,6 +135,17 @@ pub fn run(command: LinkageCommand) -> anyhow::Result<ExitCode> {
             let matches = marac_linkage::dedupe(&records);
             write(&output, &records, &records, &matches)?;
             (matches.len(), records.len(), output)
+        }
+        LinkageCommand::Generate { records, seed, output, truth } => {
+            let (list, pairs) = marac_linkage::generate::generate(records, seed);
+            write_records(&output, &list)?;
+            let mut w = csv::Writer::from_path(&truth).with_context(|| format!("cannot write {}", truth.display()))?;
+            w.write_record(["id_a", "id_b"])?;
+            for (a, b) in &pairs {
+                w.write_record([list[*a].id.as_str(), list[*b].id.as_str()])?;
+            }
+            w.flush()?;
+            (pairs.len(), list.len(), truth)
         }
         LinkageCommand::Link { left, right, output } => {
             let (l, r) = (read(&left)?, read(&right)?);
