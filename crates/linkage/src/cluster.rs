@@ -80,17 +80,17 @@ pub fn closed_pairs(n: usize, matches: &[Match], direct: impl Fn(usize, usize) -
     for group in clusters(n, matches) {
         for (i, a) in group.iter().enumerate() {
             for b in &group[i + 1..] {
-                if !found.contains_key(&(*a, *b)) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = found.entry((*a, *b)) {
                     let p = direct(*a, *b);
                     if p >= IMPLIED_FLOOR {
-                        found.insert((*a, *b), p.max(SURE));
+                        slot.insert(p.max(SURE));
                     }
                 }
             }
         }
     }
     let mut out: Vec<Match> = found.into_iter().map(|((a, b), probability)| Match { a, b, probability }).collect();
-    out.sort_by(|x, y| (x.a, x.b).cmp(&(y.a, y.b)));
+    out.sort_by_key(|m| (m.a, m.b));
     out
 }
 

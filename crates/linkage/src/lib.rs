@@ -9,6 +9,7 @@ pub mod compare;
 pub mod generate;
 pub mod model;
 pub mod normalise;
+pub mod similarity;
 
 use compare::Prepared;
 use rayon::prelude::*;
@@ -66,44 +67,47 @@ fn key(tag: u8, parts: &[&str]) -> (u64, u8) {
 /// not billions.
 fn blocking_keys(p: &Prepared) -> Vec<(u64, u8)> {
     let mut keys = Vec::with_capacity(8);
-    let dob = p.dob.len() == 8;
-    let given_initial = p.given.get(..1).unwrap_or("");
-    let surname_initial = p.surname.get(..1).unwrap_or("");
+    let dob = p.dob().len() == 8;
+    let given_initial = p.given().get(..1).unwrap_or("");
+    let surname_initial = p.surname().get(..1).unwrap_or("");
     if dob {
         // The date of birth with either initial: one of the names may have changed.
-        keys.push(key(b'd', &[&p.dob, given_initial]));
-        keys.push(key(b'e', &[&p.dob, surname_initial]));
-        keys.push(key(WIDE[0], &[&p.dob]));
+        keys.push(key(b'd', &[p.dob(), given_initial]));
+        keys.push(key(b'e', &[p.dob(), surname_initial]));
+        keys.push(key(WIDE[0], &[p.dob()]));
     }
-    if dob && !p.surname_sx.is_empty() {
+    if dob && !p.surname_sx().is_empty() {
         // A typo in the day or month.
-        keys.push(key(b'y', &[&p.surname_sx, &p.dob[..4], given_initial]));
-        keys.push(key(WIDE[1], &[&p.surname_sx, &p.dob[..4]]));
+        keys.push(key(b'y', &[p.surname_sx(), &p.dob()[..4], given_initial]));
+        keys.push(key(WIDE[1], &[p.surname_sx(), &p.dob()[..4]]));
     }
-    if dob && !p.given_sx.is_empty() {
+    if dob && !p.given_sx().is_empty() {
         // A typo in the year.
-        keys.push(key(b'm', &[&p.dob[4..], &p.given_sx, surname_initial]));
-        keys.push(key(WIDE[2], &[&p.dob[4..], &p.given_sx]));
+        keys.push(key(b'm', &[&p.dob()[4..], p.given_sx(), surname_initial]));
+        keys.push(key(WIDE[2], &[&p.dob()[4..], p.given_sx()]));
     }
-    if !p.surname_sx.is_empty() {
+    if !p.surname_sx().is_empty() {
         // A family name that sounds the same, and a given name with the same initial.
-        keys.push(key(WIDE[3], &[&p.surname_sx, given_initial]));
+        keys.push(key(WIDE[3], &[p.surname_sx(), given_initial]));
     }
-    if !p.given_sx.is_empty() && !p.postcode.is_empty() {
+    if !p.given_sx().is_empty() && !p.postcode().is_empty() {
         // No date of birth, or a changed surname, at the same postcode.
-        keys.push(key(b'g', &[&p.given_sx, &p.postcode]));
+        keys.push(key(b'g', &[p.given_sx(), p.postcode()]));
     }
-    if !p.given_sx.is_empty() && !p.surname_sx.is_empty() {
+    if !p.given_sx().is_empty() && !p.surname_sx().is_empty() {
         // The names alone, either order, so swapped given and family names still meet.
-        let (a, b) =
-            if p.given_sx <= p.surname_sx { (&p.given_sx, &p.surname_sx) } else { (&p.surname_sx, &p.given_sx) };
+        let (a, b) = if p.given_sx() <= p.surname_sx() {
+            (p.given_sx(), p.surname_sx())
+        } else {
+            (p.surname_sx(), p.given_sx())
+        };
         keys.push(key(WIDE[4], &[a, b]));
     }
-    if !p.national_id.is_empty() {
-        keys.push(key(b'i', &[&p.national_id]));
+    if !p.national_id().is_empty() {
+        keys.push(key(b'i', &[p.national_id()]));
     }
-    if !p.street_number.is_empty() && !p.address_1.is_empty() {
-        keys.push(key(b'a', &[&p.street_number, &p.address_1]));
+    if !p.street_number().is_empty() && !p.address_1().is_empty() {
+        keys.push(key(b'a', &[p.street_number(), p.address_1()]));
     }
     keys
 }
@@ -116,16 +120,19 @@ const WIDE: [u8; 5] = [b'D', b'Y', b'M', b'S', b'N'];
 /// Pairs the wide rules may add, per record: their blocks are taken smallest first (the most
 /// telling) until the budget is spent. A small list gets every block; a list of a million
 /// keeps its pairs, its time and its memory in proportion to its size.
-const WIDE_PAIRS_PER_RECORD: usize = 12;
+const WIDE_PAIRS_PER_RECORD: usize = 8;
 
 /// Blocks of the narrow rules larger than this are skipped: the other rules still meet their
 /// members.
 const MAX_BLOCK: usize = 400;
 
+/// One blocking key of one record: (key, rule, right-hand list, index).
+type Filed = (u64, u8, bool, u32);
+
 /// Every record's keys as (key, rule, side, index), sorted so each block is one run.
-fn filed(left: &[Prepared], right: Option<&[Prepared]>) -> Vec<(u64, u8, bool, u32)> {
+fn filed(left: &[Prepared], right: Option<&[Prepared]>) -> Vec<Filed> {
     let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
-    let side = |list: &[Prepared], right: bool| -> Vec<(u64, u8, bool, u32)> {
+    let side = |list: &[Prepared], right: bool| -> Vec<Filed> {
         list.par_iter()
             .enumerate()
             .flat_map_iter(|(i, p)| blocking_keys(p).into_iter().map(move |(k, tag)| (k, tag, right, index(i))))
@@ -142,11 +149,11 @@ fn filed(left: &[Prepared], right: Option<&[Prepared]>) -> Vec<(u64, u8, bool, u
 /// Candidate pairs of one list (`right` is `None`) or across two, each once, in order.
 fn candidates(left: &[Prepared], right: Option<&[Prepared]>) -> Vec<(u32, u32)> {
     let all = filed(left, right);
-    let pairs_in = |block: &[(u64, u8, bool, u32)]| {
+    let pairs_in = |block: &[Filed]| {
         let split = block.partition_point(|e| !e.2);
         if right.is_none() { split * split.saturating_sub(1) / 2 } else { split * (block.len() - split) }
     };
-    let (mut wide, narrow): (Vec<&[(u64, u8, bool, u32)]>, Vec<_>) =
+    let (mut wide, narrow): (Vec<&[Filed]>, Vec<_>) =
         all.chunk_by(|x, y| x.0 == y.0).filter(|b| pairs_in(b) > 0).partition(|b| WIDE.contains(&b[0].1));
     wide.sort_by_key(|b| pairs_in(b));
     let records = left.len() + right.map_or(0, <[Prepared]>::len);
@@ -218,7 +225,8 @@ impl Scorer {
         } else {
             left.len() as f64 * right.len() as f64
         };
-        (Scorer { model: model::fit(&vectors, u, all_pairs), frequencies }, vectors)
+        let model = model::fit(&vectors, u, all_pairs);
+        (Scorer { model, frequencies }, vectors)
     }
 
     /// The probability that two records are the same person.

@@ -5,6 +5,7 @@
 //! is, so "Smith" counts for less than "Okonkwo".
 
 use crate::compare::{FIELDS, LEVELS, Levels, MISSING, Prepared, levels};
+use rayon::prelude::*;
 use std::collections::HashMap;
 
 /// Per field, per level: probabilities.
@@ -24,8 +25,8 @@ impl Frequencies {
         let mut given = HashMap::new();
         let mut surname = HashMap::new();
         for r in records {
-            *given.entry(r.given.clone()).or_insert(0) += 1;
-            *surname.entry(r.surname.clone()).or_insert(0) += 1;
+            *given.entry(r.given().to_owned()).or_insert(0) += 1;
+            *surname.entry(r.surname().to_owned()).or_insert(0) += 1;
         }
         #[allow(clippy::cast_precision_loss, reason = "record counts are far below 2^52")]
         let total = records.len().max(1) as f64;
@@ -86,13 +87,51 @@ pub struct Model {
     pub random_u: Table,
 }
 
+/// Each distinct level pattern with how many pairs have it. The patterns are few (a few
+/// thousand at most), so they are counted in a dense table, in parallel.
+fn patterns(vectors: &[Levels]) -> Vec<(Levels, f64)> {
+    // Each field's level, with missing as one more value.
+    let code = |v: &Levels| {
+        v.iter().zip(LEVELS).fold(0usize, |acc, (l, n)| {
+            let n = usize::from(n) + 1;
+            acc * n + if *l == MISSING { n - 1 } else { usize::from(*l) }
+        })
+    };
+    let size: usize = LEVELS.iter().map(|n| usize::from(*n) + 1).product();
+    let counts = vectors
+        .par_iter()
+        .fold(
+            || vec![0u64; size],
+            |mut c, v| {
+                c[code(v)] += 1;
+                c
+            },
+        )
+        .reduce(
+            || vec![0u64; size],
+            |mut a, b| {
+                a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
+    let decode = |mut code: usize| {
+        let mut v: Levels = [0; FIELDS.len()];
+        for (l, n) in v.iter_mut().zip(LEVELS).rev() {
+            let n = usize::from(n) + 1;
+            let level = code % n;
+            *l = if level == n - 1 { MISSING } else { u8::try_from(level).unwrap_or(MISSING) };
+            code /= n;
+        }
+        v
+    };
+    #[allow(clippy::cast_precision_loss, reason = "pair counts are far below 2^52")]
+    counts.into_iter().enumerate().filter(|(_, c)| *c > 0).map(|(i, c)| (decode(i), c as f64)).collect()
+}
+
 /// Fits m and the share of matches by EM over the candidate pairs' patterns.
 #[must_use]
 pub fn fit(vectors: &[Levels], u: Table, all_pairs: f64) -> Model {
-    let mut patterns: HashMap<Levels, f64> = HashMap::new();
-    for v in vectors {
-        *patterns.entry(*v).or_insert(0.0) += 1.0;
-    }
+    let patterns = patterns(vectors);
     // Start from matches agreeing mostly exactly.
     let mut m: Table = LEVELS
         .iter()
@@ -158,15 +197,15 @@ impl Model {
     fn u_for(&self, f: usize, l: u8, freq: &Frequencies, a: &Prepared) -> f64 {
         let exact = usize::from(l) + 1 == usize::from(LEVELS[f]);
         let tf = match (f, exact) {
-            (0, true) => Frequencies::share(&freq.given, &a.given, freq.total),
-            (1, true) => Frequencies::share(&freq.surname, &a.surname, freq.total),
+            (0, true) => Frequencies::share(&freq.given, a.given(), freq.total),
+            (1, true) => Frequencies::share(&freq.surname, a.surname(), freq.total),
             _ => None,
         };
         // Among random pairs, two records share this exact name as often as the name occurs:
         // a common name agrees by chance often, a rare one seldom (never below a floor, so
         // one rare name cannot decide alone).
         let u = self.random_u[f][usize::from(l)];
-        tf.map_or(u, |t| t.max(1e-5).min(0.999))
+        tf.map_or(u, |t| t.clamp(1e-5, 0.999))
     }
 
     /// The probability that a pair with these levels is a match.
