@@ -1,12 +1,17 @@
 //! Is a person named on a referral someone already known?
 //!
-//! Two steps, so a fuller matcher can replace this one behind the same functions:
-//! [`blocking_keys`] names the few groups a person could share with a match (cheap to look
-//! up in an index), and [`compare`] scores one candidate and says why. For now the evidence
-//! is names (exact, phonetic and Jaro–Winkler similar, aliases included), date of birth
-//! (exact, or day and month swapped), estimated age and postcode.
+//! Two steps: [`blocking_keys`] names the few groups a person could share with a match (cheap
+//! to look up in an index), and [`compare`] scores one candidate and says why. The scoring is
+//! the person matcher's (`marac-linkage`): names normalised with nicknames and accents and
+//! compared by Jaro-Winkler (swapped given and family names too, aliases included), dates of
+//! birth tolerant of typing slips and day/month swaps, estimated age, and postcode, weighed by a
+//! Fellegi-Sunter model whose evidence is shown field by field in bits.
 
+use marac_linkage::Record;
+use marac_linkage::compare::{Levels, MISSING, Prepared, levels};
+use marac_linkage::model::{Explanation, Frequencies, Model};
 use serde::Serialize;
+use std::sync::LazyLock;
 use time::Date;
 
 /// What is known about a person for matching.
@@ -116,78 +121,138 @@ pub fn blocking_keys(p: &PersonDetails) -> Vec<String> {
     keys
 }
 
-/// Scores `known` as a match for `new`; `None` when it is not a likely match.
+/// The model a single comparison is scored with, and the (empty) name frequencies it uses.
+static STANDARD: LazyLock<(Model, Frequencies)> = LazyLock::new(|| (Model::standard(), Frequencies::of(&[])));
+
+/// One name of a person as the matcher's record.
+fn record(given: &str, family: &str, p: &PersonDetails) -> Record {
+    Record {
+        given_name: given.to_owned(),
+        surname: family.to_owned(),
+        postcode: p.postcode.clone().unwrap_or_default(),
+        date_of_birth: p
+            .date_of_birth
+            .map(|d| format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day()))
+            .unwrap_or_default(),
+        ..Record::default()
+    }
+}
+
+/// The evidence for one pair of names, with its probability.
+struct Compared {
+    levels: Levels,
+    explanation: Explanation,
+    alias: bool,
+    names: ((String, String), (String, String)),
+}
+
+fn compared(
+    new: &PersonDetails,
+    known: &PersonDetails,
+    n: &(String, String),
+    k: &(String, String),
+    alias: bool,
+) -> Compared {
+    let (a, b) = (Prepared::new(&record(&n.0, &n.1, new)), Prepared::new(&record(&k.0, &k.1, known)));
+    let mut levels = levels(&a, &b);
+    // A given name written as an initial agrees a little with a name that starts with it.
+    let initial = |x: &str, y: &str| x.len() == 1 && y.starts_with(x);
+    if levels[0] == 0 && (initial(&n.0, &k.0) || initial(&k.0, &n.0)) {
+        levels[0] = 1;
+    }
+    // With no date of birth on one side, an age puts the birth year within a year or so.
+    if levels[2] == MISSING {
+        let (x, y) = (birth_years(new), birth_years(known));
+        if !x.is_empty() && !y.is_empty() {
+            levels[2] = if x.iter().any(|year| y.contains(year)) { 1 } else { 0 };
+        }
+    }
+    let explanation = STANDARD.0.explain(&levels, &STANDARD.1, &a);
+    Compared { levels, explanation, alias, names: (n.clone(), k.clone()) }
+}
+
+/// Scores `known` as a match for `new`, with the person matcher's comparisons and a model fitted
+/// on referral-like data; `None` when it is not a likely match.
 #[must_use]
 pub fn compare(new: &PersonDetails, known: &PersonDetails) -> Option<MatchResult> {
-    let mut reasons = Vec::new();
-    let mut score: u32 = 0;
-
-    let mut best_name: u32 = 0;
-    let mut exact_name = false;
     let (new_names, known_names) = (names_of(new), names_of(known));
-    for (i, (ng, nf)) in new_names.iter().enumerate() {
-        for (j, (kg, kf)) in known_names.iter().enumerate() {
-            let (name_score, why) = if ng == kg && nf == kf {
-                (50, "Same name".to_owned())
-            } else if nf == kf && !ng.is_empty() && ng.chars().next() == kg.chars().next() {
-                (30, format!("Same family name and initial ({} / {})", title(ng), title(kg)))
-            } else if strsim::jaro_winkler(nf, kf) >= 0.88 && strsim::jaro_winkler(ng, kg) >= 0.88 {
-                (35, format!("Similar name ({} {} / {} {})", title(ng), title(nf), title(kg), title(kf)))
-            } else if soundex(nf) == soundex(kf) && soundex(ng) == soundex(kg) && !nf.is_empty() {
-                (25, format!("Name sounds alike ({} {} / {} {})", title(ng), title(nf), title(kg), title(kf)))
-            } else {
-                (0, String::new())
-            };
-            if name_score > best_name {
-                best_name = name_score;
-                exact_name = name_score == 50;
-                reasons.retain(|r: &String| !r.contains("name") && !r.contains("Name"));
-                reasons.push(if i > 0 || j > 0 { format!("{why}, using a known alias") } else { why });
-            }
-        }
-    }
-    if best_name == 0 {
+    let best = new_names
+        .iter()
+        .enumerate()
+        .flat_map(|(i, n)| known_names.iter().enumerate().map(move |(j, k)| (i, n, j, k)))
+        .map(|(i, n, j, k)| compared(new, known, n, k, i > 0 || j > 0))
+        .max_by(|x, y| x.explanation.probability.total_cmp(&y.explanation.probability))?;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a probability times 100, rounded")]
+    let score = (best.explanation.probability * 100.0).round() as u32;
+    if score < LIKELY {
         return None;
     }
-    score += best_name;
+    let certain =
+        best.names.0 == best.names.1 && new.date_of_birth.is_some() && new.date_of_birth == known.date_of_birth;
+    Some(MatchResult { score, certain, reasons: reasons(&best, new, known) })
+}
 
-    let mut exact_dob = false;
-    match (new.date_of_birth, known.date_of_birth) {
-        (Some(a), Some(b)) if a == b => {
-            score += 40;
-            exact_dob = true;
-            reasons.push("Same date of birth".into());
+/// How strongly a weight in bits speaks, in words.
+fn strength(bits: f64) -> &'static str {
+    if bits >= 8.0 {
+        "strong evidence"
+    } else if bits >= 3.0 {
+        "good evidence"
+    } else if bits > 0.0 {
+        "weak evidence"
+    } else {
+        "evidence against"
+    }
+}
+
+/// The evidence in words for the coordinator, strongest first, each with how much it counts.
+fn reasons(c: &Compared, new: &PersonDetails, known: &PersonDetails) -> Vec<String> {
+    let weight = |field: &str| c.explanation.fields.iter().find(|f| f.0 == field).map_or(0.0, |f| f.2);
+    let ((ng, nf), (kg, kf)) = &c.names;
+    let alias = if c.alias { ", using a known alias" } else { "" };
+    let mut out: Vec<(f64, String)> = Vec::new();
+    let (g, f) = (c.levels[0], c.levels[1]);
+    let names = weight("given name") + weight("surname");
+    let shown = |g: &str, f: &str| format!("{} {}", title(g), title(f)).trim().to_owned();
+    let name = match (g, f) {
+        (3, 3) if ng == kg => "Same name".to_owned(),
+        (3, 3) => format!("Same name, one a short form ({} / {})", shown(ng, nf), shown(kg, kf)),
+        (3, _) if f != MISSING && f >= 1 => {
+            format!("Same given name, similar family name ({} / {})", shown(ng, nf), shown(kg, kf))
         }
-        (Some(a), Some(b))
+        (_, 3) if g != MISSING && g >= 1 => {
+            format!("Same family name, similar given name or initial ({} / {})", shown(ng, nf), shown(kg, kf))
+        }
+        (g, f) if g != MISSING && f != MISSING && g >= 1 && f >= 1 => {
+            format!("Similar name ({} / {})", shown(ng, nf), shown(kg, kf))
+        }
+        (3, _) => format!("Same given name only ({} / {})", shown(ng, nf), shown(kg, kf)),
+        (_, 3) => format!("Same family name only ({} / {})", shown(ng, nf), shown(kg, kf)),
+        _ => format!("Different names ({} / {})", shown(ng, nf), shown(kg, kf)),
+    };
+    out.push((names, format!("{name}{alias}")));
+    let dob = weight("date of birth");
+    match (c.levels[2], new.date_of_birth, known.date_of_birth) {
+        (3, _, _) => out.push((dob, "Same date of birth".into())),
+        (2, Some(a), Some(b))
             if a.year() == b.year() && u8::from(a.month()) == b.day() && a.day() == u8::from(b.month()) =>
         {
-            score += 25;
-            reasons.push("Date of birth with day and month swapped".into());
+            out.push((dob, "Date of birth with day and month swapped".into()));
         }
-        (Some(a), Some(b)) if a.year() != b.year() || a.month() != b.month() => {
-            // A different known date of birth is evidence against.
-            score = score.saturating_sub(30);
-        }
-        _ => {
-            let (a, b) = (birth_years(new), birth_years(known));
-            if a.iter().any(|y| b.contains(y)) {
-                score += 10;
-                reasons.push("Similar age".into());
-            }
-        }
+        (2, _, _) => out.push((dob, "Date of birth one typing slip out".into())),
+        (1, Some(_), Some(_)) => out.push((dob, "Born the same year, different date".into())),
+        (1, _, _) => out.push((dob, "Similar age".into())),
+        (0, _, _) => out.push((dob, "Different date of birth or age".into())),
+        _ => {}
     }
-
-    let (pa, pb) = (new.postcode.as_deref().map(normalise_postcode), known.postcode.as_deref().map(normalise_postcode));
-    if let (Some(a), Some(b)) = (pa, pb)
-        && !a.is_empty()
-        && a == b
-    {
-        score += 20;
-        reasons.push("Same postcode".into());
+    let place = weight("address");
+    match c.levels[3] {
+        MISSING => {}
+        l if l >= 2 => out.push((place, "Same postcode".into())),
+        _ => out.push((place, "Different postcode".into())),
     }
-
-    let score = score.min(100);
-    (score >= LIKELY).then_some(MatchResult { score, certain: exact_name && exact_dob, reasons })
+    out.sort_by(|x, y| y.0.total_cmp(&x.0));
+    out.into_iter().map(|(bits, text)| format!("{text}: {} ({bits:+.1} bits)", strength(bits))).collect()
 }
 
 fn title(s: &str) -> String {
@@ -259,6 +324,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_issue_example_is_one_person_and_the_evidence_is_explained() {
+        // "Kate Smyth, 03/07/1991" and "Katherine Smith, 07/03/1991, new address".
+        let known = person("Katherine", "Smith", Some(date!(1991 - 03 - 07)), Some("NS1 4AB"));
+        let new = person("Kate", "Smyth", Some(date!(1991 - 07 - 03)), Some("NS9 9ZZ"));
+        let found = compare(&new, &known).unwrap_or_else(|| panic!("should match"));
+        assert!(!found.certain, "a near match is for the coordinator to confirm");
+        assert!(found.score >= 90, "{found:?}");
+        let r = &found.reasons;
+        assert!(r[0].starts_with("Same given name, similar family name (Kate Smyth / Katherine Smith)"), "{r:?}");
+        assert!(r.iter().any(|x| x.starts_with("Date of birth with day and month swapped: strong evidence")), "{r:?}");
+        assert!(r.iter().any(|x| x.starts_with("Different postcode: evidence against (-")), "{r:?}");
+        // Strongest first.
+        let bits: Vec<f64> = r.iter().filter_map(|x| x.rsplit_once('(')?.1.split_once(' ')?.0.parse().ok()).collect();
+        assert_eq!(bits.len(), r.len());
+        assert!(bits.windows(2).all(|w| w[0] >= w[1]), "{bits:?}");
     }
 
     #[test]

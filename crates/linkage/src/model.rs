@@ -87,6 +87,33 @@ pub struct Model {
     pub random_u: Table,
 }
 
+impl Model {
+    /// A model for comparing one person at a time against a register, where there is no list
+    /// to fit by EM: m as EM estimated it on the development file (`dev_dedupe_10k`, the noise
+    /// of real referrals), u from its random pairs, and the prior of a register of 10,000
+    /// people (a partnership's people over several years). The product compares a postcode
+    /// only, and a full UK postcode is shared by about 15 households, so agreeing on it is
+    /// rarer by chance than the development file's Australian postcodes (u 0.0005, not 0.0026).
+    #[must_use]
+    pub fn standard() -> Model {
+        let m = vec![
+            vec![0.0372, 0.0958, 0.2355, 0.6313],
+            vec![0.0966, 0.0824, 0.2397, 0.5811],
+            vec![0.0444, 0.0113, 0.2859, 0.6582],
+            vec![0.1487, 0.0427, 0.0096, 0.0460, 0.7527],
+            vec![0.01, 0.99],
+        ];
+        let u = vec![
+            vec![0.9884, 0.0061, 0.0015, 0.0037],
+            vec![0.9928, 0.0026, 0.0009, 0.0035],
+            vec![0.9887, 0.0099, 0.0009, 0.0002],
+            vec![0.7653, 0.2315, 0.0005, 0.0001, 0.0002],
+            vec![0.9999, 0.0001],
+        ];
+        Model { m, u: u.clone(), lambda: 1e-4, prior: 1e-4, random_u: u }
+    }
+}
+
 /// Each distinct level pattern with how many pairs have it. The patterns are few (a few
 /// thousand at most), so they are counted in a dense table, in parallel.
 fn patterns(vectors: &[Levels]) -> Vec<(Levels, f64)> {
@@ -228,5 +255,70 @@ impl Model {
             fields.push((FIELDS[f], *l, w));
         }
         Explanation { fields, probability: 1.0 / (1.0 + (-log_odds).exp2()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A known mixture: 200 matches agreeing on everything but a typo in one name in a
+    /// quarter of them, and 800 non-matches agreeing on nothing but a shared date of birth in
+    /// a tenth of them (what blocking on the date brings).
+    fn mixture() -> Vec<Levels> {
+        let mut v = Vec::new();
+        for i in 0..200 {
+            v.push([if i % 4 == 0 { 2 } else { 3 }, 3, 3, 4, MISSING]);
+        }
+        for i in 0..800 {
+            v.push([0, 0, if i % 10 == 0 { 3 } else { 0 }, 0, MISSING]);
+        }
+        v
+    }
+
+    fn uniform_u() -> Table {
+        normalised(LEVELS.iter().map(|n| vec![1.0; usize::from(*n)]).collect())
+    }
+
+    #[test]
+    fn em_recovers_a_known_mixture() {
+        let fitted = fit(&mixture(), uniform_u(), 1000.0 * 999.0 / 2.0);
+        assert!((fitted.lambda - 0.2).abs() < 0.01, "share of matches {}", fitted.lambda);
+        // Among matches the given name agreed exactly three times in four, a typo otherwise.
+        assert!((fitted.m[0][3] - 0.75).abs() < 0.02, "{:?}", fitted.m[0]);
+        assert!((fitted.m[0][2] - 0.25).abs() < 0.02, "{:?}", fitted.m[0]);
+        // Among non-matches the date agreed one time in ten.
+        assert!((fitted.u[2][3] - 0.1).abs() < 0.02, "{:?}", fitted.u[2]);
+        // 200 matches over 499,500 possible pairs.
+        assert!((fitted.prior - 200.0 / 499_500.0).abs() < 1e-5, "{}", fitted.prior);
+    }
+
+    #[test]
+    fn the_explanation_adds_up_to_the_probability() {
+        let model = Model::standard();
+        let freq = Frequencies::of(&[]);
+        let a = Prepared::new(&crate::Record { given_name: "Kate".into(), ..crate::Record::default() });
+        let e = model.explain(&[3, 1, 2, MISSING, MISSING], &freq, &a);
+        assert_eq!(e.fields.iter().map(|f| f.0).collect::<Vec<_>>(), ["given name", "surname", "date of birth"]);
+        assert!(e.fields.iter().all(|f| f.2 > 0.0), "{e:?}");
+        let log_odds = (model.prior / (1.0 - model.prior)).log2() + e.fields.iter().map(|f| f.2).sum::<f64>();
+        assert!((e.probability - 1.0 / (1.0 + (-log_odds).exp2())).abs() < 1e-12);
+        // Disagreeing on the date of birth counts against.
+        let against = model.explain(&[3, 1, 0, MISSING, MISSING], &freq, &a);
+        assert!(against.fields[2].2 < 0.0 && against.probability < e.probability);
+    }
+
+    #[test]
+    fn a_common_name_counts_for_less_than_a_rare_one() {
+        // Thirty Smiths and one Okonkwo.
+        let named =
+            |surname: &str| Prepared::new(&crate::Record { surname: surname.into(), ..crate::Record::default() });
+        let people: Vec<Prepared> = (0..31).map(|i| named(if i < 30 { "smith" } else { "okonkwo" })).collect();
+        let freq = Frequencies::of(&people.iter().collect::<Vec<_>>());
+        let model = Model::standard();
+        let v = [MISSING, 3, MISSING, MISSING, MISSING];
+        let common = model.explain(&v, &freq, &people[0]).fields[0].2;
+        let rare = model.explain(&v, &freq, &people[30]).fields[0].2;
+        assert!(rare > common + 3.0, "rare {rare} bits, common {common} bits");
     }
 }
