@@ -19,6 +19,7 @@ pub mod meetings;
 pub mod models;
 mod notice_sql;
 pub mod notices;
+mod person_link_sql;
 pub mod postgres;
 pub mod referrals;
 mod return_sql;
@@ -334,6 +335,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// The candidate matches found on submission.
     async fn referral_matches(&self, referral_id: i64) -> StoreResult<Vec<StoredMatch>>;
+    /// Records a coordinator's answer to a candidate. Confirming merges the referral's own
+    /// record of the person into the known person; rejecting a confirmed candidate undoes that.
+    /// Either way the referral's repeat criterion is worked out again from the people as now
+    /// counted, and returned. `NotFound` if there is no such candidate; `Conflict` if the
+    /// referral predates recorded answers.
+    async fn decide_match(&self, decision: &MatchDecision, at: Ts, audit: NewAuditEvent) -> StoreResult<bool>;
     /// One case.
     async fn get_case(&self, id: i64) -> StoreResult<Case>;
     /// The facts that decide who may see a case.

@@ -268,6 +268,16 @@ pub struct PersonRecord {
     pub id: i64,
     /// Encrypted details.
     pub details_sealed: String,
+    /// The person this one was merged into (confirmed to be), if any.
+    pub merged_into: Option<i64>,
+}
+
+impl PersonRecord {
+    /// The person this record counts as: the one it was merged into, or itself.
+    #[must_use]
+    pub fn counted_as(&self) -> i64 {
+        self.merged_into.unwrap_or(self.id)
+    }
 }
 
 /// A candidate match as stored.
@@ -283,6 +293,28 @@ pub struct StoredMatch {
     pub certain: bool,
     /// Encrypted reasons.
     pub reasons_sealed: String,
+    /// The coordinator's answer: `Some(true)` confirmed, `Some(false)` rejected.
+    pub confirmed: Option<bool>,
+    /// Whether it can be answered: the referral's own record of the person is known (not so
+    /// for referrals submitted before answers were recorded).
+    pub decidable: bool,
+}
+
+/// A coordinator's answer to one candidate match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchDecision {
+    /// The referral.
+    pub referral_id: i64,
+    /// `victim` or `perpetrator:N`.
+    pub subject: String,
+    /// The known person the candidate names.
+    pub person_id: i64,
+    /// Confirmed (the same person) or rejected.
+    pub confirm: bool,
+    /// The Marac's repeat window, for working out again whether the referral is a repeat.
+    pub repeat_months: u32,
+    /// Who answered.
+    pub by: i64,
 }
 
 /// What kind of research note.

@@ -644,9 +644,14 @@ macro_rules! impl_store {
                 .await?;
                 sqlx::query("DELETE FROM referral_matches WHERE referral_id = $1").bind(referral_id).execute(&mut *tx).await?;
                 for m in &s.matches {
+                    // The referral's own record of the person the candidate is for.
+                    let own = match m.subject.strip_prefix("perpetrator:") {
+                        Some(n) => n.parse::<usize>().ok().and_then(|n| perpetrators.get(n.checked_sub(1)?)).copied(),
+                        None => Some(victim),
+                    };
                     sqlx::query(
-                        "INSERT INTO referral_matches (referral_id, subject, person_id, score, certain, reasons_sealed) \
-                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                        "INSERT INTO referral_matches (referral_id, subject, person_id, score, certain, reasons_sealed, own_person_id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
                     )
                     .bind(referral_id)
                     .bind(&m.subject)
@@ -654,6 +659,7 @@ macro_rules! impl_store {
                     .bind(m.score)
                     .bind(m.certain)
                     .bind(&m.reasons_sealed)
+                    .bind(own)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -777,6 +783,7 @@ macro_rules! impl_store {
         $crate::return_sql::return_methods!($ty, $db);
         $crate::import_sql::import_methods!($ty, $db);
         $crate::bulk_sql::bulk_methods!($ty, $db);
+        $crate::person_link_sql::person_link_methods!($ty, $db);
 
         #[async_trait::async_trait]
         impl $crate::Store for $ty {
@@ -1716,17 +1723,20 @@ macro_rules! impl_store {
                 // person in id order (half a second at 100,000 people).
                 let sql = format!(
                     "WITH found AS MATERIALIZED (SELECT DISTINCT person_id FROM person_keys WHERE key IN ({})) \
-                     SELECT p.id, p.details_sealed FROM found JOIN people p ON p.id = found.person_id \
+                     SELECT p.id, p.details_sealed, p.merged_into FROM found JOIN people p ON p.id = found.person_id \
                      WHERE p.partnership_id = $1 ORDER BY p.id LIMIT ${}",
                     $crate::sql::placeholders(2, keys.len()),
                     keys.len() + 2
                 );
-                let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql)).bind(partnership_id);
+                let mut q = sqlx::query_as::<_, (i64, String, Option<i64>)>(sqlx::AssertSqlSafe(sql)).bind(partnership_id);
                 for k in keys {
                     q = q.bind(k);
                 }
                 let rows = q.bind(limit).fetch_all(&self.pool).await?;
-                Ok(rows.into_iter().map(|(id, details_sealed)| $crate::PersonRecord { id, details_sealed }).collect())
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, details_sealed, merged_into)| $crate::PersonRecord { id, details_sealed, merged_into })
+                    .collect())
             }
 
             async fn count_people(&self, partnership_id: i64) -> $crate::StoreResult<i64> {
@@ -1738,9 +1748,12 @@ macro_rules! impl_store {
             }
 
             async fn get_person(&self, id: i64) -> $crate::StoreResult<$crate::PersonRecord> {
-                let (id, details_sealed): (i64, String) =
-                    sqlx::query_as("SELECT id, details_sealed FROM people WHERE id = $1").bind(id).fetch_one(&self.pool).await?;
-                Ok($crate::PersonRecord { id, details_sealed })
+                let (id, details_sealed, merged_into): (i64, String, Option<i64>) =
+                    sqlx::query_as("SELECT id, details_sealed, merged_into FROM people WHERE id = $1")
+                        .bind(id)
+                        .fetch_one(&self.pool)
+                        .await?;
+                Ok($crate::PersonRecord { id, details_sealed, merged_into })
             }
 
             async fn last_referral_date(
@@ -1748,15 +1761,8 @@ macro_rules! impl_store {
                 victim_person_id: i64,
                 perpetrator_ids: &[i64],
             ) -> $crate::StoreResult<Option<String>> {
-                let (last,): (Option<String>,) = sqlx::query_as(
-                    "SELECT MAX(r.referral_date) FROM referrals r JOIN cases c ON c.id = r.case_id \
-                     WHERE c.victim_person_id = $1 AND c.perpetrator_ids = $2 AND r.status IN ('submitted', 'accepted')",
-                )
-                .bind(victim_person_id)
-                .bind($crate::sql::perpetrator_key(perpetrator_ids))
-                .fetch_one(&self.pool)
-                .await?;
-                Ok(last)
+                let mut conn = self.pool.acquire().await?;
+                Self::last_date_of_people(&mut conn, victim_person_id, perpetrator_ids, None).await
             }
 
             async fn submit_referral(
@@ -1806,8 +1812,8 @@ macro_rules! impl_store {
             }
 
             async fn referral_matches(&self, referral_id: i64) -> $crate::StoreResult<Vec<$crate::StoredMatch>> {
-                let rows: Vec<(String, i64, i64, bool, String)> = sqlx::query_as(
-                    "SELECT subject, person_id, score, certain, reasons_sealed FROM referral_matches \
+                let rows: Vec<(String, i64, i64, bool, String, Option<String>, Option<i64>)> = sqlx::query_as(
+                    "SELECT subject, person_id, score, certain, reasons_sealed, decision, own_person_id FROM referral_matches \
                      WHERE referral_id = $1 ORDER BY subject, score DESC, person_id",
                 )
                 .bind(referral_id)
@@ -1815,14 +1821,25 @@ macro_rules! impl_store {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(subject, person_id, score, certain, reasons_sealed)| $crate::StoredMatch {
+                    .map(|(subject, person_id, score, certain, reasons_sealed, decision, own)| $crate::StoredMatch {
                         subject,
                         person_id,
                         score,
                         certain,
                         reasons_sealed,
+                        confirmed: decision.map(|d| d == "confirmed"),
+                        decidable: own.is_some(),
                     })
                     .collect())
+            }
+
+            async fn decide_match(
+                &self,
+                decision: &$crate::MatchDecision,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<bool> {
+                self.links_decide_match(decision, at, audit).await
             }
 
             async fn get_case(&self, id: i64) -> $crate::StoreResult<$crate::Case> {

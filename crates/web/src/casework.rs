@@ -254,13 +254,19 @@ pub async fn find_matches(
     person: &PersonDetails,
 ) -> Result<Vec<(i64, MatchResult)>, AppError> {
     let keys: Vec<String> = matching::blocking_keys(person).iter().map(|k| index_key(state, k)).collect();
-    let mut found = Vec::new();
+    // Records confirmed to be one person are offered as that person, with the best evidence
+    // any of their records gives.
+    let mut best: std::collections::HashMap<i64, MatchResult> = std::collections::HashMap::new();
     for known in state.store.find_people(partnership_id, &keys, 500).await? {
         let details: StoredPerson = open(state, Purpose::Person, &known.details_sealed)?;
         if let Some(m) = matching::compare(person, &details.into()) {
-            found.push((known.id, m));
+            let slot = best.entry(known.counted_as()).or_insert_with(|| m.clone());
+            if m.score > slot.score || (m.certain && !slot.certain) {
+                *slot = m;
+            }
         }
     }
+    let mut found: Vec<(i64, MatchResult)> = best.into_iter().collect();
     found.sort_by(|a, b| b.1.score.cmp(&a.1.score).then(a.0.cmp(&b.0)));
     Ok(found)
 }

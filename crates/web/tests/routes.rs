@@ -1138,6 +1138,129 @@ async fn the_api_submits_referrals_with_the_form_rules_and_marks_repeats() {
 }
 
 #[tokio::test]
+async fn a_coordinator_confirms_a_possible_match_and_the_referral_becomes_a_repeat_and_can_undo_it() {
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
+        let kim = app.user("kim@x.org", Role::Referrer, false).await;
+        token_for(&app, kim, "marac_pat_kim").await;
+        app.user("coord@x.org", Role::Coordinator, true).await;
+        let m = app.marac_id;
+        let (status, first) =
+            api_post(&app, "marac_pat_kim", &referral_json(m, "Katherine", "Smith", "7/3/1991", 15, "2026-11-20"))
+                .await;
+        assert_eq!(status, StatusCode::CREATED, "{first}");
+
+        // Eleven months later: a nickname, a misspelling and the date of birth day-first. Not
+        // certain, so not a repeat until the coordinator says it is the same person.
+        app.clock.advance(Duration::days(334));
+        let (_, again) =
+            api_post(&app, "marac_pat_kim", &referral_json(m, "Kate", "Smyth", "3/7/1991", 15, "2027-10-20")).await;
+        assert_eq!(again["repeat"], false, "{again}");
+        let id = s.find_referral_by_reference(again["reference"].as_str().unwrap()).await.unwrap().unwrap().id;
+        let candidates = s.referral_matches(id).await.unwrap();
+        let victim = candidates.iter().find(|c| c.subject == "victim").expect("the earlier victim is a candidate");
+        assert!(!victim.certain && victim.decidable && victim.confirmed.is_none(), "{victim:?}");
+        let person = victim.person_id.to_string();
+
+        let coord = app.signed_in("coord@x.org").await;
+        let page = coord.get(&format!("/referrals/{id}")).await;
+        assert!(page.body.contains("Possible match") && page.body.contains("Same person<span"), "{}", page.body);
+        assert!(page.body.contains("day and month swapped: strong evidence"), "the evidence is explained");
+
+        // Refusals: a referrer may not answer; a candidate the referral does not have is not
+        // found; an answer that is neither is a bad request. Nothing changes.
+        app.user("rita@x.org", Role::Referrer, false).await;
+        let rita = app.signed_in("rita@x.org").await;
+        rita.get("/").await;
+        let r = rita
+            .post(
+                &format!("/referrals/{id}/matches"),
+                &[("subject", "victim"), ("person", &person), ("answer", "same")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = coord
+            .post(
+                &format!("/referrals/{id}/matches"),
+                &[("subject", "victim"), ("person", "999999"), ("answer", "same")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let r = coord
+            .post(
+                &format!("/referrals/{id}/matches"),
+                &[("subject", "victim"), ("person", &person), ("answer", "maybe")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let r = coord
+            .post_raw(&format!("/referrals/{id}/matches"), &format!("subject=victim&person={person}&answer=same"))
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "no CSRF token, no change");
+        assert!(!s.get_referral(id).await.unwrap().is_repeat);
+
+        // Confirmed: the two records count as one person. The person causing harm (the same
+        // misspelt family name) is a candidate too; once both are confirmed it is a repeat.
+        coord.get(&format!("/referrals/{id}")).await;
+        let r = coord
+            .post(
+                &format!("/referrals/{id}/matches"),
+                &[("subject", "victim"), ("person", &person), ("answer", "same")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert!(!s.get_referral(id).await.unwrap().is_repeat, "not yet: the person causing harm is not confirmed");
+        let harm = candidates.iter().find(|c| c.subject == "perpetrator:1").expect("the earlier person causing harm");
+        let r = coord
+            .post(
+                &format!("/referrals/{id}/matches"),
+                &[("subject", "perpetrator:1"), ("person", &harm.person_id.to_string()), ("answer", "same")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let after = s.get_referral(id).await.unwrap();
+        assert!(after.is_repeat && after.criteria.contains(&marac_domain::referral_rules::Criterion::Repeat));
+        let page = coord.get(&format!("/referrals/{id}")).await;
+        assert!(page.body.contains("Confirmed"));
+        // A third referral of either spelling now finds one person, not two.
+        let third = casework_candidates(&app, "Kate", "Smyth", "1991-07-03").await;
+        assert_eq!(third.len(), 1, "{third:?}");
+
+        // Undone: counted apart again, and no longer a repeat.
+        let r = coord
+            .post(
+                &format!("/referrals/{id}/matches"),
+                &[("subject", "victim"), ("person", &person), ("answer", "different")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let undone = s.get_referral(id).await.unwrap();
+        assert!(!undone.is_repeat && !undone.criteria.contains(&marac_domain::referral_rules::Criterion::Repeat));
+        assert_eq!(casework_candidates(&app, "Kate", "Smyth", "1991-07-03").await.len(), 2);
+        assert_eq!(audit_actions(&app, "referral.match_confirm").await.len(), 2);
+        assert_eq!(audit_actions(&app, "referral.match_reject").await.len(), 1);
+    });
+}
+
+/// The known people a new referral of this person would be offered, as distinct people.
+async fn casework_candidates(app: &TestApp, given: &str, family: &str, dob: &str) -> Vec<i64> {
+    let person = marac_domain::matching::PersonDetails {
+        given_name: given.into(),
+        family_name: family.into(),
+        date_of_birth: time::Date::parse(dob, &time::format_description::well_known::Iso8601::DATE).ok(),
+        ..Default::default()
+    };
+    let partnership = app.db.store.get_marac(app.marac_id).await.unwrap().partnership_id;
+    marac_web::casework::find_matches(&app.state, partnership, &person)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect()
+}
+
+#[tokio::test]
 async fn the_directory_and_triage_decisions_refuse_those_who_may_not_change_them() {
     each_backend!(|app| {
         app.user("kim@x.org", Role::Referrer, false).await;

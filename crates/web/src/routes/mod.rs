@@ -90,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/referrals/{id}/check", get(referrals::check).post(referrals::submit))
         .route("/referrals/{id}/submitted", get(referrals::submitted))
         .route("/referrals/{id}/decision", post(referrals::decide))
+        .route("/referrals/{id}/matches", post(referrals::answer_match))
         .route("/referrals/{id}/{section}", get(referrals::section_form).post(referrals::section_save))
         .route("/triage", get(triage::queue))
         .route("/research", get(research::list))

@@ -226,6 +226,14 @@ pub struct MatchView {
     pub certain: bool,
     /// Why.
     pub reasons: Vec<String>,
+    /// `victim` or `perpetrator:N`, for the answer form.
+    pub subject_code: String,
+    /// The known person, for the answer form.
+    pub person_id: i64,
+    /// The coordinator's answer so far.
+    pub confirmed: Option<bool>,
+    /// Whether the coordinator may answer it here.
+    pub can_answer: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -849,6 +857,7 @@ async fn view(
     let mut matches = Vec::new();
     if marac_domain::policy::authorise(&me.actor(), Action::TriageReferrals { marac_id: r.marac_id }).is_ok() {
         for m in state.store.referral_matches(r.id).await? {
+            let can_answer = m.decidable && !m.certain;
             let person: casework::StoredPerson =
                 casework::open(state, Purpose::Person, &state.store.get_person(m.person_id).await?.details_sealed)?;
             matches.push(MatchView {
@@ -860,6 +869,10 @@ async fn view(
                 score: m.score,
                 certain: m.certain,
                 reasons: casework::open(state, Purpose::MatchReasons, &m.reasons_sealed)?,
+                subject_code: m.subject,
+                person_id: m.person_id,
+                confirmed: m.confirmed,
+                can_answer,
             });
         }
     }
@@ -899,6 +912,42 @@ async fn view(
         referral: r,
     }
     .into_response())
+}
+
+/// `POST /referrals/{id}/matches`: the coordinator's answer to one candidate: the same person
+/// (the referral's record is merged into the known person, so repeats count them as one) or
+/// not (undoing an earlier confirmation). The referral's repeat criterion is worked out again.
+///
+/// # Errors
+/// Refused to anyone but the Marac's coordinators; 404 for a candidate the referral does not
+/// have; 409 for a referral submitted before answers were recorded.
+pub async fn answer_match(
+    State(state): State<AppState>,
+    me: Signed,
+    Path(id): Path<i64>,
+    posted: FormData,
+) -> Result<Response, AppError> {
+    let r = state.store.get_referral(id).await?;
+    let target = format!("referral:{id}");
+    me.authorise(&state, Action::TriageReferrals { marac_id: r.marac_id }, &target).await?;
+    let confirm = match posted.get("answer") {
+        "same" => true,
+        "different" => false,
+        _ => return Err(AppError::BadRequest),
+    };
+    let person_id: i64 = posted.get("person").trim().parse().map_err(|_| AppError::BadRequest)?;
+    let subject = posted.get("subject").to_owned();
+    let repeat_months = state.store.get_marac(r.marac_id).await?.rules.repeat_months;
+    let event = me.audit(
+        &state,
+        if confirm { "referral.match_confirm" } else { "referral.match_reject" },
+        &target,
+        serde_json::json!({ "subject": subject, "person": person_id }),
+    );
+    let decision =
+        marac_store::MatchDecision { referral_id: id, subject, person_id, confirm, repeat_months, by: me.user.id };
+    state.store.decide_match(&decision, Ts::new(state.clock.now()), event).await?;
+    Ok(Redirect::to(&format!("/referrals/{id}#matches")).into_response())
 }
 
 /// `POST /referrals/{id}/decision`: accept, send back with a question, or decline with a reason.

@@ -1,0 +1,179 @@
+//! Confirming and rejecting candidate matches, and what a confirmation changes: the referral's
+//! own record of the person is merged into the known person (reversibly), and whether the
+//! referral is a repeat is worked out again from the people as now counted. Shared by both
+//! backends like [`crate::sql`].
+
+/// Expands to the person-link methods as inherent methods of `$ty`; the `Store` impl
+/// delegates to them, since `async_trait` cannot see inside a macro call.
+macro_rules! person_link_methods {
+    ($ty:ty, $db:ty) => {
+        impl $ty {
+            /// The person each of `ids` counts as (itself, or the one it was merged into).
+            async fn counted_as(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                ids: &[i64],
+            ) -> $crate::StoreResult<std::collections::HashMap<i64, i64>> {
+                if ids.is_empty() {
+                    return Ok(std::collections::HashMap::new());
+                }
+                let sql = format!(
+                    "SELECT id, COALESCE(merged_into, id) FROM people WHERE id IN ({})",
+                    $crate::sql::placeholders(1, ids.len())
+                );
+                // Built from placeholders only; values are bound.
+                let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql));
+                for id in ids {
+                    q = q.bind(id);
+                }
+                Ok(q.fetch_all(&mut *conn).await?.into_iter().collect())
+            }
+
+            /// The last referral date (submitted or accepted) of any case whose victim and people
+            /// causing harm count as these people, leaving out `excluding` (a referral id and
+            /// the date it must not be later than).
+            pub(crate) async fn last_date_of_people(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                victim: i64,
+                perpetrators: &[i64],
+                excluding: Option<(i64, &str)>,
+            ) -> $crate::StoreResult<Option<String>> {
+                let counted = Self::counted_as(conn, &[victim]).await?;
+                let victim = counted.get(&victim).copied().unwrap_or(victim);
+                let wanted = {
+                    let map = Self::counted_as(conn, perpetrators).await?;
+                    let ids: Vec<i64> = perpetrators.iter().map(|p| map.get(p).copied().unwrap_or(*p)).collect();
+                    $crate::sql::perpetrator_key(&ids)
+                };
+                // Merged people point straight at the person they count as, so one step finds
+                // every record of the victim.
+                let cases: Vec<(i64, String)> = sqlx::query_as(
+                    "SELECT c.id, c.perpetrator_ids FROM cases c JOIN people v ON v.id = c.victim_person_id \
+                     WHERE v.id = $1 OR v.merged_into = $1",
+                )
+                .bind(victim)
+                .fetch_all(&mut *conn)
+                .await?;
+                let parse = |key: &str| key.split(',').filter_map(|p| p.parse::<i64>().ok()).collect::<Vec<i64>>();
+                let all: Vec<i64> = cases.iter().flat_map(|(_, key)| parse(key)).collect();
+                let map = Self::counted_as(conn, &all).await?;
+                let same: Vec<i64> = cases
+                    .iter()
+                    .filter(|(_, key)| {
+                        let ids: Vec<i64> = parse(key).iter().map(|p| map.get(p).copied().unwrap_or(*p)).collect();
+                        $crate::sql::perpetrator_key(&ids) == wanted
+                    })
+                    .map(|(id, _)| *id)
+                    .collect();
+                if same.is_empty() {
+                    return Ok(None);
+                }
+                let (skip, until) = excluding.unwrap_or((0, "9999-12-31"));
+                let sql = format!(
+                    "SELECT MAX(referral_date) FROM referrals WHERE case_id IN ({}) \
+                     AND status IN ('submitted', 'accepted') AND id <> $1 AND referral_date <= $2",
+                    $crate::sql::placeholders(3, same.len())
+                );
+                // Built from placeholders only; values are bound.
+                let mut q = sqlx::query_as::<_, (Option<String>,)>(sqlx::AssertSqlSafe(sql)).bind(skip).bind(until);
+                for id in &same {
+                    q = q.bind(id);
+                }
+                Ok(q.fetch_one(&mut *conn).await?.0)
+            }
+
+            pub(crate) async fn links_decide_match(
+                &self,
+                d: &$crate::MatchDecision,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<bool> {
+                let mut tx = self.begin_write().await?;
+                let row: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
+                    "SELECT own_person_id, decision FROM referral_matches WHERE referral_id = $1 AND subject = $2 AND person_id = $3",
+                )
+                .bind(d.referral_id)
+                .bind(&d.subject)
+                .bind(d.person_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let (own, before) = row.ok_or($crate::StoreError::NotFound)?;
+                let own = own.ok_or_else(|| $crate::StoreError::Conflict { constraint: "referral_matches.own_person_id".into() })?;
+                let target = Self::counted_as(&mut tx, &[d.person_id]).await?.get(&d.person_id).copied().unwrap_or(d.person_id);
+                if d.confirm {
+                    if own != target {
+                        // Everyone counted as `own` is now counted as the known person.
+                        sqlx::query("UPDATE people SET merged_into = $1 WHERE id = $2 OR merged_into = $2")
+                            .bind(target)
+                            .bind(own)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    // One person per subject: another candidate confirmed earlier is now rejected.
+                    sqlx::query(
+                        "UPDATE referral_matches SET decision = 'rejected', decided_by = $1, decided_at = $2 \
+                         WHERE referral_id = $3 AND subject = $4 AND person_id <> $5 AND decision = 'confirmed'",
+                    )
+                    .bind(d.by)
+                    .bind(at)
+                    .bind(d.referral_id)
+                    .bind(&d.subject)
+                    .bind(d.person_id)
+                    .execute(&mut *tx)
+                    .await?;
+                } else if before.as_deref() == Some("confirmed") {
+                    // Undo this confirmation's merge.
+                    sqlx::query("UPDATE people SET merged_into = NULL WHERE id = $1 AND merged_into = $2")
+                        .bind(own)
+                        .bind(target)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query(
+                    "UPDATE referral_matches SET decision = $1, decided_by = $2, decided_at = $3 \
+                     WHERE referral_id = $4 AND subject = $5 AND person_id = $6",
+                )
+                .bind(if d.confirm { "confirmed" } else { "rejected" })
+                .bind(d.by)
+                .bind(at)
+                .bind(d.referral_id)
+                .bind(&d.subject)
+                .bind(d.person_id)
+                .execute(&mut *tx)
+                .await?;
+
+                // Is the referral a repeat of the same people, as they are now counted?
+                let (victim, key, referral_date, incident_date, criteria): (i64, String, Option<String>, Option<String>, String) =
+                    sqlx::query_as(
+                        "SELECT c.victim_person_id, c.perpetrator_ids, r.referral_date, r.incident_date, r.criteria \
+                         FROM referrals r JOIN cases c ON c.id = r.case_id WHERE r.id = $1",
+                    )
+                    .bind(d.referral_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let perpetrators: Vec<i64> = key.split(',').filter_map(|p| p.parse().ok()).collect();
+                let on = referral_date.clone().unwrap_or_default();
+                let last = Self::last_date_of_people(&mut tx, victim, &perpetrators, Some((d.referral_id, &on))).await?;
+                let day = |s: &Option<String>| s.as_deref().and_then(|s| $crate::meeting_rows::parse_day(s).ok());
+                let repeat = match (day(&last), day(&incident_date).or(day(&referral_date))) {
+                    (Some(last), Some(incident)) => marac_domain::referral_rules::is_repeat(last, incident, d.repeat_months),
+                    _ => false,
+                };
+                let mut codes: Vec<&str> = criteria.split(',').filter(|c| !c.is_empty() && *c != "repeat").collect();
+                if repeat {
+                    codes.push(marac_domain::referral_rules::Criterion::Repeat.code());
+                }
+                sqlx::query("UPDATE referrals SET is_repeat = $1, criteria = $2 WHERE id = $3")
+                    .bind(repeat)
+                    .bind(codes.join(","))
+                    .bind(d.referral_id)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(repeat)
+            }
+        }
+    };
+}
+
+pub(crate) use person_link_methods;
