@@ -1,8 +1,9 @@
 //! Person matching with no web or database dependency: records are normalised, candidate pairs
-//! found by several blocking rules (so no single typo hides a match), each pair compared field by
-//! field into agreement levels, and a Fellegi-Sunter model whose match probabilities are
-//! estimated by EM (non-match probabilities from random pairs, with term frequencies so a
-//! common surname counts for less than a rare one) scores every pair and explains it.
+//! found by several blocking rules (so no single typo hides a match; the wide rules within a
+//! pair budget, so time and memory grow with the list), each pair compared field by field into
+//! agreement levels, and a Fellegi-Sunter model estimated by EM (scored against random pairs,
+//! with term frequencies so a common surname counts for less than a rare one) scores every pair
+//! and explains it. Deduplication then groups sure pairs into people. The work runs across cores.
 
 pub mod cluster;
 pub mod compare;

@@ -1,7 +1,8 @@
 //! The Fellegi-Sunter model: for each field and level, how likely that level is among true
-//! matches (m) and among non-matches (u). u comes from random pairs (almost all non-matches);
-//! m and the share of matches among candidates are estimated by EM from the candidate pairs'
-//! level patterns, without any truth. Exact name agreement is weighed by how common the name
+//! matches (m) and among non-matches (u). m and the share of matches among candidates are
+//! estimated by EM from the candidate pairs' level patterns, without any truth; pairs are then
+//! scored with u from random pairs (almost all non-matches) and the share of matches among all
+//! pairs, since candidates agree by construction on what they were blocked on. Exact name agreement is weighed by how common the name
 //! is, so "Smith" counts for less than "Okonkwo".
 
 use crate::compare::{FIELDS, LEVELS, Levels, MISSING, Prepared, levels};

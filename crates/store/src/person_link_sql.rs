@@ -37,33 +37,33 @@ macro_rules! person_link_methods {
                 perpetrators: &[i64],
                 excluding: Option<(i64, &str)>,
             ) -> $crate::StoreResult<Option<String>> {
-                let counted = Self::counted_as(conn, &[victim]).await?;
-                let victim = counted.get(&victim).copied().unwrap_or(victim);
-                let wanted = {
-                    let map = Self::counted_as(conn, perpetrators).await?;
-                    let ids: Vec<i64> = perpetrators.iter().map(|p| map.get(p).copied().unwrap_or(*p)).collect();
-                    $crate::sql::perpetrator_key(&ids)
+                // One look-up for everyone named, and another only for people the cases add.
+                let mut named = perpetrators.to_vec();
+                named.push(victim);
+                let mut counted = Self::counted_as(conn, &named).await?;
+                let as_counted = |map: &std::collections::HashMap<i64, i64>, ids: &[i64]| {
+                    $crate::sql::perpetrator_key(&ids.iter().map(|p| map.get(p).copied().unwrap_or(*p)).collect::<Vec<_>>())
                 };
+                let victim = counted.get(&victim).copied().unwrap_or(victim);
+                let wanted = as_counted(&counted, perpetrators);
                 // Merged people point straight at the person they count as, so one step finds
                 // every record of the victim.
-                let cases: Vec<(i64, String)> = sqlx::query_as(
+                let rows: Vec<(i64, String)> = sqlx::query_as(
                     "SELECT c.id, c.perpetrator_ids FROM cases c JOIN people v ON v.id = c.victim_person_id \
                      WHERE v.id = $1 OR v.merged_into = $1",
                 )
                 .bind(victim)
                 .fetch_all(&mut *conn)
                 .await?;
-                let parse = |key: &str| key.split(',').filter_map(|p| p.parse::<i64>().ok()).collect::<Vec<i64>>();
-                let all: Vec<i64> = cases.iter().flat_map(|(_, key)| parse(key)).collect();
-                let map = Self::counted_as(conn, &all).await?;
-                let same: Vec<i64> = cases
-                    .iter()
-                    .filter(|(_, key)| {
-                        let ids: Vec<i64> = parse(key).iter().map(|p| map.get(p).copied().unwrap_or(*p)).collect();
-                        $crate::sql::perpetrator_key(&ids) == wanted
-                    })
-                    .map(|(id, _)| *id)
-                    .collect();
+                let cases = rows
+                    .into_iter()
+                    .map(|(id, key)| Ok((id, $crate::sql::perpetrator_ids(id, &key)?)))
+                    .collect::<$crate::StoreResult<Vec<(i64, Vec<i64>)>>>()?;
+                let unknown: Vec<i64> =
+                    cases.iter().flat_map(|(_, ids)| ids.iter().copied()).filter(|p| !counted.contains_key(p)).collect();
+                counted.extend(Self::counted_as(conn, &unknown).await?);
+                let same: Vec<i64> =
+                    cases.iter().filter(|(_, ids)| as_counted(&counted, ids) == wanted).map(|(id, _)| *id).collect();
                 if same.is_empty() {
                     return Ok(None);
                 }
@@ -150,7 +150,7 @@ macro_rules! person_link_methods {
                     .bind(d.referral_id)
                     .fetch_one(&mut *tx)
                     .await?;
-                let perpetrators: Vec<i64> = key.split(',').filter_map(|p| p.parse().ok()).collect();
+                let perpetrators = $crate::sql::perpetrator_ids(d.referral_id, &key)?;
                 let on = referral_date.clone().unwrap_or_default();
                 let last = Self::last_date_of_people(&mut tx, victim, &perpetrators, Some((d.referral_id, &on))).await?;
                 let day = |s: &Option<String>| s.as_deref().and_then(|s| $crate::meeting_rows::parse_day(s).ok());

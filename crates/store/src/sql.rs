@@ -361,6 +361,14 @@ impl DirectoryRow {
 
 /// The perpetrator ids of a case as stored: sorted, without repeats, comma-separated. With
 /// the victim this is a case's identity.
+/// The ids in a case's perpetrator key, the inverse of [`perpetrator_key`].
+pub(crate) fn perpetrator_ids(case_id: i64, key: &str) -> StoreResult<Vec<i64>> {
+    key.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().map_err(|_| StoreError::Corrupt(format!("case {case_id}: bad person id {s}"))))
+        .collect()
+}
+
 pub(crate) fn perpetrator_key(ids: &[i64]) -> String {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
@@ -1850,11 +1858,7 @@ macro_rules! impl_store {
                     .bind(id)
                     .fetch_one(&self.pool)
                     .await?;
-                let perpetrator_ids = perpetrator_ids
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(|s| s.parse().map_err(|_| $crate::StoreError::Corrupt(format!("case {id}: bad person id {s}"))))
-                    .collect::<$crate::StoreResult<Vec<i64>>>()?;
+                let perpetrator_ids = $crate::sql::perpetrator_ids(id, &perpetrator_ids)?;
                 Ok($crate::Case { id, marac_id, victim_person_id, perpetrator_ids, created_at })
             }
 

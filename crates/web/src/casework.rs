@@ -15,6 +15,7 @@ use marac_domain::referral_form::{self as form, FieldError, FormContext, FormMap
 use marac_domain::referral_rules::{Assessment, Criterion};
 use marac_store::{CandidateMatch, Marac, PersonRef, Submission, User};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use time::Date;
 
 /// What a sealed value is for; part of its authentication.
@@ -256,13 +257,13 @@ pub async fn find_matches(
     let keys: Vec<String> = matching::blocking_keys(person).iter().map(|k| index_key(state, k)).collect();
     // Records confirmed to be one person are offered as that person, with the best evidence
     // any of their records gives.
-    let mut best: std::collections::HashMap<i64, MatchResult> = std::collections::HashMap::new();
+    let mut best: HashMap<i64, MatchResult> = HashMap::new();
     for known in state.store.find_people(partnership_id, &keys, 500).await? {
         let details: StoredPerson = open(state, Purpose::Person, &known.details_sealed)?;
         if let Some(m) = matching::compare(person, &details.into()) {
-            let slot = best.entry(known.counted_as()).or_insert_with(|| m.clone());
-            if m.score > slot.score || (m.certain && !slot.certain) {
-                *slot = m;
+            let id = known.counted_as();
+            if best.get(&id).is_none_or(|b| m.score > b.score || (m.certain && !b.certain)) {
+                best.insert(id, m);
             }
         }
     }
