@@ -62,6 +62,10 @@ struct SettingArgs {
     /// as "fewer than" it (and a second figure is hidden where a total would reveal one).
     #[arg(long, env = "MARAC_SUPPRESS_BELOW", global = true, id = "suppress_below")]
     suppress_below: Option<String>,
+    /// Days an agency's list uploaded for cross-referencing is kept before its rows are
+    /// deleted (what it linked stays with the cases).
+    #[arg(long, env = "MARAC_LIST_RETENTION_DAYS", global = true, id = "list_retention_days")]
+    list_retention_days: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

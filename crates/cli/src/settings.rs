@@ -31,6 +31,7 @@ struct FileSettings {
     mail_from: Option<String>,
     worker_seconds: Option<u64>,
     suppress_below: Option<u32>,
+    list_retention_days: Option<u32>,
 }
 
 /// How logs are written.
@@ -69,6 +70,8 @@ pub struct Settings {
     pub worker_seconds: u64,
     /// Small-number suppression threshold for aggregate figures.
     pub suppress_below: u32,
+    /// Days an agency's uploaded list is kept before its rows are deleted.
+    pub list_retention_days: u32,
 }
 
 impl Settings {
@@ -246,6 +249,19 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         marac_domain::suppression::DEFAULT_THRESHOLD,
     )?;
 
+    let list_retention_days = bounded(
+        matches,
+        Bounded {
+            id: "list_retention_days",
+            flag: "list-retention-days",
+            env: "MARAC_LIST_RETENTION_DAYS",
+            what: "a number of days",
+        },
+        file.list_retention_days,
+        1..=90,
+        marac_web::DEFAULT_LIST_RETENTION_DAYS,
+    )?;
+
     Ok(Settings {
         data_dir,
         database_url,
@@ -259,6 +275,7 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         mail_from,
         worker_seconds,
         suppress_below,
+        list_retention_days,
     })
 }
 

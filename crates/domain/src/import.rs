@@ -125,22 +125,23 @@ pub struct ImportRow {
     pub age_flags: String,
 }
 
-struct Row<'r> {
-    line: usize,
-    cells: &'r BTreeMap<&'static str, String>,
-    errors: Vec<RowError>,
+/// One line of a file being checked, collecting its problems.
+pub(crate) struct Row<'r> {
+    pub(crate) line: usize,
+    pub(crate) cells: &'r BTreeMap<&'static str, String>,
+    pub(crate) errors: Vec<RowError>,
 }
 
 impl Row<'_> {
-    fn get(&self, column: &str) -> &str {
+    pub(crate) fn get(&self, column: &str) -> &str {
         self.cells.get(column).map_or("", |s| s.trim())
     }
 
-    fn fail(&mut self, column: &str, message: impl Into<String>) {
+    pub(crate) fn fail(&mut self, column: &str, message: impl Into<String>) {
         self.errors.push(RowError { line: self.line, column: column.to_owned(), message: message.into() });
     }
 
-    fn date(&mut self, column: &str, today: Date) -> Option<Date> {
+    pub(crate) fn date(&mut self, column: &str, today: Date) -> Option<Date> {
         let raw = self.get(column).to_owned();
         if raw.is_empty() {
             return None;
@@ -186,22 +187,20 @@ impl Row<'_> {
 const YES_NO_UNKNOWN: &[(&str, &str)] = &[("yes", ""), ("no", ""), ("not_known", "")];
 const YES_NO: &[(&str, &str)] = &[("yes", ""), ("no", "")];
 
-/// Checks every row of a file (`header` and `rows` as the CSV reader gives them, each row with
-/// its line) and turns the good ones into [`ImportRow`]s. Nothing is returned unless every row
-/// is good: the errors list each problem with its line and column.
+/// Where each of `columns` is in `header`: every unknown, repeated or missing required column
+/// is a problem on line 1.
 ///
 /// # Errors
-/// Every problem found, in line order.
-pub fn check(
+/// Every problem with the header.
+pub(crate) fn column_index(
     header: &[String],
-    rows: &[(usize, Vec<String>)],
-    lookup: &Lookup<'_>,
-) -> Result<Vec<ImportRow>, Vec<RowError>> {
+    columns: &[Column],
+) -> Result<BTreeMap<&'static str, usize>, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut index = BTreeMap::new();
     for (i, name) in header.iter().enumerate() {
         let name = name.trim();
-        match COLUMNS.iter().find(|c| c.name == name) {
+        match columns.iter().find(|c| c.name == name) {
             Some(c) => {
                 if index.insert(c.name, i).is_some() {
                     errors.push(RowError {
@@ -218,12 +217,25 @@ pub fn check(
             }),
         }
     }
-    for c in COLUMNS.iter().filter(|c| c.required && !index.contains_key(c.name)) {
+    for c in columns.iter().filter(|c| c.required && !index.contains_key(c.name)) {
         errors.push(RowError { line: 1, column: c.name.to_owned(), message: "This required column is missing".into() });
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    if errors.is_empty() { Ok(index) } else { Err(errors) }
+}
+
+/// Checks every row of a file (`header` and `rows` as the CSV reader gives them, each row with
+/// its line) and turns the good ones into [`ImportRow`]s. Nothing is returned unless every row
+/// is good: the errors list each problem with its line and column.
+///
+/// # Errors
+/// Every problem found, in line order.
+pub fn check(
+    header: &[String],
+    rows: &[(usize, Vec<String>)],
+    lookup: &Lookup<'_>,
+) -> Result<Vec<ImportRow>, Vec<RowError>> {
+    let index = column_index(header, COLUMNS)?;
+    let mut errors = Vec::new();
     if rows.is_empty() {
         return Err(vec![RowError {
             line: 1,

@@ -4,6 +4,7 @@
 //! the web and storage layers only translate between this and the outside world.
 
 pub mod agency_category;
+pub mod agency_list;
 pub mod areas;
 pub mod audit;
 pub mod cadence;

@@ -11,6 +11,7 @@ use marac_linkage::Record;
 use marac_linkage::compare::{Levels, MISSING, Prepared, levels};
 use marac_linkage::model::{Explanation, Frequencies, Model};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 use time::Date;
 
@@ -265,6 +266,76 @@ fn title(s: &str) -> String {
         .join(" ")
 }
 
+/// A key shared by more people than this says little (a common name, a popular birthday) and
+/// is not searched, as a stored search reads at most as many candidates.
+const MAX_KEY_PEOPLE: usize = 500;
+
+/// People filed under their [`blocking_keys`] in memory, for comparing whole lists.
+struct KeyIndex(HashMap<String, Vec<usize>>);
+
+impl KeyIndex {
+    fn new(people: &[PersonDetails]) -> Self {
+        let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, p) in people.iter().enumerate() {
+            for key in blocking_keys(p) {
+                map.entry(key).or_default().push(i);
+            }
+        }
+        KeyIndex(map)
+    }
+
+    /// Everyone sharing a key with `p`, once each, in order.
+    fn candidates(&self, p: &PersonDetails) -> Vec<usize> {
+        let mut found: Vec<usize> = blocking_keys(p)
+            .iter()
+            .filter_map(|k| self.0.get(k))
+            .filter(|ids| ids.len() <= MAX_KEY_PEOPLE)
+            .flatten()
+            .copied()
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+}
+
+fn best_first(mut pairs: Vec<(usize, usize, MatchResult)>) -> Vec<(usize, usize, MatchResult)> {
+    pairs.sort_by(|a, b| b.2.score.cmp(&a.2.score).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+    pairs
+}
+
+/// Pairs of people in one list who are likely the same person (for the duplicates queue):
+/// `(i, j, result)` with `i < j`, found and scored as a referral's candidates are, best first.
+#[must_use]
+pub fn likely_pairs(people: &[PersonDetails]) -> Vec<(usize, usize, MatchResult)> {
+    let index = KeyIndex::new(people);
+    let mut pairs = Vec::new();
+    for (i, p) in people.iter().enumerate() {
+        for j in index.candidates(p).into_iter().filter(|j| *j > i) {
+            if let Some(m) = compare(p, &people[j]) {
+                pairs.push((i, j, m));
+            }
+        }
+    }
+    best_first(pairs)
+}
+
+/// Each person of `list` against `known` (for cross-referencing another agency's list):
+/// `(list index, known index, result)` for the likely matches, best first.
+#[must_use]
+pub fn likely_links(list: &[PersonDetails], known: &[PersonDetails]) -> Vec<(usize, usize, MatchResult)> {
+    let index = KeyIndex::new(known);
+    let mut pairs = Vec::new();
+    for (i, p) in list.iter().enumerate() {
+        for j in index.candidates(p) {
+            if let Some(m) = compare(p, &known[j]) {
+                pairs.push((i, j, m));
+            }
+        }
+    }
+    best_first(pairs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,5 +432,40 @@ mod tests {
         assert!(ka.iter().any(|k| kb.contains(k)), "{ka:?} / {kb:?}");
         let c = person("Alice", "Brown", Some(date!(1950 - 01 - 01)), Some("XY1 1AA"));
         assert!(!blocking_keys(&c).iter().any(|k| ka.contains(k)));
+    }
+    #[test]
+    fn a_list_finds_its_own_duplicates_once_each() {
+        let people = [
+            person("Kate", "Smyth", Some(date!(1991 - 07 - 03)), Some("NS1 4AB")),
+            person("Alan", "Brown", Some(date!(1980 - 01 - 02)), None),
+            person("Katherine", "Smith", Some(date!(1991 - 03 - 07)), Some("NS2 9ZZ")),
+            person("Kate", "Smyth", Some(date!(1991 - 07 - 03)), None),
+            person("Mary", "Jones", Some(date!(1975 - 05 - 05)), None),
+        ];
+        let pairs = likely_pairs(&people);
+        let mut found: Vec<(usize, usize)> = pairs.iter().map(|p| (p.0, p.1)).collect();
+        // The identical pair first, then Katherine with each Kate; no one else.
+        assert_eq!(found[0], (0, 3));
+        found.sort_unstable();
+        assert_eq!(found, vec![(0, 2), (0, 3), (2, 3)]);
+        assert!(pairs[0].2.certain && pairs[1..].iter().all(|p| !p.2.certain));
+        assert!(pairs[1].2.reasons.iter().any(|r| r.contains("day and month swapped")), "{:?}", pairs[1].2.reasons);
+        assert!(likely_pairs(&[]).is_empty());
+    }
+
+    #[test]
+    fn another_list_links_to_the_people_it_names() {
+        let known = [
+            person("Ellie", "Smith", Some(date!(2015 - 02 - 01)), None),
+            person("Tom", "Smith", Some(date!(2012 - 06 - 30)), None),
+        ];
+        let list = [
+            person("Eleanor", "Smith", Some(date!(2015 - 02 - 01)), Some("NS1 4AB")),
+            person("Tom", "Smith", Some(date!(1962 - 06 - 30)), None),
+            person("Ruby", "Green", Some(date!(2015 - 02 - 01)), None),
+        ];
+        let links: Vec<(usize, usize)> = likely_links(&list, &known).iter().map(|l| (l.0, l.1)).collect();
+        // Ellie is Eleanor; a Tom Smith fifty years older is not the child; Ruby shares only a birthday.
+        assert_eq!(links, vec![(0, 0)]);
     }
 }

@@ -314,6 +314,18 @@ pub fn children(f: &Facts) -> Vec<Measure> {
             Figure::Count(c.children_known_csc),
         ),
         no_target(
+            "cases_on_csc_list",
+            "Families on children's social care's own list",
+            "Cases heard whose victim or a child matched children's social care's uploaded list of open and recently closed cases, opened by the day of the meeting.",
+            Figure::Count(c.cases_on_csc_list),
+        ),
+        no_target(
+            "cases_closed_to_csc",
+            "Closed to children's social care before the Marac shared information",
+            "Of the families on children's social care's list, those whose cases it had closed before the meeting.",
+            Figure::Count(c.cases_closed_to_csc),
+        ),
+        no_target(
             "children_on_protection_plan",
             "Children on a child protection plan whose parent was referred",
             "Children the referral records as subject to a child protection plan, in the cases heard.",

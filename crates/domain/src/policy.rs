@@ -173,6 +173,24 @@ pub enum Action<'a> {
         /// The partnership's Maracs.
         marac_ids: &'a [i64],
     },
+    /// Work a Marac's queue of likely duplicate people: merge records, undo merges, and say
+    /// two records are different people.
+    MergePeople {
+        /// The Marac whose people they are.
+        marac_id: i64,
+    },
+    /// Upload, see and delete another agency's list for cross-referencing with a Marac's
+    /// people (children's social care's open and recently closed cases). Only that agency's
+    /// own representatives and coordinators: the Marac's other staff never see the list,
+    /// only what it linked.
+    CrossReferenceList {
+        /// The Marac the list is compared with.
+        marac_id: i64,
+        /// The agency whose list it is.
+        list_agency_id: i64,
+        /// That agency is children's social care, the one kind of list taken.
+        social_care: bool,
+    },
 }
 
 /// Why an action was allowed; recorded with audited reads.
@@ -324,6 +342,25 @@ pub fn authorise(actor: &Actor, action: Action<'_>) -> Result<Basis, Denied> {
                 Ok(Basis::Coordinator)
             } else {
                 Err(Denied("a partnership's figures are entered by a coordinator of one of its Maracs"))
+            }
+        }
+        Action::MergePeople { marac_id } => {
+            if actor.has_role_for(Role::Coordinator, marac_id) {
+                Ok(Basis::Coordinator)
+            } else {
+                Err(Denied("only the Marac's coordinators merge its people"))
+            }
+        }
+        Action::CrossReferenceList { marac_id, list_agency_id, social_care } => {
+            let own = actor.agency_id == Some(list_agency_id);
+            if !social_care {
+                Err(Denied("only children's social care's lists are cross-referenced"))
+            } else if own && actor.has_role_for(Role::AgencyRep, marac_id) {
+                Ok(Basis::Role(Role::AgencyRep))
+            } else if own && actor.has_role_for(Role::Coordinator, marac_id) {
+                Ok(Basis::Coordinator)
+            } else {
+                Err(Denied("an agency's list is seen only by its own representatives for the Marac"))
             }
         }
     }
@@ -626,5 +663,38 @@ mod tests {
         assert!(authorise(&actor(3, Some(HEALTH), &[(Role::AgencyRep, Some(M1))]), update).is_err());
         assert!(authorise(&actor(4, Some(HOUSING), &[(Role::AgencyRep, Some(M2))]), update).is_err());
         assert!(authorise(&actor(5, Some(HOUSING), &[(Role::Analyst, Some(M1))]), update).is_err());
+    }
+    #[test]
+    fn duplicates_are_merged_by_the_marac_coordinators_only() {
+        let coordinator = actor(1, Some(POLICE), &[(Role::Coordinator, Some(M1))]);
+        assert_eq!(authorise(&coordinator, Action::MergePeople { marac_id: M1 }), Ok(Basis::Coordinator));
+        assert!(authorise(&coordinator, Action::MergePeople { marac_id: M2 }).is_err());
+        for role in
+            [Role::Admin, Role::Chair, Role::AgencyRep, Role::Idva, Role::Referrer, Role::Analyst, Role::Auditor]
+        {
+            let other = actor(2, Some(POLICE), &[(role, Some(M1))]);
+            assert!(authorise(&other, Action::MergePeople { marac_id: M1 }).is_err(), "{role:?}");
+        }
+    }
+
+    #[test]
+    fn an_agency_list_is_seen_by_its_own_agency_only() {
+        const CSC: i64 = 13;
+        let list = |marac_id, social_care| Action::CrossReferenceList { marac_id, list_agency_id: CSC, social_care };
+        let rep = actor(1, Some(CSC), &[(Role::AgencyRep, Some(M1))]);
+        assert_eq!(authorise(&rep, list(M1, true)), Ok(Basis::Role(Role::AgencyRep)));
+        assert!(authorise(&rep, list(M2, true)).is_err(), "another Marac");
+        assert!(authorise(&rep, list(M1, false)).is_err(), "not children's social care");
+        let own_coordinator = actor(2, Some(CSC), &[(Role::Coordinator, Some(M1))]);
+        assert_eq!(authorise(&own_coordinator, list(M1, true)), Ok(Basis::Coordinator));
+        // The Marac's own coordinator from another agency sees what was linked, never the list.
+        let coordinator = actor(3, Some(POLICE), &[(Role::Coordinator, Some(M1))]);
+        assert!(authorise(&coordinator, list(M1, true)).is_err());
+        for role in [Role::Chair, Role::Idva, Role::Referrer, Role::Analyst] {
+            let other = actor(4, Some(CSC), &[(role, Some(M1))]);
+            assert!(authorise(&other, list(M1, true)).is_err(), "{role:?}");
+        }
+        let admin = actor(5, Some(CSC), &[(Role::Admin, None)]);
+        assert!(authorise(&admin, list(M1, true)).is_err());
     }
 }

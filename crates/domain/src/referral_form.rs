@@ -524,6 +524,30 @@ pub fn perpetrator_details(map: &FormMap, on: Date) -> Vec<PersonDetails> {
         .collect()
 }
 
+/// The children and other household members named, for cross-referencing other agencies'
+/// lists: each with its place in the form. A name of several words is split at the last.
+#[must_use]
+pub fn household_details(map: &FormMap) -> Vec<(usize, PersonDetails)> {
+    if get(map, "children.any") != "yes" {
+        return Vec::new();
+    }
+    (0..group_count(map, Section::Children))
+        .filter_map(|i| {
+            let name = get(map, &group_key(Section::Children, i, "name")).trim();
+            let (given, family) = name.rsplit_once(char::is_whitespace).unwrap_or((name, ""));
+            (!name.is_empty()).then(|| {
+                let details = PersonDetails {
+                    given_name: given.trim().to_owned(),
+                    family_name: family.trim().to_owned(),
+                    date_of_birth: parse_date(get(map, &group_key(Section::Children, i, "date_of_birth"))),
+                    ..PersonDetails::default()
+                };
+                (i, details)
+            })
+        })
+        .collect()
+}
+
 /// Children listed, by date of birth (those under 18 or unborn count as children).
 #[must_use]
 pub fn children_count(map: &FormMap, on: Date) -> usize {

@@ -60,6 +60,12 @@ pub struct MeetingCounts {
     pub children_known_csc: u32,
     /// Children subject to a child protection plan.
     pub children_cp_plan: u32,
+    /// Cases whose victim or a child was on children's social care's own list (cross-referenced),
+    /// opened by the day of the meeting.
+    pub cases_on_csc_list: u32,
+    /// Of those, cases children's social care had closed before the meeting shared its
+    /// information (none of its links still open on that day).
+    pub cases_closed_to_csc: u32,
 }
 
 impl MeetingCounts {
@@ -95,6 +101,8 @@ impl MeetingCounts {
         self.child_voice_recorded += other.child_voice_recorded;
         self.children_known_csc += other.children_known_csc;
         self.children_cp_plan += other.children_cp_plan;
+        self.cases_on_csc_list += other.cases_on_csc_list;
+        self.cases_closed_to_csc += other.cases_closed_to_csc;
     }
 
     /// The sum of many.

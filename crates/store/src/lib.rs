@@ -9,6 +9,8 @@
 //! Every change is written in one transaction together with the audit event that records it,
 //! so an event exists exactly when its change does.
 
+mod agency_list_sql;
+pub mod agency_lists;
 pub mod bulk;
 mod bulk_sql;
 mod flag_sql;
@@ -19,6 +21,7 @@ pub mod meetings;
 pub mod models;
 mod notice_sql;
 pub mod notices;
+pub mod people;
 mod person_link_sql;
 pub mod postgres;
 pub mod referrals;
@@ -30,6 +33,7 @@ pub mod sqlite;
 pub mod testing;
 mod ts;
 
+pub use agency_lists::*;
 use async_trait::async_trait;
 pub use bulk::*;
 pub use flags::*;
@@ -37,6 +41,7 @@ use marac_domain::audit::{AuditEvent, NewAuditEvent};
 pub use meetings::*;
 pub use models::*;
 pub use notices::*;
+pub use people::*;
 pub use referrals::*;
 pub use returns::*;
 use std::sync::Arc;
@@ -341,6 +346,20 @@ pub trait Store: Send + Sync + 'static {
     /// counted, and returned. `NotFound` if there is no such candidate; `Conflict` if the
     /// referral predates recorded answers.
     async fn decide_match(&self, decision: &MatchDecision, at: Ts, audit: NewAuditEvent) -> StoreResult<bool>;
+    /// The people named on a Marac's cases (victims and people causing harm), with the
+    /// references of the referrals naming them, for its duplicates queue.
+    async fn marac_people(&self, marac_id: i64) -> StoreResult<Vec<MaracPerson>>;
+    /// Every pair of records said to be different people, smaller id first.
+    async fn distinct_people(&self) -> StoreResult<Vec<(i64, i64)>>;
+    /// Records that two records are different people; the queue stops offering them.
+    async fn mark_distinct(&self, a: i64, b: i64, by: i64, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
+    /// Merges a record (and any merged into it) into the person `into_id` counts as, and works
+    /// out again whether the Marac's referrals naming them are repeats. `Conflict` if they are
+    /// already one person.
+    async fn merge_people(&self, merge: &PersonMerge, audit: NewAuditEvent) -> StoreResult<()>;
+    /// Undoes a record's merge (and a coordinator's confirmation that made it), and works out
+    /// the repeats again. `NotFound` if it is not merged.
+    async fn unmerge_person(&self, merge: &PersonMerge, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
     /// One case.
     async fn get_case(&self, id: i64) -> StoreResult<Case>;
     /// The facts that decide who may see a case.
@@ -525,6 +544,23 @@ pub trait Store: Send + Sync + 'static {
     async fn finish_outbox(&self, id: i64, worker: &str, delivery: &Delivery, at: Ts) -> StoreResult<()>;
     /// The outbox, newest first.
     async fn list_outbox(&self, limit: i64) -> StoreResult<Vec<OutboxMessage>>;
+
+    // --- other agencies' lists ---
+
+    /// Keeps an uploaded list (sealed rows) and the links it made, in one transaction.
+    async fn add_agency_list(&self, list: &NewAgencyList, audit: NewAuditEvent) -> StoreResult<i64>;
+    /// One list.
+    async fn get_agency_list(&self, id: i64) -> StoreResult<AgencyList>;
+    /// An agency's lists, newest first.
+    async fn agency_lists(&self, agency_id: i64) -> StoreResult<Vec<AgencyList>>;
+    /// A list's rows (line and sealed details); none once deleted.
+    async fn agency_list_rows(&self, id: i64) -> StoreResult<Vec<(i64, String)>>;
+    /// Deletes a list's rows and marks it deleted; its links stay. `NotFound` if already done.
+    async fn delete_agency_list(&self, id: i64, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
+    /// Lists whose time is up at `now` and whose rows are still kept.
+    async fn expired_agency_lists(&self, now: Ts) -> StoreResult<Vec<i64>>;
+    /// What lists linked to a case, newest first.
+    async fn social_care_links(&self, case_id: i64) -> StoreResult<Vec<SocialCareLink>>;
 
     // --- demo ---
 

@@ -141,21 +141,33 @@ macro_rules! person_link_methods {
                 .execute(&mut *tx)
                 .await?;
 
-                // Is the referral a repeat of the same people, as they are now counted?
+                let repeat = Self::recompute_repeat(&mut tx, d.referral_id, d.repeat_months).await?;
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(repeat)
+            }
+
+            /// Works out again whether a referral is a repeat of the same people, as they are
+            /// now counted, and stores the answer with its criteria.
+            async fn recompute_repeat(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                referral_id: i64,
+                repeat_months: u32,
+            ) -> $crate::StoreResult<bool> {
                 let (victim, key, referral_date, incident_date, criteria): (i64, String, Option<String>, Option<String>, String) =
                     sqlx::query_as(
                         "SELECT c.victim_person_id, c.perpetrator_ids, r.referral_date, r.incident_date, r.criteria \
                          FROM referrals r JOIN cases c ON c.id = r.case_id WHERE r.id = $1",
                     )
-                    .bind(d.referral_id)
-                    .fetch_one(&mut *tx)
+                    .bind(referral_id)
+                    .fetch_one(&mut *conn)
                     .await?;
-                let perpetrators = $crate::sql::perpetrator_ids(d.referral_id, &key)?;
+                let perpetrators = $crate::sql::perpetrator_ids(referral_id, &key)?;
                 let on = referral_date.clone().unwrap_or_default();
-                let last = Self::last_date_of_people(&mut tx, victim, &perpetrators, Some((d.referral_id, &on))).await?;
+                let last = Self::last_date_of_people(&mut *conn, victim, &perpetrators, Some((referral_id, &on))).await?;
                 let day = |s: &Option<String>| s.as_deref().and_then(|s| $crate::meeting_rows::parse_day(s).ok());
                 let repeat = match (day(&last), day(&incident_date).or(day(&referral_date))) {
-                    (Some(last), Some(incident)) => marac_domain::referral_rules::is_repeat(last, incident, d.repeat_months),
+                    (Some(last), Some(incident)) => marac_domain::referral_rules::is_repeat(last, incident, repeat_months),
                     _ => false,
                 };
                 let mut codes: Vec<&str> = criteria.split(',').filter(|c| !c.is_empty() && *c != "repeat").collect();
@@ -165,12 +177,197 @@ macro_rules! person_link_methods {
                 sqlx::query("UPDATE referrals SET is_repeat = $1, criteria = $2 WHERE id = $3")
                     .bind(repeat)
                     .bind(codes.join(","))
-                    .bind(d.referral_id)
-                    .execute(&mut *tx)
+                    .bind(referral_id)
+                    .execute(&mut *conn)
                     .await?;
+                Ok(repeat)
+            }
+
+            /// A Marac's cases: id, victim and people causing harm.
+            async fn marac_cases(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                marac_id: i64,
+            ) -> $crate::StoreResult<Vec<(i64, i64, Vec<i64>)>> {
+                let rows: Vec<(i64, i64, String)> =
+                    sqlx::query_as("SELECT id, victim_person_id, perpetrator_ids FROM cases WHERE marac_id = $1 ORDER BY id")
+                        .bind(marac_id)
+                        .fetch_all(&mut *conn)
+                        .await?;
+                rows.into_iter().map(|(id, v, key)| Ok((id, v, $crate::sql::perpetrator_ids(id, &key)?))).collect()
+            }
+
+            /// Works out again the repeat flag of the Marac's sent referrals that name anyone
+            /// now counted as one of `people`.
+            async fn recompute_repeats_of(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                marac_id: i64,
+                people: &[i64],
+                repeat_months: u32,
+            ) -> $crate::StoreResult<()> {
+                let mut ids: Vec<i64> = people.to_vec();
+                let sql = format!(
+                    "SELECT id FROM people WHERE merged_into IN ({})",
+                    $crate::sql::placeholders(1, people.len())
+                );
+                // Built from placeholders only; values are bound.
+                let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql));
+                for id in people {
+                    q = q.bind(id);
+                }
+                ids.extend(q.fetch_all(&mut *conn).await?.into_iter().map(|r| r.0));
+                let cases: Vec<i64> = Self::marac_cases(&mut *conn, marac_id)
+                    .await?
+                    .into_iter()
+                    .filter(|(_, v, ps)| ids.contains(v) || ps.iter().any(|p| ids.contains(p)))
+                    .map(|(id, _, _)| id)
+                    .collect();
+                for case in cases {
+                    let referrals: Vec<(i64,)> = sqlx::query_as(
+                        "SELECT id FROM referrals WHERE case_id = $1 AND status IN ('submitted', 'accepted') ORDER BY id",
+                    )
+                    .bind(case)
+                    .fetch_all(&mut *conn)
+                    .await?;
+                    for (referral,) in referrals {
+                        Self::recompute_repeat(&mut *conn, referral, repeat_months).await?;
+                    }
+                }
+                Ok(())
+            }
+
+            pub(crate) async fn links_marac_people(&self, marac_id: i64) -> $crate::StoreResult<Vec<$crate::MaracPerson>> {
+                let mut conn = self.pool.acquire().await?;
+                let cases = Self::marac_cases(&mut conn, marac_id).await?;
+                let refs: Vec<(i64, String)> = sqlx::query_as(
+                    "SELECT r.case_id, r.reference FROM referrals r JOIN cases c ON c.id = r.case_id \
+                     WHERE c.marac_id = $1 AND r.reference IS NOT NULL ORDER BY r.id",
+                )
+                .bind(marac_id)
+                .fetch_all(&mut *conn)
+                .await?;
+                let mut by_case: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+                for (case, reference) in refs {
+                    by_case.entry(case).or_default().push(reference);
+                }
+                let mut named: std::collections::BTreeMap<i64, Vec<String>> = std::collections::BTreeMap::new();
+                for (case, victim, perpetrators) in &cases {
+                    for p in std::iter::once(victim).chain(perpetrators) {
+                        let entry = named.entry(*p).or_default();
+                        for r in by_case.get(case).into_iter().flatten() {
+                            if !entry.contains(r) {
+                                entry.push(r.clone());
+                            }
+                        }
+                    }
+                }
+                let ids: Vec<i64> = named.keys().copied().collect();
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(500) {
+                    let sql = format!(
+                        "SELECT id, details_sealed, merged_into FROM people WHERE id IN ({}) ORDER BY id",
+                        $crate::sql::placeholders(1, chunk.len())
+                    );
+                    // Built from placeholders only; values are bound.
+                    let mut q = sqlx::query_as::<_, (i64, String, Option<i64>)>(sqlx::AssertSqlSafe(sql));
+                    for id in chunk {
+                        q = q.bind(id);
+                    }
+                    for (id, details_sealed, merged_into) in q.fetch_all(&mut *conn).await? {
+                        let references = named.remove(&id).unwrap_or_default();
+                        out.push($crate::MaracPerson { id, details_sealed, merged_into, references });
+                    }
+                }
+                Ok(out)
+            }
+
+            pub(crate) async fn links_distinct_people(&self) -> $crate::StoreResult<Vec<(i64, i64)>> {
+                Ok(sqlx::query_as("SELECT person_a, person_b FROM people_distinct ORDER BY person_a, person_b")
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
+            pub(crate) async fn links_mark_distinct(
+                &self,
+                a: i64,
+                b: i64,
+                by: i64,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                if a == b {
+                    return Err($crate::StoreError::Conflict { constraint: "people_distinct.person_a".into() });
+                }
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO people_distinct (person_a, person_b, decided_by, decided_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (person_a, person_b) DO NOTHING",
+                )
+                .bind(a.min(b))
+                .bind(a.max(b))
+                .bind(by)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
                 Self::append_in(&mut tx, &self.audit_key, audit).await?;
                 tx.commit().await?;
-                Ok(repeat)
+                Ok(())
+            }
+
+            pub(crate) async fn links_merge_people(
+                &self,
+                m: &$crate::PersonMerge,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                let counted = Self::counted_as(&mut tx, &[m.person_id, m.into_id]).await?;
+                let (Some(&own), Some(&target)) = (counted.get(&m.person_id), counted.get(&m.into_id)) else {
+                    return Err($crate::StoreError::NotFound);
+                };
+                if own == target {
+                    return Err($crate::StoreError::Conflict { constraint: "people.merged_into".into() });
+                }
+                // Everyone counted as the record's person is now counted as the target.
+                sqlx::query("UPDATE people SET merged_into = $1 WHERE id = $2 OR merged_into = $2")
+                    .bind(target)
+                    .bind(own)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::recompute_repeats_of(&mut tx, m.marac_id, &[target], m.repeat_months).await?;
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            pub(crate) async fn links_unmerge_person(
+                &self,
+                m: &$crate::PersonMerge,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                let was: Option<(Option<i64>,)> = sqlx::query_as("SELECT merged_into FROM people WHERE id = $1")
+                    .bind(m.person_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some((Some(target),)) = was else { return Err($crate::StoreError::NotFound) };
+                sqlx::query("UPDATE people SET merged_into = NULL WHERE id = $1")
+                    .bind(m.person_id)
+                    .execute(&mut *tx)
+                    .await?;
+                // A coordinator's "same person" that made this merge no longer stands.
+                sqlx::query(
+                    "UPDATE referral_matches SET decision = 'rejected', decided_by = $1, decided_at = $2 \
+                     WHERE own_person_id = $3 AND decision = 'confirmed'",
+                )
+                .bind(m.by)
+                .bind(at)
+                .bind(m.person_id)
+                .execute(&mut *tx)
+                .await?;
+                Self::recompute_repeats_of(&mut tx, m.marac_id, &[target, m.person_id], m.repeat_months).await?;
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(())
             }
         }
     };

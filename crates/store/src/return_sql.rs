@@ -15,7 +15,7 @@ pub(crate) type CountRow = (
 );
 
 /// How many counts each group has.
-pub(crate) const COUNTS: usize = 20;
+pub(crate) const COUNTS: usize = 22;
 
 /// The counts of a group.
 pub(crate) const COUNT_COLUMNS: &str = "COUNT(*), \
@@ -37,7 +37,13 @@ pub(crate) const COUNT_COLUMNS: &str = "COUNT(*), \
      CAST(SUM(CASE WHEN r.children_count > 0 THEN 1 ELSE 0 END) AS BIGINT), \
      CAST(SUM(CASE WHEN r.children_count > 0 AND mc.child_voice_recorded THEN 1 ELSE 0 END) AS BIGINT), \
      CAST(SUM(r.children_known_csc) AS BIGINT), \
-     CAST(SUM(r.children_cp_plan) AS BIGINT)";
+     CAST(SUM(r.children_cp_plan) AS BIGINT), \
+     CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM social_care_links s WHERE s.case_id = r.case_id \
+         AND s.opened_on <= m.held_on) THEN 1 ELSE 0 END) AS BIGINT), \
+     CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM social_care_links s WHERE s.case_id = r.case_id \
+         AND s.opened_on <= m.held_on) AND NOT EXISTS (SELECT 1 FROM social_care_links s \
+         WHERE s.case_id = r.case_id AND s.opened_on <= m.held_on \
+         AND (s.closed_on IS NULL OR s.closed_on >= m.held_on)) THEN 1 ELSE 0 END) AS BIGINT)";
 
 fn count(v: i64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
@@ -83,6 +89,8 @@ pub(crate) fn fold(rows: Vec<CountRow>) -> crate::StoreResult<Vec<crate::Meeting
         c.child_voice_recorded += count(n[17]);
         c.children_known_csc += count(n[18]);
         c.children_cp_plan += count(n[19]);
+        c.cases_on_csc_list += count(n[20]);
+        c.cases_closed_to_csc += count(n[21]);
         c.add_source(category(&source)?, joint.as_deref().map(category).transpose()?, count(n[0]));
     }
     Ok(out)

@@ -792,6 +792,7 @@ macro_rules! impl_store {
         $crate::import_sql::import_methods!($ty, $db);
         $crate::bulk_sql::bulk_methods!($ty, $db);
         $crate::person_link_sql::person_link_methods!($ty, $db);
+        $crate::agency_list_sql::agency_list_methods!($ty, $db);
 
         #[async_trait::async_trait]
         impl $crate::Store for $ty {
@@ -856,6 +857,43 @@ macro_rules! impl_store {
 
             async fn write_history(&self, history: &$crate::BulkHistory) -> $crate::StoreResult<()> {
                 self.bulk_write_history(history).await
+            }
+
+            async fn add_agency_list(
+                &self,
+                list: &$crate::NewAgencyList,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<i64> {
+                self.lists_add(list, audit).await
+            }
+
+            async fn get_agency_list(&self, id: i64) -> $crate::StoreResult<$crate::AgencyList> {
+                self.lists_get(id).await
+            }
+
+            async fn agency_lists(&self, agency_id: i64) -> $crate::StoreResult<Vec<$crate::AgencyList>> {
+                self.lists_of_agency(agency_id).await
+            }
+
+            async fn agency_list_rows(&self, id: i64) -> $crate::StoreResult<Vec<(i64, String)>> {
+                self.lists_rows(id).await
+            }
+
+            async fn delete_agency_list(
+                &self,
+                id: i64,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                self.lists_delete(id, at, audit).await
+            }
+
+            async fn expired_agency_lists(&self, now: $crate::Ts) -> $crate::StoreResult<Vec<i64>> {
+                self.lists_expired(now).await
+            }
+
+            async fn social_care_links(&self, case_id: i64) -> $crate::StoreResult<Vec<$crate::SocialCareLink>> {
+                self.lists_links_of_case(case_id).await
             }
 
             async fn import_referrals(
@@ -1848,6 +1886,42 @@ macro_rules! impl_store {
                 audit: marac_domain::audit::NewAuditEvent,
             ) -> $crate::StoreResult<bool> {
                 self.links_decide_match(decision, at, audit).await
+            }
+
+            async fn marac_people(&self, marac_id: i64) -> $crate::StoreResult<Vec<$crate::MaracPerson>> {
+                self.links_marac_people(marac_id).await
+            }
+
+            async fn distinct_people(&self) -> $crate::StoreResult<Vec<(i64, i64)>> {
+                self.links_distinct_people().await
+            }
+
+            async fn mark_distinct(
+                &self,
+                a: i64,
+                b: i64,
+                by: i64,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                self.links_mark_distinct(a, b, by, at, audit).await
+            }
+
+            async fn merge_people(
+                &self,
+                merge: &$crate::PersonMerge,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                self.links_merge_people(merge, audit).await
+            }
+
+            async fn unmerge_person(
+                &self,
+                merge: &$crate::PersonMerge,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                self.links_unmerge_person(merge, at, audit).await
             }
 
             async fn get_case(&self, id: i64) -> $crate::StoreResult<$crate::Case> {

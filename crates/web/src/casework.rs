@@ -37,6 +37,8 @@ pub enum Purpose {
     Action,
     /// What a flag says, or why it was ended early.
     Flag,
+    /// A row of another agency's list kept for cross-referencing.
+    AgencyListRow,
 }
 
 impl Purpose {
@@ -50,6 +52,7 @@ impl Purpose {
             Purpose::Discussion => "meeting-discussion",
             Purpose::Action => "action",
             Purpose::Flag => "case-flag",
+            Purpose::AgencyListRow => "agency-list-row",
         }
     }
 }

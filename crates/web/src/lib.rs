@@ -12,6 +12,7 @@ pub mod audit;
 pub mod casework;
 pub mod charts;
 pub mod clock;
+pub mod cross_reference;
 pub mod crypto;
 pub mod csrf;
 pub mod error;
@@ -51,7 +52,13 @@ pub struct WebConfig {
     pub trust_proxy: bool,
     /// Figures from 1 to this less one are shown to analysts and board members as "fewer than".
     pub suppress_below: u32,
+    /// Days an agency's uploaded list is kept before its rows are deleted.
+    pub list_retention_days: u32,
 }
+
+/// How long an agency's list is kept unless the installation says otherwise: four weeks, time
+/// to upload the next month's list.
+pub const DEFAULT_LIST_RETENTION_DAYS: u32 = 28;
 
 impl WebConfig {
     /// Whether someone holding these roles must use a second factor.

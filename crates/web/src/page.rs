@@ -98,6 +98,9 @@ pub fn navigation(actor: &Actor, path: &str) -> Vec<NavItem> {
     {
         items.push(NavItem { href: "/actions", label: "Actions", current: path.starts_with("/actions") });
     }
+    if maracs.iter().any(|m| authorise(actor, Action::MergePeople { marac_id: *m }).is_ok()) {
+        items.push(NavItem { href: "/people/duplicates", label: "People", current: path.starts_with("/people") });
+    }
     if maracs.iter().any(|m| authorise(actor, Action::ViewAggregateFigures { marac_id: *m }).is_ok()) {
         items.push(NavItem { href: "/returns", label: "Returns", current: path.starts_with("/returns") });
     }

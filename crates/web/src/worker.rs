@@ -1,5 +1,6 @@
 //! The background worker each `marac serve` runs: every round it adds the reminders and
-//! escalations now due, then sends what the outbox holds.
+//! escalations now due, deletes the rows of other agencies' lists whose time is up, then sends
+//! what the outbox holds.
 //!
 //! Safe on many servers at once. Adding notices is idempotent (one per reader and event), and
 //! e-mail is claimed before it is sent (see `Store::claim_outbox`), so two servers sharing a
@@ -29,6 +30,8 @@ pub struct Round {
     pub sent: usize,
     /// E-mails that failed this time.
     pub failed: usize,
+    /// Other agencies' lists whose rows were deleted.
+    pub lists_deleted: usize,
 }
 
 /// A background worker.
@@ -63,7 +66,13 @@ impl Worker {
             ticker.tick().await;
             match self.round().await {
                 Ok(r) if r != Round::default() => {
-                    tracing::info!(notices = r.notices, sent = r.sent, failed = r.failed, "worker round");
+                    tracing::info!(
+                        notices = r.notices,
+                        sent = r.sent,
+                        failed = r.failed,
+                        lists_deleted = r.lists_deleted,
+                        "worker round"
+                    );
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "worker round failed"),
@@ -76,7 +85,11 @@ impl Worker {
     /// # Errors
     /// When the store fails.
     pub async fn round(&self) -> StoreResult<Round> {
-        let mut round = Round { notices: notify::sweep_actions(&self.state).await?, ..Round::default() };
+        let mut round = Round {
+            notices: notify::sweep_actions(&self.state).await?,
+            lists_deleted: crate::cross_reference::delete_expired(&self.state).await?,
+            ..Round::default()
+        };
         if self.mailer.is_some() {
             loop {
                 let (sent, failed, claimed) = self.deliver().await?;

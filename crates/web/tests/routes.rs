@@ -366,6 +366,7 @@ async fn configured_roles_must_use_a_second_factor_too() {
             demo: false,
             trust_proxy: false,
             suppress_below: marac_domain::suppression::DEFAULT_THRESHOLD,
+            list_retention_days: marac_web::DEFAULT_LIST_RETENTION_DAYS,
         };
         let app = TestApp::with(db, config).await;
         app.user("idva@x.org", Role::Idva, false).await;

@@ -91,6 +91,7 @@ const USERS: &[DemoUser] = &[
     ("rep@demo.marac.example", "Priya Shah", Role::AgencyRep, Some("ACUTE"), &["NSN"]),
     ("idva@demo.marac.example", "Chris Evans", Role::Idva, Some("IDVA"), &["NSN"]),
     ("referrer@demo.marac.example", "Lee Walker", Role::Referrer, Some("PCN"), &["NSN"]),
+    ("csc@demo.marac.example", "Jamie Okafor", Role::AgencyRep, Some("CSC"), &["NSN"]),
     ("analyst@demo.marac.example", "Morgan Reid", Role::Analyst, Some("ASC"), &["NSN", "NSS", "EPT"]),
     ("auditor@demo.marac.example", "Dana Price", Role::Auditor, None, &[]),
 ];
@@ -125,6 +126,7 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitCode
         demo: true,
         trust_proxy: false,
         suppress_below: marac_domain::suppression::DEFAULT_THRESHOLD,
+        list_retention_days: marac_web::DEFAULT_LIST_RETENTION_DAYS,
     };
     let state = marac_web::AppState::new(store.clone(), config, keys.clone(), Arc::new(SystemClock));
     let since = time::OffsetDateTime::now_utc().date() - time::Duration::days(super::demo_referrals::DAYS_OF_REFERRALS);

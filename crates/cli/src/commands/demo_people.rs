@@ -76,6 +76,7 @@ pub async fn seed(store: Arc<dyn Store>, keys: Keys, partnership_code: &str, tar
         demo: true,
         trust_proxy: false,
         suppress_below: marac_domain::suppression::DEFAULT_THRESHOLD,
+        list_retention_days: marac_web::DEFAULT_LIST_RETENTION_DAYS,
     };
     let state = AppState::new(store.clone(), config, keys, Arc::new(ManualClock::new(now)));
     // Seeded by how many exist, so topping up continues the sequence rather than repeating it.

@@ -287,6 +287,7 @@ pub async fn seed(store: Arc<dyn Store>, keys: Keys, marac_codes: &[&str]) -> an
         demo: true,
         trust_proxy: false,
         suppress_below: marac_domain::suppression::DEFAULT_THRESHOLD,
+        list_retention_days: marac_web::DEFAULT_LIST_RETENTION_DAYS,
     };
     let state = AppState::new(store.clone(), config, keys, clock.clone());
     let mut g = Generator {

@@ -46,6 +46,7 @@ pub async fn run(settings: &Settings, command: ImportCommand) -> anyhow::Result<
         demo: false,
         trust_proxy: false,
         suppress_below: settings.suppress_below,
+        list_retention_days: settings.list_retention_days,
     };
     let state = marac_web::AppState::new(store.clone(), config, keys, Arc::new(SystemClock));
     let actor =

@@ -48,6 +48,7 @@ pub async fn serve(
         demo,
         trust_proxy: settings.trust_proxy,
         suppress_below: settings.suppress_below,
+        list_retention_days: settings.list_retention_days,
     };
     let keys = Keys { session_key: secrets.session_key, encryption_key: secrets.encryption_key };
     let state = AppState::new(store, config, keys, Arc::new(SystemClock));

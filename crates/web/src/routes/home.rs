@@ -31,6 +31,7 @@ struct HomePage {
     is_auditor: bool,
     maracs: Vec<MaracView>,
     second_factor: bool,
+    cross_reference: bool,
 }
 
 /// `GET /`.
@@ -42,6 +43,14 @@ pub async fn show(State(state): State<AppState>, me: Signed) -> Result<Response,
     let actor = me.actor();
     let agencies = state.store.list_agencies().await?;
     let all = state.store.list_maracs().await?;
+    let own = agencies.iter().find(|a| Some(a.id) == me.user.agency_id);
+    let cross_reference = own.is_some_and(|a| {
+        let social_care = a.category == marac_domain::AgencyCategory::ChildrensSocialCare;
+        all.iter().any(|m| {
+            let action = Action::CrossReferenceList { marac_id: m.id, list_agency_id: a.id, social_care };
+            authorise(&actor, action).is_ok()
+        })
+    });
     let maracs = all
         .into_iter()
         .filter(|m| me.user.grants.iter().any(|g| g.role.is_per_marac() && g.marac_id.is_none_or(|id| id == m.id)))
@@ -63,6 +72,7 @@ pub async fn show(State(state): State<AppState>, me: Signed) -> Result<Response,
         is_auditor: authorise(&actor, Action::ReadAuditTrail).is_ok(),
         maracs,
         second_factor: me.user.totp_secret.is_some(),
+        cross_reference,
     }
     .into_response())
 }

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod actions;
 pub mod admin;
+pub mod agency_lists;
 pub mod audit_trail;
 pub mod dashboards;
 pub mod directory;
@@ -14,6 +15,7 @@ pub mod meeting_edit;
 pub mod meeting_flags;
 pub mod meetings;
 pub mod ops;
+pub mod people;
 pub mod postcodes;
 pub mod referrals;
 pub mod research;
@@ -126,6 +128,16 @@ pub fn router(state: AppState) -> Router {
         .route("/returns/children/figures", post(dashboards::enter_figures))
         .route("/inbox", get(inbox::list))
         .route("/inbox/{id}", get(inbox::open))
+        .route("/people/duplicates", get(people::queue).post(people::answer))
+        .route(
+            "/agency-lists",
+            get(agency_lists::index)
+                .post(agency_lists::upload)
+                .layer(DefaultBodyLimit::max(crate::import::MAX_FILE_BYTES)),
+        )
+        .route("/agency-lists/template.csv", get(agency_lists::template))
+        .route("/agency-lists/{id}", get(agency_lists::show))
+        .route("/agency-lists/{id}/delete", post(agency_lists::delete))
         .route("/directory", get(directory::show).post(directory::add))
         .route("/directory/{id}/remove", post(directory::remove))
         .nest("/admin", admin::routes())

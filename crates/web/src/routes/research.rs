@@ -68,6 +68,49 @@ pub struct EpisodeView {
     pub criteria: String,
 }
 
+/// A victim or child found on children's social care's list.
+pub struct SocialCareView {
+    /// Who: the victim, or the child's name.
+    pub who: String,
+    /// "Open since 3 January 2026" or "Closed 2 September 2026 (opened 1 May 2025)".
+    pub dates: String,
+    /// The agency whose list it was, and when it was compared.
+    pub source: String,
+}
+
+/// What other agencies' lists said about a case's people, newest first: one line per person
+/// and list, named from the referral that named them.
+async fn social_care_views(
+    state: &AppState,
+    case_id: i64,
+    referrals: &[marac_store::Referral],
+    agencies: &[marac_store::Agency],
+) -> Result<Vec<SocialCareView>, AppError> {
+    let mut out = Vec::new();
+    let mut forms: std::collections::HashMap<i64, FormMap> = std::collections::HashMap::new();
+    for l in state.store.social_care_links(case_id).await? {
+        let k = &l.link;
+        let who = match k.subject.strip_prefix("household:") {
+            None => "The victim".to_owned(),
+            Some(i) => {
+                let Some(r) = referrals.iter().find(|r| r.id == k.referral_id) else { continue };
+                if !forms.contains_key(&r.id) {
+                    forms.insert(r.id, casework::open(state, Purpose::Form, &r.form_sealed)?);
+                }
+                forms.get(&r.id).and_then(|m| m.get(&format!("children.{i}.name"))).cloned().unwrap_or_default()
+            }
+        };
+        let day = crate::routes::display_date;
+        let dates = match k.closed_on {
+            Some(c) => format!("Closed {} (opened {})", day(c), day(k.opened_on)),
+            None => format!("Open since {}", day(k.opened_on)),
+        };
+        let agency = agencies.iter().find(|a| a.id == l.agency_id).map(|a| a.name.clone()).unwrap_or_default();
+        out.push(SocialCareView { who, dates, source: format!("{agency}, list of {}", day(l.recorded_at.0.date())) });
+    }
+    Ok(out)
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "research/case.html")]
 struct CasePage {
@@ -81,6 +124,7 @@ struct CasePage {
     episodes: Vec<EpisodeView>,
     notes: Vec<NoteView>,
     flags: Vec<FlagView>,
+    social_care: Vec<SocialCareView>,
     transferred_from: String,
     can_write: bool,
     kinds: Vec<(&'static str, &'static str, bool)>,
@@ -171,6 +215,7 @@ async fn case_page(
         &agencies,
         state.clock.now().date(),
     )?;
+    let social_care = social_care_views(state, case_id, &referrals, &agencies).await?;
     let mut notes = Vec::new();
     for n in state.store.list_research_notes(case_id, me.user.agency_id).await? {
         notes.push(NoteView {
@@ -205,6 +250,7 @@ async fn case_page(
             .collect(),
         notes,
         flags,
+        social_care,
         transferred_from,
         can_write,
         kinds: NoteKind::ALL.iter().map(|k| (k.code(), k.label(), k.code() == chosen)).collect(),

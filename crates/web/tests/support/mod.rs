@@ -56,6 +56,7 @@ impl TestApp {
             demo: false,
             trust_proxy: false,
             suppress_below: marac_domain::suppression::DEFAULT_THRESHOLD,
+            list_retention_days: marac_web::DEFAULT_LIST_RETENTION_DAYS,
         };
         Self::with(db, config).await
     }

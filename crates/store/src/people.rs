@@ -1,0 +1,39 @@
+//! The records behind the duplicates queue: a Marac's people with the referrals naming them,
+//! merges to make or undo, and pairs said to be different people. Names stay sealed; the
+//! caller opens and compares them.
+
+/// A person named on one of a Marac's cases, as the victim or a person causing harm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaracPerson {
+    /// Id.
+    pub id: i64,
+    /// Encrypted details.
+    pub details_sealed: String,
+    /// The person this one was merged into, if any.
+    pub merged_into: Option<i64>,
+    /// References of the referrals naming them, oldest first.
+    pub references: Vec<String>,
+}
+
+impl MaracPerson {
+    /// The person this record counts as: the one it was merged into, or itself.
+    #[must_use]
+    pub fn counted_as(&self) -> i64 {
+        self.merged_into.unwrap_or(self.id)
+    }
+}
+
+/// Merging one record into another, or undoing it, from a Marac's duplicates queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonMerge {
+    /// The record merged (or un-merged).
+    pub person_id: i64,
+    /// The person it is merged into; ignored when undoing.
+    pub into_id: i64,
+    /// The Marac whose queue it is: its referrals' repeat flags are worked out again.
+    pub marac_id: i64,
+    /// The Marac's repeat window in months.
+    pub repeat_months: u32,
+    /// Who decided.
+    pub by: i64,
+}

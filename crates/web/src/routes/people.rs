@@ -1,0 +1,226 @@
+//! A Marac's queue of likely duplicate people: pairs of records on its cases that the matcher
+//! thinks are one person, for a coordinator to merge or to mark as different people, and the
+//! merges made so far, each of which can be undone. Coordinators of the Marac only; every
+//! view and every answer is audited.
+
+use crate::AppState;
+use crate::casework::{self, Purpose, StoredPerson};
+use crate::error::AppError;
+use crate::forms::{FormData, Params};
+use crate::page::PageContext;
+use crate::session::Signed;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use marac_domain::matching::{self, PersonDetails};
+use marac_domain::policy::{Action, authorise};
+use marac_store::{Marac, MaracPerson, PersonMerge, Ts};
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+
+/// Pairs shown at once; the rest wait until these are answered.
+const SHOWN: usize = 50;
+
+/// One record as the page shows it.
+pub struct PersonView {
+    /// Id.
+    pub id: i64,
+    /// Full name.
+    pub name: String,
+    /// Date of birth, or what is known of the age.
+    pub born: String,
+    /// Postcode.
+    pub postcode: String,
+    /// The referrals naming them.
+    pub references: String,
+}
+
+/// A likely pair.
+pub struct PairView {
+    /// The earlier record, which the later is merged into, then the later.
+    pub records: [PersonView; 2],
+    /// 0 to 100.
+    pub score: u32,
+    /// The evidence.
+    pub reasons: Vec<String>,
+}
+
+/// A merged record and who it now counts as.
+pub struct MergedView {
+    /// The merged record.
+    pub person: PersonView,
+    /// The person it counts as.
+    pub into: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "people/duplicates.html")]
+struct DuplicatesPage {
+    ctx: PageContext,
+    maracs: Vec<(i64, String, bool)>,
+    marac_id: i64,
+    pairs: Vec<PairView>,
+    more: usize,
+    merged: Vec<MergedView>,
+    done: String,
+}
+
+/// The query: which Marac, and what was just done.
+#[derive(Debug, Default, Deserialize)]
+pub struct Query {
+    marac: Option<i64>,
+    done: Option<String>,
+}
+
+fn view(p: &MaracPerson, details: &StoredPerson) -> PersonView {
+    let born = match (details.date_of_birth, details.estimated_birth_year) {
+        (Some(d), _) => crate::routes::display_date(d),
+        (None, Some(y)) => format!("about {y}"),
+        (None, None) => "Not known".into(),
+    };
+    PersonView {
+        id: p.id,
+        name: format!("{} {}", details.given_name, details.family_name).trim().to_owned(),
+        born,
+        postcode: details.postcode.clone().unwrap_or_default(),
+        references: p.references.join(", "),
+    }
+}
+
+/// The Maracs `me` coordinates, and the one asked for (or the first).
+async fn chosen_marac(state: &AppState, me: &Signed, asked: Option<i64>) -> Result<(Vec<Marac>, Marac), AppError> {
+    let actor = me.actor();
+    let mine: Vec<Marac> = state
+        .store
+        .list_maracs()
+        .await?
+        .into_iter()
+        .filter(|m| authorise(&actor, Action::MergePeople { marac_id: m.id }).is_ok())
+        .collect();
+    let wanted = asked.or(mine.first().map(|m| m.id)).unwrap_or(0);
+    me.authorise(state, Action::MergePeople { marac_id: wanted }, &format!("people:marac:{wanted}")).await?;
+    let marac = mine.iter().find(|m| m.id == wanted).cloned().ok_or(AppError::NotFound)?;
+    Ok((mine, marac))
+}
+
+/// `GET /people/duplicates`: the Marac's likely duplicates and its merges.
+///
+/// # Errors
+/// Refused to anyone but the Marac's coordinators.
+pub async fn queue(State(state): State<AppState>, me: Signed, Params(q): Params<Query>) -> Result<Response, AppError> {
+    let (mine, marac) = chosen_marac(&state, &me, q.marac).await?;
+    let people = state.store.marac_people(marac.id).await?;
+    let details = people
+        .iter()
+        .map(|p| casework::open::<StoredPerson>(&state, Purpose::Person, &p.details_sealed))
+        .collect::<Result<Vec<_>, AppError>>()?;
+    let distinct: HashSet<(i64, i64)> = state.store.distinct_people().await?.into_iter().collect();
+    let said_distinct = |a: i64, b: i64| distinct.contains(&(a.min(b), a.max(b)));
+    let compared: Vec<PersonDetails> = details.iter().cloned().map(PersonDetails::from).collect();
+    // One pair per two people as now counted, the best evidence first.
+    let mut seen = HashSet::new();
+    let mut pairs = Vec::new();
+    for (i, j, m) in matching::likely_pairs(&compared) {
+        let (a, b) = (&people[i], &people[j]);
+        let (ca, cb) = (a.counted_as(), b.counted_as());
+        if ca == cb || said_distinct(a.id, b.id) || said_distinct(ca, cb) || !seen.insert((ca.min(cb), ca.max(cb))) {
+            continue;
+        }
+        let (keep, merge) = if ca < cb { (i, j) } else { (j, i) };
+        pairs.push(PairView {
+            records: [view(&people[keep], &details[keep]), view(&people[merge], &details[merge])],
+            score: m.score,
+            reasons: m.reasons,
+        });
+    }
+    let more = pairs.len().saturating_sub(SHOWN);
+    pairs.truncate(SHOWN);
+    let index: HashMap<i64, usize> = people.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+    let merged: Vec<MergedView> = people
+        .iter()
+        .zip(&details)
+        .filter_map(|(p, d)| {
+            let into = p.merged_into?;
+            let name = index.get(&into).map_or_else(
+                || format!("a person on another Marac's cases (record {into})"),
+                |k| view(&people[*k], &details[*k]).name,
+            );
+            Some(MergedView { person: view(p, d), into: name })
+        })
+        .collect();
+    let shown: Vec<i64> = pairs
+        .iter()
+        .flat_map(|p| [p.records[0].id, p.records[1].id])
+        .chain(merged.iter().map(|m| m.person.id))
+        .collect();
+    let event = me.audit(
+        &state,
+        "people.duplicates_view",
+        &format!("people:marac:{}", marac.id),
+        serde_json::json!({ "people": shown }),
+    );
+    state.store.append_audit(event).await?;
+    let done = match q.done.as_deref() {
+        Some("merged") => "The records were merged: they now count as one person.",
+        Some("unmerged") => "The merge was undone: the records count as two people again.",
+        Some("distinct") => "Recorded as different people: the pair will not be offered again.",
+        _ => "",
+    };
+    Ok(DuplicatesPage {
+        ctx: PageContext::new(&state, &me.visitor, "Likely duplicate people", "/people/duplicates"),
+        maracs: mine.iter().map(|m| (m.id, m.name.clone(), m.id == marac.id)).collect(),
+        marac_id: marac.id,
+        pairs,
+        more,
+        merged,
+        done: done.to_owned(),
+    }
+    .into_response())
+}
+
+/// `POST /people/duplicates`: merge a pair, say they are different people, or undo a merge.
+///
+/// # Errors
+/// Refused to anyone but the Marac's coordinators; 404 for people not on its cases; 400 for
+/// an answer the page does not offer.
+pub async fn answer(State(state): State<AppState>, me: Signed, posted: FormData) -> Result<Response, AppError> {
+    let number = |name: &str| posted.get(name).trim().parse::<i64>().map_err(|_| AppError::BadRequest);
+    let marac_id = number("marac")?;
+    let (_, marac) = chosen_marac(&state, &me, Some(marac_id)).await?;
+    let person = number("person")?;
+    let answer = posted.get("answer");
+    let other = if answer == "unmerge" { person } else { number("other")? };
+    // Only people on this Marac's cases: the form's ids are not trusted to stay there.
+    let people = state.store.marac_people(marac.id).await?;
+    if ![person, other].iter().all(|id| people.iter().any(|p| p.id == *id)) {
+        return Err(AppError::NotFound);
+    }
+    let target = format!("person:{person}");
+    let detail = serde_json::json!({ "marac": marac.id, "other": other });
+    let merge = PersonMerge {
+        person_id: person,
+        into_id: other,
+        marac_id: marac.id,
+        repeat_months: marac.rules.repeat_months,
+        by: me.user.id,
+    };
+    let now = Ts::new(state.clock.now());
+    let done = match answer {
+        "merge" => {
+            state.store.merge_people(&merge, me.audit(&state, "person.merge", &target, detail)).await?;
+            "merged"
+        }
+        "distinct" => {
+            let event = me.audit(&state, "person.distinct", &target, detail);
+            state.store.mark_distinct(person, other, me.user.id, now, event).await?;
+            "distinct"
+        }
+        "unmerge" => {
+            state.store.unmerge_person(&merge, now, me.audit(&state, "person.unmerge", &target, detail)).await?;
+            "unmerged"
+        }
+        _ => return Err(AppError::BadRequest),
+    };
+    Ok(Redirect::to(&format!("/people/duplicates?marac={}&done={done}", marac.id)).into_response())
+}
