@@ -341,8 +341,8 @@ async fn the_demo_loads_a_local_checklist_and_runs_twice_without_change() {
     let o = marac(&db, dir.path(), &["questionnaire", "list"], None);
     assert!(text(&o).contains("northshire-dash") && text(&o).contains("25  imported"), "{}", text(&o));
     let o = marac(&db, dir.path(), &["user", "list"], None);
-    // The 8 printed accounts, and one referrer per agency who made the synthetic referrals.
-    assert_eq!(text(&o).matches("@demo.marac.example").count(), 8 + 14, "{}", text(&o));
+    // The 9 printed accounts, and one referrer per agency who made the synthetic referrals.
+    assert_eq!(text(&o).matches("@demo.marac.example").count(), 9 + 14, "{}", text(&o));
 
     // A Marac's history from the CSV template: refused whole with each line named, then
     // imported once.

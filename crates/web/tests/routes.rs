@@ -413,6 +413,8 @@ fn protected_pages(app: &TestApp, u: i64) -> Vec<(&'static str, String, Option<R
         ("POST", format!("/admin/users/{u}/disable"), Some(Role::Admin)),
         ("POST", format!("/admin/users/{u}/enable"), Some(Role::Admin)),
         ("GET", "/audit".into(), Some(Role::Auditor)),
+        ("GET", "/people/duplicates".into(), Some(Role::Coordinator)),
+        ("POST", "/people/duplicates".into(), Some(Role::Coordinator)),
         ("GET", "/".into(), None),
         ("GET", "/account".into(), None),
         ("GET", "/account/two-factor".into(), None),

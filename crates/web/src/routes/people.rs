@@ -186,8 +186,8 @@ pub async fn queue(State(state): State<AppState>, me: Signed, Params(q): Params<
 /// an answer the page does not offer.
 pub async fn answer(State(state): State<AppState>, me: Signed, posted: FormData) -> Result<Response, AppError> {
     let number = |name: &str| posted.get(name).trim().parse::<i64>().map_err(|_| AppError::BadRequest);
-    let marac_id = number("marac")?;
-    let (_, marac) = chosen_marac(&state, &me, Some(marac_id)).await?;
+    // Authorised before anything else is read from the form.
+    let (_, marac) = chosen_marac(&state, &me, number("marac").ok()).await?;
     let person = number("person")?;
     let answer = posted.get("answer");
     let other = if answer == "unmerge" { person } else { number("other")? };

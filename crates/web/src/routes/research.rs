@@ -94,10 +94,13 @@ async fn social_care_views(
             None => "The victim".to_owned(),
             Some(i) => {
                 let Some(r) = referrals.iter().find(|r| r.id == k.referral_id) else { continue };
-                if !forms.contains_key(&r.id) {
-                    forms.insert(r.id, casework::open(state, Purpose::Form, &r.form_sealed)?);
-                }
-                forms.get(&r.id).and_then(|m| m.get(&format!("children.{i}.name"))).cloned().unwrap_or_default()
+                let map = match forms.entry(r.id) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(casework::open(state, Purpose::Form, &r.form_sealed)?)
+                    }
+                };
+                map.get(&format!("children.{i}.name")).cloned().unwrap_or_default()
             }
         };
         let day = crate::routes::display_date;
