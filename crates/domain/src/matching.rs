@@ -469,3 +469,22 @@ mod tests {
         assert_eq!(links, vec![(0, 0)]);
     }
 }
+#[cfg(test)]
+mod scratch {
+    use super::*;
+    #[test]
+    fn casey() {
+        let p = |g: &str, f: &str, d: Date| PersonDetails {
+            given_name: g.into(),
+            family_name: f.into(),
+            date_of_birth: Some(d),
+            postcode: Some("NS1 4AB".into()),
+            ..PersonDetails::default()
+        };
+        let a = p("Casey", "Moro", time::macros::date!(1987 - 02 - 07));
+        let b = p("Casey", "Morrow", time::macros::date!(1987 - 07 - 02));
+        eprintln!("{:?}", compare(&a, &b));
+        eprintln!("{:?} {:?}", blocking_keys(&a), blocking_keys(&b));
+        eprintln!("{:?}", likely_pairs(&[a, b]));
+    }
+}

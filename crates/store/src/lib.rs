@@ -346,15 +346,15 @@ pub trait Store: Send + Sync + 'static {
     /// counted, and returned. `NotFound` if there is no such candidate; `Conflict` if the
     /// referral predates recorded answers.
     async fn decide_match(&self, decision: &MatchDecision, at: Ts, audit: NewAuditEvent) -> StoreResult<bool>;
-    /// The people named on a Marac's cases (victims and people causing harm), with the
-    /// references of the referrals naming them, for its duplicates queue.
-    async fn marac_people(&self, marac_id: i64) -> StoreResult<Vec<MaracPerson>>;
+    /// The people named on these Maracs' cases (victims and people causing harm), with the
+    /// Maracs and the references of the referrals naming them, for the duplicates queue.
+    async fn marac_people(&self, marac_ids: &[i64]) -> StoreResult<Vec<MaracPerson>>;
     /// Every pair of records said to be different people, smaller id first.
     async fn distinct_people(&self) -> StoreResult<Vec<(i64, i64)>>;
     /// Records that two records are different people; the queue stops offering them.
     async fn mark_distinct(&self, a: i64, b: i64, by: i64, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
     /// Merges a record (and any merged into it) into the person `into_id` counts as, and works
-    /// out again whether the Marac's referrals naming them are repeats. `Conflict` if they are
+    /// out again whether the given Maracs' referrals naming them are repeats. `Conflict` if they are
     /// already one person.
     async fn merge_people(&self, merge: &PersonMerge, audit: NewAuditEvent) -> StoreResult<()>;
     /// Undoes a record's merge (and a coordinator's confirmation that made it), and works out

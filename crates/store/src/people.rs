@@ -1,4 +1,4 @@
-//! The records behind the duplicates queue: a Marac's people with the referrals naming them,
+//! The records behind the duplicates queue: Maracs' people with the referrals naming them,
 //! merges to make or undo, and pairs said to be different people. Names stay sealed; the
 //! caller opens and compares them.
 
@@ -11,6 +11,8 @@ pub struct MaracPerson {
     pub details_sealed: String,
     /// The person this one was merged into, if any.
     pub merged_into: Option<i64>,
+    /// The Maracs (of those asked about) whose cases name them.
+    pub marac_ids: Vec<i64>,
     /// References of the referrals naming them, oldest first.
     pub references: Vec<String>,
 }
@@ -30,10 +32,9 @@ pub struct PersonMerge {
     pub person_id: i64,
     /// The person it is merged into; ignored when undoing.
     pub into_id: i64,
-    /// The Marac whose queue it is: its referrals' repeat flags are worked out again.
-    pub marac_id: i64,
-    /// The Marac's repeat window in months.
-    pub repeat_months: u32,
+    /// The Maracs whose referrals' repeat flags are worked out again, each with its repeat
+    /// window in months.
+    pub maracs: Vec<(i64, u32)>,
     /// Who decided.
     pub by: i64,
 }

@@ -183,26 +183,33 @@ macro_rules! person_link_methods {
                 Ok(repeat)
             }
 
-            /// A Marac's cases: id, victim and people causing harm.
+            /// The cases of some Maracs: id, Marac, victim and people causing harm.
             async fn marac_cases(
                 conn: &mut <$db as sqlx::Database>::Connection,
-                marac_id: i64,
-            ) -> $crate::StoreResult<Vec<(i64, i64, Vec<i64>)>> {
-                let rows: Vec<(i64, i64, String)> =
-                    sqlx::query_as("SELECT id, victim_person_id, perpetrator_ids FROM cases WHERE marac_id = $1 ORDER BY id")
-                        .bind(marac_id)
-                        .fetch_all(&mut *conn)
-                        .await?;
-                rows.into_iter().map(|(id, v, key)| Ok((id, v, $crate::sql::perpetrator_ids(id, &key)?))).collect()
+                marac_ids: &[i64],
+            ) -> $crate::StoreResult<Vec<(i64, i64, i64, Vec<i64>)>> {
+                if marac_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let sql = format!(
+                    "SELECT id, marac_id, victim_person_id, perpetrator_ids FROM cases WHERE marac_id IN ({}) ORDER BY id",
+                    $crate::sql::placeholders(1, marac_ids.len())
+                );
+                // Built from placeholders only; values are bound.
+                let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(sql));
+                for id in marac_ids {
+                    q = q.bind(id);
+                }
+                let rows = q.fetch_all(&mut *conn).await?;
+                rows.into_iter().map(|(id, m, v, key)| Ok((id, m, v, $crate::sql::perpetrator_ids(id, &key)?))).collect()
             }
 
-            /// Works out again the repeat flag of the Marac's sent referrals that name anyone
-            /// now counted as one of `people`.
+            /// Works out again the repeat flag of the sent referrals, in these Maracs (each with
+            /// its repeat window), that name anyone now counted as one of `people`.
             async fn recompute_repeats_of(
                 conn: &mut <$db as sqlx::Database>::Connection,
-                marac_id: i64,
+                maracs: &[(i64, u32)],
                 people: &[i64],
-                repeat_months: u32,
             ) -> $crate::StoreResult<()> {
                 let mut ids: Vec<i64> = people.to_vec();
                 let sql = format!(
@@ -215,13 +222,15 @@ macro_rules! person_link_methods {
                     q = q.bind(id);
                 }
                 ids.extend(q.fetch_all(&mut *conn).await?.into_iter().map(|r| r.0));
-                let cases: Vec<i64> = Self::marac_cases(&mut *conn, marac_id)
+                let marac_ids: Vec<i64> = maracs.iter().map(|m| m.0).collect();
+                let cases: Vec<(i64, i64)> = Self::marac_cases(&mut *conn, &marac_ids)
                     .await?
                     .into_iter()
-                    .filter(|(_, v, ps)| ids.contains(v) || ps.iter().any(|p| ids.contains(p)))
-                    .map(|(id, _, _)| id)
+                    .filter(|(_, _, v, ps)| ids.contains(v) || ps.iter().any(|p| ids.contains(p)))
+                    .map(|(id, marac, _, _)| (id, marac))
                     .collect();
-                for case in cases {
+                for (case, marac) in cases {
+                    let months = maracs.iter().find(|m| m.0 == marac).map_or(0, |m| m.1);
                     let referrals: Vec<(i64,)> = sqlx::query_as(
                         "SELECT id FROM referrals WHERE case_id = $1 AND status IN ('submitted', 'accepted') ORDER BY id",
                     )
@@ -229,33 +238,44 @@ macro_rules! person_link_methods {
                     .fetch_all(&mut *conn)
                     .await?;
                     for (referral,) in referrals {
-                        Self::recompute_repeat(&mut *conn, referral, repeat_months).await?;
+                        Self::recompute_repeat(&mut *conn, referral, months).await?;
                     }
                 }
                 Ok(())
             }
 
-            pub(crate) async fn links_marac_people(&self, marac_id: i64) -> $crate::StoreResult<Vec<$crate::MaracPerson>> {
+            pub(crate) async fn links_marac_people(
+                &self,
+                marac_ids: &[i64],
+            ) -> $crate::StoreResult<Vec<$crate::MaracPerson>> {
                 let mut conn = self.pool.acquire().await?;
-                let cases = Self::marac_cases(&mut conn, marac_id).await?;
-                let refs: Vec<(i64, String)> = sqlx::query_as(
-                    "SELECT r.case_id, r.reference FROM referrals r JOIN cases c ON c.id = r.case_id \
-                     WHERE c.marac_id = $1 AND r.reference IS NOT NULL ORDER BY r.id",
-                )
-                .bind(marac_id)
-                .fetch_all(&mut *conn)
-                .await?;
+                let cases = Self::marac_cases(&mut conn, marac_ids).await?;
                 let mut by_case: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
-                for (case, reference) in refs {
-                    by_case.entry(case).or_default().push(reference);
+                for chunk in cases.chunks(500) {
+                    let sql = format!(
+                        "SELECT case_id, reference FROM referrals WHERE case_id IN ({}) AND reference IS NOT NULL ORDER BY id",
+                        $crate::sql::placeholders(1, chunk.len())
+                    );
+                    // Built from placeholders only; values are bound.
+                    let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+                    for c in chunk {
+                        q = q.bind(c.0);
+                    }
+                    for (case, reference) in q.fetch_all(&mut *conn).await? {
+                        by_case.entry(case).or_default().push(reference);
+                    }
                 }
-                let mut named: std::collections::BTreeMap<i64, Vec<String>> = std::collections::BTreeMap::new();
-                for (case, victim, perpetrators) in &cases {
+                // Each person: the Maracs whose cases name them, and those cases' referrals.
+                let mut named: std::collections::BTreeMap<i64, (Vec<i64>, Vec<String>)> = std::collections::BTreeMap::new();
+                for (case, marac, victim, perpetrators) in &cases {
                     for p in std::iter::once(victim).chain(perpetrators) {
-                        let entry = named.entry(*p).or_default();
+                        let (maracs, references) = named.entry(*p).or_default();
+                        if !maracs.contains(marac) {
+                            maracs.push(*marac);
+                        }
                         for r in by_case.get(case).into_iter().flatten() {
-                            if !entry.contains(r) {
-                                entry.push(r.clone());
+                            if !references.contains(r) {
+                                references.push(r.clone());
                             }
                         }
                     }
@@ -273,8 +293,8 @@ macro_rules! person_link_methods {
                         q = q.bind(id);
                     }
                     for (id, details_sealed, merged_into) in q.fetch_all(&mut *conn).await? {
-                        let references = named.remove(&id).unwrap_or_default();
-                        out.push($crate::MaracPerson { id, details_sealed, merged_into, references });
+                        let (marac_ids, references) = named.remove(&id).unwrap_or_default();
+                        out.push($crate::MaracPerson { id, details_sealed, merged_into, marac_ids, references });
                     }
                 }
                 Ok(out)
@@ -332,7 +352,7 @@ macro_rules! person_link_methods {
                     .bind(own)
                     .execute(&mut *tx)
                     .await?;
-                Self::recompute_repeats_of(&mut tx, m.marac_id, &[target], m.repeat_months).await?;
+                Self::recompute_repeats_of(&mut tx, &m.maracs, &[target]).await?;
                 Self::append_in(&mut tx, &self.audit_key, audit).await?;
                 tx.commit().await?;
                 Ok(())
@@ -364,7 +384,7 @@ macro_rules! person_link_methods {
                 .bind(m.person_id)
                 .execute(&mut *tx)
                 .await?;
-                Self::recompute_repeats_of(&mut tx, m.marac_id, &[target, m.person_id], m.repeat_months).await?;
+                Self::recompute_repeats_of(&mut tx, &m.maracs, &[target, m.person_id]).await?;
                 Self::append_in(&mut tx, &self.audit_key, audit).await?;
                 tx.commit().await?;
                 Ok(())

@@ -1888,8 +1888,8 @@ macro_rules! impl_store {
                 self.links_decide_match(decision, at, audit).await
             }
 
-            async fn marac_people(&self, marac_id: i64) -> $crate::StoreResult<Vec<$crate::MaracPerson>> {
-                self.links_marac_people(marac_id).await
+            async fn marac_people(&self, marac_ids: &[i64]) -> $crate::StoreResult<Vec<$crate::MaracPerson>> {
+                self.links_marac_people(marac_ids).await
             }
 
             async fn distinct_people(&self) -> $crate::StoreResult<Vec<(i64, i64)>> {

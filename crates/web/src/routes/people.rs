@@ -1,7 +1,8 @@
-//! A Marac's queue of likely duplicate people: pairs of records on its cases that the matcher
-//! thinks are one person, for a coordinator to merge or to mark as different people, and the
-//! merges made so far, each of which can be undone. Coordinators of the Marac only; every
-//! view and every answer is audited.
+//! A Marac's queue of likely duplicate people: pairs of records that the matcher thinks are one
+//! person, at least one of them on the Marac's cases and the other on the cases of any Marac of
+//! the partnership the coordinator also coordinates (people move between areas), for a
+//! coordinator to merge or to mark as different people, and the merges made so far, each of
+//! which can be undone. Coordinators only; every view and every answer is audited.
 
 use crate::AppState;
 use crate::casework::{self, Purpose, StoredPerson};
@@ -104,13 +105,19 @@ async fn chosen_marac(state: &AppState, me: &Signed, asked: Option<i64>) -> Resu
     Ok((mine, marac))
 }
 
+/// The Maracs whose people a queue compares: the chosen one, and the others of its
+/// partnership that the coordinator coordinates too.
+fn scope(mine: &[Marac], marac: &Marac) -> Vec<i64> {
+    mine.iter().filter(|m| m.partnership_id == marac.partnership_id).map(|m| m.id).collect()
+}
+
 /// `GET /people/duplicates`: the Marac's likely duplicates and its merges.
 ///
 /// # Errors
 /// Refused to anyone but the Marac's coordinators.
 pub async fn queue(State(state): State<AppState>, me: Signed, Params(q): Params<Query>) -> Result<Response, AppError> {
     let (mine, marac) = chosen_marac(&state, &me, q.marac).await?;
-    let people = state.store.marac_people(marac.id).await?;
+    let people = state.store.marac_people(&scope(&mine, &marac)).await?;
     let details = people
         .iter()
         .map(|p| casework::open::<StoredPerson>(&state, Purpose::Person, &p.details_sealed))
@@ -124,7 +131,13 @@ pub async fn queue(State(state): State<AppState>, me: Signed, Params(q): Params<
     for (i, j, m) in matching::likely_pairs(&compared) {
         let (a, b) = (&people[i], &people[j]);
         let (ca, cb) = (a.counted_as(), b.counted_as());
-        if ca == cb || said_distinct(a.id, b.id) || said_distinct(ca, cb) || !seen.insert((ca.min(cb), ca.max(cb))) {
+        let here = |p: &MaracPerson| p.marac_ids.contains(&marac.id);
+        if ca == cb
+            || !(here(a) || here(b))
+            || said_distinct(a.id, b.id)
+            || said_distinct(ca, cb)
+            || !seen.insert((ca.min(cb), ca.max(cb)))
+        {
             continue;
         }
         let (keep, merge) = if ca < cb { (i, j) } else { (j, i) };
@@ -140,10 +153,11 @@ pub async fn queue(State(state): State<AppState>, me: Signed, Params(q): Params<
     let merged: Vec<MergedView> = people
         .iter()
         .zip(&details)
+        .filter(|(p, _)| p.marac_ids.contains(&marac.id))
         .filter_map(|(p, d)| {
             let into = p.merged_into?;
             let name = index.get(&into).map_or_else(
-                || format!("a person on another Marac's cases (record {into})"),
+                || format!("a person on the cases of a Marac you do not coordinate (record {into})"),
                 |k| view(&people[*k], &details[*k]).name,
             );
             Some(MergedView { person: view(p, d), into: name })
@@ -187,13 +201,16 @@ pub async fn queue(State(state): State<AppState>, me: Signed, Params(q): Params<
 pub async fn answer(State(state): State<AppState>, me: Signed, posted: FormData) -> Result<Response, AppError> {
     let number = |name: &str| posted.get(name).trim().parse::<i64>().map_err(|_| AppError::BadRequest);
     // Authorised before anything else is read from the form.
-    let (_, marac) = chosen_marac(&state, &me, number("marac").ok()).await?;
+    let (mine, marac) = chosen_marac(&state, &me, number("marac").ok()).await?;
+    let maracs = scope(&mine, &marac);
     let person = number("person")?;
     let answer = posted.get("answer");
     let other = if answer == "unmerge" { person } else { number("other")? };
-    // Only people on this Marac's cases: the form's ids are not trusted to stay there.
-    let people = state.store.marac_people(marac.id).await?;
-    if ![person, other].iter().all(|id| people.iter().any(|p| p.id == *id)) {
+    // Only people the queue could offer: the form's ids are not trusted to stay there.
+    let people = state.store.marac_people(&maracs).await?;
+    let known = |id: i64| people.iter().find(|p| p.id == id);
+    let on_this = |id: i64| known(id).is_some_and(|p| p.marac_ids.contains(&marac.id));
+    if known(person).is_none() || known(other).is_none() || !(on_this(person) || on_this(other)) {
         return Err(AppError::NotFound);
     }
     let target = format!("person:{person}");
@@ -201,8 +218,7 @@ pub async fn answer(State(state): State<AppState>, me: Signed, posted: FormData)
     let merge = PersonMerge {
         person_id: person,
         into_id: other,
-        marac_id: marac.id,
-        repeat_months: marac.rules.repeat_months,
+        maracs: mine.iter().filter(|m| maracs.contains(&m.id)).map(|m| (m.id, m.rules.repeat_months)).collect(),
         by: me.user.id,
     };
     let now = Ts::new(state.clock.now());
