@@ -150,12 +150,11 @@ struct Compared {
 fn compared(
     new: &PersonDetails,
     known: &PersonDetails,
-    n: &(String, String),
-    k: &(String, String),
+    (n, a): &((String, String), Prepared),
+    (k, b): &((String, String), Prepared),
     alias: bool,
 ) -> Compared {
-    let (a, b) = (Prepared::new(&record(&n.0, &n.1, new)), Prepared::new(&record(&k.0, &k.1, known)));
-    let mut levels = levels(&a, &b);
+    let mut levels = levels(a, b);
     // A given name written as an initial agrees a little with a name that starts with it.
     let initial = |x: &str, y: &str| x.len() == 1 && y.starts_with(x);
     if levels[0] == 0 && (initial(&n.0, &k.0) || initial(&k.0, &n.0)) {
@@ -168,29 +167,63 @@ fn compared(
             levels[2] = if x.iter().any(|year| y.contains(year)) { 1 } else { 0 };
         }
     }
-    let explanation = STANDARD.0.explain(&levels, &STANDARD.1, &a);
+    let explanation = STANDARD.0.explain(&levels, &STANDARD.1, a);
     Compared { levels, explanation, alias, names: (n.clone(), k.clone()) }
+}
+
+/// Each name of a person (their own first, then aliases) with its normalised record.
+fn prepared_names(p: &PersonDetails) -> Vec<((String, String), Prepared)> {
+    names_of(p)
+        .into_iter()
+        .map(|n| {
+            let prepared = Prepared::new(&record(&n.0, &n.1, p));
+            (n, prepared)
+        })
+        .collect()
+}
+
+/// A person prepared once to be compared with many candidates: a referral's person against
+/// everyone its keys find.
+pub struct Matcher<'a> {
+    person: &'a PersonDetails,
+    names: Vec<((String, String), Prepared)>,
+}
+
+impl<'a> Matcher<'a> {
+    /// Normalises `person`'s names once.
+    #[must_use]
+    pub fn new(person: &'a PersonDetails) -> Self {
+        Matcher { person, names: prepared_names(person) }
+    }
+
+    /// Scores `known` as a match, as [`compare`] does.
+    #[must_use]
+    pub fn compare(&self, known: &PersonDetails) -> Option<MatchResult> {
+        let known_names = prepared_names(known);
+        let best = self
+            .names
+            .iter()
+            .enumerate()
+            .flat_map(|(i, n)| known_names.iter().enumerate().map(move |(j, k)| (i, n, j, k)))
+            .map(|(i, n, j, k)| compared(self.person, known, n, k, i > 0 || j > 0))
+            .max_by(|x, y| x.explanation.probability.total_cmp(&y.explanation.probability))?;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a probability times 100, rounded")]
+        let score = (best.explanation.probability * 100.0).round() as u32;
+        if score < LIKELY {
+            return None;
+        }
+        let new = self.person;
+        let certain =
+            best.names.0 == best.names.1 && new.date_of_birth.is_some() && new.date_of_birth == known.date_of_birth;
+        Some(MatchResult { score, certain, reasons: reasons(&best, new, known) })
+    }
 }
 
 /// Scores `known` as a match for `new`, with the person matcher's comparisons and a model fitted
 /// on referral-like data; `None` when it is not a likely match.
 #[must_use]
 pub fn compare(new: &PersonDetails, known: &PersonDetails) -> Option<MatchResult> {
-    let (new_names, known_names) = (names_of(new), names_of(known));
-    let best = new_names
-        .iter()
-        .enumerate()
-        .flat_map(|(i, n)| known_names.iter().enumerate().map(move |(j, k)| (i, n, j, k)))
-        .map(|(i, n, j, k)| compared(new, known, n, k, i > 0 || j > 0))
-        .max_by(|x, y| x.explanation.probability.total_cmp(&y.explanation.probability))?;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a probability times 100, rounded")]
-    let score = (best.explanation.probability * 100.0).round() as u32;
-    if score < LIKELY {
-        return None;
-    }
-    let certain =
-        best.names.0 == best.names.1 && new.date_of_birth.is_some() && new.date_of_birth == known.date_of_birth;
-    Some(MatchResult { score, certain, reasons: reasons(&best, new, known) })
+    Matcher::new(new).compare(known)
 }
 
 /// How strongly a weight in bits speaks, in words.
@@ -311,8 +344,9 @@ pub fn likely_pairs(people: &[PersonDetails]) -> Vec<(usize, usize, MatchResult)
     let index = KeyIndex::new(people);
     let mut pairs = Vec::new();
     for (i, p) in people.iter().enumerate() {
+        let matcher = Matcher::new(p);
         for j in index.candidates(p).into_iter().filter(|j| *j > i) {
-            if let Some(m) = compare(p, &people[j]) {
+            if let Some(m) = matcher.compare(&people[j]) {
                 pairs.push((i, j, m));
             }
         }
@@ -327,8 +361,9 @@ pub fn likely_links(list: &[PersonDetails], known: &[PersonDetails]) -> Vec<(usi
     let index = KeyIndex::new(known);
     let mut pairs = Vec::new();
     for (i, p) in list.iter().enumerate() {
+        let matcher = Matcher::new(p);
         for j in index.candidates(p) {
-            if let Some(m) = compare(p, &known[j]) {
+            if let Some(m) = matcher.compare(&known[j]) {
                 pairs.push((i, j, m));
             }
         }
@@ -467,24 +502,5 @@ mod tests {
         let links: Vec<(usize, usize)> = likely_links(&list, &known).iter().map(|l| (l.0, l.1)).collect();
         // Ellie is Eleanor; a Tom Smith fifty years older is not the child; Ruby shares only a birthday.
         assert_eq!(links, vec![(0, 0)]);
-    }
-}
-#[cfg(test)]
-mod scratch {
-    use super::*;
-    #[test]
-    fn casey() {
-        let p = |g: &str, f: &str, d: Date| PersonDetails {
-            given_name: g.into(),
-            family_name: f.into(),
-            date_of_birth: Some(d),
-            postcode: Some("NS1 4AB".into()),
-            ..PersonDetails::default()
-        };
-        let a = p("Casey", "Moro", time::macros::date!(1987 - 02 - 07));
-        let b = p("Casey", "Morrow", time::macros::date!(1987 - 07 - 02));
-        eprintln!("{:?}", compare(&a, &b));
-        eprintln!("{:?} {:?}", blocking_keys(&a), blocking_keys(&b));
-        eprintln!("{:?}", likely_pairs(&[a, b]));
     }
 }

@@ -261,9 +261,10 @@ pub async fn find_matches(
     // Records confirmed to be one person are offered as that person, with the best evidence
     // any of their records gives.
     let mut best: HashMap<i64, MatchResult> = HashMap::new();
+    let matcher = matching::Matcher::new(person);
     for known in state.store.find_people(partnership_id, &keys, 500).await? {
         let details: StoredPerson = open(state, Purpose::Person, &known.details_sealed)?;
-        if let Some(m) = matching::compare(person, &details.into()) {
+        if let Some(m) = matcher.compare(&details.into()) {
             let id = known.counted_as();
             if best.get(&id).is_none_or(|b| m.score > b.score || (m.certain && !b.certain)) {
                 best.insert(id, m);
@@ -304,9 +305,12 @@ pub async fn prepare(
     };
     let today = ctx.today;
     let mut matches = Vec::new();
+    let mut matching = std::time::Duration::ZERO;
 
     let mut resolve = async |subject: String, person: &PersonDetails| -> Result<PersonRef, AppError> {
+        let started = std::time::Instant::now();
         let found = find_matches(state, marac.partnership_id, person).await?;
+        matching += started.elapsed();
         let certain = found.iter().find(|(_, m)| m.certain).map(|(id, _)| *id);
         for (id, m) in found.iter().take(5) {
             matches.push(CandidateMatch {
@@ -330,6 +334,7 @@ pub async fn prepare(
     for (i, p) in form::perpetrator_details(map, today).iter().enumerate() {
         perpetrators.push(resolve(format!("perpetrator:{}", i + 1), p).await?);
     }
+    state.metrics.observe_matching(matching);
 
     // A repeat needs the same victim and the same people causing harm, all already known.
     let known = |p: &PersonRef| match p {
