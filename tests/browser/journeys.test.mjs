@@ -17,7 +17,7 @@ async function newPage () {
 test('the sign-in page, its errors, and every printed demo sign-in', { timeout: 180_000 }, async () => {
   const { base, demo } = env
   assert.ok(demo.password, 'demo printed a password')
-  assert.equal(demo.users.length, 8, 'a sign-in for every role')
+  assert.equal(demo.users.length, 9, "a sign-in for every role, and children's social care's representative")
   const page = await newPage()
   await page.goto(`${base}/sign-in`)
   await check(page, 'sign-in')
