@@ -8,24 +8,51 @@
 macro_rules! person_link_methods {
     ($ty:ty, $db:ty) => {
         impl $ty {
+            /// The rows of `sql` (whose one `{}` is where the id list goes) for all of `ids`,
+            /// asked 500 at a time so no list outgrows a database's limit on bound values.
+            async fn rows_for_ids<T>(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                sql: &str,
+                ids: &[i64],
+            ) -> $crate::StoreResult<Vec<T>>
+            where
+                T: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+            {
+                let mut out = Vec::new();
+                for chunk in ids.chunks(500) {
+                    let text = sql.replacen("{}", &$crate::sql::placeholders(1, chunk.len()), 1);
+                    // Built from placeholders only; values are bound.
+                    let mut q = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(text));
+                    for id in chunk {
+                        q = q.bind(id);
+                    }
+                    out.extend(q.fetch_all(&mut *conn).await?);
+                }
+                Ok(out)
+            }
+
             /// The person each of `ids` counts as (itself, or the one it was merged into).
             async fn counted_as(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 ids: &[i64],
             ) -> $crate::StoreResult<std::collections::HashMap<i64, i64>> {
-                if ids.is_empty() {
-                    return Ok(std::collections::HashMap::new());
-                }
-                let sql = format!(
-                    "SELECT id, COALESCE(merged_into, id) FROM people WHERE id IN ({})",
-                    $crate::sql::placeholders(1, ids.len())
-                );
-                // Built from placeholders only; values are bound.
-                let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql));
-                for id in ids {
-                    q = q.bind(id);
-                }
-                Ok(q.fetch_all(&mut *conn).await?.into_iter().collect())
+                let sql = "SELECT id, COALESCE(merged_into, id) FROM people WHERE id IN ({})";
+                let rows: Vec<(i64, i64)> = Self::rows_for_ids(conn, sql, ids).await?;
+                Ok(rows.into_iter().collect())
+            }
+
+            /// Counts everyone counted as `own` as `target` from now on.
+            async fn merge_into(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                own: i64,
+                target: i64,
+            ) -> $crate::StoreResult<()> {
+                sqlx::query("UPDATE people SET merged_into = $1 WHERE id = $2 OR merged_into = $2")
+                    .bind(target)
+                    .bind(own)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
             }
 
             /// The last referral date (submitted or accepted) of any case whose victim and people
@@ -101,12 +128,7 @@ macro_rules! person_link_methods {
                 let target = Self::counted_as(&mut tx, &[d.person_id]).await?.get(&d.person_id).copied().unwrap_or(d.person_id);
                 if d.confirm {
                     if own != target {
-                        // Everyone counted as `own` is now counted as the known person.
-                        sqlx::query("UPDATE people SET merged_into = $1 WHERE id = $2 OR merged_into = $2")
-                            .bind(target)
-                            .bind(own)
-                            .execute(&mut *tx)
-                            .await?;
+                        Self::merge_into(&mut tx, own, target).await?;
                     }
                     // One person per subject: another candidate confirmed earlier is now rejected.
                     sqlx::query(
@@ -188,19 +210,8 @@ macro_rules! person_link_methods {
                 conn: &mut <$db as sqlx::Database>::Connection,
                 marac_ids: &[i64],
             ) -> $crate::StoreResult<Vec<(i64, i64, i64, Vec<i64>)>> {
-                if marac_ids.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let sql = format!(
-                    "SELECT id, marac_id, victim_person_id, perpetrator_ids FROM cases WHERE marac_id IN ({}) ORDER BY id",
-                    $crate::sql::placeholders(1, marac_ids.len())
-                );
-                // Built from placeholders only; values are bound.
-                let mut q = sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(sql));
-                for id in marac_ids {
-                    q = q.bind(id);
-                }
-                let rows = q.fetch_all(&mut *conn).await?;
+                let sql = "SELECT id, marac_id, victim_person_id, perpetrator_ids FROM cases WHERE marac_id IN ({}) ORDER BY id";
+                let rows: Vec<(i64, i64, i64, String)> = Self::rows_for_ids(conn, sql, marac_ids).await?;
                 rows.into_iter().map(|(id, m, v, key)| Ok((id, m, v, $crate::sql::perpetrator_ids(id, &key)?))).collect()
             }
 
@@ -211,35 +222,24 @@ macro_rules! person_link_methods {
                 maracs: &[(i64, u32)],
                 people: &[i64],
             ) -> $crate::StoreResult<()> {
-                let mut ids: Vec<i64> = people.to_vec();
-                let sql = format!(
-                    "SELECT id FROM people WHERE merged_into IN ({})",
-                    $crate::sql::placeholders(1, people.len())
-                );
-                // Built from placeholders only; values are bound.
-                let mut q = sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(sql));
-                for id in people {
-                    q = q.bind(id);
-                }
-                ids.extend(q.fetch_all(&mut *conn).await?.into_iter().map(|r| r.0));
+                let merged: Vec<(i64,)> =
+                    Self::rows_for_ids(conn, "SELECT id FROM people WHERE merged_into IN ({})", people).await?;
+                let ids: std::collections::HashSet<i64> =
+                    people.iter().copied().chain(merged.into_iter().map(|r| r.0)).collect();
                 let marac_ids: Vec<i64> = maracs.iter().map(|m| m.0).collect();
-                let cases: Vec<(i64, i64)> = Self::marac_cases(&mut *conn, &marac_ids)
+                let cases: std::collections::HashMap<i64, i64> = Self::marac_cases(&mut *conn, &marac_ids)
                     .await?
                     .into_iter()
                     .filter(|(_, _, v, ps)| ids.contains(v) || ps.iter().any(|p| ids.contains(p)))
                     .map(|(id, marac, _, _)| (id, marac))
                     .collect();
-                for (case, marac) in cases {
+                let case_ids: Vec<i64> = cases.keys().copied().collect();
+                let sql = "SELECT id, case_id FROM referrals WHERE case_id IN ({}) AND status IN ('submitted', 'accepted')";
+                let referrals: Vec<(i64, i64)> = Self::rows_for_ids(conn, sql, &case_ids).await?;
+                for (referral, case) in referrals {
+                    let marac = cases.get(&case).copied().unwrap_or_default();
                     let months = maracs.iter().find(|m| m.0 == marac).map_or(0, |m| m.1);
-                    let referrals: Vec<(i64,)> = sqlx::query_as(
-                        "SELECT id FROM referrals WHERE case_id = $1 AND status IN ('submitted', 'accepted') ORDER BY id",
-                    )
-                    .bind(case)
-                    .fetch_all(&mut *conn)
-                    .await?;
-                    for (referral,) in referrals {
-                        Self::recompute_repeat(&mut *conn, referral, months).await?;
-                    }
+                    Self::recompute_repeat(&mut *conn, referral, months).await?;
                 }
                 Ok(())
             }
@@ -250,20 +250,12 @@ macro_rules! person_link_methods {
             ) -> $crate::StoreResult<Vec<$crate::MaracPerson>> {
                 let mut conn = self.pool.acquire().await?;
                 let cases = Self::marac_cases(&mut conn, marac_ids).await?;
+                let case_ids: Vec<i64> = cases.iter().map(|c| c.0).collect();
+                let sql = "SELECT case_id, reference FROM referrals WHERE case_id IN ({}) AND reference IS NOT NULL ORDER BY id";
+                let refs: Vec<(i64, String)> = Self::rows_for_ids(&mut conn, sql, &case_ids).await?;
                 let mut by_case: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
-                for chunk in cases.chunks(500) {
-                    let sql = format!(
-                        "SELECT case_id, reference FROM referrals WHERE case_id IN ({}) AND reference IS NOT NULL ORDER BY id",
-                        $crate::sql::placeholders(1, chunk.len())
-                    );
-                    // Built from placeholders only; values are bound.
-                    let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
-                    for c in chunk {
-                        q = q.bind(c.0);
-                    }
-                    for (case, reference) in q.fetch_all(&mut *conn).await? {
-                        by_case.entry(case).or_default().push(reference);
-                    }
+                for (case, reference) in refs {
+                    by_case.entry(case).or_default().push(reference);
                 }
                 // Each person: the Maracs whose cases name them, and those cases' referrals.
                 let mut named: std::collections::BTreeMap<i64, (Vec<i64>, Vec<String>)> = std::collections::BTreeMap::new();
@@ -281,22 +273,15 @@ macro_rules! person_link_methods {
                     }
                 }
                 let ids: Vec<i64> = named.keys().copied().collect();
-                let mut out = Vec::with_capacity(ids.len());
-                for chunk in ids.chunks(500) {
-                    let sql = format!(
-                        "SELECT id, details_sealed, merged_into FROM people WHERE id IN ({}) ORDER BY id",
-                        $crate::sql::placeholders(1, chunk.len())
-                    );
-                    // Built from placeholders only; values are bound.
-                    let mut q = sqlx::query_as::<_, (i64, String, Option<i64>)>(sqlx::AssertSqlSafe(sql));
-                    for id in chunk {
-                        q = q.bind(id);
-                    }
-                    for (id, details_sealed, merged_into) in q.fetch_all(&mut *conn).await? {
+                let sql = "SELECT id, details_sealed, merged_into FROM people WHERE id IN ({}) ORDER BY id";
+                let rows: Vec<(i64, String, Option<i64>)> = Self::rows_for_ids(&mut conn, sql, &ids).await?;
+                let out = rows
+                    .into_iter()
+                    .map(|(id, details_sealed, merged_into)| {
                         let (marac_ids, references) = named.remove(&id).unwrap_or_default();
-                        out.push($crate::MaracPerson { id, details_sealed, merged_into, marac_ids, references });
-                    }
-                }
+                        $crate::MaracPerson { id, details_sealed, merged_into, marac_ids, references }
+                    })
+                    .collect();
                 Ok(out)
             }
 
@@ -346,12 +331,7 @@ macro_rules! person_link_methods {
                 if own == target {
                     return Err($crate::StoreError::Conflict { constraint: "people.merged_into".into() });
                 }
-                // Everyone counted as the record's person is now counted as the target.
-                sqlx::query("UPDATE people SET merged_into = $1 WHERE id = $2 OR merged_into = $2")
-                    .bind(target)
-                    .bind(own)
-                    .execute(&mut *tx)
-                    .await?;
+                Self::merge_into(&mut tx, own, target).await?;
                 Self::recompute_repeats_of(&mut tx, &m.maracs, &[target]).await?;
                 Self::append_in(&mut tx, &self.audit_key, audit).await?;
                 tx.commit().await?;

@@ -93,6 +93,14 @@ pub struct StoredPerson {
     pub postcode: Option<String>,
 }
 
+impl StoredPerson {
+    /// Given and family name, as people read them.
+    #[must_use]
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.given_name, self.family_name).trim().to_owned()
+    }
+}
+
 impl From<&PersonDetails> for StoredPerson {
     fn from(p: &PersonDetails) -> Self {
         StoredPerson {
@@ -386,7 +394,7 @@ pub async fn prepare(
 pub async fn case_names(state: &AppState, case: &marac_store::Case) -> Result<(String, Vec<String>), AppError> {
     let name = |sealed: &str| -> Result<String, AppError> {
         let p: StoredPerson = open(state, Purpose::Person, sealed)?;
-        Ok(format!("{} {}", p.given_name, p.family_name).trim().to_owned())
+        Ok(p.full_name())
     };
     let victim = name(&state.store.get_person(case.victim_person_id).await?.details_sealed)?;
     let mut perpetrators = Vec::with_capacity(case.perpetrator_ids.len());

@@ -239,6 +239,8 @@ async fn childrens_social_care_cross_references_its_list_which_no_one_else_sees_
         let page = sam.get("/agency-lists").await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         assert!(page.body.contains("opened_on") && page.body.contains("deleted after 28 days"));
+        let template = sam.get("/agency-lists/template.csv").await;
+        assert!(template.body.starts_with("given_name,family_name,date_of_birth"), "{}", template.body);
         let m = app.marac_id.to_string();
         let r = upload(&sam, &m, "given_name,family_name,status,opened_on\nAnn,,pending,1/1/2026\n").await;
         assert_eq!(r.status, StatusCode::OK);
@@ -246,6 +248,9 @@ async fn childrens_social_care_cross_references_its_list_which_no_one_else_sees_
         assert!(r.body.contains("&#39;pending&#39; is not open or closed"), "{}", r.body);
         let r = upload(&sam, &m, "").await;
         assert!(r.body.contains("Choose a CSV file to upload"), "the message is next to the field");
+        *sam.csrf.lock().unwrap() = String::new();
+        assert_eq!(upload(&sam, &m, LIST).await.status, StatusCode::FORBIDDEN, "no CSRF token, nothing kept");
+        sam.get("/agency-lists").await;
         assert!(s.agency_lists(csc).await.unwrap().is_empty());
 
         // A good file: Robin is the victim's child, closed to children's social care in
@@ -265,7 +270,11 @@ async fn childrens_social_care_cross_references_its_list_which_no_one_else_sees_
         for who in [&coord, &kim] {
             assert_eq!(who.get(&format!("/agency-lists/{}", list.id)).await.status, StatusCode::FORBIDDEN);
             assert_eq!(who.get("/agency-lists").await.status, StatusCode::FORBIDDEN);
+            assert_eq!(who.get("/agency-lists/template.csv").await.status, StatusCode::FORBIDDEN);
+            let r = who.post(&format!("/agency-lists/{}/delete", list.id), &[]).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN);
         }
+        assert_eq!(s.agency_list_rows(list.id).await.unwrap().len(), 2, "nobody else can delete it");
         for email in ["pat@police.org", "sue@csc.org", "other@csc.org"] {
             let b = app.signed_in(email).await;
             assert_eq!(b.get(&format!("/agency-lists/{}", list.id)).await.status, StatusCode::FORBIDDEN, "{email}");

@@ -81,9 +81,16 @@ struct ShowPage {
     rows: Vec<RowView>,
 }
 
-/// The Maracs for which `me` may cross-reference their own agency's list. Refused (and
-/// audited) if there are none.
-async fn permitted(state: &AppState, me: &Signed) -> Result<(i64, Vec<Marac>), AppError> {
+/// What `me` may use the area for: their agency, every Marac (to name those a list was compared
+/// with), and those for which they may cross-reference their agency's list.
+struct Permitted {
+    agency_id: i64,
+    all: Vec<Marac>,
+    maracs: Vec<Marac>,
+}
+
+/// What `me` may use the area for. Refused (and audited) if there is no Marac.
+async fn permitted(state: &AppState, me: &Signed) -> Result<Permitted, AppError> {
     let agency = match me.user.agency_id {
         Some(id) => Some(state.store.get_agency(id).await?),
         None => None,
@@ -92,12 +99,12 @@ async fn permitted(state: &AppState, me: &Signed) -> Result<(i64, Vec<Marac>), A
     let social_care = agency.as_ref().is_some_and(|a| a.category == AgencyCategory::ChildrensSocialCare);
     let actor = me.actor();
     let action = |marac_id| Action::CrossReferenceList { marac_id, list_agency_id: agency_id, social_care };
-    let maracs: Vec<Marac> =
-        state.store.list_maracs().await?.into_iter().filter(|m| authorise(&actor, action(m.id)).is_ok()).collect();
+    let all = state.store.list_maracs().await?;
+    let maracs: Vec<Marac> = all.iter().filter(|m| authorise(&actor, action(m.id)).is_ok()).cloned().collect();
     if maracs.is_empty() {
         me.authorise(state, action(0), "agency_lists").await?;
     }
-    Ok((agency_id, maracs))
+    Ok(Permitted { agency_id, all, maracs })
 }
 
 /// The list `id`, if `me` may see it (their own agency's, for a Marac they work in).
@@ -139,16 +146,15 @@ struct Outcome {
     done: Option<Uploaded>,
 }
 
-async fn index_page(state: &AppState, me: &Signed, o: Outcome) -> Result<Response, AppError> {
-    let (agency_id, maracs) = permitted(state, me).await?;
-    let all = state.store.list_maracs().await?;
-    let lists = state.store.agency_lists(agency_id).await?;
+async fn index_page(state: &AppState, me: &Signed, p: &Permitted, o: Outcome) -> Result<Response, AppError> {
+    let Permitted { agency_id, all, maracs } = p;
+    let lists = state.store.agency_lists(*agency_id).await?;
     let only = (maracs.len() == 1).then(|| maracs[0].id);
     Ok(IndexPage {
         ctx: PageContext::new(state, &me.visitor, "Cross-reference your list", "/agency-lists"),
         maracs: maracs.iter().map(|m| (m.id, m.name.clone(), Some(m.id) == o.chosen.or(only))).collect(),
         columns: COLUMNS,
-        lists: lists.iter().map(|l| list_view(l, &all)).collect(),
+        lists: lists.iter().map(|l| list_view(l, all)).collect(),
         days: state.config.list_retention_days,
         marac_error: o.marac_error,
         file_error: o.file_error,
@@ -164,7 +170,8 @@ async fn index_page(state: &AppState, me: &Signed, o: Outcome) -> Result<Respons
 /// # Errors
 /// Refused to anyone but children's social care's representatives.
 pub async fn index(State(state): State<AppState>, me: Signed) -> Result<Response, AppError> {
-    index_page(&state, &me, Outcome::default()).await
+    let p = permitted(&state, &me).await?;
+    index_page(&state, &me, &p, Outcome::default()).await
 }
 
 /// `GET /agency-lists/template.csv`: the list's header line.
@@ -190,7 +197,8 @@ pub async fn template(State(state): State<AppState>, me: Signed) -> Result<Respo
 /// Refused to anyone but children's social care's representatives for the Marac chosen; 400
 /// for a request that is not an upload.
 pub async fn upload(State(state): State<AppState>, me: Signed, mut multipart: Multipart) -> Result<Response, AppError> {
-    let (agency_id, maracs) = permitted(&state, &me).await?;
+    let p = permitted(&state, &me).await?;
+    let (agency_id, maracs) = (p.agency_id, &p.maracs);
     let (mut file, mut marac) = (None, String::new());
     while let Some(field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
         match field.name() {
@@ -224,7 +232,7 @@ pub async fn upload(State(state): State<AppState>, me: Signed, mut multipart: Mu
         o.file_error = "Choose a CSV file to upload".into();
     }
     let (Some(marac_id), Some((name, bytes))) = (marac_id, file) else {
-        return index_page(&state, &me, o).await;
+        return index_page(&state, &me, &p, o).await;
     };
     if bytes.len() > MAX_FILE_BYTES {
         return Err(AppError::TooLarge);
@@ -235,7 +243,7 @@ pub async fn upload(State(state): State<AppState>, me: Signed, mut multipart: Mu
         Ok(done) => o.done = Some(done),
         Err(errors) => o.errors = errors,
     }
-    index_page(&state, &me, o).await
+    index_page(&state, &me, &p, o).await
 }
 
 /// `GET /agency-lists/{id}`: the agency's own list, while it is kept.

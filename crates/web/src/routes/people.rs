@@ -82,7 +82,7 @@ fn view(p: &MaracPerson, details: &StoredPerson) -> PersonView {
     };
     PersonView {
         id: p.id,
-        name: format!("{} {}", details.given_name, details.family_name).trim().to_owned(),
+        name: details.full_name(),
         born,
         postcode: details.postcode.clone().unwrap_or_default(),
         references: p.references.join(", "),
@@ -158,7 +158,7 @@ pub async fn queue(State(state): State<AppState>, me: Signed, Params(q): Params<
             let into = p.merged_into?;
             let name = index.get(&into).map_or_else(
                 || format!("a person on the cases of a Marac you do not coordinate (record {into})"),
-                |k| view(&people[*k], &details[*k]).name,
+                |k| details[*k].full_name(),
             );
             Some(MergedView { person: view(p, d), into: name })
         })
