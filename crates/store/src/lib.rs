@@ -318,10 +318,23 @@ pub trait Store: Send + Sync + 'static {
     async fn find_referral_by_reference(&self, reference: &str) -> StoreResult<Option<Referral>>;
     /// Referrals matching a filter, most recently changed first.
     async fn list_referrals(&self, filter: &ReferralFilter) -> StoreResult<Vec<Referral>>;
-    /// Known people of a partnership filed under any of `keys`, at most `limit`.
+    /// Known people of a partnership filed under any of `keys`, at most `limit`: those sharing
+    /// the most keys first, then those sharing the rarest (a date of birth before a common
+    /// name), so a cap on candidates drops the least telling ones.
     async fn find_people(&self, partnership_id: i64, keys: &[String], limit: i64) -> StoreResult<Vec<PersonRecord>>;
     /// How many people a partnership knows.
     async fn count_people(&self, partnership_id: i64) -> StoreResult<i64>;
+    /// People still filed under a set of blocking keys older than `version`, lowest id first,
+    /// at most `limit`.
+    async fn people_to_file_again(&self, version: i64, limit: i64) -> StoreResult<Vec<PersonRecord>>;
+    /// Files each person again under their new keys, in place of their old ones, and marks them
+    /// filed under `version`; with one audit event for the batch.
+    async fn file_people_again(
+        &self,
+        version: i64,
+        people: &[(i64, Vec<String>)],
+        audit: NewAuditEvent,
+    ) -> StoreResult<()>;
     /// One known person.
     async fn get_person(&self, id: i64) -> StoreResult<PersonRecord>;
     /// The date of the last referral (submitted or accepted) of the case with this victim and

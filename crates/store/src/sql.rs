@@ -693,24 +693,34 @@ macro_rules! impl_store {
                         .bind(at)
                         .fetch_one(&mut *conn)
                         .await?;
-                        let mut keys: Vec<&String> = keys.iter().collect();
-                        keys.sort_unstable();
-                        keys.dedup();
-                        for chunk in keys.chunks(100) {
-                            let sql = format!(
-                                "INSERT INTO person_keys (key, person_id) VALUES {}",
-                                (0..chunk.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ")
-                            );
-                            // Built from placeholders only; values are bound.
-                            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                            for k in chunk {
-                                q = q.bind(*k).bind(id);
-                            }
-                            q.execute(&mut *conn).await?;
-                        }
+                        Self::file_person_in(&mut *conn, id, keys).await?;
                         Ok(id)
                     }
                 }
+            }
+
+            /// Files person `id` under `keys` (each once).
+            async fn file_person_in(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                id: i64,
+                keys: &[String],
+            ) -> $crate::StoreResult<()> {
+                let mut keys: Vec<&String> = keys.iter().collect();
+                keys.sort_unstable();
+                keys.dedup();
+                for chunk in keys.chunks(100) {
+                    let sql = format!(
+                        "INSERT INTO person_keys (key, person_id) VALUES {}",
+                        (0..chunk.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ")
+                    );
+                    // Built from placeholders only; values are bound.
+                    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for k in chunk {
+                        q = q.bind(*k).bind(id);
+                    }
+                    q.execute(&mut *conn).await?;
+                }
+                Ok(())
             }
 
             async fn invite_in(
@@ -1764,13 +1774,18 @@ macro_rules! impl_store {
                 if keys.is_empty() {
                     return Ok(Vec::new());
                 }
-                // The candidates first, then their records: written as `id IN (..) ORDER BY id
-                // LIMIT n`, PostgreSQL's generic plan for the prepared statement walks every
-                // person in id order (half a second at 100,000 people).
+                // The candidates are ranked from the index alone (how many keys each shares, and
+                // the fewest people any of those keys holds), then only the best are read and
+                // sent: reading every record a common name finds is most of the cost. Written
+                // as `id IN (..) ORDER BY .. LIMIT n`, PostgreSQL's generic plan for the prepared
+                // statement walks every person in id order instead (half a second at 100,000).
                 let sql = format!(
-                    "WITH found AS MATERIALIZED (SELECT DISTINCT person_id FROM person_keys WHERE key IN ({})) \
+                    "WITH hits AS (SELECT person_id, COUNT(*) OVER (PARTITION BY key) AS held \
+                     FROM person_keys WHERE key IN ({})), \
+                     found AS MATERIALIZED (SELECT person_id, COUNT(*) AS shared, MIN(held) AS rarest \
+                     FROM hits GROUP BY person_id) \
                      SELECT p.id, p.details_sealed, p.merged_into FROM found JOIN people p ON p.id = found.person_id \
-                     WHERE p.partnership_id = $1 ORDER BY p.id LIMIT ${}",
+                     WHERE p.partnership_id = $1 ORDER BY found.shared DESC, found.rarest, p.id LIMIT ${}",
                     $crate::sql::placeholders(2, keys.len()),
                     keys.len() + 2
                 );
@@ -1991,6 +2006,46 @@ macro_rules! impl_store {
                 // automatic analysis is off or has not run yet.
                 sqlx::query("ANALYZE person_keys").execute(self.writer()).await?;
                 Ok(u64::try_from(people.len()).unwrap_or(u64::MAX))
+            }
+
+            async fn people_to_file_again(&self, version: i64, limit: i64) -> $crate::StoreResult<Vec<$crate::PersonRecord>> {
+                let rows: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
+                    "SELECT id, details_sealed, merged_into FROM people WHERE keys_version < $1 ORDER BY id LIMIT $2",
+                )
+                .bind(version)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, details_sealed, merged_into)| $crate::PersonRecord { id, details_sealed, merged_into })
+                    .collect())
+            }
+
+            async fn file_people_again(
+                &self,
+                version: i64,
+                people: &[(i64, Vec<String>)],
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                for (id, keys) in people {
+                    // Only someone still filed under older keys: another server's worker may have
+                    // filed them already.
+                    let changed = sqlx::query("UPDATE people SET keys_version = $1 WHERE id = $2 AND keys_version < $1")
+                        .bind(version)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if changed == 1 {
+                        sqlx::query("DELETE FROM person_keys WHERE person_id = $1").bind(id).execute(&mut *tx).await?;
+                        Self::file_person_in(&mut tx, *id, keys).await?;
+                    }
+                }
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn add_research_note(

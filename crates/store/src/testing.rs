@@ -120,6 +120,21 @@ impl TestDb {
         out
     }
 
+    /// Runs one statement past the store, to set up a state only an older version could
+    /// leave behind.
+    ///
+    /// # Panics
+    /// If the statement fails.
+    #[expect(clippy::expect_used, reason = "test set-up")]
+    pub async fn execute(&self, sql: &'static str) {
+        if let Some(s) = &self.sqlite {
+            sqlx::query(sql).execute(s.pool()).await.expect("statement");
+        }
+        if let Some(p) = &self.postgres {
+            sqlx::query(sql).execute(p.pool()).await.expect("statement");
+        }
+    }
+
     /// Drops the PostgreSQL schema or removes the SQLite directory.
     pub async fn cleanup(mut self) {
         if let (Some(pg), Some(schema)) = (self.postgres.take(), self.schema.take()) {

@@ -648,6 +648,34 @@ async fn referrals_become_cases_with_references_triage_and_research() {
         assert_eq!(s.import_people(p, &people, Ts::new(T0), audit("people.import")).await.unwrap(), 250);
         assert_eq!(s.count_people(p).await.unwrap(), before + 250);
         assert_eq!(s.find_people(p, &["bulk:3".into()], 1000).await.unwrap().len(), 36);
+        // Under a cap, people sharing more keys come first, then those sharing a rarer key.
+        let mut ranked: Vec<(String, Vec<String>)> =
+            (0..20).map(|i| (format!("common{i}"), vec!["rank:common".to_owned()])).collect();
+        ranked.push(("both".into(), vec!["rank:common".into(), "rank:rare".into()]));
+        ranked.push(("rare".into(), vec!["rank:rare".into()]));
+        s.import_people(p, &ranked, Ts::new(T0), audit("people.import")).await.unwrap();
+        let keys = ["rank:common".to_owned(), "rank:rare".to_owned()];
+        let sealed = |found: Vec<marac_store::PersonRecord>| -> Vec<String> {
+            found.into_iter().map(|r| r.details_sealed).collect()
+        };
+        assert_eq!(sealed(s.find_people(p, &keys, 2).await.unwrap()), ["both", "rare"]);
+        assert_eq!(sealed(s.find_people(p, &keys, 3).await.unwrap()), ["both", "rare", "common0"]);
+        assert_eq!(s.find_people(p, &keys, 100).await.unwrap().len(), 22);
+        // Filing people again under a newer set of keys replaces their keys, once.
+        let newer = marac_domain::matching::BLOCKING_KEYS_VERSION + 1;
+        let due = s.people_to_file_again(newer, 2).await.unwrap();
+        assert_eq!(due.len(), 2);
+        assert!(due[0].id < due[1].id);
+        let refiled: Vec<(i64, Vec<String>)> = due.iter().map(|r| (r.id, vec![format!("new:{}", r.id)])).collect();
+        s.file_people_again(newer, &refiled, audit("people.file_again")).await.unwrap();
+        let found = s.find_people(p, &[format!("new:{}", due[0].id)], 10).await.unwrap();
+        assert_eq!(found.iter().map(|r| r.id).collect::<Vec<_>>(), [due[0].id]);
+        let next = s.people_to_file_again(newer, 2).await.unwrap();
+        assert!(next.iter().all(|r| r.id > due[1].id), "those filed again are not due");
+        let stale = vec![(due[0].id, vec!["stale".to_owned()])];
+        s.file_people_again(newer, &stale, audit("people.file_again")).await.unwrap();
+        assert!(s.find_people(p, &["stale".into()], 10).await.unwrap().is_empty(), "filed once only");
+        assert!(s.people_to_file_again(marac_domain::matching::BLOCKING_KEYS_VERSION, 10).await.unwrap().is_empty());
         let actions: Vec<String> = s
             .list_audit(&AuditFilter { limit: 100, ..Default::default() })
             .await

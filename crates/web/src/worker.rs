@@ -20,6 +20,9 @@ use std::time::Duration;
 pub const LEASE: time::Duration = time::Duration::minutes(5);
 /// E-mails claimed per round.
 const BATCH: i64 = 50;
+/// Batches of people filed again per round, after the blocking keys changed: 10,000 people a
+/// round, so 500,000 are filed again within the first half hour at the default 30 seconds.
+const FILE_AGAIN_BATCHES: usize = 10;
 
 /// What one round did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +35,8 @@ pub struct Round {
     pub failed: usize,
     /// Other agencies' lists whose rows were deleted.
     pub lists_deleted: usize,
+    /// People filed again under changed blocking keys.
+    pub people_filed_again: usize,
 }
 
 /// A background worker.
@@ -71,6 +76,7 @@ impl Worker {
                         sent = r.sent,
                         failed = r.failed,
                         lists_deleted = r.lists_deleted,
+                        people_filed_again = r.people_filed_again,
                         "worker round"
                     );
                 }
@@ -80,7 +86,8 @@ impl Worker {
         }
     }
 
-    /// One round: due notices, then the outbox until it holds nothing due.
+    /// One round: due notices, expired lists, a batch of people to file again, then the outbox
+    /// until it holds nothing due.
     ///
     /// # Errors
     /// When the store fails.
@@ -100,7 +107,29 @@ impl Worker {
                 }
             }
         }
+        round.people_filed_again = self.file_people_again().await;
         Ok(round)
+    }
+
+    /// Up to [`FILE_AGAIN_BATCHES`] batches of people filed again; a failure is logged (it
+    /// needs mending by hand) without holding up notices and e-mail.
+    async fn file_people_again(&self) -> usize {
+        let mut filed = 0;
+        for _ in 0..FILE_AGAIN_BATCHES {
+            match crate::casework::file_people_again(&self.state).await {
+                Ok(n) => {
+                    filed += n;
+                    if n < crate::casework::FILE_AGAIN_BATCH {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "filing people under the new blocking keys failed");
+                    break;
+                }
+            }
+        }
+        filed
     }
 
     /// Claims a batch and sends it; returns (sent, failed, claimed).

@@ -348,3 +348,42 @@ async fn childrens_social_care_cross_references_its_list_which_no_one_else_sees_
         }
     });
 }
+
+#[tokio::test]
+async fn people_filed_under_older_keys_are_filed_again_by_the_worker_and_found_by_the_new_ones() {
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
+        app.user("kim@x.org", Role::Referrer, false).await;
+        let kim = app.signed_in("kim@x.org").await;
+        refer(&kim, &family(&app, "Katherine", "Smith", "7/3/1991", "20/11/2026")).await;
+        // As an installation from before the name with day and month was a key: filed under
+        // version 1's keys (here none at all, to show the new ones are what finds her).
+        app.db.execute("UPDATE people SET keys_version = 1").await;
+        app.db.execute("DELETE FROM person_keys").await;
+        let partnership = s.get_marac(app.marac_id).await.unwrap().partnership_id;
+        // Born 1981 by a slip of the key: her name and the day and month are what she shares.
+        let slip = marac_domain::matching::PersonDetails {
+            given_name: "Katherine".into(),
+            family_name: "Smith".into(),
+            date_of_birth: Some(time::macros::date!(1981 - 03 - 07)),
+            ..Default::default()
+        };
+        let found = |app: &TestApp| {
+            let state = app.state.clone();
+            let slip = slip.clone();
+            async move { marac_web::casework::find_matches(&state, partnership, &slip).await.unwrap() }
+        };
+        assert!(found(&app).await.is_empty());
+
+        let worker = marac_web::worker::Worker::new(app.state.clone(), None, "http://127.0.0.1");
+        let filed = worker.round().await.unwrap().people_filed_again;
+        assert_eq!(filed, 2, "the victim and the person causing harm");
+        assert_eq!(worker.round().await.unwrap().people_filed_again, 0, "once");
+        let matches = found(&app).await;
+        assert_eq!(matches.len(), 1, "{matches:?}");
+        assert!(matches[0].1.score >= marac_domain::matching::LIKELY && !matches[0].1.certain);
+        let events = audited(&app, "people.file_again").await;
+        assert_eq!(events, [("people.file_again".to_owned(), "success".to_owned(), "people".to_owned())]);
+    });
+}
