@@ -94,9 +94,10 @@ fn birth_years(p: &PersonDetails) -> Vec<i32> {
     }
 }
 
-/// Which set of [`blocking_keys`] people are filed under. When the keys change, this goes up
-/// and a migration marks everyone filed under an older set, for the worker to file again
-/// (migration 0015 set it to 2, when the name with day and month was added).
+/// Which set of [`blocking_keys`] people are filed under. When the keys (or how the store's
+/// index hashes them) change, this goes up and a migration marks everyone filed under an older
+/// set, for the worker to file again (migration 0015 set it to 2: the hashes keyed per
+/// partnership, and the name with day and month of birth added).
 pub const BLOCKING_KEYS_VERSION: i64 = 2;
 
 /// The index keys under which a person is filed and searched. Two people who could match

@@ -320,13 +320,15 @@ pub trait Store: Send + Sync + 'static {
     async fn list_referrals(&self, filter: &ReferralFilter) -> StoreResult<Vec<Referral>>;
     /// Known people of a partnership filed under any of `keys`, at most `limit`: those sharing
     /// the most keys first, then those sharing the rarest (a date of birth before a common
-    /// name), so a cap on candidates drops the least telling ones.
+    /// name), so a cap on candidates drops the least telling ones. The keys are the
+    /// partnership's own (keyed per partnership by the caller): the cap is applied before
+    /// anyone of another partnership is left out.
     async fn find_people(&self, partnership_id: i64, keys: &[String], limit: i64) -> StoreResult<Vec<PersonRecord>>;
     /// How many people a partnership knows.
     async fn count_people(&self, partnership_id: i64) -> StoreResult<i64>;
-    /// People still filed under a set of blocking keys older than `version`, lowest id first,
-    /// at most `limit`.
-    async fn people_to_file_again(&self, version: i64, limit: i64) -> StoreResult<Vec<PersonRecord>>;
+    /// People still filed under a set of blocking keys older than `version`, each with their
+    /// partnership, lowest id first, at most `limit`.
+    async fn people_to_file_again(&self, version: i64, limit: i64) -> StoreResult<Vec<(i64, PersonRecord)>>;
     /// Files each person again under their new keys, in place of their old ones, and marks them
     /// filed under `version`; with one audit event for the batch.
     async fn file_people_again(

@@ -1774,18 +1774,19 @@ macro_rules! impl_store {
                 if keys.is_empty() {
                     return Ok(Vec::new());
                 }
-                // The candidates are ranked from the index alone (how many keys each shares, and
-                // the fewest people any of those keys holds), then only the best are read and
-                // sent: reading every record a common name finds is most of the cost. Written
-                // as `id IN (..) ORDER BY .. LIMIT n`, PostgreSQL's generic plan for the prepared
+                // The candidates are ranked and cut from the index alone (how many keys each
+                // shares, and the fewest people any of those keys holds), then only the best are
+                // read: reading every record a common name finds is most of the cost. Written as
+                // `id IN (..) ORDER BY .. LIMIT n`, PostgreSQL's generic plan for the prepared
                 // statement walks every person in id order instead (half a second at 100,000).
+                // The partnership check after the cut only guards: the keys are its own.
                 let sql = format!(
                     "WITH hits AS (SELECT person_id, COUNT(*) OVER (PARTITION BY key) AS held \
                      FROM person_keys WHERE key IN ({})), \
                      found AS MATERIALIZED (SELECT person_id, COUNT(*) AS shared, MIN(held) AS rarest \
-                     FROM hits GROUP BY person_id) \
+                     FROM hits GROUP BY person_id ORDER BY shared DESC, rarest, person_id LIMIT ${}) \
                      SELECT p.id, p.details_sealed, p.merged_into FROM found JOIN people p ON p.id = found.person_id \
-                     WHERE p.partnership_id = $1 ORDER BY found.shared DESC, found.rarest, p.id LIMIT ${}",
+                     WHERE p.partnership_id = $1 ORDER BY found.shared DESC, found.rarest, p.id",
                     $crate::sql::placeholders(2, keys.len()),
                     keys.len() + 2
                 );
@@ -2008,9 +2009,14 @@ macro_rules! impl_store {
                 Ok(u64::try_from(people.len()).unwrap_or(u64::MAX))
             }
 
-            async fn people_to_file_again(&self, version: i64, limit: i64) -> $crate::StoreResult<Vec<$crate::PersonRecord>> {
-                let rows: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
-                    "SELECT id, details_sealed, merged_into FROM people WHERE keys_version < $1 ORDER BY id LIMIT $2",
+            async fn people_to_file_again(
+                &self,
+                version: i64,
+                limit: i64,
+            ) -> $crate::StoreResult<Vec<(i64, $crate::PersonRecord)>> {
+                let rows: Vec<(i64, i64, String, Option<i64>)> = sqlx::query_as(
+                    "SELECT partnership_id, id, details_sealed, merged_into FROM people WHERE keys_version < $1 \
+                     ORDER BY id LIMIT $2",
                 )
                 .bind(version)
                 .bind(limit)
@@ -2018,7 +2024,9 @@ macro_rules! impl_store {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, details_sealed, merged_into)| $crate::PersonRecord { id, details_sealed, merged_into })
+                    .map(|(partnership, id, details_sealed, merged_into)| {
+                        (partnership, $crate::PersonRecord { id, details_sealed, merged_into })
+                    })
                     .collect())
             }
 

@@ -663,7 +663,16 @@ async fn referrals_become_cases_with_references_triage_and_research() {
         assert_eq!(s.find_people(p, &keys, 100).await.unwrap().len(), 22);
         // Filing people again under a newer set of keys replaces their keys, once.
         let newer = marac_domain::matching::BLOCKING_KEYS_VERSION + 1;
-        let due = s.people_to_file_again(newer, 2).await.unwrap();
+        let due: Vec<PersonRecord> = s
+            .people_to_file_again(newer, 2)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(partnership, record)| {
+                assert_eq!(partnership, p);
+                record
+            })
+            .collect();
         assert_eq!(due.len(), 2);
         assert!(due[0].id < due[1].id);
         let refiled: Vec<(i64, Vec<String>)> = due.iter().map(|r| (r.id, vec![format!("new:{}", r.id)])).collect();
@@ -671,7 +680,7 @@ async fn referrals_become_cases_with_references_triage_and_research() {
         let found = s.find_people(p, &[format!("new:{}", due[0].id)], 10).await.unwrap();
         assert_eq!(found.iter().map(|r| r.id).collect::<Vec<_>>(), [due[0].id]);
         let next = s.people_to_file_again(newer, 2).await.unwrap();
-        assert!(next.iter().all(|r| r.id > due[1].id), "those filed again are not due");
+        assert!(next.iter().all(|(_, r)| r.id > due[1].id), "those filed again are not due");
         let stale = vec![(due[0].id, vec!["stale".to_owned()])];
         s.file_people_again(newer, &stale, audit("people.file_again")).await.unwrap();
         assert!(s.find_people(p, &["stale".into()], 10).await.unwrap().is_empty(), "filed once only");

@@ -127,19 +127,32 @@ impl From<StoredPerson> for PersonDetails {
     }
 }
 
-/// The keyed hash a blocking key is filed under.
+/// The keyed hashes `p` is filed and searched under in `partnership_id`. Keyed per partnership
+/// too: the index does not link one partnership's people with another's, and the store counts
+/// and ranks a key's people within the partnership alone.
 #[must_use]
-pub fn index_key(state: &AppState, key: &str) -> String {
-    crypto::hmac(&state.keys.encryption_key, &[b"person-index", key.as_bytes()])
+pub fn index_keys(state: &AppState, partnership_id: i64, p: &PersonDetails) -> Vec<String> {
+    let partnership = partnership_id.to_be_bytes();
+    matching::blocking_keys(p)
+        .iter()
+        .map(|k| crypto::hmac(&state.keys.encryption_key, &[b"person-index", &partnership, k.as_bytes()]))
+        .collect()
 }
 
-/// A person as a new record: sealed details and hashed keys.
+/// A person's details sealed for the store.
 ///
 /// # Errors
 /// When sealing fails.
-pub fn new_person(state: &AppState, p: &PersonDetails) -> Result<(String, Vec<String>), AppError> {
-    let keys = matching::blocking_keys(p).iter().map(|k| index_key(state, k)).collect();
-    Ok((seal(state, Purpose::Person, &StoredPerson::from(p))?, keys))
+pub fn seal_person(state: &AppState, p: &PersonDetails) -> Result<String, AppError> {
+    seal(state, Purpose::Person, &StoredPerson::from(p))
+}
+
+/// A person as a new record of `partnership_id`: sealed details and hashed keys.
+///
+/// # Errors
+/// When sealing fails.
+pub fn new_person(state: &AppState, partnership_id: i64, p: &PersonDetails) -> Result<(String, Vec<String>), AppError> {
+    Ok((seal_person(state, p)?, index_keys(state, partnership_id, p)))
 }
 
 /// How many people are filed again in one write, after the blocking keys changed: a short
@@ -160,11 +173,10 @@ pub async fn file_people_again(state: &AppState) -> marac_store::StoreResult<usi
         return Ok(0);
     }
     let mut filed = Vec::with_capacity(batch.len());
-    for person in &batch {
+    for (partnership_id, person) in &batch {
         let details: StoredPerson = open(state, Purpose::Person, &person.details_sealed)
             .map_err(|_| marac_store::StoreError::Corrupt(format!("person {} cannot be opened", person.id)))?;
-        let keys = matching::blocking_keys(&details.into()).iter().map(|k| index_key(state, k)).collect();
-        filed.push((person.id, keys));
+        filed.push((person.id, index_keys(state, *partnership_id, &details.into())));
     }
     let mut event = crate::audit::system_event(state, "people.file_again", "people");
     event.detail = serde_json::json!({ "people": filed.len(), "keys_version": version }).to_string();
@@ -302,7 +314,7 @@ pub async fn find_matches(
     partnership_id: i64,
     person: &PersonDetails,
 ) -> Result<Vec<(i64, MatchResult)>, AppError> {
-    let keys: Vec<String> = matching::blocking_keys(person).iter().map(|k| index_key(state, k)).collect();
+    let keys = index_keys(state, partnership_id, person);
     // Records confirmed to be one person are offered as that person, with the best evidence
     // any of their records gives.
     let mut best: HashMap<i64, MatchResult> = HashMap::new();
@@ -369,7 +381,7 @@ pub async fn prepare(
         match certain {
             Some(id) => Ok(PersonRef::Existing(id)),
             None => {
-                let (details_sealed, keys) = new_person(state, person)?;
+                let (details_sealed, keys) = new_person(state, marac.partnership_id, person)?;
                 Ok(PersonRef::New { details_sealed, keys })
             }
         }

@@ -117,7 +117,7 @@ async fn referral(
         match found.iter().find(|(_, m)| m.certain) {
             Some((id, _)) => Ok(PersonRef::Existing(*id)),
             None => {
-                let (details_sealed, keys) = casework::new_person(state, person)?;
+                let (details_sealed, keys) = casework::new_person(state, marac.partnership_id, person)?;
                 Ok(PersonRef::New { details_sealed, keys })
             }
         }

@@ -375,6 +375,10 @@ async fn people_filed_under_older_keys_are_filed_again_by_the_worker_and_found_b
             async move { marac_web::casework::find_matches(&state, partnership, &slip).await.unwrap() }
         };
         assert!(found(&app).await.is_empty());
+        // Hashed per partnership: the index does not link one partnership's people to another's.
+        let here = marac_web::casework::index_keys(&app.state, partnership, &slip);
+        let there = marac_web::casework::index_keys(&app.state, partnership + 1, &slip);
+        assert!(!here.is_empty() && here.iter().all(|k| !there.contains(k)));
 
         let worker = marac_web::worker::Worker::new(app.state.clone(), None, "http://127.0.0.1");
         let filed = worker.round().await.unwrap().people_filed_again;

@@ -54,7 +54,7 @@ pub async fn seed(state: &AppState, password_hash: &str) -> anyhow::Result<usize
         postcode: None,
     };
     // Filed without matching keys: national rows are for figures, not for finding people.
-    let (person_sealed, _) = casework::new_person(state, &synthetic).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let person_sealed = casework::seal_person(state, &synthetic).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut form = FormMap::new();
     form.insert("summary.text".into(), "Synthetic national-scale referral for benchmarks.".into());
     form.insert("victim.given_name".into(), "Synthetic".into());

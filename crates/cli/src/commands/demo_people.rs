@@ -86,7 +86,7 @@ pub async fn seed(store: Arc<dyn Store>, keys: Keys, partnership_code: &str, tar
         let n = usize::try_from((target - known - added).min(BATCH as u64)).unwrap_or(BATCH);
         let mut batch = Vec::with_capacity(n);
         for _ in 0..n {
-            batch.push(casework::new_person(&state, &synthetic_person(&mut rng, now.date()))?);
+            batch.push(casework::new_person(&state, partnership.id, &synthetic_person(&mut rng, now.date()))?);
         }
         let event = super::cli_event("people.import", "", serde_json::json!({ "demo": true, "count": n }));
         added += store.import_people(partnership.id, &batch, Ts::new(now), event).await?;

@@ -1,7 +1,8 @@
 -- Which set of blocking keys each person is filed under (marac_domain::matching::
--- BLOCKING_KEYS_VERSION). Version 2 adds the name with day and month of birth. People filed
--- before it are marked 1; the worker files them again in batches and marks them 2. New people
--- are filed under the current set, which the default records.
+-- BLOCKING_KEYS_VERSION). Version 2 keys the hashes per partnership and adds the name with
+-- day and month of birth. People filed before it are marked 1; the worker files them again in
+-- batches and marks them 2. New people are filed under the current set, which the default
+-- records.
 ALTER TABLE people ADD COLUMN keys_version INTEGER NOT NULL DEFAULT 2;
 UPDATE people SET keys_version = 1;
 CREATE INDEX people_to_file_again ON people (id) WHERE keys_version < 2;
