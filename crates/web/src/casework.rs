@@ -139,6 +139,16 @@ pub fn index_keys(state: &AppState, partnership_id: i64, p: &PersonDetails) -> V
         .collect()
 }
 
+/// The keyed hashes version 1 filed `p` under (one key for all partnerships, without the name
+/// with day and month): searched as well until everyone is filed again.
+fn version_1_keys(state: &AppState, p: &PersonDetails) -> Vec<String> {
+    matching::blocking_keys(p)
+        .iter()
+        .filter(|k| !k.starts_with("nd:"))
+        .map(|k| crypto::hmac(&state.keys.encryption_key, &[b"person-index", k.as_bytes()]))
+        .collect()
+}
+
 /// A person's details sealed for the store.
 ///
 /// # Errors
@@ -161,7 +171,7 @@ pub const FILE_AGAIN_BATCH: usize = 1_000;
 
 /// Files a batch of people filed under an older set of blocking keys again under the current
 /// one ([`matching::BLOCKING_KEYS_VERSION`]); returns how many. Until everyone is filed again,
-/// the older ones are still found by the keys they had.
+/// matching searches their older keys too; once a batch finds no one left, it stops.
 ///
 /// # Errors
 /// Store failures, or a stored person that cannot be opened (damaged, or sealed under another
@@ -170,6 +180,7 @@ pub async fn file_people_again(state: &AppState) -> marac_store::StoreResult<usi
     let version = matching::BLOCKING_KEYS_VERSION;
     let batch = state.store.people_to_file_again(version, i64::try_from(FILE_AGAIN_BATCH).unwrap_or(1)).await?;
     if batch.is_empty() {
+        state.people_all_filed.store(true, std::sync::atomic::Ordering::Relaxed);
         return Ok(0);
     }
     let mut filed = Vec::with_capacity(batch.len());
@@ -314,7 +325,10 @@ pub async fn find_matches(
     partnership_id: i64,
     person: &PersonDetails,
 ) -> Result<Vec<(i64, MatchResult)>, AppError> {
-    let keys = index_keys(state, partnership_id, person);
+    let mut keys = index_keys(state, partnership_id, person);
+    if !state.people_all_filed.load(std::sync::atomic::Ordering::Relaxed) {
+        keys.extend(version_1_keys(state, person));
+    }
     // Records confirmed to be one person are offered as that person, with the best evidence
     // any of their records gives.
     let mut best: HashMap<i64, MatchResult> = HashMap::new();

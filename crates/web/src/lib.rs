@@ -98,6 +98,9 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Password hashing with a bound on concurrent hashes.
     pub passwords: Arc<password::Passwords>,
+    /// Set once this server's worker finds no one left filed under older blocking keys; until
+    /// then matching searches the older keys too ([`casework::find_matches`]).
+    pub people_all_filed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -111,6 +114,7 @@ impl AppState {
             clock,
             metrics: Arc::new(metrics::Metrics::new()),
             passwords: Arc::new(password::Passwords::new()),
+            people_all_filed: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         }
     }
 }

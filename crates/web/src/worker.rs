@@ -86,8 +86,8 @@ impl Worker {
         }
     }
 
-    /// One round: due notices, expired lists, a batch of people to file again, then the outbox
-    /// until it holds nothing due.
+    /// One round: due notices, expired lists, the outbox until it holds nothing due, then
+    /// batches of people to file again under changed blocking keys.
     ///
     /// # Errors
     /// When the store fails.

@@ -349,44 +349,73 @@ async fn childrens_social_care_cross_references_its_list_which_no_one_else_sees_
     });
 }
 
+/// The keyed hashes the first release filed people under: one for all partnerships, and no
+/// name with day and month. Written out here, as that release wrote them.
+fn version_1_keys(app: &TestApp, p: &marac_domain::matching::PersonDetails) -> Vec<String> {
+    marac_domain::matching::blocking_keys(p)
+        .iter()
+        .filter(|k| !k.starts_with("nd:"))
+        .map(|k| marac_web::crypto::hmac(&app.state.keys.encryption_key, &[b"person-index", k.as_bytes()]))
+        .collect()
+}
+
 #[tokio::test]
-async fn people_filed_under_older_keys_are_filed_again_by_the_worker_and_found_by_the_new_ones() {
+async fn people_filed_under_older_keys_are_found_by_them_until_the_worker_files_them_again() {
     each_backend!(|app| {
+        use marac_domain::matching::{BLOCKING_KEYS_VERSION, LIKELY, PersonDetails};
+        use marac_web::casework::{self, Purpose, StoredPerson};
         let s = app.db.store.as_ref();
         marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
         app.user("kim@x.org", Role::Referrer, false).await;
         let kim = app.signed_in("kim@x.org").await;
         refer(&kim, &family(&app, "Katherine", "Smith", "7/3/1991", "20/11/2026")).await;
-        // As an installation from before the name with day and month was a key: filed under
-        // version 1's keys (here none at all, to show the new ones are what finds her).
-        app.db.execute("UPDATE people SET keys_version = 1").await;
-        app.db.execute("DELETE FROM person_keys").await;
         let partnership = s.get_marac(app.marac_id).await.unwrap().partnership_id;
-        // Born 1981 by a slip of the key: her name and the day and month are what she shares.
-        let slip = marac_domain::matching::PersonDetails {
+
+        // As an installation of the first release: everyone filed under version 1's keys.
+        let mut old = Vec::new();
+        for (_, person) in s.people_to_file_again(BLOCKING_KEYS_VERSION + 1, 100).await.unwrap() {
+            let details: StoredPerson = casework::open(&app.state, Purpose::Person, &person.details_sealed).unwrap();
+            old.push((person.id, version_1_keys(&app, &details.into())));
+        }
+        assert_eq!(old.len(), 2, "the victim and the person causing harm");
+        app.db.execute("UPDATE people SET keys_version = 1").await;
+        s.file_people_again(BLOCKING_KEYS_VERSION, &old, marac_web::audit::system_event(&app.state, "test.seed", ""))
+            .await
+            .unwrap();
+        app.db.execute("UPDATE people SET keys_version = 1").await;
+
+        let person = |dob: time::Date| PersonDetails {
             given_name: "Katherine".into(),
             family_name: "Smith".into(),
-            date_of_birth: Some(time::macros::date!(1981 - 03 - 07)),
+            date_of_birth: Some(dob),
             ..Default::default()
         };
-        let found = |app: &TestApp| {
+        let same = person(time::macros::date!(1991 - 03 - 07));
+        // Born 1981 by a slip of the key.
+        let slip = person(time::macros::date!(1981 - 03 - 07));
+        let found = |p: PersonDetails| {
             let state = app.state.clone();
-            let slip = slip.clone();
-            async move { marac_web::casework::find_matches(&state, partnership, &slip).await.unwrap() }
+            async move { casework::find_matches(&state, partnership, &p).await.unwrap() }
         };
-        assert!(found(&app).await.is_empty());
-        // Hashed per partnership: the index does not link one partnership's people to another's.
-        let here = marac_web::casework::index_keys(&app.state, partnership, &slip);
-        let there = marac_web::casework::index_keys(&app.state, partnership + 1, &slip);
-        assert!(!here.is_empty() && here.iter().all(|k| !there.contains(k)));
+        // Until the worker has filed everyone again, the older keys are searched too.
+        let before = found(same.clone()).await;
+        assert!(before.len() == 1 && before[0].1.certain, "{before:?}");
 
         let worker = marac_web::worker::Worker::new(app.state.clone(), None, "http://127.0.0.1");
-        let filed = worker.round().await.unwrap().people_filed_again;
-        assert_eq!(filed, 2, "the victim and the person causing harm");
+        assert_eq!(worker.round().await.unwrap().people_filed_again, 2);
         assert_eq!(worker.round().await.unwrap().people_filed_again, 0, "once");
-        let matches = found(&app).await;
+        assert!(app.state.people_all_filed.load(std::sync::atomic::Ordering::Relaxed));
+        let version_1: Vec<String> = old.iter().flat_map(|(_, keys)| keys.clone()).collect();
+        assert!(s.find_people(partnership, &version_1, 10).await.unwrap().is_empty(), "the old keys are gone");
+        assert!(found(same).await.first().is_some_and(|m| m.1.certain));
+        let matches = found(slip).await;
         assert_eq!(matches.len(), 1, "{matches:?}");
-        assert!(matches[0].1.score >= marac_domain::matching::LIKELY && !matches[0].1.certain);
+        assert!(matches[0].1.score >= LIKELY && !matches[0].1.certain);
+
+        // Hashed per partnership: the index does not link one partnership's people to another's.
+        let here = casework::index_keys(&app.state, partnership, &person(time::macros::date!(1991 - 03 - 07)));
+        let there = casework::index_keys(&app.state, partnership + 1, &person(time::macros::date!(1991 - 03 - 07)));
+        assert!(!here.is_empty() && here.iter().all(|k| !there.contains(k)));
         let events = audited(&app, "people.file_again").await;
         assert_eq!(events, [("people.file_again".to_owned(), "success".to_owned(), "people".to_owned())]);
     });
