@@ -6,3 +6,6 @@
 ALTER TABLE people ADD COLUMN keys_version BIGINT NOT NULL DEFAULT 2;
 UPDATE people SET keys_version = 1;
 CREATE INDEX people_to_file_again ON people (id) WHERE keys_version < 2;
+-- Filing someone again deletes their keys by person: without this, each delete reads the
+-- whole index (30 ms a person at 200,000 people, holding the write lock).
+CREATE INDEX person_keys_person ON person_keys (person_id);
