@@ -5,24 +5,12 @@
 /// A person named on one of a Marac's cases, as the victim or a person causing harm.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaracPerson {
-    /// Id.
-    pub id: i64,
-    /// Encrypted details.
-    pub details_sealed: String,
-    /// The person this one was merged into, if any.
-    pub merged_into: Option<i64>,
+    /// Their record (id, sealed details, merged into).
+    pub person: crate::PersonRecord,
     /// The Maracs (of those asked about) whose cases name them.
     pub marac_ids: Vec<i64>,
     /// References of the referrals naming them, oldest first.
     pub references: Vec<String>,
-}
-
-impl MaracPerson {
-    /// The person this record counts as: the one it was merged into, or itself.
-    #[must_use]
-    pub fn counted_as(&self) -> i64 {
-        self.merged_into.unwrap_or(self.id)
-    }
 }
 
 /// Merging one record into another, or undoing it, from a Marac's duplicates queue.

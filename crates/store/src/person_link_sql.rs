@@ -279,7 +279,8 @@ macro_rules! person_link_methods {
                     .into_iter()
                     .map(|(id, details_sealed, merged_into)| {
                         let (marac_ids, references) = named.remove(&id).unwrap_or_default();
-                        $crate::MaracPerson { id, details_sealed, merged_into, marac_ids, references }
+                        let person = $crate::PersonRecord { id, details_sealed, merged_into };
+                        $crate::MaracPerson { person, marac_ids, references }
                     })
                     .collect();
                 Ok(out)

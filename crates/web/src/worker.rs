@@ -115,6 +115,10 @@ impl Worker {
     /// Up to [`FILE_AGAIN_BATCHES`] batches of people filed again; a failure is logged (it
     /// needs mending by hand) without holding up notices and e-mail.
     async fn file_people_again(&self) -> usize {
+        // Everyone is filed under the current keys from then on: new people are filed so.
+        if self.state.people_all_filed.load(std::sync::atomic::Ordering::Relaxed) {
+            return 0;
+        }
         let mut filed = 0;
         for _ in 0..FILE_AGAIN_BATCHES {
             match crate::casework::file_people_again(&self.state).await {

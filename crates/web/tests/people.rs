@@ -130,7 +130,7 @@ async fn coordinators_merge_likely_duplicates_undo_merges_and_say_who_is_differe
             )
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
-        assert!(s.marac_people(&[app.marac_id]).await.unwrap().iter().all(|p| p.merged_into.is_none()));
+        assert!(s.marac_people(&[app.marac_id]).await.unwrap().iter().all(|p| p.person.merged_into.is_none()));
         let denied = audited(&app, "access.denied").await;
         assert!(denied.len() >= 4, "{denied:?}");
 

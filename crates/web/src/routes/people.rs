@@ -81,7 +81,7 @@ fn view(p: &MaracPerson, details: &StoredPerson) -> PersonView {
         (None, None) => "Not known".into(),
     };
     PersonView {
-        id: p.id,
+        id: p.person.id,
         name: details.full_name(),
         born,
         postcode: details.postcode.clone().unwrap_or_default(),
@@ -120,7 +120,7 @@ pub async fn queue(State(state): State<AppState>, me: Signed, Params(q): Params<
     let people = state.store.marac_people(&scope(&mine, &marac)).await?;
     let details = people
         .iter()
-        .map(|p| casework::open::<StoredPerson>(&state, Purpose::Person, &p.details_sealed))
+        .map(|p| casework::open::<StoredPerson>(&state, Purpose::Person, &p.person.details_sealed))
         .collect::<Result<Vec<_>, AppError>>()?;
     let distinct: HashSet<(i64, i64)> = state.store.distinct_people().await?.into_iter().collect();
     let said_distinct = |a: i64, b: i64| distinct.contains(&(a.min(b), a.max(b)));
@@ -130,11 +130,11 @@ pub async fn queue(State(state): State<AppState>, me: Signed, Params(q): Params<
     let mut pairs = Vec::new();
     for (i, j, m) in matching::likely_pairs(&compared) {
         let (a, b) = (&people[i], &people[j]);
-        let (ca, cb) = (a.counted_as(), b.counted_as());
+        let (ca, cb) = (a.person.counted_as(), b.person.counted_as());
         let here = |p: &MaracPerson| p.marac_ids.contains(&marac.id);
         if ca == cb
             || !(here(a) || here(b))
-            || said_distinct(a.id, b.id)
+            || said_distinct(a.person.id, b.person.id)
             || said_distinct(ca, cb)
             || !seen.insert((ca.min(cb), ca.max(cb)))
         {
@@ -149,13 +149,13 @@ pub async fn queue(State(state): State<AppState>, me: Signed, Params(q): Params<
     }
     let more = pairs.len().saturating_sub(SHOWN);
     pairs.truncate(SHOWN);
-    let index: HashMap<i64, usize> = people.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+    let index: HashMap<i64, usize> = people.iter().enumerate().map(|(i, p)| (p.person.id, i)).collect();
     let merged: Vec<MergedView> = people
         .iter()
         .zip(&details)
         .filter(|(p, _)| p.marac_ids.contains(&marac.id))
         .filter_map(|(p, d)| {
-            let into = p.merged_into?;
+            let into = p.person.merged_into?;
             let name = index.get(&into).map_or_else(
                 || format!("a person on the cases of a Marac you do not coordinate (record {into})"),
                 |k| details[*k].full_name(),
@@ -208,7 +208,7 @@ pub async fn answer(State(state): State<AppState>, me: Signed, posted: FormData)
     let other = if answer == "unmerge" { person } else { number("other")? };
     // Only people the queue could offer: the form's ids are not trusted to stay there.
     let people = state.store.marac_people(&maracs).await?;
-    let known = |id: i64| people.iter().find(|p| p.id == id);
+    let known = |id: i64| people.iter().find(|p| p.person.id == id);
     let on_this = |id: i64| known(id).is_some_and(|p| p.marac_ids.contains(&marac.id));
     if known(person).is_none() || known(other).is_none() || !(on_this(person) || on_this(other)) {
         return Err(AppError::NotFound);
