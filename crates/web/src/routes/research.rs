@@ -14,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use marac_domain::Role;
 use marac_domain::policy::{Action, authorise};
-use marac_domain::referral_form::FormMap;
+use marac_domain::referral_form::{self as form, FormMap};
 use marac_store::{NewResearchNote, NoteKind, ReferralFilter, ReferralStatus, Ts};
 
 /// An accepted case in the research list.
@@ -93,14 +93,14 @@ async fn social_care_views(
         let who = match k.subject.strip_prefix("household:") {
             None => "The victim".to_owned(),
             Some(i) => {
-                let Some(r) = referrals.iter().find(|r| r.id == k.referral_id) else { continue };
+                let (Some(r), Ok(i)) = (referrals.iter().find(|r| r.id == k.referral_id), i.parse()) else { continue };
                 let map = match forms.entry(r.id) {
                     std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::hash_map::Entry::Vacant(e) => {
                         e.insert(casework::open(state, Purpose::Form, &r.form_sealed)?)
                     }
                 };
-                map.get(&format!("children.{i}.name")).cloned().unwrap_or_default()
+                map.get(&form::group_key(form::Section::Children, i, "name")).cloned().unwrap_or_default()
             }
         };
         let day = crate::routes::display_date;
