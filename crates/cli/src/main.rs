@@ -39,6 +39,9 @@ struct SettingArgs {
     /// Most database connections (PostgreSQL).
     #[arg(long, env = "MARAC_DB_POOL_SIZE", global = true, id = "db_pool_size")]
     db_pool_size: Option<String>,
+    /// Seconds a request waits for a database connection before it is answered 503.
+    #[arg(long, env = "MARAC_DB_ACQUIRE_SECONDS", global = true, id = "db_acquire_seconds")]
+    db_acquire_seconds: Option<String>,
     /// Comma-separated roles that must use a second factor (admin and coordinator always do).
     #[arg(long, env = "MARAC_SECOND_FACTOR_ROLES", global = true, id = "second_factor_roles")]
     second_factor_roles: Option<String>,
@@ -134,7 +137,14 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // Settings and keys that do not fit are the operator's to put right, as at start-up.
+            if e.downcast_ref::<settings::SettingError>().is_some()
+                || e.downcast_ref::<commands::KeyRefusal>().is_some()
+            {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -24,6 +24,7 @@ struct FileSettings {
     bind: Option<String>,
     public_url: Option<String>,
     db_pool_size: Option<u32>,
+    db_acquire_seconds: Option<u64>,
     second_factor_roles: Option<Vec<String>>,
     trust_proxy: Option<bool>,
     log_format: Option<String>,
@@ -56,6 +57,8 @@ pub struct Settings {
     pub public_url: String,
     /// Most database connections.
     pub db_pool_size: u32,
+    /// How long a request waits for a database connection before it is answered 503.
+    pub db_acquire_timeout: std::time::Duration,
     /// Roles that must use a second factor besides admin and coordinator.
     pub second_factor_roles: Vec<Role>,
     /// Trust `X-Forwarded-For`.
@@ -170,6 +173,19 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         10,
     )?;
 
+    let db_acquire_seconds = bounded(
+        matches,
+        Bounded {
+            id: "db_acquire_seconds",
+            flag: "db-acquire-seconds",
+            env: "MARAC_DB_ACQUIRE_SECONDS",
+            what: "a number of seconds",
+        },
+        file.db_acquire_seconds,
+        1..=60,
+        marac_store::ConnectOptions::DEFAULT_ACQUIRE_TIMEOUT.as_secs(),
+    )?;
+
     let roles_text: Option<Vec<String>> = arg(matches, "second_factor_roles")
         .map(|s| s.split(',').map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned).collect())
         .or(file.second_factor_roles);
@@ -268,6 +284,7 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         bind,
         public_url,
         db_pool_size,
+        db_acquire_timeout: std::time::Duration::from_secs(db_acquire_seconds),
         second_factor_roles,
         trust_proxy,
         log_format,

@@ -218,6 +218,17 @@ impl<'k> ChainVerifier<'k> {
     }
 }
 
+/// Whether `key` is the key these events were chained under: `None` when there are none to
+/// tell by, `Some(true)` when any of them verifies. One event that verifies proves the key; an
+/// altered event among them is a matter for `marac audit verify`, not a sign of a wrong key.
+#[must_use]
+pub fn chained_under(key: &[u8], events: &[AuditEvent]) -> Option<bool> {
+    if events.is_empty() {
+        return None;
+    }
+    Some(events.iter().any(|ev| chain_hash(key, &ev.prev_hash, ev.seq, &ev.event) == ev.hash))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +264,17 @@ mod tests {
             v.push(e)?;
         }
         v.finish(head.0, head.1)
+    }
+
+    #[test]
+    fn the_chain_tells_its_own_key_from_another() {
+        let mut c = chain(3);
+        assert_eq!(chained_under(KEY, &c), Some(true));
+        assert_eq!(chained_under(b"another key, also thirty-two b!!", &c), Some(false));
+        assert_eq!(chained_under(KEY, &[]), None);
+        // One altered event does not make the right key look wrong.
+        c[2].event.actor_label = "someone else".into();
+        assert_eq!(chained_under(KEY, &c), Some(true));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod coded;
 pub mod fields;
 pub mod flags;
 pub mod import;
+pub mod keys;
 pub mod marac_rules;
 pub mod matching;
 pub mod measures;

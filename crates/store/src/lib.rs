@@ -16,6 +16,8 @@ mod bulk_sql;
 mod flag_sql;
 pub mod flags;
 mod import_sql;
+mod key_sql;
+pub mod keys;
 mod meeting_rows;
 pub mod meetings;
 pub mod models;
@@ -37,6 +39,7 @@ pub use agency_lists::*;
 use async_trait::async_trait;
 pub use bulk::*;
 pub use flags::*;
+pub use keys::*;
 use marac_domain::audit::{AuditEvent, NewAuditEvent};
 pub use meetings::*;
 pub use models::*;
@@ -161,6 +164,17 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
     /// Every `(table, column)` in the schema, sorted, for the parity test.
     async fn schema_columns(&self) -> StoreResult<Vec<(String, String)>>;
+
+    // --- the installation's keys (these work before migrations too) ---
+
+    /// The check values recorded for the installation's keys; none before they are recorded.
+    async fn key_checks(&self) -> StoreResult<Vec<KeyCheck>>;
+    /// Records check values (each once per purpose and key id); returns how many were new.
+    async fn record_key_checks(&self, checks: &[KeyCheck], audit: NewAuditEvent) -> StoreResult<u64>;
+    /// Whether anything has been written yet (an audit event or a user).
+    async fn holds_data(&self) -> StoreResult<bool>;
+    /// Up to `limit` of the newest people's and of authenticator secrets' sealed values.
+    async fn sealed_samples(&self, limit: i64) -> StoreResult<Vec<SealedSample>>;
 
     // --- partnerships, Maracs, agencies ---
 
@@ -594,6 +608,30 @@ pub struct ConnectOptions {
     pub max_connections: u32,
     /// Key for the audit chain's HMAC.
     pub audit_key: Vec<u8>,
+    /// Make the SQLite file if it is not there; commands that only read leave it false.
+    pub create: bool,
+    /// How long a request waits for a connection before the store answers
+    /// [`StoreError::Unavailable`]: short, so a dead database gives a quick 503 rather than a
+    /// queue of waiting requests.
+    pub acquire_timeout: std::time::Duration,
+}
+
+impl ConnectOptions {
+    /// How long a request waits for a connection unless set otherwise.
+    pub const DEFAULT_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+    /// Options for `url` with the defaults: ten connections, the file made if missing, two
+    /// seconds to get a connection.
+    #[must_use]
+    pub fn new(url: &str, audit_key: Vec<u8>) -> Self {
+        ConnectOptions {
+            url: url.to_owned(),
+            max_connections: 10,
+            audit_key,
+            create: true,
+            acquire_timeout: Self::DEFAULT_ACQUIRE_TIMEOUT,
+        }
+    }
 }
 
 /// Opens the store the URL points at.

@@ -28,7 +28,7 @@ impl PgStore {
     /// When the server cannot be reached.
     pub async fn connect(options: &ConnectOptions) -> StoreResult<Self> {
         let connect = PgConnectOptions::from_str(&options.url)?;
-        Self::connect_with(connect, options.max_connections, options.audit_key.clone()).await
+        Self::connect_with(connect, options.max_connections, options.audit_key.clone(), options.acquire_timeout).await
     }
 
     /// Connects with prepared options (tests use this to pick a schema).
@@ -39,11 +39,12 @@ impl PgStore {
         connect: PgConnectOptions,
         max_connections: u32,
         audit_key: Vec<u8>,
+        acquire_timeout: Duration,
     ) -> StoreResult<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             // A database that does not answer should give a quick 503, not a pile-up.
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(acquire_timeout)
             .connect_with(connect)
             .await?;
         Ok(PgStore { pool, audit_key })

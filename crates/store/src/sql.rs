@@ -803,6 +803,7 @@ macro_rules! impl_store {
         $crate::bulk_sql::bulk_methods!($ty, $db);
         $crate::person_link_sql::person_link_methods!($ty, $db);
         $crate::agency_list_sql::agency_list_methods!($ty, $db);
+        $crate::key_sql::key_methods!($ty, $db);
 
         #[async_trait::async_trait]
         impl $crate::Store for $ty {
@@ -996,6 +997,26 @@ macro_rules! impl_store {
 
             async fn schema_columns(&self) -> $crate::StoreResult<Vec<(String, String)>> {
                 self.list_schema_columns().await
+            }
+
+            async fn key_checks(&self) -> $crate::StoreResult<Vec<$crate::KeyCheck>> {
+                self.keys_key_checks().await
+            }
+
+            async fn record_key_checks(
+                &self,
+                checks: &[$crate::KeyCheck],
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<u64> {
+                self.keys_record_key_checks(checks, audit).await
+            }
+
+            async fn holds_data(&self) -> $crate::StoreResult<bool> {
+                self.keys_holds_data().await
+            }
+
+            async fn sealed_samples(&self, limit: i64) -> $crate::StoreResult<Vec<$crate::SealedSample>> {
+                self.keys_sealed_samples(limit).await
             }
 
             async fn list_partnerships(&self) -> $crate::StoreResult<Vec<$crate::Partnership>> {

@@ -30,7 +30,7 @@ impl SqliteStore {
     /// When the file cannot be opened.
     pub async fn connect(options: &ConnectOptions) -> StoreResult<Self> {
         let connect = SqliteConnectOptions::from_str(&options.url)?
-            .create_if_missing(true)
+            .create_if_missing(options.create)
             .journal_mode(SqliteJournalMode::Wal)
             // FULL: a commit the user saw is on disk, audit events included.
             .synchronous(SqliteSynchronous::Full)
@@ -38,12 +38,12 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.clamp(1, 8))
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(options.acquire_timeout)
             .connect_with(connect.clone())
             .await?;
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
             .await?;
         Ok(SqliteStore { pool, writer, audit_key: options.audit_key.clone() })

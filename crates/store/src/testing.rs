@@ -56,7 +56,8 @@ impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = format!("sqlite:{}", dir.path().join("marac.db").display());
-        let options = ConnectOptions { url: url.clone(), max_connections: 4, audit_key: TEST_AUDIT_KEY.to_vec() };
+        let mut options = ConnectOptions::new(&url, TEST_AUDIT_KEY.to_vec());
+        options.max_connections = 4;
         let store = SqliteStore::connect(&options).await.expect("open sqlite");
         store.run_migrations().await.expect("migrate sqlite");
         TestDb {
@@ -96,7 +97,10 @@ impl TestDb {
             .expect("create schema");
         let _ = conn.close().await;
         let options = base.clone().options([("search_path", schema.as_str())]);
-        let store = PgStore::connect_with(options, 5, TEST_AUDIT_KEY.to_vec()).await.expect("connect schema");
+        let store =
+            PgStore::connect_with(options, 5, TEST_AUDIT_KEY.to_vec(), crate::ConnectOptions::DEFAULT_ACQUIRE_TIMEOUT)
+                .await
+                .expect("connect schema");
         store.run_migrations().await.expect("migrate postgres");
         let url = format!(
             "{}/marac_test?options=-c%20search_path%3D{schema}",

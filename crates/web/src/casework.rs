@@ -63,17 +63,32 @@ impl Purpose {
 /// When there is no randomness or the value cannot be serialised.
 pub fn seal<T: Serialize>(state: &AppState, purpose: Purpose, value: &T) -> Result<String, AppError> {
     let json = serde_json::to_vec(value).map_err(|e| AppError::Internal(e.into()))?;
-    crypto::seal(&state.keys.encryption_key, purpose.context(), &json).map_err(|e| AppError::Internal(e.into()))
+    crypto::seal(&state.keys.encryption, purpose.context(), &json).map_err(|e| AppError::Internal(e.into()))
 }
 
 /// Decrypts a stored value.
 ///
 /// # Errors
-/// When it was sealed under another key or purpose, or is damaged.
+/// [`AppError::KeyNotHeld`] when it was sealed under a key this server lacks; otherwise when
+/// it was sealed for another purpose, or is damaged.
 pub fn open<T: for<'de> Deserialize<'de>>(state: &AppState, purpose: Purpose, sealed: &str) -> Result<T, AppError> {
-    let plain = crypto::open(&state.keys.encryption_key, purpose.context(), sealed)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e} ({})", purpose.context())))?;
+    let plain = crypto::open(&state.keys.encryption, purpose.context(), sealed).map_err(|e| match e {
+        crypto::SealError::UnknownKey(id) => AppError::KeyNotHeld(id),
+        other => AppError::Internal(anyhow::anyhow!("{other} ({})", purpose.context())),
+    })?;
     serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// Whether `key` opens a value sealed in the database: how a database set up before key check
+/// values existed tells its own encryption key from another.
+#[must_use]
+pub fn sample_opens(key: &crypto::SealingKey, sample: &marac_store::SealedSample) -> bool {
+    match sample {
+        marac_store::SealedSample::Person { sealed } => crypto::open(key, Purpose::Person.context(), sealed).is_ok(),
+        marac_store::SealedSample::TotpSecret { user_id, sealed } => {
+            crypto::open(key, &crypto::totp_context(*user_id), sealed).is_ok()
+        }
+    }
 }
 
 /// A known person as stored (sealed).
@@ -135,7 +150,7 @@ pub fn index_keys(state: &AppState, partnership_id: i64, p: &PersonDetails) -> V
     let partnership = partnership_id.to_be_bytes();
     matching::blocking_keys(p)
         .iter()
-        .map(|k| crypto::hmac(&state.keys.encryption_key, &[b"person-index", &partnership, k.as_bytes()]))
+        .map(|k| crypto::hmac(&state.keys.encryption.key, &[b"person-index", &partnership, k.as_bytes()]))
         .collect()
 }
 
@@ -145,7 +160,7 @@ fn version_1_keys(state: &AppState, p: &PersonDetails) -> Vec<String> {
     matching::blocking_keys(p)
         .iter()
         .filter(|k| !k.starts_with("nd:"))
-        .map(|k| crypto::hmac(&state.keys.encryption_key, &[b"person-index", k.as_bytes()]))
+        .map(|k| crypto::hmac(&state.keys.encryption.key, &[b"person-index", k.as_bytes()]))
         .collect()
 }
 
@@ -186,7 +201,7 @@ pub async fn file_people_again(state: &AppState) -> marac_store::StoreResult<usi
     let mut filed = Vec::with_capacity(batch.len());
     for (partnership_id, person) in &batch {
         let details: StoredPerson = open(state, Purpose::Person, &person.details_sealed)
-            .map_err(|_| marac_store::StoreError::Corrupt(format!("person {} cannot be opened", person.id)))?;
+            .map_err(|e| marac_store::StoreError::Corrupt(format!("person {} cannot be opened: {e}", person.id)))?;
         filed.push((person.id, index_keys(state, *partnership_id, &details.into())));
     }
     let mut event = crate::audit::system_event(state, "people.file_again", "people");

@@ -39,6 +39,10 @@ pub enum AppError {
     /// The database did not answer in time.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A stored value was sealed under a version of the encryption key this server was not
+    /// given: a configuration fault of this server, not damage, and not the user's doing.
+    #[error("sealed under version {0} of the encryption key, which this server was not given")]
+    KeyNotHeld(u32),
     /// Anything else.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -55,7 +59,31 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<crate::crypto::SealError> for AppError {
+    fn from(e: crate::crypto::SealError) -> Self {
+        match e {
+            crate::crypto::SealError::UnknownKey(id) => AppError::KeyNotHeld(id),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
 impl AppError {
+    /// Writes what the operator needs to know to the log: internal errors with their cause, an
+    /// unavailable database, a key this server lacks. Nothing for what users did.
+    pub fn log(&self) {
+        match self {
+            AppError::Internal(e) => tracing::error!(error = ?e, "request failed"),
+            AppError::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
+            AppError::KeyNotHeld(id) => tracing::error!(
+                key_id = id,
+                "a stored value was sealed under version {id} of the encryption key, which this server was not given: \
+                 give every server the same keys (keys/encryption.key or MARAC_ENCRYPTION_KEY)"
+            ),
+            _ => {}
+        }
+    }
+
     /// The status code and the page shown.
     fn page(&self) -> (StatusCode, ErrorPage) {
         let (status, title, message): (StatusCode, &str, &str) = match self {
@@ -87,7 +115,7 @@ impl AppError {
                 "What you sent could not be read",
                 "Go back, reload the page and try again. Nothing was saved.",
             ),
-            AppError::Unavailable(_) => (
+            AppError::Unavailable(_) | AppError::KeyNotHeld(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Sorry, the service is unavailable",
                 "The database is not answering. Try again in a few minutes. Nothing you sent has been lost unless you were told it was saved.",
@@ -114,9 +142,7 @@ impl IntoResponse for AppError {
                     if *stage == SessionStage::Enrol { "/sign-in/set-up-two-factor" } else { "/sign-in/two-factor" };
                 return Redirect::to(to).into_response();
             }
-            AppError::Internal(e) => tracing::error!(error = ?e, "request failed"),
-            AppError::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
-            _ => {}
+            _ => self.log(),
         }
         let (status, page) = self.page();
         // The page is rendered without the visitor here; `page::render_error_pages` re-renders

@@ -73,8 +73,8 @@ impl WebConfig {
 pub struct Keys {
     /// Signs CSRF tokens.
     pub session_key: [u8; 32],
-    /// Encrypts second-factor secrets at rest.
-    pub encryption_key: [u8; 32],
+    /// Seals case data and second-factor secrets at rest, and keys the person index.
+    pub encryption: crypto::SealingKey,
 }
 
 impl std::fmt::Debug for Keys {

@@ -355,7 +355,7 @@ fn version_1_keys(app: &TestApp, p: &marac_domain::matching::PersonDetails) -> V
     marac_domain::matching::blocking_keys(p)
         .iter()
         .filter(|k| !k.starts_with("nd:"))
-        .map(|k| marac_web::crypto::hmac(&app.state.keys.encryption_key, &[b"person-index", k.as_bytes()]))
+        .map(|k| marac_web::crypto::hmac(&app.state.keys.encryption.key, &[b"person-index", k.as_bytes()]))
         .collect()
 }
 

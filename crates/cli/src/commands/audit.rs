@@ -3,6 +3,7 @@
 use crate::settings::Settings;
 use anyhow::Context;
 use clap::Subcommand;
+use marac_domain::keys::KeyPurpose;
 use marac_store::VerifyError;
 use std::io::Write;
 use std::path::PathBuf;
@@ -23,10 +24,12 @@ pub enum AuditCommand {
 
 /// Runs an audit subcommand.
 pub async fn run(settings: &Settings, command: AuditCommand) -> anyhow::Result<ExitCode> {
-    // Checking the trail writes nothing, not even migrations.
-    let (store, secrets) = super::open(settings).await?;
+    // Checking the trail creates nothing, not even migrations or keys, and needs only the
+    // audit key: an auditor need not hold the others.
+    let (store, keys) = super::open_read(settings, &[KeyPurpose::Audit]).await?;
+    let audit_key = keys.get(KeyPurpose::Audit).context("the audit key")?;
     match command {
-        AuditCommand::Verify => match marac_store::verify_audit_chain(store.as_ref(), &secrets.audit_key).await {
+        AuditCommand::Verify => match marac_store::verify_audit_chain(store.as_ref(), audit_key).await {
             Ok(n) => {
                 println!("Audit trail intact: {n} events verified.");
                 Ok(ExitCode::SUCCESS)

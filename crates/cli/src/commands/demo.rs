@@ -113,7 +113,7 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitCode
     }
     let (store, secrets) = super::open_ready(settings).await?;
     seed(store.as_ref(), &secrets).await?;
-    let keys = marac_web::Keys { session_key: secrets.session_key, encryption_key: secrets.encryption_key };
+    let keys = secrets.web_keys();
     let codes: Vec<&str> = MARACS.iter().map(|m| m.0).collect();
     let made = super::demo_referrals::seed(store.clone(), keys.clone(), &codes).await?;
     if made > 0 {
@@ -288,7 +288,7 @@ pub async fn seed(store: &dyn Store, secrets: &Secrets) -> anyhow::Result<()> {
             store.create_user(&user, super::cli_event("user.create", "", serde_json::json!({ "demo": true }))).await?;
         if role.always_needs_second_factor() {
             let secret = demo_totp_secret(email);
-            let sealed = crypto::seal(&secrets.encryption_key, &format!("user:{id}:totp"), &secret)?;
+            let sealed = crypto::seal(&secrets.web_keys().encryption, &crypto::totp_context(id), &secret)?;
             let codes = totp::new_recovery_codes()?;
             let hashes: Vec<String> =
                 codes.iter().map(|c| totp::recovery_code_hash(&secrets.encryption_key, id, c)).collect();

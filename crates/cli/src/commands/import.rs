@@ -38,7 +38,7 @@ pub async fn run(settings: &Settings, command: ImportCommand) -> anyhow::Result<
         .find_user_by_email(email.as_str())
         .await?
         .with_context(|| format!("--by: no user has the address {email}"))?;
-    let keys = marac_web::Keys { session_key: secrets.session_key, encryption_key: secrets.encryption_key };
+    let keys = secrets.web_keys();
     let config = marac_web::WebConfig {
         secure_cookies: false,
         hsts: false,

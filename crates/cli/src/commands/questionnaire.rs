@@ -40,7 +40,7 @@ pub async fn run(settings: &Settings, command: QuestionnaireCommand) -> anyhow::
             import(store.as_ref(), &file, &checklist, text).await
         }
         QuestionnaireCommand::List => {
-            let (store, _) = super::open_ready(settings).await?;
+            let (store, _) = super::open_read(settings, &[]).await?;
             println!("{:<24} {:<10} {:>9}  {:<9} title", "checklist", "version", "questions", "source");
             for c in store.list_checklists().await? {
                 println!(

@@ -7,7 +7,7 @@ use marac_store::Store;
 use marac_web::clock::SystemClock;
 use marac_web::mailer::Mailer;
 use marac_web::worker::Worker;
-use marac_web::{AppState, Keys, WebConfig};
+use marac_web::{AppState, WebConfig};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -50,7 +50,7 @@ pub async fn serve(
         suppress_below: settings.suppress_below,
         list_retention_days: settings.list_retention_days,
     };
-    let keys = Keys { session_key: secrets.session_key, encryption_key: secrets.encryption_key };
+    let keys = secrets.web_keys();
     let state = AppState::new(store, config, keys, Arc::new(SystemClock));
     let mailer = match &settings.smtp_url {
         Some(url) => Some(Mailer::new(url, &settings.mail_from).context("MARAC_SMTP_URL")?),

@@ -48,7 +48,10 @@ async fn find_user(store: &dyn Store, email: &str) -> anyhow::Result<marac_store
 
 /// Runs a token subcommand.
 pub async fn run(settings: &Settings, command: TokenCommand) -> anyhow::Result<ExitCode> {
-    let (store, _) = super::open_migrated(settings).await?;
+    let (store, _) = match command {
+        TokenCommand::List { .. } => super::open(settings).await?,
+        _ => super::open_migrated(settings).await?,
+    };
     match command {
         TokenCommand::Create { user, name } => {
             let user = find_user(store.as_ref(), &user).await?;

@@ -46,7 +46,10 @@ pub enum UserCommand {
 
 /// Runs a user subcommand.
 pub async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<ExitCode> {
-    let (store, _) = super::open_migrated(settings).await?;
+    let (store, _) = match command {
+        UserCommand::List => super::open(settings).await?,
+        _ => super::open_migrated(settings).await?,
+    };
     match command {
         UserCommand::Add { email, name, role, agency, marac, password_stdin: _ } => {
             let email = Email::parse(&email).map_err(|m| anyhow::anyhow!("--email: {m}"))?;

@@ -108,6 +108,15 @@ impl From<crate::error::AppError> for Problem {
             AppError::Forbidden => Problem::forbidden(),
             AppError::Conflict => Problem::conflict(),
             AppError::Unavailable(m) => Problem::from(StoreError::Unavailable(m)),
+            e @ AppError::KeyNotHeld(_) => {
+                e.log();
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "The service cannot open this record right now",
+                    None,
+                )
+            }
             other => {
                 tracing::error!(error = ?other, "API request failed");
                 Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on the server", None)

@@ -50,7 +50,7 @@ fn pending(visitor: &Visitor, stage: SessionStage) -> Result<&LoadedSession, App
 }
 
 fn secret_context(user_id: i64) -> String {
-    format!("user:{user_id}:totp")
+    crypto::totp_context(user_id)
 }
 
 fn challenge(state: &AppState, visitor: &Visitor, errors: Errors) -> ChallengePage {
@@ -90,9 +90,8 @@ pub async fn challenge_submit(
     let secret = user
         .totp_secret
         .as_deref()
-        .map(|sealed| crypto::open(&state.keys.encryption_key, &secret_context(user.id), sealed))
-        .transpose()
-        .map_err(|e| AppError::Internal(e.into()))?
+        .map(|sealed| crypto::open(&state.keys.encryption, &secret_context(user.id), sealed))
+        .transpose()?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("second factor step without a secret")))?;
     let digits: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
     let now = state.clock.now().unix_timestamp();
@@ -116,7 +115,7 @@ pub async fn challenge_submit(
         }
         return Ok(challenge(&state, &visitor, errors).into_response());
     }
-    let hash = totp::recovery_code_hash(&state.keys.encryption_key, user.id, &typed);
+    let hash = totp::recovery_code_hash(&state.keys.encryption.key, user.id, &typed);
     if state.store.use_recovery_code(user.id, &hash, Ts::new(state.clock.now())).await? {
         let left = state.store.unused_recovery_codes(user.id).await?;
         let detail = serde_json::json!({ "method": "recovery_code", "recovery_codes_left": left });
@@ -153,8 +152,7 @@ fn enrol_page(
     errors: Errors,
 ) -> Result<EnrolPage, AppError> {
     let context = format!("enrol:{}", s.session.id);
-    let sealed =
-        crypto::seal(&state.keys.encryption_key, &context, secret).map_err(|e| AppError::Internal(e.into()))?;
+    let sealed = crypto::seal(&state.keys.encryption, &context, secret).map_err(|e| AppError::Internal(e.into()))?;
     let url = totp::otpauth_url(SERVICE_NAME, &s.user.email, secret);
     Ok(EnrolPage {
         ctx: PageContext::new(state, visitor, "Set up your authenticator app", "/account"),
@@ -188,7 +186,7 @@ pub async fn enrol_submit(
 ) -> Result<Response, AppError> {
     let s = enrolling(&visitor)?.clone();
     let context = format!("enrol:{}", s.session.id);
-    let Ok(secret) = crypto::open(&state.keys.encryption_key, &context, form.get("secret")) else {
+    let Ok(secret) = crypto::open(&state.keys.encryption, &context, form.get("secret")) else {
         // The hidden field was altered or belongs to another session: start again.
         return Ok(Redirect::to("/account/two-factor").into_response());
     };
@@ -214,8 +212,8 @@ pub async fn enrol_submit(
     };
     let codes = totp::new_recovery_codes().map_err(|e| AppError::Internal(e.into()))?;
     let hashes: Vec<String> =
-        codes.iter().map(|c| totp::recovery_code_hash(&state.keys.encryption_key, s.user.id, c)).collect();
-    let sealed = crypto::seal(&state.keys.encryption_key, &secret_context(s.user.id), &secret)
+        codes.iter().map(|c| totp::recovery_code_hash(&state.keys.encryption.key, s.user.id, c)).collect();
+    let sealed = crypto::seal(&state.keys.encryption, &secret_context(s.user.id), &secret)
         .map_err(|e| AppError::Internal(e.into()))?;
     let event = audit::event(
         &state,

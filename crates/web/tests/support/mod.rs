@@ -15,6 +15,7 @@ use marac_domain::{AgencyCategory, MaracRules, MeetingCadence, Role};
 use marac_store::testing::TestDb;
 use marac_store::{AgencyInput, MaracInput, NewUser, PartnershipInput};
 use marac_web::clock::ManualClock;
+use marac_web::crypto::SealingKey;
 use marac_web::{AppState, Keys, WebConfig, crypto, password, totp};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -23,7 +24,7 @@ use time::macros::datetime;
 use tower::ServiceExt;
 
 pub const PASSWORD: &str = "a long test pass phrase";
-pub const KEYS: Keys = Keys { session_key: [3u8; 32], encryption_key: [4u8; 32] };
+pub const KEYS: Keys = Keys { session_key: [3u8; 32], encryption: SealingKey { id: 1, key: [4u8; 32] } };
 /// A fixed TOTP secret for users made with one.
 pub const TOTP_SECRET: &[u8] = b"12345678901234567890";
 
@@ -120,8 +121,8 @@ impl TestApp {
             .await
             .unwrap();
         if with_totp {
-            let sealed = crypto::seal(&KEYS.encryption_key, &format!("user:{id}:totp"), TOTP_SECRET).unwrap();
-            let codes: Vec<String> = vec![totp::recovery_code_hash(&KEYS.encryption_key, id, "aaaa-bbbb-cccc-dddd")];
+            let sealed = crypto::seal(&KEYS.encryption, &format!("user:{id}:totp"), TOTP_SECRET).unwrap();
+            let codes: Vec<String> = vec![totp::recovery_code_hash(&KEYS.encryption.key, id, "aaaa-bbbb-cccc-dddd")];
             self.db
                 .store
                 .set_second_factor(id, &sealed, 0, &codes, marac_web::audit::system_event(&self.state, "test.seed", ""))
