@@ -42,6 +42,9 @@ struct SettingArgs {
     /// Seconds a request waits for a database connection before it is answered 503.
     #[arg(long, env = "MARAC_DB_ACQUIRE_SECONDS", global = true, id = "db_acquire_seconds")]
     db_acquire_seconds: Option<String>,
+    /// Seconds a stopping server gives requests in flight before closing every connection.
+    #[arg(long, env = "MARAC_SHUTDOWN_SECONDS", global = true, id = "shutdown_seconds")]
+    shutdown_seconds: Option<String>,
     /// Comma-separated roles that must use a second factor (admin and coordinator always do).
     #[arg(long, env = "MARAC_SECOND_FACTOR_ROLES", global = true, id = "second_factor_roles")]
     second_factor_roles: Option<String>,

@@ -25,6 +25,7 @@ struct FileSettings {
     public_url: Option<String>,
     db_pool_size: Option<u32>,
     db_acquire_seconds: Option<u64>,
+    shutdown_seconds: Option<u64>,
     second_factor_roles: Option<Vec<String>>,
     trust_proxy: Option<bool>,
     log_format: Option<String>,
@@ -59,6 +60,8 @@ pub struct Settings {
     pub db_pool_size: u32,
     /// How long a request waits for a database connection before it is answered 503.
     pub db_acquire_timeout: std::time::Duration,
+    /// How long a stopping server lets requests in flight finish before it closes the rest.
+    pub shutdown_timeout: std::time::Duration,
     /// Roles that must use a second factor besides admin and coordinator.
     pub second_factor_roles: Vec<Role>,
     /// Trust `X-Forwarded-For`.
@@ -186,6 +189,19 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         marac_store::ConnectOptions::DEFAULT_ACQUIRE_TIMEOUT.as_secs(),
     )?;
 
+    let shutdown_seconds = bounded(
+        matches,
+        Bounded {
+            id: "shutdown_seconds",
+            flag: "shutdown-seconds",
+            env: "MARAC_SHUTDOWN_SECONDS",
+            what: "a number of seconds",
+        },
+        file.shutdown_seconds,
+        1..=600,
+        20,
+    )?;
+
     let roles_text: Option<Vec<String>> = arg(matches, "second_factor_roles")
         .map(|s| s.split(',').map(str::trim).filter(|r| !r.is_empty()).map(str::to_owned).collect())
         .or(file.second_factor_roles);
@@ -285,6 +301,7 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         public_url,
         db_pool_size,
         db_acquire_timeout: std::time::Duration::from_secs(db_acquire_seconds),
+        shutdown_timeout: std::time::Duration::from_secs(shutdown_seconds),
         second_factor_roles,
         trust_proxy,
         log_format,

@@ -106,9 +106,19 @@ pub enum StoreError {
         /// The column or constraint that clashed.
         constraint: String,
     },
-    /// The database could not be reached in time.
+    /// No connection to the database in time (the server down or refusing connections, every
+    /// connection busy, SQLite busy past its timeout). Nothing was saved; the same request may
+    /// be tried again later.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The connection broke while in use (the server restarted or ended it, the network reset
+    /// it). Nothing was saved; a read may be tried again at once on a fresh connection.
+    #[error("database connection lost: {0}")]
+    ConnectionLost(String),
+    /// The database could not store or read its files: the disk is full, or failing. Nothing
+    /// was saved; writes work again once space is back.
+    #[error("database cannot write: {0}")]
+    StorageFault(String),
     /// A stored value could not be read back.
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
@@ -117,16 +127,69 @@ pub enum StoreError {
     Database(sqlx::Error),
 }
 
+impl StoreError {
+    /// Whether the failure was the database's availability rather than the request: worth
+    /// answering 503 and trying again, never a 500.
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_) | StoreError::ConnectionLost(_) | StoreError::StorageFault(_))
+    }
+}
+
+/// Which kind of failure a database error is, when it is not the request's fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// The server is not taking connections.
+    Unavailable,
+    /// The connection broke.
+    Connection,
+    /// The disk or the files under the database.
+    Storage,
+}
+
+/// Sorts a database error by its code: SQLite's result codes, PostgreSQL's SQLSTATE classes.
+fn fault_of(db: &dyn sqlx::error::DatabaseError) -> Option<Fault> {
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        // The primary result code is the low byte of the extended one.
+        let primary = db.code().and_then(|c| c.parse::<i32>().ok()).map(|c| c & 0xff);
+        return match primary {
+            // SQLITE_BUSY, SQLITE_LOCKED: busy past the timeout.
+            Some(5 | 6) => Some(Fault::Unavailable),
+            // SQLITE_NOMEM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN.
+            Some(7 | 8 | 10 | 13 | 14) => Some(Fault::Storage),
+            _ => None,
+        };
+    }
+    let code = db.code()?;
+    match code.as_ref() {
+        // Connection exceptions; administrator or crash shutdown.
+        c if c.starts_with("08") => Some(Fault::Connection),
+        "57P01" | "57P02" => Some(Fault::Connection),
+        // Starting up or shutting down; too many connections.
+        "57P03" | "53300" => Some(Fault::Unavailable),
+        // Disk full, out of memory, I/O error.
+        "53100" | "53200" | "58030" => Some(Fault::Storage),
+        _ => None,
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                StoreError::Unavailable(e.to_string())
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => StoreError::Unavailable(e.to_string()),
+            sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::WorkerCrashed => {
+                StoreError::ConnectionLost(e.to_string())
             }
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
                 StoreError::Conflict { constraint: unique_column(db.message(), db.constraint()) }
             }
+            sqlx::Error::Database(ref db) => match fault_of(db.as_ref()) {
+                Some(Fault::Unavailable) => StoreError::Unavailable(e.to_string()),
+                Some(Fault::Connection) => StoreError::ConnectionLost(e.to_string()),
+                Some(Fault::Storage) => StoreError::StorageFault(e.to_string()),
+                None => StoreError::Database(e),
+            },
             other => StoreError::Database(other),
         }
     }
@@ -162,6 +225,9 @@ pub trait Store: Send + Sync + 'static {
     async fn migrate(&self) -> StoreResult<()>;
     /// Checks the database answers.
     async fn ping(&self) -> StoreResult<()>;
+    /// Commits a write of some size (64 KiB), to tell whether the database takes writes again
+    /// after they failed for want of space.
+    async fn probe_write(&self) -> StoreResult<()>;
     /// Every `(table, column)` in the schema, sorted, for the parity test.
     async fn schema_columns(&self) -> StoreResult<Vec<(String, String)>>;
 

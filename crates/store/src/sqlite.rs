@@ -4,6 +4,8 @@ use crate::{Backend, ConnectOptions, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The store on a SQLite file.
@@ -15,6 +17,11 @@ pub struct SqliteStore {
     /// while others pass it.
     writer: SqlitePool,
     pub(crate) audit_key: Vec<u8>,
+    /// The most pages the writer may use (`PRAGMA max_page_count`), 0 for SQLite's own limit.
+    /// Only tests set it, to make the database "full" on demand; it is applied to every writer
+    /// connection, including one that replaces a broken one, as a full disk would be.
+    #[cfg_attr(not(feature = "test-support"), expect(dead_code, reason = "set only by tests"))]
+    page_limit: Arc<AtomicU64>,
 }
 
 impl SqliteStore {
@@ -41,18 +48,69 @@ impl SqliteStore {
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect.clone())
             .await?;
+        let page_limit = Arc::new(AtomicU64::new(0));
+        let limit = page_limit.clone();
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(options.acquire_timeout)
+            .after_connect(move |conn, _| {
+                let pages = limit.load(Ordering::Relaxed);
+                Box::pin(async move {
+                    if pages > 0 {
+                        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {pages}")))
+                            .execute(conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(connect)
             .await?;
-        Ok(SqliteStore { pool, writer, audit_key: options.audit_key.clone() })
+        Ok(SqliteStore { pool, writer, audit_key: options.audit_key.clone(), page_limit })
     }
 
     /// Write transactions take SQLite's write lock at the start, so a transaction that reads
     /// then writes never fails half-way when another writer got there first.
+    ///
+    /// A write that fails for want of space (`SQLITE_FULL`, `SQLITE_IOERR`) can make SQLite
+    /// roll the transaction back by itself; the driver's own `ROLLBACK` then fails and it goes
+    /// on believing a transaction is open, refusing every later `BEGIN` on that connection
+    /// (`InvalidSavePointStatement`) until the process restarts. Such a connection is closed
+    /// here and the write begins on a fresh one, so writes work again as soon as space is back.
     async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+        match self.writer.begin_with("BEGIN IMMEDIATE").await {
+            Err(sqlx::Error::InvalidSavePointStatement | sqlx::Error::BeginFailed) => {
+                tracing::warn!("the database writer connection was left inside a failed transaction; replacing it");
+                self.writer.acquire().await?.close().await?;
+                Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Makes the database "full" from the writer's side: it may use no more than `pages` pages
+    /// (`None`: SQLite's own limit again). What a full disk does to writes, without root.
+    ///
+    /// # Errors
+    /// When the writer connection cannot be reached.
+    #[cfg(feature = "test-support")]
+    pub async fn limit_pages(&self, pages: Option<u64>) -> StoreResult<()> {
+        // SQLite's default maximum, which a larger page count cannot be set above.
+        const SQLITE_MAX: u64 = 1_073_741_823;
+        self.page_limit.store(pages.unwrap_or(0), Ordering::Relaxed);
+        let pragma = format!("PRAGMA max_page_count = {}", pages.unwrap_or(SQLITE_MAX));
+        sqlx::query(sqlx::AssertSqlSafe(pragma)).execute(&self.writer).await?;
+        Ok(())
+    }
+
+    /// How many pages the database file holds now.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    #[cfg(feature = "test-support")]
+    pub async fn page_count(&self) -> StoreResult<u64> {
+        let (n,): (i64,) = sqlx::query_as("PRAGMA page_count").fetch_one(&self.writer).await?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Where statements that write outside a transaction run.

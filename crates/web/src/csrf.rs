@@ -59,13 +59,27 @@ pub async fn check(State(state): State<AppState>, req: Request, next: Next) -> R
     if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(AppError::BadCsrf);
     }
-    let (parts, body) = req.into_parts();
-    let bytes = to_bytes(body, MAX_FORM_BYTES).await.map_err(|_| AppError::TooLarge)?;
+    let (mut parts, body) = req.into_parts();
+    let bytes = to_bytes(body, MAX_FORM_BYTES).await.map_err(|e| AppError::unreadable_body(&e))?;
     let sent = form_urlencoded_value(&bytes, "_csrf");
     if !sent.is_some_and(|s| crypto::constant_time_eq(&s, &expected)) {
         return Err(AppError::BadCsrf);
     }
+    // Kept so that, if the database cannot save it, the error page can offer it again.
+    parts.extensions.insert(SentForm(bytes.clone()));
     Ok(next.run(Request::from_parts(parts, Body::from(bytes))).await)
+}
+
+/// The body of a form the CSRF check has read, as sent.
+#[derive(Debug, Clone)]
+pub struct SentForm(pub axum::body::Bytes);
+
+impl SentForm {
+    /// Its fields in order, as sent.
+    #[must_use]
+    pub fn fields(&self) -> Vec<(String, String)> {
+        serde_urlencoded::from_bytes(&self.0).unwrap_or_default()
+    }
 }
 
 fn form_urlencoded_value(body: &[u8], name: &str) -> Option<String> {

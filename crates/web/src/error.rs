@@ -3,9 +3,10 @@
 //! Every error becomes a GOV.UK-style page with the right status; internal details go to the
 //! log (with the request id), never to the page.
 
+use crate::faults::DatabaseFault;
 use crate::page::ErrorPage;
 use crate::session::Ended;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use marac_store::{SessionStage, StoreError};
 
@@ -36,9 +37,10 @@ pub enum AppError {
     /// The request body is too large.
     #[error("request too large")]
     TooLarge,
-    /// The database did not answer in time.
-    #[error("service unavailable: {0}")]
-    Unavailable(String),
+    /// The database could not serve the request: not reachable, the connection lost, or its
+    /// disk full. Nothing was saved.
+    #[error("service unavailable ({0:?}): {1}")]
+    Unavailable(DatabaseFault, String),
     /// A stored value was sealed under a version of the encryption key this server was not
     /// given: a configuration fault of this server, not damage, and not the user's doing.
     #[error("sealed under version {0} of the encryption key, which this server was not given")]
@@ -52,10 +54,28 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
-            StoreError::Unavailable(m) => AppError::Unavailable(m),
             StoreError::Conflict { .. } => AppError::Conflict,
+            e if e.is_transient() => {
+                let fault = DatabaseFault::of(&e).unwrap_or(DatabaseFault::Unavailable);
+                AppError::Unavailable(fault, e.to_string())
+            }
             other => AppError::Internal(other.into()),
         }
+    }
+}
+
+impl AppError {
+    /// A request body that could not be read: too large, or cut off or too slow to arrive.
+    #[must_use]
+    pub fn unreadable_body(e: &(dyn std::error::Error + 'static)) -> Self {
+        let mut cause = Some(e);
+        while let Some(c) = cause {
+            if c.is::<http_body_util::LengthLimitError>() {
+                return AppError::TooLarge;
+            }
+            cause = c.source();
+        }
+        AppError::BadRequest
     }
 }
 
@@ -74,7 +94,7 @@ impl AppError {
     pub fn log(&self) {
         match self {
             AppError::Internal(e) => tracing::error!(error = ?e, "request failed"),
-            AppError::Unavailable(e) => tracing::warn!(error = %e, "database unavailable"),
+            AppError::Unavailable(fault, e) => tracing::warn!(error = %e, ?fault, "database unavailable"),
             AppError::KeyNotHeld(id) => tracing::error!(
                 key_id = id,
                 "a stored value was sealed under version {id} of the encryption key, which this server was not given: \
@@ -115,7 +135,12 @@ impl AppError {
                 "What you sent could not be read",
                 "Go back, reload the page and try again. Nothing was saved.",
             ),
-            AppError::Unavailable(_) | AppError::KeyNotHeld(_) => (
+            AppError::Unavailable(DatabaseFault::Storage, _) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The service cannot save right now",
+                "Nothing you typed is lost. Try again in a few minutes; if it keeps happening, tell your system administrator the time it happened.",
+            ),
+            AppError::Unavailable(..) | AppError::KeyNotHeld(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Sorry, the service is unavailable",
                 "The database is not answering. Try again in a few minutes. Nothing you sent has been lost unless you were told it was saved.",
@@ -126,7 +151,10 @@ impl AppError {
                 "Try again later. If it keeps happening, tell your system administrator the time it happened.",
             ),
         };
-        (status, ErrorPage { status: status.as_u16(), title: title.to_owned(), message: message.to_owned() })
+        (
+            status,
+            ErrorPage { status: status.as_u16(), title: title.to_owned(), message: message.to_owned(), resend: None },
+        )
     }
 }
 
@@ -150,6 +178,12 @@ impl IntoResponse for AppError {
         let body = page.render_plain();
         let mut response = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
         response.extensions_mut().insert(page);
+        if let AppError::Unavailable(fault, _) = &self {
+            response.extensions_mut().insert(*fault);
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(fault.retry_after_seconds()));
+        } else if matches!(self, AppError::KeyNotHeld(_)) {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        }
         response
     }
 }

@@ -1,8 +1,9 @@
 //! The web application: every page, the security layers around them, and sign-in.
 //!
 //! A request passes, outermost first: request id → tracing → panic catcher → security
-//! headers → metrics → [`session::load`] (who is signed in) → [`csrf::check`] (state-changing
-//! requests carry a valid token) → the route in [`routes`]. Handlers parse input, ask
+//! headers → metrics → [`faults::guard`] (a read whose connection broke is tried again) →
+//! [`session::load`] (who is signed in) → [`csrf::check`] (state-changing requests carry a
+//! valid token) → the route in [`routes`]. Handlers parse input, ask
 //! [`marac_domain::policy::authorise`] through [`session::Signed::authorise`], call the
 //! [`marac_store::Store`], and render an askama template. See `ARCHITECTURE.md`.
 
@@ -16,6 +17,7 @@ pub mod cross_reference;
 pub mod crypto;
 pub mod csrf;
 pub mod error;
+pub mod faults;
 pub mod forms;
 pub mod import;
 pub mod mailer;
@@ -26,6 +28,7 @@ pub mod password;
 pub mod returns_files;
 pub mod routes;
 pub mod security_headers;
+pub mod server;
 pub mod session;
 pub mod totp;
 pub mod worker;
@@ -101,6 +104,8 @@ pub struct AppState {
     /// Set once this server's worker finds no one left filed under older blocking keys; until
     /// then matching searches the older keys too ([`casework::find_matches`]).
     pub people_all_filed: Arc<std::sync::atomic::AtomicBool>,
+    /// Whether writes are failing for want of space, for `/readyz`.
+    pub writes: Arc<faults::WriteHealth>,
 }
 
 impl AppState {
@@ -115,6 +120,7 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::new()),
             passwords: Arc::new(password::Passwords::new()),
             people_all_filed: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            writes: Arc::new(faults::WriteHealth::default()),
         }
     }
 }

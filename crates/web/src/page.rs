@@ -2,6 +2,7 @@
 //! token for its forms, and the demo banner. Also the error pages.
 
 use crate::AppState;
+use crate::csrf::SentForm;
 use crate::session::Visitor;
 use askama::Template;
 use axum::extract::{Request, State};
@@ -127,6 +128,29 @@ pub struct ErrorPage {
     pub title: String,
     /// What to do next.
     pub message: String,
+    /// A form the service could not save, offered to send again as it was typed.
+    pub resend: Option<Resend>,
+}
+
+/// A form to send again: where it went and what was in it.
+#[derive(Debug, Clone)]
+pub struct Resend {
+    /// Where it was sent (path and query).
+    pub action: String,
+    /// Its fields, as typed, without the CSRF token (the page adds its own).
+    pub fields: Vec<(String, String)>,
+}
+
+impl Resend {
+    /// The fields that hold something a person typed, labelled for reading.
+    #[must_use]
+    pub fn typed(&self) -> Vec<(String, &str)> {
+        self.fields
+            .iter()
+            .filter(|(name, value)| !name.starts_with('_') && !value.trim().is_empty())
+            .map(|(name, value)| (name.replace(['.', '_'], " "), value.as_str()))
+            .collect()
+    }
 }
 
 #[derive(Template)]
@@ -150,13 +174,24 @@ impl ErrorPage {
     }
 }
 
-/// Middleware: re-renders error pages with the signed-in user's header and navigation.
+/// Middleware: re-renders error pages with the signed-in user's header and navigation. When
+/// the service could not save a form (503), the page holds what was typed and sends it again.
 pub async fn render_error_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let visitor = req.extensions().get::<Visitor>().cloned();
+    let sent = req.extensions().get::<SentForm>().cloned();
+    let action = req.uri().path_and_query().map(ToString::to_string).unwrap_or_default();
     let response = next.run(req).await;
-    let (Some(page), Some(visitor)) = (response.extensions().get::<ErrorPage>().cloned(), visitor) else {
+    let (Some(mut page), Some(visitor)) = (response.extensions().get::<ErrorPage>().cloned(), visitor) else {
         return response;
     };
+    if let (503, Some(sent)) = (page.status, sent) {
+        page.title = "The service cannot save right now".into();
+        page.message = "Nothing you typed is lost: it is kept on this page. Try again in a minute. \
+                        If it keeps happening, tell your system administrator the time it happened."
+            .into();
+        let fields = sent.fields().into_iter().filter(|(name, _)| name != "_csrf").collect();
+        page.resend = Some(Resend { action, fields });
+    }
     let ctx = PageContext::new(&state, &visitor, page.title.clone(), "");
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);

@@ -6,9 +6,9 @@ use anyhow::Context;
 use marac_store::Store;
 use marac_web::clock::SystemClock;
 use marac_web::mailer::Mailer;
+use marac_web::server::Limits;
 use marac_web::worker::Worker;
 use marac_web::{AppState, WebConfig};
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -64,14 +64,17 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
         .with_context(|| format!("cannot listen on {} (MARAC_BIND)", settings.bind))?;
+    let limits = Limits::for_open_files(marac_web::server::open_file_limit(), settings.shutdown_timeout);
     let address = format!("{}/sign-in", settings.public_url.trim_end_matches('/'));
-    tracing::info!(bind = %settings.bind, ready_ms = started.elapsed().as_millis() as u64, "ready");
+    tracing::info!(
+        bind = %settings.bind,
+        max_connections = limits.max_connections,
+        ready_ms = started.elapsed().as_millis() as u64,
+        "ready"
+    );
     println!("Marac case management is ready at {address} (started in {} ms)", started.elapsed().as_millis());
     on_ready(&address);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server stopped with an error")?;
+    marac_web::server::serve(listener, app, limits, shutdown_signal()).await.context("server stopped with an error")?;
     // A message being sent now is left claimed; its lease lapses and a server sends it later.
     worker.abort();
     println!("Stopped.");

@@ -1,6 +1,7 @@
 //! API errors as `application/problem+json` (RFC 9457), with a JSON pointer for each field
 //! that was wrong.
 
+use crate::faults::DatabaseFault;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use marac_store::StoreError;
@@ -32,6 +33,12 @@ pub struct Problem {
     /// Field-level problems, for bad input.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
+    /// Seconds to wait before trying again, sent as `Retry-After`.
+    #[serde(skip)]
+    pub retry_after: Option<u32>,
+    /// What failed in the database, for the layers that react to it.
+    #[serde(skip)]
+    pub fault: Option<DatabaseFault>,
 }
 
 impl Problem {
@@ -42,7 +49,29 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.map(str::to_owned),
             errors: Vec::new(),
+            retry_after: None,
+            fault: None,
         }
+    }
+
+    /// The database could not serve the request; nothing was saved.
+    #[must_use]
+    pub fn unavailable(fault: DatabaseFault) -> Self {
+        let title = match fault {
+            DatabaseFault::Storage => "The service cannot save right now; nothing was saved",
+            DatabaseFault::Unavailable | DatabaseFault::ConnectionLost => {
+                "The database is not answering; nothing was saved"
+            }
+        };
+        let mut p = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            title,
+            Some("Try again after Retry-After seconds."),
+        );
+        p.retry_after = Some(fault.retry_after_seconds());
+        p.fault = Some(fault);
+        p
     }
 
     /// No valid token.
@@ -88,9 +117,9 @@ impl From<StoreError> for Problem {
         match e {
             StoreError::NotFound => Problem::not_found(),
             StoreError::Conflict { .. } => Problem::conflict(),
-            StoreError::Unavailable(m) => {
-                tracing::warn!(error = %m, "database unavailable");
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The database is not answering", None)
+            e if e.is_transient() => {
+                tracing::warn!(error = %e, "database unavailable");
+                Problem::unavailable(DatabaseFault::of(&e).unwrap_or(DatabaseFault::Unavailable))
             }
             other => {
                 tracing::error!(error = ?other, "API request failed");
@@ -107,15 +136,20 @@ impl From<crate::error::AppError> for Problem {
             AppError::NotFound => Problem::not_found(),
             AppError::Forbidden => Problem::forbidden(),
             AppError::Conflict => Problem::conflict(),
-            AppError::Unavailable(m) => Problem::from(StoreError::Unavailable(m)),
+            AppError::Unavailable(fault, m) => {
+                tracing::warn!(error = %m, ?fault, "database unavailable");
+                Problem::unavailable(fault)
+            }
             e @ AppError::KeyNotHeld(_) => {
                 e.log();
-                Problem::new(
+                let mut p = Problem::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "unavailable",
                     "The service cannot open this record right now",
                     None,
-                )
+                );
+                p.retry_after = Some(60);
+                p
             }
             other => {
                 tracing::error!(error = ?other, "API request failed");
@@ -133,6 +167,12 @@ impl IntoResponse for Problem {
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if status == StatusCode::UNAUTHORIZED {
             h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Some(fault) = self.fault {
+            response.extensions_mut().insert(fault);
         }
         response
     }

@@ -204,7 +204,7 @@ pub async fn upload(State(state): State<AppState>, me: Signed, mut multipart: Mu
         match field.name() {
             Some("file") => {
                 let name = field.file_name().unwrap_or("").to_owned();
-                let bytes = field.bytes().await.map_err(|_| AppError::TooLarge)?;
+                let bytes = field.bytes().await.map_err(|e| AppError::unreadable_body(&e))?;
                 file = Some((name, bytes));
             }
             Some("marac") => marac = field.text().await.map_err(|_| AppError::BadRequest)?,

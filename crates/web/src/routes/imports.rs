@@ -92,7 +92,7 @@ pub async fn upload(State(state): State<AppState>, me: Signed, mut multipart: Mu
     while let Some(field) = multipart.next_field().await.map_err(|_| AppError::BadRequest)? {
         if field.name() == Some("file") {
             let name = field.file_name().unwrap_or("").to_owned();
-            let bytes = field.bytes().await.map_err(|_| AppError::TooLarge)?;
+            let bytes = field.bytes().await.map_err(|e| AppError::unreadable_body(&e))?;
             file = Some((name, bytes));
         }
     }

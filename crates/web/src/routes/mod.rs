@@ -25,7 +25,7 @@ pub mod triage;
 pub mod two_factor;
 
 use crate::error::AppError;
-use crate::{AppState, assets, csrf, metrics, page, security_headers, session};
+use crate::{AppState, assets, csrf, faults, metrics, page, security_headers, session};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, Response, StatusCode, header};
@@ -34,13 +34,16 @@ use axum::routing::{get, post};
 use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
 /// Routes anyone may reach without signing in. A test walks the router and checks every
 /// other route refuses visitors who are not signed in.
 pub const PUBLIC_ROUTES: &[&str] =
     &["/sign-in", "/healthz", "/readyz", "/metrics", "/assets/{name}", "/favicon.ico", "/api/v1/openapi.json"];
+
+/// Longest a request body may pause between parts before the request is given up.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Copy)]
 struct RandomRequestId;
@@ -62,6 +65,7 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<axum::
         status: 500,
         title: "Sorry, there is a problem with the service".into(),
         message: "Try again later. If it keeps happening, tell your system administrator the time it happened.".into(),
+        resend: None,
     };
     let mut response = Response::new(axum::body::Body::from(page.render_plain()));
     *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
@@ -154,9 +158,12 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/assets/{name}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
+        .layer(from_fn_with_state(state.clone(), faults::guard))
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn_with_state(state.clone(), security_headers::apply))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        // A body that stops arriving is given up, rather than holding its connection.
+        .layer(RequestBodyTimeoutLayer::new(BODY_READ_TIMEOUT))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {
             let id = req

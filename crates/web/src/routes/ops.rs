@@ -1,6 +1,6 @@
 //! Health, readiness and metrics for operators and load balancers.
 
-use crate::AppState;
+use crate::{AppState, faults};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -12,17 +12,19 @@ pub async fn healthz() -> impl IntoResponse {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: the database answers.
+/// `GET /readyz`: the database answers, and takes writes; answered within a second whatever
+/// the database does ([`faults::readiness`]).
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let backend = match state.store.backend() {
         marac_store::Backend::Sqlite => "sqlite",
         marac_store::Backend::Postgres => "postgres",
     };
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready", "database": backend }))),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "database": backend })))
+    match faults::readiness(&state).await {
+        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready", "database": backend }))).into_response(),
+        Err(why) => {
+            tracing::warn!(reason = why.code(), "not ready");
+            let body = Json(json!({ "status": "unavailable", "database": backend, "reason": why.code() }));
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, "5")], body).into_response()
         }
     }
 }

@@ -355,3 +355,56 @@ pub async fn refer(b: &Browser<'_>, fields: &[(String, String)]) -> i64 {
     assert_eq!(r.location(), format!("/referrals/{id}/submitted"), "{}", r.body);
     id
 }
+
+pub async fn api_get(app: &TestApp, path: &str, token: Option<&str>) -> Page {
+    let mut req = axum::http::Request::builder().uri(path);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    app.browser().send(req.body(axum::body::Body::empty()).unwrap()).await
+}
+
+pub async fn token_for(app: &TestApp, user_id: i64, token: &str) -> i64 {
+    let event = marac_web::audit::system_event(&app.state, "api_token.create", "");
+    app.db.store.create_api_token(user_id, "test", &marac_web::crypto::token_hash(token), event).await.unwrap()
+}
+
+pub async fn api_post(app: &TestApp, token: &str, body: &serde_json::Value) -> (StatusCode, serde_json::Value) {
+    let req = axum::http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/referrals")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    let r = app.browser().send(req).await;
+    (r.status, serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null))
+}
+
+/// The API's nested form of [`referral_fields`].
+pub fn referral_json(
+    marac_id: i64,
+    given: &str,
+    family: &str,
+    dob: &str,
+    yes: usize,
+    incident: &str,
+) -> serde_json::Value {
+    let mut v = serde_json::json!({});
+    for (k, val) in referral_fields(marac_id, given, family, dob, yes) {
+        let parts: Vec<&str> = k.split('.').collect();
+        let mut at = &mut v;
+        for p in &parts[..parts.len() - 1] {
+            at = at.as_object_mut().unwrap().entry(p.to_string()).or_insert_with(|| serde_json::json!({}));
+        }
+        at[parts[parts.len() - 1]] = serde_json::Value::String(val);
+    }
+    v["referral"]["incident_date"] = incident.into();
+    // Household members go in a list, as do people causing harm.
+    let child = v["children"]["0"].take();
+    v["children"].as_object_mut().unwrap().remove("0");
+    v["children"]["members"] = serde_json::json!([child]);
+    let perp = v["perpetrators"]["0"].take();
+    v["perpetrators"] = serde_json::json!([perp]);
+    v
+}
