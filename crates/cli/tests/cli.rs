@@ -43,6 +43,7 @@ fn event(n: i64) -> NewAuditEvent {
         outcome: "success".into(),
         ip: String::new(),
         detail: "{}".into(),
+        idempotency: None,
     }
 }
 

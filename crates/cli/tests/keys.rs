@@ -103,6 +103,7 @@ async fn set_up(db: &TestDb, dir: &Path) {
         outcome: "success".into(),
         ip: "test".into(),
         detail: "{}".into(),
+        idempotency: None,
     };
     db.store.set_second_factor(user.id, &sealed, 0, &[], event).await.unwrap();
 }

@@ -33,6 +33,11 @@ pub struct NewAuditEvent {
     pub ip: String,
     /// Further facts as JSON text. Never case content, passwords or tokens.
     pub detail: String,
+    /// The idempotent request this event's change belongs to, if any: not part of the event
+    /// (neither stored nor chained), but what lets the store record the request's outcome in
+    /// the same transaction as the change (see [`crate::idempotency`]).
+    #[serde(skip)]
+    pub idempotency: Option<crate::idempotency::IdempotencyMark>,
 }
 
 /// An event as stored: numbered and chained.
@@ -246,6 +251,7 @@ mod tests {
             outcome: "success".into(),
             ip: "127.0.0.1".into(),
             detail: "{}".into(),
+            idempotency: None,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod checklist;
 pub mod coded;
 pub mod fields;
 pub mod flags;
+pub mod idempotency;
 pub mod import;
 pub mod keys;
 pub mod marac_rules;

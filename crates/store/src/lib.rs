@@ -15,6 +15,8 @@ pub mod bulk;
 mod bulk_sql;
 mod flag_sql;
 pub mod flags;
+pub mod idempotency;
+mod idempotency_sql;
 mod import_sql;
 mod key_sql;
 pub mod keys;
@@ -39,6 +41,7 @@ pub use agency_lists::*;
 use async_trait::async_trait;
 pub use bulk::*;
 pub use flags::*;
+pub use idempotency::*;
 pub use keys::*;
 use marac_domain::audit::{AuditEvent, NewAuditEvent};
 pub use meetings::*;
@@ -230,6 +233,24 @@ pub trait Store: Send + Sync + 'static {
     async fn probe_write(&self) -> StoreResult<()>;
     /// Every `(table, column)` in the schema, sorted, for the parity test.
     async fn schema_columns(&self) -> StoreResult<Vec<(String, String)>>;
+
+    // --- requests that may be sent twice ---
+
+    /// Claims an idempotency key for a request, or says what became of its earlier use.
+    async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> StoreResult<ClaimOutcome>;
+    /// Keeps the answer given to the request holding the key.
+    async fn answer_idempotency(
+        &self,
+        scope: &str,
+        request_id: &str,
+        status: u16,
+        response_sealed: &str,
+    ) -> StoreResult<()>;
+    /// Lets the key go when the request saved nothing (so it may be sent again); returns
+    /// whether it was let go.
+    async fn release_idempotency(&self, scope: &str, request_id: &str) -> StoreResult<bool>;
+    /// Forgets keys claimed before `before`; returns how many.
+    async fn forget_idempotency(&self, before: Ts) -> StoreResult<u64>;
 
     // --- the installation's keys (these work before migrations too) ---
 
@@ -754,6 +775,7 @@ pub async fn install_shipped_checklists(store: &dyn Store, at: time::OffsetDateT
             outcome: "success".into(),
             ip: String::new(),
             detail: "{\"source\":\"shipped\"}".into(),
+            idempotency: None,
         };
         if store.install_checklist(&record, event).await? {
             added += 1;

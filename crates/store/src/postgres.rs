@@ -16,6 +16,8 @@ pub struct PgStore {
 
 impl PgStore {
     const BACKEND: Backend = Backend::Postgres;
+    /// How a write transaction locks the row it reads before changing it.
+    const LOCK_ROW: &'static str = " FOR UPDATE";
     /// Concurrent workers each take rows nobody else holds, without waiting on one another.
     const CLAIM_OUTBOX: &'static str = crate::notice_sql::claim_outbox_sql!(" FOR UPDATE SKIP LOCKED");
     /// After rows are written with their own ids, the identity carries on from the largest.

@@ -173,6 +173,7 @@ impl From<AuditRow> for AuditEvent {
                 outcome: r.outcome,
                 ip: r.ip,
                 detail: r.detail,
+                idempotency: None,
             },
             prev_hash: r.prev_hash,
             hash: r.hash,
@@ -398,6 +399,9 @@ macro_rules! impl_store {
                 key: &[u8],
                 event: marac_domain::audit::NewAuditEvent,
             ) -> $crate::StoreResult<()> {
+                if let Some(mark) = &event.idempotency {
+                    Self::idempotency_mark_in(&mut *conn, mark, &event.target).await?;
+                }
                 let (head_seq, head_hash): (i64, String) =
                     sqlx::query_as("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq - 1, hash")
                         .fetch_one(&mut *conn)
@@ -804,6 +808,7 @@ macro_rules! impl_store {
         $crate::person_link_sql::person_link_methods!($ty, $db);
         $crate::agency_list_sql::agency_list_methods!($ty, $db);
         $crate::key_sql::key_methods!($ty, $db);
+        $crate::idempotency_sql::idempotency_methods!($ty, $db);
 
         #[async_trait::async_trait]
         impl $crate::Store for $ty {
@@ -1014,6 +1019,31 @@ macro_rules! impl_store {
 
             async fn schema_columns(&self) -> $crate::StoreResult<Vec<(String, String)>> {
                 self.list_schema_columns().await
+            }
+
+            async fn claim_idempotency(
+                &self,
+                claim: &$crate::IdempotencyClaim,
+            ) -> $crate::StoreResult<$crate::ClaimOutcome> {
+                self.idempotency_claim(claim).await
+            }
+
+            async fn answer_idempotency(
+                &self,
+                scope: &str,
+                request_id: &str,
+                status: u16,
+                response_sealed: &str,
+            ) -> $crate::StoreResult<()> {
+                self.idempotency_answer(scope, request_id, status, response_sealed).await
+            }
+
+            async fn release_idempotency(&self, scope: &str, request_id: &str) -> $crate::StoreResult<bool> {
+                self.idempotency_release(scope, request_id).await
+            }
+
+            async fn forget_idempotency(&self, before: $crate::Ts) -> $crate::StoreResult<u64> {
+                self.idempotency_forget(before).await
             }
 
             async fn key_checks(&self) -> $crate::StoreResult<Vec<$crate::KeyCheck>> {
@@ -1532,6 +1562,10 @@ macro_rules! impl_store {
             }
 
             async fn append_audit(&self, audit: marac_domain::audit::NewAuditEvent) -> $crate::StoreResult<()> {
+                // An event on its own records a read, a refusal or a sign-in, not a change: it is
+                // never the outcome of an idempotent request.
+                let mut audit = audit;
+                audit.idempotency = None;
                 let mut tx = self.begin_write().await?;
                 Self::append_in(&mut tx, &self.audit_key, audit).await?;
                 tx.commit().await?;

@@ -26,6 +26,8 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     const BACKEND: Backend = Backend::Sqlite;
+    /// How a write transaction locks the row it reads before changing it.
+    const LOCK_ROW: &'static str = "";
     /// Claims need no row locks: the one writer connection already serialises them.
     const CLAIM_OUTBOX: &'static str = crate::notice_sql::claim_outbox_sql!("");
     /// SQLite's rowids carry on from the largest by themselves.

@@ -22,6 +22,7 @@ fn audit(action: &str) -> NewAuditEvent {
         outcome: "success".into(),
         ip: "127.0.0.1".into(),
         detail: "{}".into(),
+        idempotency: None,
     }
 }
 

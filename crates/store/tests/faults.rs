@@ -20,6 +20,7 @@ fn event(n: usize, detail_bytes: usize) -> NewAuditEvent {
         outcome: "success".into(),
         ip: String::new(),
         detail: serde_json::json!({ "filler": "x".repeat(detail_bytes) }).to_string(),
+        idempotency: None,
     }
 }
 
@@ -144,4 +145,88 @@ async fn key_checks_are_recorded_once_and_read_before_migrations_as_none() {
     assert!(store.key_checks().await.unwrap().is_empty());
     assert!(!store.holds_data().await.unwrap());
     assert!(store.sealed_samples(10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_change_made_under_a_key_another_request_has_taken_over_is_refused_whole() {
+    use marac_domain::idempotency::IdempotencyMark;
+    for db in TestDb::each_backend().await {
+        let store = db.store.as_ref();
+        let user = store
+            .create_user(
+                &NewUser {
+                    email: "kim@x.org".into(),
+                    name: "Kim".into(),
+                    agency_id: None,
+                    password_hash: "x".into(),
+                    is_demo: false,
+                    grants: vec![],
+                },
+                event(0, 1),
+            )
+            .await
+            .unwrap();
+        let t0 = time::OffsetDateTime::now_utc();
+        let claim = |request: &str, at: time::OffsetDateTime| IdempotencyClaim {
+            scope: "scope-1".into(),
+            user_id: user,
+            fingerprint: "f".into(),
+            request_id: request.into(),
+            now: Ts::new(at),
+            lease_until: Ts::new(at + time::Duration::seconds(60)),
+            forget_before: Ts::new(at - time::Duration::hours(24)),
+        };
+        assert_eq!(store.claim_idempotency(&claim("first", t0)).await.unwrap(), ClaimOutcome::Claimed);
+        assert_eq!(store.claim_idempotency(&claim("second", t0)).await.unwrap(), ClaimOutcome::InFlight);
+        assert_eq!(
+            store
+                .claim_idempotency(&IdempotencyClaim { fingerprint: "g".into(), ..claim("second", t0) })
+                .await
+                .unwrap(),
+            ClaimOutcome::Mismatch
+        );
+        // The first request's server stops before saving; after its lease another takes the key.
+        let later = t0 + time::Duration::seconds(61);
+        assert_eq!(store.claim_idempotency(&claim("second", later)).await.unwrap(), ClaimOutcome::Claimed);
+        // The first request wakes and tries to save: refused, with nothing written.
+        let (head, _) = store.audit_head().await.unwrap();
+        let mut stale = event(1, 1);
+        stale.idempotency = Some(IdempotencyMark { scope: "scope-1".into(), request_id: "first".into() });
+        let refused = store.set_user_disabled(user, true, stale).await;
+        assert!(matches!(refused, Err(StoreError::Conflict { .. })), "{refused:?}");
+        assert!(!store.get_user(user).await.unwrap().disabled);
+        assert_eq!(store.audit_head().await.unwrap().0, head);
+        // The request that holds it saves, recording its outcome in the same transaction.
+        let mut current = event(2, 1);
+        current.target = format!("user:{user}");
+        current.idempotency = Some(IdempotencyMark { scope: "scope-1".into(), request_id: "second".into() });
+        store.set_user_disabled(user, true, current).await.unwrap();
+        // Its server stops before answering: a third sending learns what was made.
+        assert_eq!(
+            store.claim_idempotency(&claim("third", later + time::Duration::seconds(61))).await.unwrap(),
+            ClaimOutcome::SavedUnanswered { outcome: format!("user:{user}") }
+        );
+        // An event on its own (a read, a refusal) is never an outcome.
+        assert_eq!(
+            store.claim_idempotency(&IdempotencyClaim { scope: "scope-2".into(), ..claim("r", t0) }).await.unwrap(),
+            ClaimOutcome::Claimed
+        );
+        let mut read = event(3, 1);
+        read.idempotency = Some(IdempotencyMark { scope: "scope-2".into(), request_id: "r".into() });
+        store.append_audit(read).await.unwrap();
+        assert!(store.release_idempotency("scope-2", "r").await.unwrap(), "nothing was saved, so the key is let go");
+        // Answered keys give their answer; a day later they are forgotten.
+        store.answer_idempotency("scope-1", "second", 303, "sealed").await.unwrap();
+        assert_eq!(
+            store.claim_idempotency(&claim("fourth", later)).await.unwrap(),
+            ClaimOutcome::Answered {
+                status: 303,
+                response_sealed: "sealed".into(),
+                outcome: Some(format!("user:{user}"))
+            }
+        );
+        assert_eq!(store.forget_idempotency(Ts::new(t0 + time::Duration::seconds(1))).await.unwrap(), 1);
+        assert_eq!(store.claim_idempotency(&claim("fifth", later)).await.unwrap(), ClaimOutcome::Claimed);
+        db.cleanup().await;
+    }
 }

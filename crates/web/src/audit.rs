@@ -27,6 +27,7 @@ pub fn event(
         outcome: outcome.to_owned(),
         ip: visitor.ip.clone(),
         detail: detail.to_string(),
+        idempotency: visitor.idempotency.clone(),
     }
 }
 
@@ -42,5 +43,6 @@ pub fn system_event(state: &AppState, action: &str, target: &str) -> NewAuditEve
         outcome: "success".to_owned(),
         ip: String::new(),
         detail: "{}".to_owned(),
+        idempotency: None,
     }
 }

@@ -39,6 +39,8 @@ pub enum Purpose {
     Flag,
     /// A row of another agency's list kept for cross-referencing.
     AgencyListRow,
+    /// A response kept for a request that may be sent again.
+    IdempotentResponse,
 }
 
 impl Purpose {
@@ -53,6 +55,7 @@ impl Purpose {
             Purpose::Action => "action",
             Purpose::Flag => "case-flag",
             Purpose::AgencyListRow => "agency-list-row",
+            Purpose::IdempotentResponse => "idempotent-response",
         }
     }
 }

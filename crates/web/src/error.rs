@@ -41,6 +41,12 @@ pub enum AppError {
     /// disk full. Nothing was saved.
     #[error("service unavailable ({0:?}): {1}")]
     Unavailable(DatabaseFault, String),
+    /// A form sent again after its first sending was saved (a double click, back and resubmit).
+    #[error("already saved")]
+    AlreadySaved,
+    /// A form sent again while its first sending is still being saved.
+    #[error("still being saved")]
+    StillSaving,
     /// A stored value was sealed under a version of the encryption key this server was not
     /// given: a configuration fault of this server, not damage, and not the user's doing.
     #[error("sealed under version {0} of the encryption key, which this server was not given")]
@@ -126,6 +132,16 @@ impl AppError {
                 StatusCode::FORBIDDEN,
                 "This form could not be sent",
                 "The form had expired or did not come from this service. Go back, reload the page and try again. Nothing was saved.",
+            ),
+            AppError::AlreadySaved => (
+                StatusCode::CONFLICT,
+                "This was already saved",
+                "The form was sent more than once. It was saved the first time, and nothing was saved twice.",
+            ),
+            AppError::StillSaving => (
+                StatusCode::CONFLICT,
+                "This is still being saved",
+                "The form was sent more than once and the first sending has not finished. Wait a moment, then check whether it was saved before sending it again.",
             ),
             AppError::TooLarge => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "What you sent is too large", "Go back and send less at a time.")

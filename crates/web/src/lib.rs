@@ -19,6 +19,7 @@ pub mod csrf;
 pub mod error;
 pub mod faults;
 pub mod forms;
+pub mod idempotency;
 pub mod import;
 pub mod mailer;
 pub mod metrics;

@@ -76,6 +76,9 @@ pub struct Visitor {
     pub anon: String,
     /// Set when a session ended by timeout on this request.
     pub ended: Option<Ended>,
+    /// The one-use token this form carried, claimed for this request: its changes record it
+    /// ([`crate::idempotency`]).
+    pub idempotency: Option<marac_domain::idempotency::IdempotencyMark>,
 }
 
 impl Visitor {
@@ -259,7 +262,7 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
         }
     }
 
-    req.extensions_mut().insert(Visitor { session, ip, user_agent, anon: anon.clone(), ended });
+    req.extensions_mut().insert(Visitor { session, ip, user_agent, anon: anon.clone(), ended, idempotency: None });
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
     if clear_session_cookie && !headers.contains_key(header::SET_COOKIE) {

@@ -38,6 +38,8 @@ pub struct Round {
     pub lists_deleted: usize,
     /// People filed again under changed blocking keys.
     pub people_filed_again: usize,
+    /// Idempotency keys (and the responses kept with them) forgotten after their lifetime.
+    pub keys_forgotten: u64,
 }
 
 /// A background worker.
@@ -78,6 +80,7 @@ impl Worker {
                         failed = r.failed,
                         lists_deleted = r.lists_deleted,
                         people_filed_again = r.people_filed_again,
+                        keys_forgotten = r.keys_forgotten,
                         "worker round"
                     );
                 }
@@ -87,7 +90,8 @@ impl Worker {
         }
     }
 
-    /// One round: due notices, expired lists, the outbox until it holds nothing due, then
+    /// One round: due notices, expired lists and idempotency keys, the outbox until it holds
+    /// nothing due, then
     /// batches of people to file again under changed blocking keys.
     ///
     /// # Errors
@@ -96,6 +100,10 @@ impl Worker {
         let mut round = Round {
             notices: notify::sweep_actions(&self.state).await?,
             lists_deleted: crate::cross_reference::delete_expired(&self.state).await?,
+            keys_forgotten: {
+                let before = self.state.clock.now() - marac_domain::idempotency::KEY_LIFETIME;
+                self.state.store.forget_idempotency(marac_store::Ts::new(before)).await?
+            },
             ..Round::default()
         };
         if self.mailer.is_some() {

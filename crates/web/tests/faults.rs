@@ -375,3 +375,261 @@ async fn connections_ended_by_the_administrator_mid_request_are_never_a_500() {
     assert!(statuses.get(&200).copied().unwrap_or(0) > 0, "{statuses:?}");
     app.cleanup().await;
 }
+
+async fn count(app: &TestApp, sql: &'static str) -> i64 {
+    if let Some(s) = &app.db.sqlite {
+        return sqlx::query_as::<_, (i64,)>(sql).fetch_one(s.pool()).await.unwrap().0;
+    }
+    sqlx::query_as::<_, (i64,)>(sql).fetch_one(app.db.postgres.as_ref().unwrap().pool()).await.unwrap().0
+}
+
+async fn api_post_keyed(app: &TestApp, token: &str, key: Option<&str>, body: &serde_json::Value) -> support::Page {
+    let mut req = axum::http::Request::builder()
+        .method("POST")
+        .uri("/api/v1/referrals")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json");
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    app.browser().send(req.body(axum::body::Body::from(body.to_string())).unwrap()).await
+}
+
+#[tokio::test]
+async fn an_api_submission_sent_again_with_its_key_makes_one_referral() {
+    each_backend!(|app| {
+        marac_store::install_shipped_checklists(app.db.store.as_ref(), app.state.clock.now()).await.unwrap();
+        let kim = app.user("kim@x.org", Role::Referrer, false).await;
+        support::token_for(&app, kim, "marac_pat_kim").await;
+        let lee = app.user("lee@x.org", Role::Referrer, false).await;
+        support::token_for(&app, lee, "marac_pat_lee").await;
+        let body = support::referral_json(app.marac_id, "Ann", "Bell", "3/4/1990", 15, "2026-11-20");
+        let referrals = "SELECT COUNT(*) FROM referrals";
+
+        let first = api_post_keyed(&app, "marac_pat_kim", Some("\"k-1\""), &body).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+        assert_eq!(first.header("idempotent-replayed"), "");
+        // Sent again: the first response, and nothing new.
+        let again = api_post_keyed(&app, "marac_pat_kim", Some("k-1"), &body).await;
+        assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+        assert_eq!(again.body, first.body);
+        assert_eq!(again.header("idempotent-replayed"), "true");
+        assert_eq!(again.header("content-type"), "application/json");
+        assert_eq!(count(&app, referrals).await, 1);
+        let replays = app
+            .db
+            .store
+            .list_audit(&marac_store::AuditFilter {
+                action_prefix: Some("request.replayed".into()),
+                limit: 10,
+                ..marac_store::AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(replays.len(), 1, "sending a response again is recorded like any read");
+        assert!(replays[0].event.target.starts_with("referral:"));
+
+        // The same key with another body is refused; another user's same key is their own.
+        let mut other = body.clone();
+        other["summary"]["text"] = "Something else entirely.".into();
+        let r = api_post_keyed(&app, "marac_pat_kim", Some("k-1"), &other).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("idempotency-key-reused"), "{}", r.body);
+        assert_eq!(api_post_keyed(&app, "marac_pat_lee", Some("k-1"), &body).await.status, StatusCode::CREATED);
+        assert_eq!(count(&app, referrals).await, 2);
+        // A key that cannot be read is refused before anything is done.
+        let r = api_post_keyed(&app, "marac_pat_kim", Some("two words"), &body).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+        // Refusals are answers too: the same bad request gets the same 422, and saves nothing.
+        let mut bad = body.clone();
+        bad["victim"]["given_name"] = "".into();
+        let r1 = api_post_keyed(&app, "marac_pat_kim", Some("k-bad"), &bad).await;
+        let r2 = api_post_keyed(&app, "marac_pat_kim", Some("k-bad"), &bad).await;
+        assert_eq!((r1.status, r2.status), (StatusCode::UNPROCESSABLE_ENTITY, StatusCode::UNPROCESSABLE_ENTITY));
+        assert_eq!(r1.body, r2.body);
+        assert_eq!(count(&app, referrals).await, 2);
+
+        // Sent twice at once: one referral; the other sending is told to wait, or gets the answer.
+        let (a, b) = tokio::join!(
+            api_post_keyed(&app, "marac_pat_kim", Some("k-2"), &body),
+            api_post_keyed(&app, "marac_pat_kim", Some("k-2"), &body)
+        );
+        let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+        statuses.sort_unstable();
+        assert!(statuses == [201, 201] || statuses == [201, 409], "{statuses:?} {} {}", a.body, b.body);
+        assert_eq!(count(&app, referrals).await, 3);
+
+        // Keys live a day: after that the worker forgets them, and the key is new again.
+        app.clock.advance(time::Duration::hours(25));
+        let round = marac_web::worker::Worker::new(app.state.clone(), None, "http://localhost").round().await.unwrap();
+        assert!(round.keys_forgotten >= 3, "{round:?}");
+        assert_eq!(api_post_keyed(&app, "marac_pat_kim", Some("k-1"), &body).await.status, StatusCode::CREATED);
+        assert_eq!(count(&app, referrals).await, 4);
+
+        // Without a key, every sending is a new referral, as before.
+        assert_eq!(api_post_keyed(&app, "marac_pat_kim", None, &body).await.status, StatusCode::CREATED);
+        assert_eq!(count(&app, referrals).await, 5);
+    });
+}
+
+#[tokio::test]
+async fn a_retry_after_the_server_died_makes_nothing_new_whether_or_not_the_first_was_saved() {
+    each_backend!(|app| {
+        marac_store::install_shipped_checklists(app.db.store.as_ref(), app.state.clock.now()).await.unwrap();
+        let kim = app.user("kim@x.org", Role::Referrer, false).await;
+        support::token_for(&app, kim, "marac_pat_kim").await;
+        let body = support::referral_json(app.marac_id, "Ann", "Bell", "3/4/1990", 15, "2026-11-20");
+        let referrals = "SELECT COUNT(*) FROM referrals";
+
+        // Saved, then the server died before answering: its answer was never kept.
+        let first = api_post_keyed(&app, "marac_pat_kim", Some("k-died"), &body).await;
+        assert_eq!(first.status, StatusCode::CREATED);
+        let reference =
+            serde_json::from_str::<serde_json::Value>(&first.body).unwrap()["reference"].as_str().unwrap().to_owned();
+        let forget_answer =
+            "UPDATE idempotency_keys SET status = NULL, response_sealed = NULL, lease_until = $1 WHERE 1 = $2";
+        let later = marac_store::Ts::new(app.state.clock.now() + time::Duration::seconds(30));
+        execute_at(&app, forget_answer, later, 1).await;
+        // While its lease runs, the retry is told the first is still being processed.
+        let r = api_post_keyed(&app, "marac_pat_kim", Some("k-died"), &body).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        assert_eq!(r.header("retry-after"), "1");
+        // After it, the retry is sent to what the first made, and nothing new is made.
+        app.clock.advance(time::Duration::seconds(61));
+        let r = api_post_keyed(&app, "marac_pat_kim", Some("k-died"), &body).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location(), format!("/api/v1/referrals/{reference}"));
+        assert_eq!(count(&app, referrals).await, 1);
+
+        // Died before saving anything: after the lease the retry does the work, once.
+        let dead = marac_store::IdempotencyClaim {
+            scope: marac_domain::idempotency::scope(marac_domain::idempotency::KeyKind::Api, kim, "k-lost"),
+            user_id: kim,
+            fingerprint: marac_domain::idempotency::fingerprint(
+                "POST",
+                "/api/v1/referrals",
+                body.to_string().as_bytes(),
+            ),
+            request_id: "the dead server's request".into(),
+            now: marac_store::Ts::new(app.state.clock.now()),
+            lease_until: marac_store::Ts::new(app.state.clock.now() + time::Duration::seconds(60)),
+            forget_before: marac_store::Ts::new(app.state.clock.now() - time::Duration::hours(24)),
+        };
+        assert_eq!(app.db.store.claim_idempotency(&dead).await.unwrap(), marac_store::ClaimOutcome::Claimed);
+        app.clock.advance(time::Duration::seconds(61));
+        let r = api_post_keyed(&app, "marac_pat_kim", Some("k-lost"), &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(count(&app, referrals).await, 2);
+    });
+}
+
+/// Runs one statement with a time and a number past the store.
+async fn execute_at(app: &TestApp, sql: &str, at: marac_store::Ts, n: i64) {
+    if let Some(s) = &app.db.sqlite {
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at).bind(n).execute(s.pool()).await.unwrap();
+    } else {
+        let p = app.db.postgres.as_ref().unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at).bind(n).execute(p.pool()).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_form_sent_twice_saves_once_and_goes_where_the_first_went() {
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
+        app.user("kim@x.org", Role::Referrer, false).await;
+        app.user("cora@x.org", Role::Coordinator, true).await;
+        app.user("cha@x.org", Role::Chair, false).await;
+        app.user("rep@x.org", Role::AgencyRep, false).await;
+        let kim = app.signed_in("kim@x.org").await;
+
+        // Starting a referral: a double click, then back and send again.
+        let list = kim.get("/referrals").await;
+        let once = support::once_token(&list.body, "/referrals/new");
+        let start = [("_once", once.as_str())];
+        let (a, b) = tokio::join!(kim.post("/referrals/new", &start), kim.post("/referrals/new", &start));
+        assert_eq!((a.status, b.status), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER), "{} {}", a.body, b.body);
+        assert_eq!(a.location(), b.location());
+        let again = kim.post("/referrals/new", &[("_once", &once)]).await;
+        assert_eq!(again.location(), a.location());
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM referrals").await, 1);
+        // A new page is a new token: a second referral is a deliberate one.
+        let list = kim.get("/referrals").await;
+        let r = kim.post("/referrals/new", &[("_once", &support::once_token(&list.body, "/referrals/new"))]).await;
+        assert_ne!(r.location(), a.location());
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM referrals").await, 2);
+
+        // Submitting: sent twice, one submission, and both go to its result.
+        let id: i64 = a.location().trim_start_matches("/referrals/").parse().unwrap();
+        for section in marac_domain::referral_form::Section::ALL {
+            let page = format!("/referrals/{id}/{}", section.slug());
+            kim.get(&page).await;
+            let prefix = format!("{}.", section.prefix());
+            let fields = support::referral_fields(app.marac_id, "Jess", "Hale", "3/4/1990", 15);
+            let mine: Vec<(&str, &str)> =
+                fields.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            assert_eq!(kim.post(&page, &mine).await.status, StatusCode::SEE_OTHER);
+        }
+        let check = format!("/referrals/{id}/check");
+        let once = support::once_token(&kim.get(&check).await.body, &check);
+        let first = kim.post(&check, &[("_once", &once)]).await;
+        let second = kim.post(&check, &[("_once", &once)]).await;
+        assert_eq!(first.location(), format!("/referrals/{id}/submitted"), "{}", first.body);
+        assert_eq!(second.location(), first.location(), "{}", second.body);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM referrals WHERE status = 'submitted'").await, 1);
+
+        // The coordinator accepts; the case is listed; the chair adds an action, twice.
+        let cora = app.signed_in("cora@x.org").await;
+        cora.get(&format!("/referrals/{id}")).await;
+        assert_eq!(
+            cora.post(&format!("/referrals/{id}/decision"), &[("decision", "accept")]).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let case_id = s.get_referral(id).await.unwrap().case_id.unwrap();
+        let meeting = support::list_on_published_meeting(&app, case_id, id, &[app.agency_id]).await;
+        s.add_statement(app.marac_id, "Confidential.", None, marac_store::Ts::new(app.state.clock.now()), {
+            marac_web::audit::system_event(&app.state, "test.seed", "")
+        })
+        .await
+        .unwrap();
+        let cha = app.signed_in("cha@x.org").await;
+        cha.get(&format!("/meetings/{meeting}")).await;
+        cha.post(&format!("/meetings/{meeting}/confirm"), &[("agree", "yes")]).await;
+        let case_page = format!("/meetings/{meeting}/cases/{case_id}");
+        let actions = format!("{case_page}/actions");
+        let page = cha.get(&case_page).await;
+        let once = support::once_token(&page.body, &actions);
+        let agency = app.agency_id.to_string();
+        let due = "14/12/2026";
+        let action = [
+            ("_once", once.as_str()),
+            ("agency", agency.as_str()),
+            ("owner", "PC Shah"),
+            ("subject", "victim"),
+            ("description", "Fit a doorbell camera"),
+            ("due", due),
+        ];
+        // The first sending has a mistake: nothing is saved, and the token is not spent.
+        let wrong = cha.post(&actions, &action[..5]).await;
+        assert_eq!(wrong.status, StatusCode::OK, "{}", wrong.body);
+        let (a, b) = tokio::join!(cha.post(&actions, &action), cha.post(&actions, &action));
+        assert_eq!((a.status, b.status), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER), "{} {}", a.body, b.body);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM actions").await, 1);
+
+        // A representative's research note, sent twice.
+        let rep = app.signed_in("rep@x.org").await;
+        let case = format!("/cases/{case_id}");
+        let notes = format!("{case}/notes");
+        let once = support::once_token(&rep.get(&case).await.body, &notes);
+        let note = [("_once", once.as_str()), ("kind", "fact"), ("body", "Two call-outs in October.")];
+        assert_eq!(rep.post(&notes, &note).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(rep.post(&notes, &note).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM research_notes").await, 1);
+        // A token is its user's: sent by someone else (here the referrer, whose agency may add
+        // notes too), it is theirs to use and replays nothing of the first user's.
+        let r = kim.post(&notes, &note).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM research_notes").await, 2);
+    });
+}

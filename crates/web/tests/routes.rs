@@ -791,7 +791,9 @@ async fn the_openapi_document_describes_exactly_the_api_routes() {
         assert!(documented.contains(&&r.status.as_u16().to_string()), "{path} answered {} undocumented", r.status);
     }
     let post: Vec<&String> = doc["paths"]["/referrals"]["post"]["responses"].as_object().unwrap().keys().collect();
-    assert_eq!(post, ["201", "401", "403", "422"]);
+    assert_eq!(post, ["201", "303", "400", "401", "403", "409", "422", "503"]);
+    let params = doc["paths"]["/referrals"]["post"]["parameters"].as_array().unwrap();
+    assert!(params.iter().any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header"), "{params:?}");
     assert!(doc["components"]["securitySchemes"]["token"].is_object());
     app.cleanup().await;
 }

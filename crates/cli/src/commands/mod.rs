@@ -190,5 +190,6 @@ pub fn cli_event(action: &str, target: &str, detail: serde_json::Value) -> NewAu
         outcome: "success".to_owned(),
         ip: "local".to_owned(),
         detail: detail.to_string(),
+        idempotency: None,
     }
 }

@@ -30,6 +30,9 @@ use utoipa_axum::routes;
 pub struct ApiUser {
     /// The token's user.
     pub user: User,
+    /// The `Idempotency-Key` claimed for this request, which its changes record
+    /// ([`crate::idempotency`]).
+    pub idempotency: Option<marac_domain::idempotency::IdempotencyMark>,
 }
 
 impl ApiUser {
@@ -59,6 +62,7 @@ impl ApiUser {
             outcome: "success".to_owned(),
             ip: "api".to_owned(),
             detail: detail.to_string(),
+            idempotency: self.idempotency.clone(),
         }
     }
 
@@ -86,13 +90,7 @@ impl FromRequestParts<AppState> for ApiUser {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(Problem::unauthorised)?;
+        let token = bearer_token(&parts.headers).ok_or_else(Problem::unauthorised)?;
         let found = state.store.find_api_token(&crypto::token_hash(token)).await?;
         let Some(t) = found.filter(|t| t.revoked_at.is_none()) else {
             return Err(Problem::unauthorised());
@@ -101,8 +99,25 @@ impl FromRequestParts<AppState> for ApiUser {
         if user.disabled {
             return Err(Problem::unauthorised());
         }
-        Ok(ApiUser { user })
+        let idempotency = parts.extensions.get::<marac_domain::idempotency::IdempotencyMark>().cloned();
+        Ok(ApiUser { user, idempotency })
     }
+}
+
+/// The user whose live token the request carries, if any: whose `Idempotency-Key` it is.
+///
+/// # Errors
+/// When the store cannot be read.
+pub async fn token_user(state: &AppState, headers: &axum::http::HeaderMap) -> Result<Option<i64>, Problem> {
+    let Some(token) = bearer_token(headers) else {
+        return Ok(None);
+    };
+    let found = state.store.find_api_token(&crypto::token_hash(token)).await?;
+    Ok(found.filter(|t| t.revoked_at.is_none()).map(|t| t.user_id))
+}
+
+fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
 }
 
 /// The API's routes and its OpenAPI document, built from the same declarations.
@@ -129,7 +144,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
 }
 
 /// Mounts the API (with its document) under `/api/v1`.
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     let (api, doc) = routes();
     let doc = Arc::new(doc.to_json().unwrap_or_else(|_| "{}".to_owned()));
     let openapi = move |State(_): State<AppState>| {
@@ -138,6 +153,8 @@ pub fn router() -> Router<AppState> {
     };
     Router::new().nest(
         "/api/v1",
-        api.route("/openapi.json", axum::routing::get(openapi)).fallback(|| async { Problem::not_found() }),
+        api.route("/openapi.json", axum::routing::get(openapi))
+            .fallback(|| async { Problem::not_found() })
+            .layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::api)),
     )
 }

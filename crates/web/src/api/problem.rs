@@ -103,6 +103,45 @@ impl Problem {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", None)
     }
 
+    /// A request that cannot be read as sent (the detail says why).
+    #[must_use]
+    pub fn bad_request(detail: &str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad-request", "The request cannot be read", Some(detail))
+    }
+
+    /// Another request with the same `Idempotency-Key` is still being processed.
+    #[must_use]
+    pub fn key_in_use() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "idempotency-key-in-use",
+            "A request with this Idempotency-Key is still being processed",
+            Some("Wait for it to finish, then send the request again with the same key to get its response."),
+        )
+    }
+
+    /// The `Idempotency-Key` was used with a different request.
+    #[must_use]
+    pub fn key_reused() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency-key-reused",
+            "This Idempotency-Key was used for a different request",
+            Some("Use a new key for a new request."),
+        )
+    }
+
+    /// The first request with this key was saved, but its response was lost.
+    #[must_use]
+    pub fn saved_unanswered() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "idempotency-key-saved",
+            "The request with this Idempotency-Key was saved, but its response was lost",
+            Some("Nothing new was made. Look the result up instead of sending the request again."),
+        )
+    }
+
     /// Bad input, field by field.
     #[must_use]
     pub fn invalid(errors: Vec<FieldProblem>) -> Self {

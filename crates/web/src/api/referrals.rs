@@ -119,11 +119,19 @@ fn problems(errors: Vec<FieldError>) -> Problem {
     path = "/referrals",
     tag = "referrals",
     request_body = ReferralRequest,
+    params(
+        ("Idempotency-Key" = Option<String>, Header,
+         description = "Optional; 1 to 255 visible ASCII characters, unique per request (a UUID, say). Sent again with the same key and body, the request makes nothing new and gets the first response again, with `Idempotent-Replayed: true`; with a different body it is refused (422); while the first is still being processed, 409. Keys are kept 24 hours. Send one with every submission you may retry."),
+    ),
     responses(
         (status = 201, description = "Referral submitted", body = ReferralResult),
+        (status = 303, description = "A submission with this Idempotency-Key was saved but its response was lost: its result is at the Location"),
+        (status = 400, description = "The Idempotency-Key cannot be read", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The user may not refer to any Marac", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Problems with the referral, each with a JSON pointer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A request with this Idempotency-Key is still being processed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Problems with the referral, each with a JSON pointer; or an Idempotency-Key used for a different request", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database cannot save right now; nothing was saved. Send the same request again (with the same Idempotency-Key) after Retry-After seconds", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn submit(

@@ -25,7 +25,7 @@ pub mod triage;
 pub mod two_factor;
 
 use crate::error::AppError;
-use crate::{AppState, assets, csrf, faults, metrics, page, security_headers, session};
+use crate::{AppState, assets, csrf, faults, idempotency, metrics, page, security_headers, session};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, Response, StatusCode, header};
@@ -146,13 +146,14 @@ pub fn router(state: AppState) -> Router {
         .route("/directory/{id}/remove", post(directory::remove))
         .nest("/admin", admin::routes())
         .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), idempotency::forms))
         .layer(from_fn_with_state(state.clone(), page::render_error_pages))
         .layer(from_fn_with_state(state.clone(), csrf::check))
         .layer(from_fn_with_state(state.clone(), session::load));
 
     Router::new()
         .merge(pages)
-        .merge(crate::api::router())
+        .merge(crate::api::router(&state))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -408,3 +408,10 @@ pub fn referral_json(
     v["perpetrators"] = serde_json::json!([perp]);
     v
 }
+
+/// The one-use `_once` token of the form on `body` that posts to `action`.
+pub fn once_token(body: &str, action: &str) -> String {
+    let form = body.split(&format!("action=\"{action}\"")).nth(1).unwrap_or_else(|| panic!("no form for {action}"));
+    let form = form.split("</form>").next().unwrap();
+    form.split("name=\"_once\" value=\"").nth(1).and_then(|r| r.split('"').next()).expect("a _once token").to_owned()
+}
