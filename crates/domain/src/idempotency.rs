@@ -14,9 +14,12 @@ use time::Duration;
 /// How long a key and its answer are kept.
 pub const KEY_LIFETIME: Duration = Duration::hours(24);
 
-/// How long a request holds its key before another may take it over: longer than any request
-/// may run, so only a request whose server died loses it.
-pub const LEASE: Duration = Duration::seconds(60);
+/// How long a request holds its key before another may take it over, unless it renews it:
+/// short, so a retry after the server died waits seconds, not a minute.
+pub const LEASE: Duration = Duration::seconds(5);
+
+/// How often a request still running renews its hold on its key.
+pub const RENEW_EVERY: Duration = Duration::seconds(2);
 
 /// Where a key came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -77,6 +77,21 @@ macro_rules! idempotency_methods {
                 Ok(found)
             }
 
+            pub(crate) async fn idempotency_renew(
+                &self,
+                scope: &str,
+                request_id: &str,
+                lease_until: $crate::Ts,
+            ) -> $crate::StoreResult<()> {
+                sqlx::query("UPDATE idempotency_keys SET lease_until = $1 WHERE scope = $2 AND request_id = $3")
+                    .bind(lease_until)
+                    .bind(scope)
+                    .bind(request_id)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+
             pub(crate) async fn idempotency_answer(
                 &self,
                 scope: &str,

@@ -238,6 +238,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Claims an idempotency key for a request, or says what became of its earlier use.
     async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> StoreResult<ClaimOutcome>;
+    /// Extends the hold of the request still running with the key.
+    async fn renew_idempotency(&self, scope: &str, request_id: &str, lease_until: Ts) -> StoreResult<()>;
     /// Keeps the answer given to the request holding the key.
     async fn answer_idempotency(
         &self,

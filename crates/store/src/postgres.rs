@@ -29,7 +29,11 @@ impl PgStore {
     /// # Errors
     /// When the server cannot be reached.
     pub async fn connect(options: &ConnectOptions) -> StoreResult<Self> {
-        let connect = PgConnectOptions::from_str(&options.url)?;
+        let mut connect = PgConnectOptions::from_str(&options.url)?;
+        // Named, so an operator sees (and can end) this product's connections in pg_stat_activity.
+        if connect.get_application_name().is_none() {
+            connect = connect.application_name("marac");
+        }
         Self::connect_with(connect, options.max_connections, options.audit_key.clone(), options.acquire_timeout).await
     }
 

@@ -1028,6 +1028,15 @@ macro_rules! impl_store {
                 self.idempotency_claim(claim).await
             }
 
+            async fn renew_idempotency(
+                &self,
+                scope: &str,
+                request_id: &str,
+                lease_until: $crate::Ts,
+            ) -> $crate::StoreResult<()> {
+                self.idempotency_renew(scope, request_id, lease_until).await
+            }
+
             async fn answer_idempotency(
                 &self,
                 scope: &str,

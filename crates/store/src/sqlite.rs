@@ -80,14 +80,18 @@ impl SqliteStore {
     /// (`InvalidSavePointStatement`) until the process restarts. Such a connection is closed
     /// here and the write begins on a fresh one, so writes work again as soon as space is back.
     async fn begin_write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        match self.writer.begin_with("BEGIN IMMEDIATE").await {
-            Err(sqlx::Error::InvalidSavePointStatement | sqlx::Error::BeginFailed) => {
-                tracing::warn!("the database writer connection was left inside a failed transaction; replacing it");
-                self.writer.acquire().await?.close().await?;
-                Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+        // Another writer may leave the fresh connection in the same state before this one gets
+        // it, while the disk stays full: a few tries, then the failure is the disk's.
+        for _ in 0..4 {
+            match self.writer.begin_with("BEGIN IMMEDIATE").await {
+                Err(sqlx::Error::InvalidSavePointStatement | sqlx::Error::BeginFailed) => {
+                    tracing::warn!("the database writer connection was left inside a failed transaction; replacing it");
+                    self.writer.acquire().await?.close().await?;
+                }
+                other => return Ok(other?),
             }
-            other => Ok(other?),
         }
+        Err(crate::StoreError::StorageFault("every write fails: the database cannot complete a transaction".into()))
     }
 
     /// Makes the database "full" from the writer's side: it may use no more than `pages` pages

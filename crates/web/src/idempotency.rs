@@ -107,7 +107,7 @@ pub async fn api(State(state): State<AppState>, req: Request, next: Next) -> Res
         Ok(ClaimOutcome::Claimed) => {
             let mark = IdempotencyMark { scope: claim.scope.clone(), request_id: claim.request_id.clone() };
             parts.extensions.insert(mark);
-            let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+            let response = holding(&state, &claim, next.run(Request::from_parts(parts, Body::from(bytes)))).await;
             keep_api_response(&state, &claim, response).await
         }
         Ok(ClaimOutcome::Answered { response_sealed, outcome, .. }) => {
@@ -123,16 +123,43 @@ pub async fn api(State(state): State<AppState>, req: Request, next: Next) -> Res
     }
 }
 
+/// Runs the work of the request holding `claim`, renewing its hold on the key while it runs: a
+/// request that outlives its lease keeps its key; a server that dies stops renewing, and a retry
+/// may take the key over within seconds.
+async fn holding(
+    state: &AppState,
+    claim: &IdempotencyClaim,
+    work: impl std::future::Future<Output = Response>,
+) -> Response {
+    let every = Duration::from_secs(u64::try_from(rules::RENEW_EVERY.whole_seconds()).unwrap_or(2));
+    let mut work = std::pin::pin!(work);
+    loop {
+        tokio::select! {
+            response = &mut work => return response,
+            () = tokio::time::sleep(every) => {
+                let until = Ts::new(state.clock.now() + rules::LEASE);
+                if let Err(e) = state.store.renew_idempotency(&claim.scope, &claim.request_id, until).await {
+                    tracing::warn!(error = %e, "could not renew a request's hold on its idempotency key");
+                }
+            }
+        }
+    }
+}
+
 /// Keeps the answer to a claimed API request, or lets the key go when nothing was saved and the
 /// request may be sent again.
 async fn keep_api_response(state: &AppState, claim: &IdempotencyClaim, response: Response) -> Response {
     if failed(&response) {
-        match state.store.release_idempotency(&claim.scope, &claim.request_id).await {
-            // Released: a retry does the work afresh. Not released: the change was saved
-            // before the failure, so the failure is the answer kept.
-            Ok(true) | Err(_) => return response,
-            Ok(false) => {}
+        // Nothing saved: the key is let go, and a retry does the work afresh. Saved before the
+        // failure (reading the result back, say): no answer is kept, the hold ends now, and a
+        // retry is sent to what was made. A failure is never the answer kept.
+        if let Ok(false) = state.store.release_idempotency(&claim.scope, &claim.request_id).await {
+            let now = Ts::new(state.clock.now());
+            if let Err(e) = state.store.renew_idempotency(&claim.scope, &claim.request_id, now).await {
+                tracing::warn!(error = %e, "could not end a failed request's hold on its idempotency key");
+            }
         }
+        return response;
     }
     let (parts, body) = response.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_API_BODY).await else {
@@ -221,7 +248,7 @@ pub async fn forms(State(state): State<AppState>, mut req: Request, next: Next) 
                 if let Some(visitor) = req.extensions_mut().get_mut::<Visitor>() {
                     visitor.idempotency = Some(mark);
                 }
-                let response = next.run(req).await;
+                let response = holding(&state, &claim, next.run(req)).await;
                 let location = response
                     .status()
                     .is_redirection()

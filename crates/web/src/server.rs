@@ -5,9 +5,9 @@
 //! keep-alive connection too), so connections that send slowly or not at all cannot pile up.
 //! At most [`Limits::max_connections`] are open at once, set below the process's file limit:
 //! above it a new connection is answered 503 and closed, and those already accepted go on
-//! being served. On shutdown the listener closes, requests in flight finish, idle and
-//! half-sent connections are closed, and after [`Limits::shutdown_timeout`] whatever is left is
-//! dropped so the process exits.
+//! being served. On shutdown the listener closes, requests in flight finish (their responses
+//! sent whole), idle and half-sent connections are closed at once, and after
+//! [`Limits::shutdown_timeout`] whatever is left is dropped so the process exits.
 
 use axum::Router;
 use axum::extract::ConnectInfo;
@@ -15,6 +15,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -90,6 +91,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
+    // Told to every connection when the server stops: one with no request being served (idle,
+    // or still sending its headers) is closed then, rather than when its client gives up.
+    let (closing, closing_seen) = tokio::sync::watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, remote) = tokio::select! {
@@ -111,19 +115,42 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let serving = Arc::new(AtomicUsize::new(0));
+        let counted = serving.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(remote));
-            app.clone().oneshot(req.map(axum::body::Body::new))
+            let in_service = Serving::enter(&counted);
+            let response = app.clone().oneshot(req.map(axum::body::Body::new));
+            async move {
+                let response = response.await?;
+                // Counted until the body has been sent whole, not just until the handler returns.
+                Ok::<_, std::convert::Infallible>(
+                    response.map(|body| axum::body::Body::new(ServedBody { body, _serving: in_service })),
+                )
+            }
         });
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
             .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
+        let mut closing = closing_seen.clone();
         tokio::spawn(async move {
-            // A client that goes away or times out is not the server's error.
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "connection ended");
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                ended = &mut connection => {
+                    // A client that goes away or times out is not the server's error.
+                    if let Err(e) = ended {
+                        tracing::debug!(error = %e, "connection ended");
+                    }
+                }
+                () = idle_when_closing(&mut closing, &serving) => {
+                    // A response just finished gets time to reach its client; a client still
+                    // sending its headers is cut off when that time is up.
+                    if let Ok(Err(e)) = tokio::time::timeout(Duration::from_millis(300), &mut connection).await {
+                        tracing::debug!(error = %e, "connection ended");
+                    }
+                }
             }
             drop(permit);
         });
@@ -131,6 +158,7 @@ pub async fn serve(
     drop(listener);
     let open = graceful.count();
     tracing::info!(connections = open, "stopping: finishing requests in flight");
+    let _ = closing.send(true);
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("every connection closed"),
         () = tokio::time::sleep(limits.shutdown_timeout) => {
@@ -138,6 +166,60 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// Returns once the server is stopping and the connection has no request being served.
+async fn idle_when_closing(closing: &mut tokio::sync::watch::Receiver<bool>, serving: &AtomicUsize) {
+    while !*closing.borrow_and_update() {
+        if closing.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+    while serving.load(Ordering::Acquire) > 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// One request being served on a connection, from its handler's start to its body's end.
+struct Serving(Arc<AtomicUsize>);
+
+impl Serving {
+    fn enter(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        Serving(count.clone())
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A response body that keeps its request counted as served until it is sent (or dropped).
+struct ServedBody {
+    body: axum::body::Body,
+    _serving: Serving,
+}
+
+impl http_body::Body for ServedBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// Answers a connection over the limit with a 503 and closes it, without waiting on a client

@@ -633,3 +633,46 @@ async fn a_form_sent_twice_saves_once_and_goes_where_the_first_went() {
         assert_eq!(count(&app, "SELECT COUNT(*) FROM research_notes").await, 2);
     });
 }
+
+#[tokio::test]
+async fn a_request_that_failed_after_saving_is_never_answered_with_its_failure_again() {
+    use axum::routing::post;
+    each_backend!(|app| {
+        let kim = app.user("kim@x.org", Role::Referrer, false).await;
+        support::token_for(&app, kim, "marac_pat_kim").await;
+        // Saves a change under the request's key, then fails as a lost connection would.
+        let state = app.state.clone();
+        let handler = move |axum::Extension(mark): axum::Extension<marac_domain::idempotency::IdempotencyMark>| {
+            let state = state.clone();
+            async move {
+                let mut event = marac_web::audit::system_event(&state, "user.disable", &format!("user:{kim}"));
+                event.idempotency = Some(mark);
+                state.store.set_user_disabled(kim, false, event).await.unwrap();
+                marac_web::api::problem::Problem::unavailable(marac_web::faults::DatabaseFault::ConnectionLost)
+            }
+        };
+        let router = axum::Router::new()
+            .route("/x", post(handler))
+            .layer(axum::middleware::from_fn_with_state(app.state.clone(), marac_web::idempotency::api))
+            .with_state(app.state.clone());
+        let send = || {
+            let req = axum::http::Request::builder()
+                .method("POST")
+                .uri("/x")
+                .header("authorization", "Bearer marac_pat_kim")
+                .header("idempotency-key", "k")
+                .body(axum::body::Body::from("{}"))
+                .unwrap();
+            tower::ServiceExt::oneshot(router.clone(), req)
+        };
+        assert_eq!(send().await.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
+        // Sent again at once: not the 503 again, and not the change again, but "saved".
+        let r = send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        assert!(r.headers().get("idempotent-replayed").is_none());
+        let body = http_body_util::BodyExt::collect(r.into_body()).await.unwrap().to_bytes();
+        assert!(String::from_utf8_lossy(&body).contains("idempotency-key-saved"));
+        let changes = count(&app, "SELECT COUNT(*) FROM audit_events WHERE action = 'user.disable'").await;
+        assert_eq!(changes, 1);
+    });
+}
