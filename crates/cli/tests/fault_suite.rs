@@ -21,6 +21,7 @@ use marac_domain::policy::Grant;
 use marac_domain::{AgencyCategory, MaracRules, MeetingCadence, Role};
 use marac_store::testing::{TEST_AUDIT_KEY, TestDb};
 use marac_store::{AgencyInput, MaracInput, NewUser, PartnershipInput};
+use sqlx::Connection;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -188,6 +189,10 @@ async fn scalar(db: &TestDb, sql: &'static str) -> i64 {
         return sqlx::query_as::<_, (i64,)>(sql).fetch_one(s.pool()).await.unwrap().0;
     }
     sqlx::query_as::<_, (i64,)>(sql).fetch_one(db.postgres.as_ref().unwrap().pool()).await.unwrap().0
+}
+
+fn admin_url() -> String {
+    std::env::var("MARAC_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn free_port() -> u16 {
@@ -429,6 +434,38 @@ async fn settle(inst: &Installation, tally: &Tally) -> (usize, i64) {
     (lost, twice)
 }
 
+/// What a load ended with: the clients' tally, checked against the database.
+struct Outcome {
+    tally: Tally,
+    lost: usize,
+    duplicated: i64,
+    integrity: bool,
+    audit: bool,
+}
+
+/// Waits for the clients, stops the server, and checks what the clients were told against the
+/// database and the audit trail.
+async fn finish(
+    inst: &Installation,
+    mut server: Child,
+    clients: Vec<tokio::task::JoinHandle<()>>,
+    tally: &Mutex<Tally>,
+) -> Outcome {
+    for c in clients {
+        c.await.unwrap();
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    let (integrity, audit) = inst.check_integrity().await;
+    let tally = std::mem::take(&mut *tally.lock().unwrap());
+    let (lost, duplicated) = settle(inst, &tally).await;
+    Outcome { tally, lost, duplicated, integrity, audit }
+}
+
+fn ok(passed: bool) -> &'static str {
+    if passed { "ok" } else { "FAILED" }
+}
+
 /// The log's error lines, for a row that failed.
 fn errors_logged(inst: &Installation, port: u16) -> Vec<String> {
     std::fs::read_to_string(inst.log(port))
@@ -477,25 +514,21 @@ async fn kill_nine(db: TestDb) -> Row {
             c.await.unwrap();
         }
     }
-    let _ = server.kill();
-    let _ = server.wait();
-    let (integrity, audit) = inst.check_integrity().await;
-    let tally = std::mem::take(&mut *tally.lock().unwrap());
-    let (lost, duplicated) = settle(&inst, &tally).await;
+    let o = finish(&inst, server, Vec::new(), &tally).await;
     let row = Row {
         scenario: "kill -9 under 8 clients, restart",
         database,
         runs: u32::try_from(RUNS.len()).unwrap(),
-        acknowledged: tally.acknowledged.len(),
-        lost,
-        duplicated,
-        statuses: tally.statuses.clone(),
+        acknowledged: o.tally.acknowledged.len(),
+        lost: o.lost,
+        duplicated: o.duplicated,
+        statuses: o.tally.statuses.clone(),
         recover,
         checks: format!(
             "integrity and audit verify after each kill: {}; longest wait for an acknowledgement: {:.1} s; unfinished keys: {:?}",
-            if checks.iter().all(|c| *c) && integrity && audit { "ok" } else { "FAILED" },
-            tally.longest_wait.as_secs_f64(),
-            tally.unfinished
+            ok(checks.iter().all(|c| *c) && o.integrity && o.audit),
+            o.tally.longest_wait.as_secs_f64(),
+            o.tally.unfinished
         ),
         errors: errors_logged(&inst, port),
     };
@@ -509,7 +542,7 @@ async fn terminated_connections(db: TestDb) -> Row {
     inst.url = format!("{}&application_name={name}", inst.url);
     let port = free_port();
     let shared_port = Arc::new(std::sync::atomic::AtomicU16::new(port));
-    let mut server = inst.serve(port, &[]);
+    let server = inst.serve(port, &[]);
     wait_ready(port, Duration::from_secs(60)).await;
     let tally = Arc::new(Mutex::new(Tally::default()));
     let clients = start_clients(&shared_port, inst.marac_id, "pg", Duration::from_secs(4), &tally);
@@ -528,39 +561,26 @@ async fn terminated_connections(db: TestDb) -> Row {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let recovered = wait_ready(port, Duration::from_secs(30)).await;
-    for c in clients {
-        c.await.unwrap();
-    }
-    let _ = server.kill();
-    let _ = server.wait();
-    let (_, audit) = inst.check_integrity().await;
-    let tally = std::mem::take(&mut *tally.lock().unwrap());
-    let (lost, duplicated) = settle(&inst, &tally).await;
+    let o = finish(&inst, server, clients, &tally).await;
     let row = Row {
         scenario: "pg_terminate_backend every 250 ms for 4 s",
         database: "PostgreSQL",
         runs: 1,
-        acknowledged: tally.acknowledged.len(),
-        lost,
-        duplicated,
-        statuses: tally.statuses.clone(),
+        acknowledged: o.tally.acknowledged.len(),
+        lost: o.lost,
+        duplicated: o.duplicated,
+        statuses: o.tally.statuses.clone(),
         recover: vec![recovered],
         checks: format!(
             "{ended} connections ended; audit verify: {}; longest wait for an acknowledgement: {:.1} s; unfinished keys: {:?}",
-            if audit { "ok" } else { "FAILED" },
-            tally.longest_wait.as_secs_f64(),
-            tally.unfinished
+            ok(o.audit),
+            o.tally.longest_wait.as_secs_f64(),
+            o.tally.unfinished
         ),
         errors: errors_logged(&inst, port),
     };
     inst.db.cleanup().await;
     row
-}
-
-use sqlx::Connection;
-
-fn admin_url() -> String {
-    std::env::var("MARAC_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// The disk "full" for the server: its file writes fail with ENOSPC while strace is attached.
@@ -569,7 +589,7 @@ async fn full_disk(db: TestDb) -> Row {
     let inst = installation(db).await;
     let port = free_port();
     let shared_port = Arc::new(std::sync::atomic::AtomicU16::new(port));
-    let mut server = inst.serve(port, &[]);
+    let server = inst.serve(port, &[]);
     wait_ready(port, Duration::from_secs(60)).await;
     let tally = Arc::new(Mutex::new(Tally::default()));
     let clients = start_clients(&shared_port, inst.marac_id, "full", Duration::from_secs(5), &tally);
@@ -604,29 +624,22 @@ async fn full_disk(db: TestDb) -> Row {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let ready_after = wait_ready(port, Duration::from_secs(10)).await;
-    for c in clients {
-        c.await.unwrap();
-    }
-    let _ = server.kill();
-    let _ = server.wait();
-    let (integrity, audit) = inst.check_integrity().await;
-    let tally = std::mem::take(&mut *tally.lock().unwrap());
-    let (lost, duplicated) = settle(&inst, &tally).await;
+    let o = finish(&inst, server, clients, &tally).await;
     let row = Row {
         scenario: "disk full (ENOSPC) for 2 s under 8 clients",
         database,
         runs: 1,
-        acknowledged: tally.acknowledged.len(),
-        lost,
-        duplicated,
-        statuses: tally.statuses.clone(),
+        acknowledged: o.tally.acknowledged.len(),
+        lost: o.lost,
+        duplicated: o.duplicated,
+        statuses: o.tally.statuses.clone(),
         recover: vec![recovered],
         checks: format!(
             "503 while full: {during}; /readyz while full: {full_ready}, ready {:.2} s after; longest wait for an acknowledgement: {:.1} s; integrity: {}; audit verify: {}",
             ready_after.as_secs_f64(),
-            tally.longest_wait.as_secs_f64(),
-            if integrity { "ok" } else { "FAILED" },
-            if audit { "ok" } else { "FAILED" }
+            o.tally.longest_wait.as_secs_f64(),
+            ok(o.integrity),
+            ok(o.audit)
         ),
         errors: errors_logged(&inst, port),
     };
@@ -742,7 +755,7 @@ async fn sigterm(db: TestDb) -> Row {
         checks: format!(
             "exit status {}; stopped cleanly: {}",
             status.code().unwrap_or(-1),
-            if status.success() && log.contains("Stopped.") { "yes" } else { "FAILED" }
+            ok(status.success() && log.contains("Stopped."))
         ),
         errors: errors_logged(&inst, port),
     };

@@ -70,7 +70,7 @@ fn claim(state: &AppState, kind: KeyKind, user_id: i64, key: &str, fingerprint: 
     }
 }
 
-/// Whether the request saved nothing and failed for a reason worth trying again.
+/// Whether the request failed: a server error, or the database failing under it.
 fn failed(response: &Response) -> bool {
     response.status().is_server_error() || response.extensions().get::<DatabaseFault>().is_some()
 }

@@ -91,8 +91,7 @@ impl Worker {
     }
 
     /// One round: due notices, expired lists and idempotency keys, the outbox until it holds
-    /// nothing due, then
-    /// batches of people to file again under changed blocking keys.
+    /// nothing due, then batches of people to file again under changed blocking keys.
     ///
     /// # Errors
     /// When the store fails.
