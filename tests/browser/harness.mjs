@@ -85,6 +85,8 @@ export async function start () {
     base,
     browser,
     demo: parseSignIns(printed),
+    /** The server's process id, for the fault journeys. */
+    pid: server.pid,
     async stop () {
       await browser.close()
       server.kill('SIGTERM')

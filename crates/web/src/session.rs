@@ -253,8 +253,13 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
                     };
                     clear_session_cookie = true;
                 } else {
-                    if touch && now - s.last_seen_at.0 >= session_rules::TOUCH_INTERVAL {
-                        state.store.touch_session(&s.id, Ts::new(now)).await?;
+                    // Keeping the last-seen time is worth a write, not a failed request: with the
+                    // disk full, the page (and what was typed on it) still gets its answer.
+                    if touch
+                        && now - s.last_seen_at.0 >= session_rules::TOUCH_INTERVAL
+                        && let Err(e) = state.store.touch_session(&s.id, Ts::new(now)).await
+                    {
+                        tracing::warn!(error = %e, "could not record a session's last-seen time");
                     }
                     session = Some(LoadedSession { session: s, user });
                 }
