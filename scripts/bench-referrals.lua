@@ -5,13 +5,17 @@
 -- Environment: MARAC_TOKEN, MARAC_ID (the Marac's id), TODAY (YYYY-MM-DD), and optionally
 -- PACE_MS: each connection then waits a random time averaging PACE_MS between requests
 -- (arrivals as from independent referrers), so latency is measured at a set load instead of
--- at saturation.
+-- at saturation. IDEMPOTENT=1 sends a new Idempotency-Key with each submission, as a client that
+-- may retry does.
 
 local token = os.getenv("MARAC_TOKEN")
 local marac = os.getenv("MARAC_ID")
 local today = os.getenv("TODAY")
 local year = tonumber(string.sub(today, 1, 4))
 local pace = tonumber(os.getenv("PACE_MS") or "")
+local idempotent = os.getenv("IDEMPOTENT") == "1"
+local run_label = ""
+local counter = 0
 
 local women = { "Amy", "Bethany", "Chloe", "Danielle", "Emma", "Fatima", "Gemma", "Hannah", "Imogen", "Jade",
   "Kirsty", "Laura", "Megan", "Nadia", "Olivia", "Paige", "Rachel", "Sadia", "Tanya", "Vicky", "Zoe", "Aisha",
@@ -48,6 +52,7 @@ end
 local sent = {}
 
 function init(args)
+  run_label = args[1] or ""
   math.randomseed(20261123 + (args[1] and tonumber(args[1]) or 0))
   wrk.method = "POST"
   wrk.headers["Authorization"] = "Bearer " .. token
@@ -83,6 +88,13 @@ function request()
 }]], marac, today, p.vg, p.vf, p.vd, p.pc, p.pg, p.pf, p.pd, table.concat(answers, ","),
     judgement and "yes" or "no",
     judgement and ',"professional_judgement_reason":"Threats since she left; he has found her new address."' or "")
+  if idempotent then
+    counter = counter + 1
+    -- Unique to this run: the same seed makes the same referrals in every run.
+    local headers = { ["Idempotency-Key"] = string.format("bench-%s-%d-%d", run_label, os.time(), counter) }
+    for k, v in pairs(wrk.headers) do headers[k] = v end
+    return wrk.format(nil, nil, headers, body)
+  end
   return wrk.format(nil, nil, nil, body)
 end
 

@@ -234,6 +234,8 @@ async fn a_bad_setting_is_one_clear_line() {
         (vec!["--bind", "nonsense", "migrate"], "error: --bind: 'nonsense' is not an address to listen on"),
         (vec!["--database-url", "mysql://x", "migrate"], "error: --database-url: 'mysql://x' is not a database URL"),
         (vec!["--db-pool-size", "0", "migrate"], "error: --db-pool-size: '0' is not a pool size"),
+        (vec!["--db-acquire-seconds", "0", "migrate"], "error: --db-acquire-seconds: '0' is not a number of seconds"),
+        (vec!["--shutdown-seconds", "soon", "migrate"], "error: --shutdown-seconds: 'soon' is not a number of seconds"),
         (vec!["--second-factor-roles", "idva,boss", "migrate"], "error: --second-factor-roles: unknown role 'boss'"),
         (
             vec!["--bind", "0.0.0.0:8080", "migrate"],
