@@ -393,8 +393,14 @@ impl Row {
     }
 
     fn assert_clean(&self) {
-        for line in &self.errors {
-            eprintln!("{} on {}: {line}", self.scenario, self.database);
+        let clean = self.lost == 0
+            && self.duplicated == 0
+            && self.statuses.keys().all(|s| EXPECTED.contains(s))
+            && !self.checks.contains("FAILED");
+        if !clean {
+            for line in &self.errors {
+                eprintln!("{} on {}: {line}", self.scenario, self.database);
+            }
         }
         assert_eq!(self.lost, 0, "{}: acknowledged referrals lost", self.scenario);
         assert_eq!(self.duplicated, 0, "{}: referrals saved twice", self.scenario);
