@@ -52,6 +52,36 @@ test('a repeat 11 months after the last referral is flagged; 13 months after is 
   assert.doesNotMatch(await page.textContent('main'), /this is a repeat referral/)
 })
 
+test('a referral naming a case another Marac holds waits, and the case moves when both coordinators agree', { timeout: 240_000 }, async () => {
+  const referrer = await as('Referrer')
+  await refer(referrer, { given: 'Robin', family: 'Hale', dob: '22/5/1990', perp: ['Dale', 'Hale', '3/3/1986'], yes: 15 })
+  const reference = (await referrer.textContent('.govuk-panel')).match(/NSN-\d{4}-\d{5}/)[0]
+  const coordinator = await as('Coordinator')
+  await coordinator.goto(`${env.base}/triage`)
+  const row = coordinator.locator('tr', { hasText: reference })
+  assert.match(await row.textContent(), /Known to Eastport Marac/)
+  await row.locator('a', { hasText: reference }).click()
+  assert.match(await coordinator.textContent('#held-elsewhere'), /Known to Eastport Marac/)
+  await check(coordinator, 'referral-held-elsewhere')
+  // Accepting must wait for the case to move.
+  await coordinator.check('#decision')
+  await coordinator.click('button:has-text("Save decision")')
+  assert.match(await coordinator.textContent('.govuk-error-summary'), /Another Marac holds this case/)
+  await coordinator.click('a:has-text("See the transfer question")')
+  await check(coordinator, 'transfer-question')
+  await coordinator.click('button:has-text("Ask Eastport Marac to move the case here")')
+  // This coordinator also coordinates Eastport, so answers for it.
+  await coordinator.check('#answer')
+  await coordinator.click('button:has-text("Save answer")')
+  assert.match(await coordinator.textContent('main'), /Moved from Eastport Marac to Northshire North Marac/)
+  await check(coordinator, 'transfer-moved')
+  await coordinator.goto(`${env.base}/triage`)
+  await coordinator.locator('tr', { hasText: reference }).locator('a', { hasText: reference }).click()
+  await coordinator.check('#decision')
+  await coordinator.click('button:has-text("Save decision")')
+  assert.match(coordinator.url(), /\/triage$/)
+})
+
 test('a half-filled draft survives signing out and resumes', { timeout: 120_000 }, async () => {
   let page = await as('Referrer')
   const id = await startReferral(page)

@@ -22,6 +22,12 @@ coded_enum! {
         ReferralReturned = ("referral_returned", "Referral returned with a question"),
         /// An Idva is asked to tell a victim the outcome of the meeting.
         TellVictimOutcome = ("tell_victim_outcome", "Tell the victim the outcome"),
+        /// A referral names the people of a case another Marac holds (to both Maracs' coordinators).
+        CaseHeldElsewhere = ("case_held_elsewhere", "A referral names a case another Marac holds"),
+        /// One Marac asks the other to move a case (to the other's coordinators).
+        CaseTransferAsked = ("case_transfer_asked", "A case transfer is asked for"),
+        /// A case transfer was agreed or refused (to the asking Marac's coordinators).
+        CaseTransferAnswered = ("case_transfer_answered", "A case transfer was answered"),
     }
 }
 
@@ -35,6 +41,9 @@ impl NoticeKind {
             NoticeKind::ActionOverdue => "Marac: an action is overdue",
             NoticeKind::ReferralReturned => "Marac: a referral has been returned to you with a question",
             NoticeKind::TellVictimOutcome => "Marac: please tell a victim the outcome of the meeting",
+            NoticeKind::CaseHeldElsewhere => "Marac: a referral names a case another Marac holds",
+            NoticeKind::CaseTransferAsked => "Marac: you are asked to agree a case transfer",
+            NoticeKind::CaseTransferAnswered => "Marac: a case transfer you asked for was answered",
         }
     }
 
@@ -53,6 +62,14 @@ impl NoticeKind {
             NoticeKind::TellVictimOutcome => {
                 "A case your service supports has been heard. Please tell the victim the outcome and record that you have."
             }
+
+            NoticeKind::CaseHeldElsewhere => {
+                "A referral to one of your Maracs names the victim and people causing harm of a case another Marac holds. Decide whether the case should move."
+            }
+            NoticeKind::CaseTransferAsked => {
+                "Another Marac asks for a case to move between your Maracs. Please agree or refuse."
+            }
+            NoticeKind::CaseTransferAnswered => "A case transfer your Marac asked for has been agreed or refused.",
         }
     }
 

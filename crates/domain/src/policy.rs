@@ -60,7 +60,7 @@ impl Actor {
 pub struct CaseAccess {
     /// The Marac the case belongs to.
     pub marac_id: i64,
-    /// Agencies that referred it.
+    /// Agencies with a referral accepted onto it (a referral waiting for triage opens nothing).
     pub referring_agency_ids: Vec<i64>,
     /// Agencies invited to a meeting at which the case is listed.
     pub attending_agency_ids: Vec<i64>,
@@ -73,6 +73,51 @@ pub struct CaseAccess {
     pub restricted_to_user_ids: Option<Vec<i64>>,
     /// People holding a live, audited break-glass grant for this case.
     pub break_glass_user_ids: Vec<i64>,
+    /// Maracs that held the case before it was transferred, each with when it left them: they
+    /// keep read-only access to what they held.
+    pub held_before: Vec<HeldBefore>,
+}
+
+/// A Marac that held a case before it was transferred.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldBefore {
+    /// The Marac.
+    pub marac_id: i64,
+    /// When the case left it.
+    pub until: time::OffsetDateTime,
+}
+
+impl CaseAccess {
+    /// How much of the case's history `actor` may read: `None` for all of it; for someone who
+    /// sees it only because their Marac held it before a transfer, what those Maracs held, up
+    /// to when the case left them.
+    #[must_use]
+    pub fn history_limit(&self, actor: &Actor) -> Option<HistoryLimit> {
+        if case_access_in(actor, self, self.marac_id, false).is_ok() {
+            return None;
+        }
+        let held: Vec<&HeldBefore> =
+            self.held_before.iter().filter(|h| case_access_in(actor, self, h.marac_id, false).is_ok()).collect();
+        let until = held.iter().map(|h| h.until).max()?;
+        Some(HistoryLimit { maracs: held.iter().map(|h| h.marac_id).collect(), until })
+    }
+}
+
+/// What a Marac that held a case before keeps of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryLimit {
+    /// The Maracs through which the reader sees the case: their referrals only.
+    pub maracs: Vec<i64>,
+    /// Nothing added after this.
+    pub until: time::OffsetDateTime,
+}
+
+impl HistoryLimit {
+    /// Whether a record of `marac_id` (none: of the case itself) made at `at` is in what was held.
+    #[must_use]
+    pub fn shows(&self, marac_id: Option<i64>, at: time::OffsetDateTime) -> bool {
+        at <= self.until && marac_id.is_none_or(|m| self.maracs.contains(&m))
+    }
 }
 
 /// Something a person asks to do.
@@ -217,6 +262,8 @@ pub enum Basis {
     NamedOnRestrictedCase,
     /// A live break-glass grant.
     BreakGlass,
+    /// Their Marac held the case before it was transferred: read-only, up to the transfer.
+    HeldBefore,
 }
 
 /// Why an action was refused. Shown to nobody in detail; logged for the audit trail.
@@ -397,7 +444,22 @@ fn case_access(actor: &Actor, case: &CaseAccess, write: bool) -> Result<Basis, D
             Err(Denied("restricted case: only named people, or break-glass access"))
         };
     }
-    let m = case.marac_id;
+    let denied = match case_access_in(actor, case, case.marac_id, write) {
+        Ok(basis) => return Ok(basis),
+        Err(denied) => denied,
+    };
+    // A Marac that held the case before keeps reading what it held, and changes nothing.
+    if !write && case.held_before.iter().any(|h| case_access_in(actor, case, h.marac_id, false).is_ok()) {
+        return Ok(Basis::HeldBefore);
+    }
+    Err(denied)
+}
+
+/// The reasons to see a case that come from a Marac's roles: coordinating or chairing `m`, an
+/// action of one's own, or a practitioner role for `m` in an agency that referred the case
+/// (with a referral accepted onto it), attends a meeting that lists it, or owns one of its
+/// actions.
+fn case_access_in(actor: &Actor, case: &CaseAccess, m: i64, write: bool) -> Result<Basis, Denied> {
     if actor.has_role_for(Role::Coordinator, m) {
         return Ok(Basis::Coordinator);
     }
@@ -520,6 +582,26 @@ mod tests {
         assert_eq!(authorise(&named, Action::ReadCase(&c)), Ok(Basis::NamedOnRestrictedCase));
         c.break_glass_user_ids.push(4);
         assert_eq!(authorise(&coordinator, Action::ReadCase(&c)), Ok(Basis::BreakGlass));
+    }
+
+    #[test]
+    fn a_marac_that_held_a_case_reads_what_it_held_and_changes_nothing() {
+        let until = time::macros::datetime!(2026-11-01 12:00 UTC);
+        let mut c = case();
+        c.marac_id = M2;
+        c.held_before = vec![HeldBefore { marac_id: M1, until }];
+        let old_coordinator = actor(4, Some(HEALTH), &[(Role::Coordinator, Some(M1))]);
+        assert_eq!(authorise(&old_coordinator, Action::ReadCase(&c)), Ok(Basis::HeldBefore));
+        assert!(authorise(&old_coordinator, Action::WriteCase(&c)).is_err());
+        let old_rep = actor(3, Some(POLICE), &[(Role::AgencyRep, Some(M1))]);
+        assert_eq!(authorise(&old_rep, Action::ReadCase(&c)), Ok(Basis::HeldBefore));
+        let limit = c.history_limit(&old_rep).unwrap_or_else(|| panic!("limited"));
+        assert_eq!(limit, HistoryLimit { maracs: vec![M1], until });
+        assert!(limit.shows(Some(M1), until) && !limit.shows(Some(M2), until));
+        assert!(!limit.shows(None, until + time::Duration::seconds(1)));
+        let new_coordinator = actor(5, Some(HEALTH), &[(Role::Coordinator, Some(M2))]);
+        assert_eq!(c.history_limit(&new_coordinator), None, "the holder sees everything");
+        assert!(authorise(&actor(6, Some(POLICE), &[(Role::AgencyRep, Some(9))]), Action::ReadCase(&c)).is_err());
     }
 
     #[test]

@@ -45,7 +45,8 @@ macro_rules! import_methods {
                     };
                     relink(&mut s.victim);
                     s.perpetrators.iter_mut().for_each(relink);
-                    let (done, people) = Self::submit_in(&mut tx, &s, item.made_at).await?;
+                    // A Marac's own history joins a case another Marac holds without moving it.
+                    let (done, people) = Self::submit_in(&mut tx, &s, item.made_at, true).await?;
                     let refs = std::iter::once(&s.victim).chain(s.perpetrators.iter());
                     for (p, id) in refs.zip(&people) {
                         if let Some(k) = keys_of(p) {
@@ -93,7 +94,7 @@ macro_rules! import_methods {
                              'heard', $4, $5) ON CONFLICT (meeting_id, case_id) DO NOTHING",
                         )
                         .bind(meeting_id)
-                        .bind(done.case_id)
+                        .bind(done.case_id.ok_or_else(|| $crate::StoreError::Corrupt("imported referral without a case".into()))?)
                         .bind(done.referral_id)
                         .bind(by)
                         .bind(item.made_at)

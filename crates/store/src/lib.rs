@@ -35,6 +35,8 @@ mod sql;
 pub mod sqlite;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod transfer_sql;
+pub mod transfers;
 mod ts;
 
 pub use agency_lists::*;
@@ -52,6 +54,7 @@ pub use referrals::*;
 pub use returns::*;
 use std::sync::Arc;
 use time::Date;
+pub use transfers::*;
 pub use ts::Ts;
 
 /// Which database a URL points at.
@@ -233,6 +236,33 @@ pub trait Store: Send + Sync + 'static {
     async fn probe_write(&self) -> StoreResult<()>;
     /// Every `(table, column)` in the schema, sorted, for the parity test.
     async fn schema_columns(&self) -> StoreResult<Vec<(String, String)>>;
+
+    // --- cases moving between Maracs ---
+
+    /// One transfer question.
+    async fn get_case_transfer(&self, id: i64) -> StoreResult<CaseTransfer>;
+    /// The transfer question a referral opened, if it did.
+    async fn case_transfer_for_referral(&self, referral_id: i64) -> StoreResult<Option<CaseTransfer>>;
+    /// Transfer questions involving these Maracs, newest first.
+    async fn list_case_transfers(
+        &self,
+        marac_ids: &[i64],
+        open_only: bool,
+        limit: i64,
+    ) -> StoreResult<Vec<CaseTransfer>>;
+    /// One side (`marac_id`, one of the two) asks for the case to move.
+    async fn ask_case_transfer(&self, id: i64, marac_id: i64, by: i64, at: Ts, audit: NewAuditEvent)
+    -> StoreResult<()>;
+    /// The other side agrees (the case moves, with its flags, actions and notes, and the
+    /// receiving Marac's waiting referrals join it) or refuses; one audit event for each side.
+    async fn decide_case_transfer(
+        &self,
+        id: i64,
+        agree: bool,
+        by: i64,
+        at: Ts,
+        audit: Vec<NewAuditEvent>,
+    ) -> StoreResult<()>;
 
     // --- requests that may be sent twice ---
 

@@ -116,6 +116,9 @@ pub struct Referral {
     pub updated_at: Ts,
     /// Submitted.
     pub submitted_at: Option<Ts>,
+    /// A case another Marac holds for the same victim and people causing harm: the referral
+    /// waits for it to be transferred (see [`CaseTransfer`]) and knows nothing else of it.
+    pub known_case_id: Option<i64>,
 }
 
 /// A new draft.
@@ -216,8 +219,12 @@ pub struct Submitted {
     pub referral_id: i64,
     /// Its reference.
     pub reference: String,
-    /// The case it belongs to.
-    pub case_id: i64,
+    /// The case it is an episode of: none while another Marac holds the case.
+    pub case_id: Option<i64>,
+    /// The case another Marac holds for the same people, and that Marac.
+    pub held_elsewhere: Option<(i64, i64)>,
+    /// The transfer question opened between the two Maracs.
+    pub transfer_id: Option<i64>,
 }
 
 /// What triage decided.

@@ -229,7 +229,7 @@ impl From<ApiTokenRow> for crate::ApiToken {
 pub(crate) const REFERRAL_COLUMNS: &str = "id, reference, marac_id, referrer_user_id, referring_agency_id, joint_agency_id, \
      status, form_sealed, case_id, checklist_id, checklist_version, score, criteria, is_repeat, age_flags, \
      victim_age_group, children_count, referral_date, incident_date, decision_note_sealed, decided_by, decided_at, \
-     created_at, updated_at, submitted_at";
+     created_at, updated_at, submitted_at, known_case_id";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ReferralRow {
@@ -258,6 +258,7 @@ pub(crate) struct ReferralRow {
     pub created_at: Ts,
     pub updated_at: Ts,
     pub submitted_at: Option<Ts>,
+    pub known_case_id: Option<i64>,
 }
 
 impl ReferralRow {
@@ -296,6 +297,7 @@ impl ReferralRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             submitted_at: self.submitted_at,
+            known_case_id: self.known_case_id,
         })
     }
 }
@@ -525,10 +527,16 @@ macro_rules! impl_store {
             /// The id of a person on a submission, filing someone new (with their keys) first.
             /// Files a submission inside a transaction: its people, its case, its reference and
             /// the referral itself; returns what was made and the people's ids (victim first).
+            /// Submits a referral inside a write transaction. A case of the same victim and people
+            /// causing harm is never moved: in the same Marac the referral becomes an episode of
+            /// it (its agency sees the case only once the referral is accepted); held by another
+            /// Marac, the referral only knows the case and a transfer question is opened, unless
+            /// `join_elsewhere` (a Marac's imported history, which joins without moving).
             async fn submit_in(
                 tx: &mut <$db as sqlx::Database>::Connection,
                 s: &$crate::Submission,
                 at: $crate::Ts,
+                join_elsewhere: bool,
             ) -> $crate::StoreResult<($crate::Submitted, Vec<i64>)> {
                 let victim = Self::resolve_person(tx, s.partnership_id, &s.victim, at).await?;
                 let mut perpetrators = Vec::with_capacity(s.perpetrators.len());
@@ -536,21 +544,15 @@ macro_rules! impl_store {
                     perpetrators.push(Self::resolve_person(tx, s.partnership_id, p, at).await?);
                 }
                 let key = $crate::sql::perpetrator_key(&perpetrators);
-                let existing: Option<(i64,)> =
-                    sqlx::query_as("SELECT id FROM cases WHERE victim_person_id = $1 AND perpetrator_ids = $2")
+                let existing: Option<(i64, i64)> =
+                    sqlx::query_as("SELECT id, marac_id FROM cases WHERE victim_person_id = $1 AND perpetrator_ids = $2")
                         .bind(victim)
                         .bind(&key)
                         .fetch_optional(&mut *tx)
                         .await?;
-                let case_id = match existing {
-                    Some((id,)) => {
-                        sqlx::query("UPDATE cases SET marac_id = $1 WHERE id = $2")
-                            .bind(s.marac_id)
-                            .bind(id)
-                            .execute(&mut *tx)
-                            .await?;
-                        id
-                    }
+                let (case_id, held_elsewhere) = match existing {
+                    Some((id, holder)) if holder != s.marac_id && !join_elsewhere => (None, Some((id, holder))),
+                    Some((id, _)) => (Some(id), None),
                     None => {
                         let (id,): (i64,) = sqlx::query_as(
                             "INSERT INTO cases (marac_id, victim_person_id, perpetrator_ids, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -561,7 +563,7 @@ macro_rules! impl_store {
                         .bind(at)
                         .fetch_one(&mut *tx)
                         .await?;
-                        id
+                        (Some(id), None)
                     }
                 };
                 let referral_id = match s.referral_id {
@@ -610,7 +612,7 @@ macro_rules! impl_store {
                     "UPDATE referrals SET reference = $1, status = 'submitted', marac_id = $2, joint_agency_id = $3, \
                      form_sealed = $4, case_id = $5, checklist_id = $6, checklist_version = $7, score = $8, criteria = $9, \
                      is_repeat = $10, age_flags = $11, victim_age_group = $12, children_count = $13, referral_date = $14, \
-                     incident_date = $15, updated_at = $16, submitted_at = $16 WHERE id = $17",
+                     incident_date = $15, updated_at = $16, submitted_at = $16, known_case_id = $18 WHERE id = $17",
                 )
                 .bind(&reference)
                 .bind(s.marac_id)
@@ -629,8 +631,28 @@ macro_rules! impl_store {
                 .bind(&s.incident_date)
                 .bind(at)
                 .bind(referral_id)
+                .bind(held_elsewhere.map(|(case, _)| case))
                 .execute(&mut *tx)
                 .await?;
+                // The question between the two Maracs, opened once for this referral.
+                let transfer_id = match held_elsewhere {
+                    Some((case, holder)) => {
+                        let (id,): (i64,) = sqlx::query_as(
+                            "INSERT INTO case_transfers (case_id, referral_id, from_marac_id, to_marac_id, created_at) \
+                             VALUES ($1, $2, $3, $4, $5) \
+                             ON CONFLICT (referral_id) DO UPDATE SET case_id = excluded.case_id RETURNING id",
+                        )
+                        .bind(case)
+                        .bind(referral_id)
+                        .bind(holder)
+                        .bind(s.marac_id)
+                        .bind(at)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        Some(id)
+                    }
+                    None => None,
+                };
                 let p = &s.profile;
                 let yes_no = |v: Option<bool>| match v {
                     Some(true) => "yes",
@@ -677,7 +699,7 @@ macro_rules! impl_store {
                 }
                 let mut people = vec![victim];
                 people.extend(perpetrators);
-                Ok(($crate::Submitted { referral_id, reference, case_id }, people))
+                Ok(($crate::Submitted { referral_id, reference, case_id, held_elsewhere, transfer_id }, people))
             }
 
             async fn resolve_person(
@@ -809,6 +831,7 @@ macro_rules! impl_store {
         $crate::agency_list_sql::agency_list_methods!($ty, $db);
         $crate::key_sql::key_methods!($ty, $db);
         $crate::idempotency_sql::idempotency_methods!($ty, $db);
+        $crate::transfer_sql::transfer_methods!($ty, $db);
 
         #[async_trait::async_trait]
         impl $crate::Store for $ty {
@@ -1019,6 +1042,48 @@ macro_rules! impl_store {
 
             async fn schema_columns(&self) -> $crate::StoreResult<Vec<(String, String)>> {
                 self.list_schema_columns().await
+            }
+
+            async fn get_case_transfer(&self, id: i64) -> $crate::StoreResult<$crate::CaseTransfer> {
+                self.transfers_get(id).await
+            }
+
+            async fn case_transfer_for_referral(
+                &self,
+                referral_id: i64,
+            ) -> $crate::StoreResult<Option<$crate::CaseTransfer>> {
+                self.transfers_for_referral(referral_id).await
+            }
+
+            async fn list_case_transfers(
+                &self,
+                marac_ids: &[i64],
+                open_only: bool,
+                limit: i64,
+            ) -> $crate::StoreResult<Vec<$crate::CaseTransfer>> {
+                self.transfers_list(marac_ids, open_only, limit).await
+            }
+
+            async fn ask_case_transfer(
+                &self,
+                id: i64,
+                marac_id: i64,
+                by: i64,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                self.transfers_ask(id, marac_id, by, at, audit).await
+            }
+
+            async fn decide_case_transfer(
+                &self,
+                id: i64,
+                agree: bool,
+                by: i64,
+                at: $crate::Ts,
+                audit: Vec<marac_domain::audit::NewAuditEvent>,
+            ) -> $crate::StoreResult<()> {
+                self.transfers_decide(id, agree, by, at, audit).await
             }
 
             async fn claim_idempotency(
@@ -1915,7 +1980,7 @@ macro_rules! impl_store {
                 audit: marac_domain::audit::NewAuditEvent,
             ) -> $crate::StoreResult<$crate::Submitted> {
                 let mut tx = self.begin_write().await?;
-                let (done, _) = Self::submit_in(&mut tx, s, at).await?;
+                let (done, _) = Self::submit_in(&mut tx, s, at, false).await?;
                 let mut audit = audit;
                 audit.target = format!("referral:{}", done.referral_id);
                 Self::append_in(&mut tx, &self.audit_key, audit).await?;
@@ -1937,9 +2002,12 @@ macro_rules! impl_store {
                     $crate::Decision::Decline(n) => ("declined", Some(n.as_str())),
                 };
                 let mut tx = self.begin_write().await?;
+                // A referral is accepted onto a case of its own Marac: one naming a case another
+                // Marac holds waits until that case is transferred.
                 let r = sqlx::query(
                     "UPDATE referrals SET status = $1, decision_note_sealed = COALESCE($2, decision_note_sealed), \
-                     decided_by = $3, decided_at = $4, updated_at = $4 WHERE id = $5 AND status = 'submitted'",
+                     decided_by = $3, decided_at = $4, updated_at = $4 \
+                     WHERE id = $5 AND status = 'submitted' AND ($1 <> 'accepted' OR case_id IS NOT NULL)",
                 )
                 .bind(status)
                 .bind(note)
@@ -1949,6 +2017,17 @@ macro_rules! impl_store {
                 .execute(&mut *tx)
                 .await?;
                 Self::found(r)?;
+                if status == "declined" {
+                    sqlx::query(
+                        "UPDATE case_transfers SET outcome = 'withdrawn', decided_by = $1, decided_at = $2 \
+                         WHERE referral_id = $3 AND outcome IS NULL",
+                    )
+                    .bind(by)
+                    .bind(at)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 Self::append_in(&mut tx, &self.audit_key, audit).await?;
                 tx.commit().await?;
                 Ok(())
@@ -2035,13 +2114,15 @@ macro_rules! impl_store {
 
             async fn case_access(&self, case_id: i64) -> $crate::StoreResult<marac_domain::policy::CaseAccess> {
                 let case = self.get_case(case_id).await?;
-                let rows: Vec<(i64, Option<i64>, String)> = sqlx::query_as(
-                    "SELECT referring_agency_id, joint_agency_id, status FROM referrals WHERE case_id = $1 AND status <> 'draft'",
+                // A referral opens its case to its agencies once a coordinator accepts it onto
+                // the case, not when it is submitted.
+                let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
+                    "SELECT referring_agency_id, joint_agency_id FROM referrals WHERE case_id = $1 AND status = 'accepted'",
                 )
                 .bind(case_id)
                 .fetch_all(&self.pool)
                 .await?;
-                let mut referring: Vec<i64> = rows.iter().flat_map(|(a, j, _)| std::iter::once(*a).chain(*j)).collect();
+                let mut referring: Vec<i64> = rows.iter().flat_map(|(a, j)| std::iter::once(*a).chain(*j)).collect();
                 referring.sort_unstable();
                 referring.dedup();
                 // Agencies invited to a meeting whose published list holds the case.
@@ -2061,11 +2142,22 @@ macro_rules! impl_store {
                         .bind(case_id)
                         .fetch_all(&self.pool)
                         .await?;
+                let held_before: Vec<(i64, $crate::Ts)> = sqlx::query_as(
+                    "SELECT from_marac_id, decided_at FROM case_transfers \
+                     WHERE case_id = $1 AND outcome = 'moved' AND decided_at IS NOT NULL ORDER BY decided_at",
+                )
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await?;
                 Ok(marac_domain::policy::CaseAccess {
                     marac_id: case.marac_id,
                     referring_agency_ids: referring,
                     attending_agency_ids: attending,
                     action_owner_agency_ids: owners.into_iter().map(|(a,)| a).collect(),
+                    held_before: held_before
+                        .into_iter()
+                        .map(|(marac_id, until)| marac_domain::policy::HeldBefore { marac_id, until: until.0 })
+                        .collect(),
                     ..Default::default()
                 })
             }

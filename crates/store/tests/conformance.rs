@@ -515,11 +515,12 @@ async fn referrals_become_cases_with_references_triage_and_research() {
         first.referral_id = Some(draft);
         let done = s.submit_referral(&first, Ts::new(T0), audit("referral.submit")).await.unwrap();
         assert_eq!(done.reference, "NTH-2026-00001");
+        let case_id = done.case_id.unwrap();
         assert!(
             s.save_draft(draft, m, "v3", Ts::new(T0), audit("referral.draft.save")).await.is_err(),
             "submitted referrals are not drafts"
         );
-        let case = s.get_case(done.case_id).await.unwrap();
+        let case = s.get_case(case_id).await.unwrap();
         assert_eq!(case.perpetrator_ids.len(), 1);
 
         // People are found by their keys, only within their partnership.
@@ -552,7 +553,7 @@ async fn referrals_become_cases_with_references_triage_and_research() {
             reasons_sealed: "why".into(),
         }];
         let again = s.submit_referral(&second, Ts::new(T0), audit("referral.submit")).await.unwrap();
-        assert_eq!(again.case_id, done.case_id);
+        assert_eq!(again.case_id, Some(case_id));
         assert_eq!(again.reference, "NTH-2026-00002");
         assert_eq!(s.referral_matches(again.referral_id).await.unwrap().len(), 1);
         assert_eq!(
@@ -563,11 +564,11 @@ async fn referrals_become_cases_with_references_triage_and_research() {
         let other = submission(p, m, a, u, PersonRef::Existing(victim_id), vec![], "2026-06-02");
         assert_ne!(
             s.submit_referral(&other, Ts::new(T0), audit("referral.submit")).await.unwrap().case_id,
-            done.case_id
+            Some(case_id)
         );
 
         // Triage: only waiting referrals can be decided.
-        assert!(s.case_access(done.case_id).await.unwrap().attending_agency_ids.is_empty());
+        assert!(s.case_access(case_id).await.unwrap().attending_agency_ids.is_empty());
         s.decide_referral(again.referral_id, &Decision::Accept, u, Ts::new(T0), audit("referral.accept"))
             .await
             .unwrap();
@@ -593,7 +594,7 @@ async fn referrals_become_cases_with_references_triage_and_research() {
         .unwrap();
         let back = s.get_referral(done.referral_id).await.unwrap();
         assert_eq!((back.status, back.decision_note_sealed.as_deref()), (ReferralStatus::Returned, Some("q")));
-        let access = s.case_access(done.case_id).await.unwrap();
+        let access = s.case_access(case_id).await.unwrap();
         assert_eq!(
             (access.marac_id, access.referring_agency_ids.clone(), access.attending_agency_ids.clone()),
             (m, vec![a], vec![]),
@@ -604,7 +605,7 @@ async fn referrals_become_cases_with_references_triage_and_research() {
         let note = s
             .add_research_note(
                 &NewResearchNote {
-                    case_id: done.case_id,
+                    case_id,
                     agency_id: a,
                     author_user_id: u,
                     kind: NoteKind::Fact,
@@ -616,15 +617,15 @@ async fn referrals_become_cases_with_references_triage_and_research() {
             )
             .await
             .unwrap();
-        assert_eq!(s.list_research_notes(done.case_id, Some(a)).await.unwrap().len(), 1);
-        assert!(s.list_research_notes(done.case_id, Some(a + 1)).await.unwrap().is_empty());
-        assert!(s.list_research_notes(done.case_id, None).await.unwrap().is_empty());
+        assert_eq!(s.list_research_notes(case_id, Some(a)).await.unwrap().len(), 1);
+        assert!(s.list_research_notes(case_id, Some(a + 1)).await.unwrap().is_empty());
+        assert!(s.list_research_notes(case_id, None).await.unwrap().is_empty());
         assert!(
             s.share_research_note(note, a + 1, Ts::new(T0), audit("research_note.share")).await.is_err(),
             "only the agency shares"
         );
         s.share_research_note(note, a, Ts::new(T0), audit("research_note.share")).await.unwrap();
-        assert_eq!(s.list_research_notes(done.case_id, Some(a + 1)).await.unwrap().len(), 1);
+        assert_eq!(s.list_research_notes(case_id, Some(a + 1)).await.unwrap().len(), 1);
 
         // The directory.
         let entry = DirectoryEntry {
@@ -800,21 +801,25 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
         let waiting = s.waiting_cases(m).await.unwrap();
         assert_eq!(
             waiting.iter().map(|w| w.case_id).collect::<Vec<_>>(),
-            cases.iter().map(|c| c.case_id).collect::<Vec<_>>()
+            cases.iter().map(|c| c.case_id.unwrap()).collect::<Vec<_>>()
         );
-        let list: Vec<(i64, i64)> = [&cases[1], &cases[0]].iter().map(|c| (c.case_id, c.referral_id)).collect();
+        let list: Vec<(i64, i64)> =
+            [&cases[1], &cases[0]].iter().map(|c| (c.case_id.unwrap(), c.referral_id)).collect();
         s.set_meeting_list(ids[0], &list, Ts::new(T0), audit("meeting.list")).await.unwrap();
         let listed = s.meeting_cases(ids[0]).await.unwrap();
         assert_eq!(
             listed.iter().map(|l| (l.case_id, l.position)).collect::<Vec<_>>(),
-            [(cases[1].case_id, 1), (cases[0].case_id, 2)]
+            [(cases[1].case_id.unwrap(), 1), (cases[0].case_id.unwrap(), 2)]
         );
         assert_eq!((listed[0].children_count, listed[0].reference.as_deref()), (2, Some(cases[1].reference.as_str())));
-        assert_eq!(s.waiting_cases(m).await.unwrap().iter().map(|w| w.case_id).collect::<Vec<_>>(), [cases[2].case_id]);
+        assert_eq!(
+            s.waiting_cases(m).await.unwrap().iter().map(|w| w.case_id).collect::<Vec<_>>(),
+            [cases[2].case_id.unwrap()]
+        );
         assert_eq!(s.get_meeting(ids[0]).await.unwrap().listed, 2);
 
         // Publishing opens the listed cases to the invited agencies, and only then.
-        assert!(s.case_access(cases[1].case_id).await.unwrap().attending_agency_ids.is_empty());
+        assert!(s.case_access(cases[1].case_id.unwrap()).await.unwrap().attending_agency_ids.is_empty());
         assert!(matches!(
             s.close_meeting(ids[0], Ts::new(T0), audit("meeting.close")).await,
             Err(StoreError::Conflict { .. })
@@ -824,8 +829,8 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
             s.publish_meeting(ids[0], Ts::new(T0), audit("meeting.publish")).await,
             Err(StoreError::Conflict { .. })
         ));
-        assert_eq!(s.case_access(cases[1].case_id).await.unwrap().attending_agency_ids, [a, health]);
-        assert!(s.case_access(cases[2].case_id).await.unwrap().attending_agency_ids.is_empty(), "not listed");
+        assert_eq!(s.case_access(cases[1].case_id.unwrap()).await.unwrap().attending_agency_ids, [a, health]);
+        assert!(s.case_access(cases[2].case_id.unwrap()).await.unwrap().attending_agency_ids.is_empty(), "not listed");
 
         // Confidentiality, once per person per meeting; observers by name.
         s.confirm_confidentiality(ids[0], Some(u), None, statement.id, Ts::new(T0), audit("confidentiality.confirm"))
@@ -867,7 +872,7 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
         s.set_attendance(ids[0], &entries, u, Ts::new(T0), audit("meeting.attendance")).await.unwrap();
         assert_eq!(s.attendance(ids[0]).await.unwrap(), entries);
         s.save_discussion(
-            (ids[0], cases[1].case_id),
+            (ids[0], cases[1].case_id.unwrap()),
             &DiscussionRecord { sealed: "sealed-discussion".into(), child_voice_recorded: true },
             CaseOutcome::Heard,
             u,
@@ -878,7 +883,7 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
         .unwrap();
         assert!(
             s.save_discussion(
-                (ids[0], cases[2].case_id),
+                (ids[0], cases[2].case_id.unwrap()),
                 &DiscussionRecord { sealed: "x".into(), child_voice_recorded: false },
                 CaseOutcome::Heard,
                 u,
@@ -896,7 +901,7 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
 
         // Actions, their history, and the case opened to their owner.
         let action = NewAction {
-            case_id: cases[1].case_id,
+            case_id: cases[1].case_id.unwrap(),
             meeting_id: ids[0],
             agency_id: health,
             owner_name: "Dr Shah".into(),
@@ -908,7 +913,7 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
         };
         let id = s.add_action(&action, u, Ts::new(T0), audit("action.create")).await.unwrap();
         assert_eq!(s.get_action(id).await.unwrap().action, action);
-        assert_eq!(s.case_access(cases[1].case_id).await.unwrap().action_owner_agency_ids, [health]);
+        assert_eq!(s.case_access(cases[1].case_id.unwrap()).await.unwrap().action_owner_agency_ids, [health]);
         let mine = ActionFilter { agency_id: Some(health), outstanding_only: true, limit: 10, ..Default::default() };
         assert_eq!(s.list_actions(&mine).await.unwrap().len(), 1);
         assert!(
@@ -1078,7 +1083,7 @@ async fn flags_are_listed_by_case_marac_and_meeting_and_end_once() {
             s.decide_referral(done.referral_id, &Decision::Accept, u, Ts::new(T0), audit("referral.accept"))
                 .await
                 .unwrap();
-            case_ids.push(done.case_id);
+            case_ids.push(done.case_id.unwrap());
         }
         let meeting = NewMeeting {
             marac_id: m,
@@ -1221,7 +1226,7 @@ async fn returns_count_the_cases_heard_per_meeting() {
             s.decide_referral(done.referral_id, &Decision::Accept, u, Ts::new(T0), audit("referral.accept"))
                 .await
                 .unwrap();
-            list.push((done.case_id, done.referral_id));
+            list.push((done.case_id.unwrap(), done.referral_id));
         }
         s.set_meeting_list(meeting_id, &list, Ts::new(T0), audit("meeting.list")).await.unwrap();
         for ((case_id, _), case) in list.iter().zip(&cases) {

@@ -62,6 +62,26 @@ pub fn tell_victim_outcome(users: &[User], marac_id: i64, idva_agency_id: i64, a
         .collect()
 }
 
+/// The coordinators of the Maracs named hear of a case transfer question: opened, asked for or
+/// answered. `occasion` makes each step its own notice.
+#[must_use]
+pub fn case_transfer(
+    users: &[User],
+    kind: NoticeKind,
+    marac_ids: &[i64],
+    transfer_id: i64,
+    occasion: &str,
+) -> Vec<NewNotice> {
+    users
+        .iter()
+        .filter(|u| marac_ids.iter().any(|m| holds(u, Role::Coordinator, *m)))
+        .map(|u| {
+            let key = dedupe_key(kind, transfer_id, occasion);
+            notice(u, kind, format!("/transfers/{transfer_id}"), key)
+        })
+        .collect()
+}
+
 /// For one outstanding action on `today`: a reminder to its owner (the named person when an
 /// account of that agency has that name, otherwise the agency's representatives and Idvas),
 /// or an escalation to the Marac's coordinators once it is overdue.

@@ -102,7 +102,7 @@ async fn meeting(app: &TestApp, day: Date, cases: &[Case], by: i64, tag: &str) -
         };
         let done = s.submit_referral(&sub, at, event()).await.unwrap();
         s.decide_referral(done.referral_id, &Decision::Accept, by, at, event()).await.unwrap();
-        list.push((done.case_id, done.referral_id));
+        list.push((done.case_id.unwrap(), done.referral_id));
     }
     let m = NewMeeting {
         marac_id: app.marac_id,

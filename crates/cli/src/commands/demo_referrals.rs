@@ -3,8 +3,11 @@
 //! victims, joint referrals, and every agency category. Each goes through the same
 //! matching, rules and storage as a real one, dated by a clock set to its day.
 //!
-//! Two named cases are fixed for training and the browser tests: Jordan Ashby (with Lee
-//! Ashby), last referred 11 months ago, and Casey Morrow (with Ray Morrow), 13 months ago.
+//! Three named cases are fixed for training and the browser tests, in the Marac of the printed
+//! demo referrer (Northshire North) unless said: Jordan Ashby (with Lee Ashby), last referred 11
+//! months ago, and Casey Morrow (with Ray Morrow), 13 months ago; and, held by Eastport, Robin
+//! Hale (with Dale Hale), 4 months ago, whom a referral to Northshire North meets as a case
+//! another Marac holds.
 
 use anyhow::Context as _;
 use marac_domain::Role;
@@ -313,21 +316,23 @@ pub async fn seed(store: Arc<dyn Store>, keys: Keys, marac_codes: &[&str]) -> an
         }
         day += Duration::days(1);
     }
+    let index_of = |code: &str| maracs.iter().position(|m| m.code == code).unwrap_or(0);
     let fixed = [
-        ("Jordan", "Ashby", "14/2/1992", "Lee", "Ashby", "8/10/1988", 334),
-        ("Casey", "Morrow", "2/7/1987", "Ray", "Morrow", "19/1/1985", 396),
+        ("Jordan", "Ashby", "14/2/1992", "Lee", "Ashby", "8/10/1988", 334, index_of("NSN")),
+        ("Casey", "Morrow", "2/7/1987", "Ray", "Morrow", "19/1/1985", 396, index_of("NSN")),
+        ("Robin", "Hale", "22/5/1990", "Dale", "Hale", "3/3/1986", 120, index_of("EPT")),
     ];
     for (i, f) in fixed.iter().enumerate() {
-        plan.push((today - Duration::days(f.6), 0, Some(i)));
+        plan.push((today - Duration::days(f.6), f.7, Some(i)));
     }
     plan.sort_by_key(|p| p.0);
     let mut made = 0;
     for (day, marac_index, fixed_case) in plan {
         if let Some(i) = fixed_case {
-            let (vg, vf, vd, pg, pf, pd, _) = fixed[i];
+            let (vg, vf, vd, pg, pf, pd, _, marac) = fixed[i];
             let victim = (vg.into(), vf.into(), vd.into());
             known.push(Known {
-                marac: 0,
+                marac,
                 victim,
                 perpetrator: (pg.into(), pf.into(), pd.into()),
                 postcode: "NS1 4AB".into(),
@@ -344,8 +349,7 @@ pub async fn seed(store: Arc<dyn Store>, keys: Keys, marac_codes: &[&str]) -> an
             .filter(|(_, k)| {
                 k.marac == marac_index
                     && day - k.last > Duration::days(60)
-                    && k.victim.1 != "Ashby"
-                    && k.victim.1 != "Morrow"
+                    && !["Ashby", "Morrow", "Hale"].contains(&k.victim.1.as_str())
             })
             .map(|(i, _)| i)
             .collect::<Vec<_>>();
@@ -402,7 +406,9 @@ impl Generator<'_> {
         known[index].last = day;
         // The last two days' referrals wait for triage; older ones were decided.
         let age = OffsetDateTime::now_utc().date() - day;
-        if age > Duration::days(2) || fixed {
+        // A referral that met a case another Marac holds waits for that Marac, as a real one would.
+        let held_elsewhere = done.case_id.is_none();
+        if (age > Duration::days(2) || fixed) && !held_elsewhere {
             let roll = self.rng.below(100);
             let decision = if fixed || roll < 88 {
                 Decision::Accept

@@ -170,6 +170,7 @@ pub async fn submit(
             user.event(&state, "referral.submit", "", detail),
         )
         .await?;
+    casework::notify_held_elsewhere(&state, &done).await?;
     let r = state.store.get_referral(done.referral_id).await?;
     Ok((StatusCode::CREATED, Json(ReferralResult::from(&r))).into_response())
 }

@@ -21,6 +21,7 @@ pub mod referrals;
 pub mod research;
 pub mod returns;
 pub mod sign_in;
+pub mod transfers;
 pub mod triage;
 pub mod two_factor;
 
@@ -99,6 +100,9 @@ pub fn router(state: AppState) -> Router {
         .route("/referrals/{id}/matches", post(referrals::answer_match))
         .route("/referrals/{id}/{section}", get(referrals::section_form).post(referrals::section_save))
         .route("/triage", get(triage::queue))
+        .route("/transfers/{id}", get(transfers::show))
+        .route("/transfers/{id}/ask", post(transfers::ask))
+        .route("/transfers/{id}/answer", post(transfers::answer))
         .route("/research", get(research::list))
         .route("/cases/{id}", get(research::show))
         .route("/cases/{id}/notes", post(research::add_note))

@@ -250,6 +250,8 @@ struct ViewPage {
     matches: Vec<MatchView>,
     note: Option<String>,
     can_triage: bool,
+    /// A case another Marac holds for these people, as the coordinators may know of it.
+    held_elsewhere: Option<crate::routes::transfers::HeldElsewhere>,
     errors: Errors,
     decision: String,
     decision_note: String,
@@ -811,7 +813,8 @@ pub async fn submit(State(state): State<AppState>, me: Signed, Path(id): Path<i6
     };
     let detail = serde_json::json!({ "criteria": prepared.assessment.criteria, "score": prepared.submission.score });
     let event = me.audit(&state, "referral.submit", "", detail);
-    state.store.submit_referral(&prepared.submission, Ts::new(state.clock.now()), event).await?;
+    let done = state.store.submit_referral(&prepared.submission, Ts::new(state.clock.now()), event).await?;
+    casework::notify_held_elsewhere(&state, &done).await?;
     Ok(Redirect::to(&format!("/referrals/{id}/submitted")).into_response())
 }
 
@@ -880,6 +883,12 @@ async fn view(
         Some(n) => Some(casework::open::<String>(state, Purpose::Decision, n)?),
         None => None,
     };
+    let coordinates =
+        marac_domain::policy::authorise(&me.actor(), Action::TriageReferrals { marac_id: r.marac_id }).is_ok();
+    let held_elsewhere = match state.store.case_transfer_for_referral(r.id).await? {
+        Some(t) if coordinates => Some(crate::routes::transfers::held_elsewhere(state, &t).await?),
+        _ => None,
+    };
     let marac = state.store.get_marac(r.marac_id).await?.name;
     let agency = state.store.get_agency(r.referring_agency_id).await?.name;
     Ok(ViewPage {
@@ -906,6 +915,7 @@ async fn view(
         matches,
         note,
         can_triage,
+        held_elsewhere,
         errors,
         decision,
         decision_note,
@@ -966,6 +976,11 @@ pub async fn decide(
     let note = posted.get(&format!("{decision}_note")).trim().to_owned();
     let mut errors = Errors::default();
     let chosen = match decision.as_str() {
+        // A referral joins a case of its own Marac: one held by another waits for the move.
+        "accept" if r.case_id.is_none() && r.known_case_id.is_some() => {
+            errors.add("decision", "Another Marac holds this case: ask for it to move here, or decline the referral");
+            None
+        }
         "accept" => Some(Decision::Accept),
         "send_back" if note.chars().count() >= 5 => {
             Some(Decision::SendBack(casework::seal(&state, Purpose::Decision, &note)?))

@@ -85,10 +85,12 @@ async fn social_care_views(
     case_id: i64,
     referrals: &[marac_store::Referral],
     agencies: &[marac_store::Agency],
+    until: Option<time::OffsetDateTime>,
 ) -> Result<Vec<SocialCareView>, AppError> {
     let mut out = Vec::new();
     let mut forms: std::collections::HashMap<i64, FormMap> = std::collections::HashMap::new();
-    for l in state.store.social_care_links(case_id).await? {
+    let links = state.store.social_care_links(case_id).await?;
+    for l in links.into_iter().filter(|l| until.is_none_or(|u| l.recorded_at.0 <= u)) {
         let k = &l.link;
         let who = match k.subject.strip_prefix("household:") {
             None => "The victim".to_owned(),
@@ -191,13 +193,20 @@ async fn case_page(
     let access = state.store.case_access(case_id).await?;
     let target = format!("case:{case_id}");
     let basis = me.authorise(state, Action::ReadCase(&access), &target).await?;
-    state.store.append_audit(me.audit(state, "case.view", &target, serde_json::json!({ "basis": basis }))).await?;
+    // A Marac the case has left reads what it held until then, and nothing after.
+    let limit = access.history_limit(&me.actor());
+    let until = limit.as_ref().map(|l| l.until);
+    let held = |at: Ts| limit.as_ref().is_none_or(|l| l.shows(None, at.0));
+    let detail = serde_json::json!({ "basis": basis, "until": until.map(|u| u.to_string()) });
+    state.store.append_audit(me.audit(state, "case.view", &target, detail)).await?;
     let case = state.store.get_case(case_id).await?;
     let (victim, perpetrators) = casework::case_names(state, &case).await?;
-    let referrals = state
+    let mut referrals = state
         .store
         .list_referrals(&ReferralFilter { case_id: Some(case_id), limit: 100, ..Default::default() })
         .await?;
+    referrals
+        .retain(|r| limit.as_ref().is_none_or(|l| l.shows(Some(r.marac_id), r.submitted_at.unwrap_or(r.created_at).0)));
     let latest = referrals.iter().find(|r| r.status == ReferralStatus::Accepted).or(referrals.first());
     let (summary, children, transferred_from) = match latest {
         Some(r) => {
@@ -212,15 +221,14 @@ async fn case_page(
     };
     let agencies = state.store.list_agencies().await?;
     let flag_filter = marac_store::FlagFilter { case_id: Some(case_id), ..Default::default() };
-    let flags = crate::routes::meeting_flags::views(
-        state,
-        &state.store.list_flags(&flag_filter).await?,
-        &agencies,
-        state.clock.now().date(),
-    )?;
-    let social_care = social_care_views(state, case_id, &referrals, &agencies).await?;
+    let mut flag_records = state.store.list_flags(&flag_filter).await?;
+    flag_records.retain(|f| held(f.flag.set_at));
+    let flags = crate::routes::meeting_flags::views(state, &flag_records, &agencies, state.clock.now().date())?;
+    let social_care = social_care_views(state, case_id, &referrals, &agencies, until).await?;
     let mut notes = Vec::new();
-    for n in state.store.list_research_notes(case_id, me.user.agency_id).await? {
+    for n in
+        state.store.list_research_notes(case_id, me.user.agency_id).await?.into_iter().filter(|n| held(n.created_at))
+    {
         notes.push(NoteView {
             id: n.id,
             agency: agencies.iter().find(|a| a.id == n.agency_id).map(|a| a.name.clone()).unwrap_or_default(),

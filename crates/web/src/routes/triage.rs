@@ -37,6 +37,8 @@ pub struct QueueRow {
     pub age_group: String,
     /// Referring agency.
     pub agency: String,
+    /// Another Marac holding the case of these people, and the transfer question's page.
+    pub elsewhere: Option<(String, String)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -74,6 +76,14 @@ pub async fn queue(State(state): State<AppState>, me: Signed) -> Result<Response
     let mut rows = Vec::new();
     for r in &waiting {
         let map: FormMap = casework::open(&state, Purpose::Form, &r.form_sealed)?;
+        let elsewhere = match r.known_case_id {
+            Some(_) => state.store.case_transfer_for_referral(r.id).await?.map(|t| {
+                let holder =
+                    maracs.iter().find(|m| m.id == t.from_marac_id).map(|m| m.name.clone()).unwrap_or_default();
+                (holder, format!("/transfers/{}", t.id))
+            }),
+            None => None,
+        };
         rows.push(QueueRow {
             href: format!("/referrals/{}", r.id),
             reference: r.reference.clone().unwrap_or_default(),
@@ -86,6 +96,7 @@ pub async fn queue(State(state): State<AppState>, me: Signed) -> Result<Response
             children: r.children_count,
             age_group: r.victim_age_group.clone(),
             agency: agencies.iter().find(|a| a.id == r.referring_agency_id).map(|a| a.name.clone()).unwrap_or_default(),
+            elsewhere,
         });
     }
     // Oldest first: the queue is worked in the order referrals arrived.

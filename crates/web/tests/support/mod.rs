@@ -104,8 +104,14 @@ impl TestApp {
 
     /// A user holding `role` (for the test Marac where the role is per Marac).
     pub async fn user(&self, email: &str, role: Role, with_totp: bool) -> i64 {
-        let grant = Grant { role, marac_id: role.is_per_marac().then_some(self.marac_id) };
-        let agency_id = role.needs_agency().then_some(self.agency_id);
+        self.user_in(email, role, self.marac_id, self.agency_id, with_totp).await
+    }
+
+    /// A user holding `role` for `marac_id` (where the role is per Marac), of `agency_id`
+    /// (where the role needs one).
+    pub async fn user_in(&self, email: &str, role: Role, marac_id: i64, agency_id: i64, with_totp: bool) -> i64 {
+        let grant = Grant { role, marac_id: role.is_per_marac().then_some(marac_id) };
+        let agency_id = role.needs_agency().then_some(agency_id);
         let user = NewUser {
             email: email.into(),
             name: format!("Test {}", role.label()),
@@ -130,6 +136,19 @@ impl TestApp {
                 .unwrap();
         }
         id
+    }
+
+    /// Another agency of the test partnership, attending `maracs`.
+    pub async fn agency(&self, code: &str, category: AgencyCategory, maracs: &[i64]) -> i64 {
+        let p = self.db.store.list_partnerships().await.unwrap()[0].id;
+        let input = AgencyInput {
+            partnership_id: p,
+            code: code.into(),
+            name: format!("Test {code}"),
+            category,
+            marac_ids: maracs.to_vec(),
+        };
+        self.db.store.create_agency(&input, marac_web::audit::system_event(&self.state, "test.seed", "")).await.unwrap()
     }
 
     pub fn now_code(&self) -> String {

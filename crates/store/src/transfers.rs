@@ -1,0 +1,83 @@
+//! A case moving from one Marac to another inside this installation: opened when a referral
+//! names the people of a case another Marac holds, asked for by one Marac's coordinator and
+//! agreed (or refused) by the other's.
+
+use crate::Ts;
+
+/// How a transfer question ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferOutcome {
+    /// The case moved to the referral's Marac.
+    Moved,
+    /// The other Marac refused.
+    Refused,
+    /// The referral was declined before anything was agreed.
+    Withdrawn,
+}
+
+impl TransferOutcome {
+    /// The stored code.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            TransferOutcome::Moved => "moved",
+            TransferOutcome::Refused => "refused",
+            TransferOutcome::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// The outcome a stored code names.
+    #[must_use]
+    pub fn from_code(code: &str) -> Option<Self> {
+        [TransferOutcome::Moved, TransferOutcome::Refused, TransferOutcome::Withdrawn]
+            .into_iter()
+            .find(|o| o.code() == code)
+    }
+}
+
+/// A transfer question between the Marac holding a case and the Marac a referral was made to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseTransfer {
+    /// Id.
+    pub id: i64,
+    /// The case.
+    pub case_id: i64,
+    /// The referral that named its people.
+    pub referral_id: i64,
+    /// The Marac holding the case.
+    pub from_marac_id: i64,
+    /// The Marac the referral was made to.
+    pub to_marac_id: i64,
+    /// Which Marac asked for the move, if one has.
+    pub asked_by_marac: Option<i64>,
+    /// Who asked.
+    pub asked_by: Option<i64>,
+    /// When.
+    pub asked_at: Option<Ts>,
+    /// Who agreed or refused.
+    pub decided_by: Option<i64>,
+    /// When.
+    pub decided_at: Option<Ts>,
+    /// How it ended, once it has.
+    pub outcome: Option<TransferOutcome>,
+    /// When the question was opened.
+    pub created_at: Ts,
+}
+
+impl CaseTransfer {
+    /// Whether it is still to be answered.
+    #[must_use]
+    pub fn open(&self) -> bool {
+        self.outcome.is_none()
+    }
+
+    /// The Marac whose coordinator answers an ask: the one that did not ask.
+    #[must_use]
+    pub fn answered_by(&self) -> Option<i64> {
+        match self.asked_by_marac {
+            Some(m) if m == self.from_marac_id => Some(self.to_marac_id),
+            Some(_) => Some(self.from_marac_id),
+            None => None,
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Access at the edges an outside probe found, through the real router on SQLite and PostgreSQL:
+//! a referral naming the people of an earlier case, in another Marac or the same one; the case
+//! transfer between Maracs.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use axum::http::StatusCode;
+use marac_domain::notices::NoticeKind;
+use marac_domain::{AgencyCategory, Role};
+use marac_store::AuditFilter;
+use support::{Browser, TestApp, list_on_published_meeting, refer, referral_fields};
+
+async fn audited(app: &TestApp, action: &str) -> usize {
+    let filter = AuditFilter { action_prefix: Some(action.into()), limit: 500, ..AuditFilter::default() };
+    app.db.store.list_audit(&filter).await.unwrap().iter().filter(|e| e.event.action == action).count()
+}
+
+async fn notices_of(app: &TestApp, user: i64, kind: NoticeKind) -> Vec<String> {
+    app.db.store.list_notices(user, 50).await.unwrap().into_iter().filter(|n| n.kind == kind).map(|n| n.link).collect()
+}
+
+/// Jordan and Lee Ashby, referred to `marac_id` by `b`.
+async fn refer_ashbys(b: &Browser<'_>, marac_id: i64) -> i64 {
+    refer(b, &referral_fields(marac_id, "Jordan", "Ashby", "14/2/1992", 15)).await
+}
+
+/// Nothing of the earlier case reaches `b`: not its page, not its research list, not its
+/// references or notes on the pages of `b`'s own referral.
+async fn sees_nothing_of(b: &Browser<'_>, case_id: i64, referral_id: i64, secrets: &[&str]) {
+    let r = b.get(&format!("/cases/{case_id}")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    for page in
+        ["/research".to_owned(), format!("/referrals/{referral_id}"), format!("/referrals/{referral_id}/submitted")]
+    {
+        let body = b.get(&page).await.body;
+        for secret in secrets {
+            assert!(!body.contains(secret), "{page} shows {secret}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_referral_never_moves_an_earlier_case_or_opens_it_to_a_stranger() {
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
+        let (tm, om) = (app.marac_id, app.other_marac_id);
+        // The case's Marac: a police referrer and representative, its coordinator.
+        app.user("kim@x.org", Role::Referrer, false).await;
+        app.user("rep@x.org", Role::AgencyRep, false).await;
+        let cora = app.user("cora@x.org", Role::Coordinator, true).await;
+        // Another Marac with a housing referrer and its own coordinator.
+        let housing = app.agency("HOU", AgencyCategory::Housing, &[om]).await;
+        app.user_in("hou@x.org", Role::Referrer, om, housing, false).await;
+        let olly = app.user_in("olly@x.org", Role::Coordinator, om, housing, true).await;
+
+        let kim = app.signed_in("kim@x.org").await;
+        let first = refer_ashbys(&kim, tm).await;
+        let cora_b = app.signed_in("cora@x.org").await;
+        cora_b.get(&format!("/referrals/{first}")).await;
+        assert_eq!(
+            cora_b.post(&format!("/referrals/{first}/decision"), &[("decision", "accept")]).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let case_id = s.get_referral(first).await.unwrap().case_id.unwrap();
+        let reference = s.get_referral(first).await.unwrap().reference.unwrap();
+        list_on_published_meeting(&app, case_id, first, &[app.agency_id]).await;
+        let rep = app.signed_in("rep@x.org").await;
+        rep.get(&format!("/cases/{case_id}")).await;
+        let note = [("kind", "fact"), ("body", "Lives at 4 Elm Road with her mother."), ("share", "yes")];
+        assert_eq!(rep.post(&format!("/cases/{case_id}/notes"), &note).await.status, StatusCode::SEE_OTHER);
+
+        // The same victim and person causing harm, referred to the other Marac.
+        let hou = app.signed_in("hou@x.org").await;
+        let second = refer_ashbys(&hou, om).await;
+        let waiting = s.get_referral(second).await.unwrap();
+        assert_eq!((waiting.case_id, waiting.known_case_id), (None, Some(case_id)), "known, not joined");
+        assert_eq!(s.get_case(case_id).await.unwrap().marac_id, tm, "the case stays where it is");
+        sees_nothing_of(&hou, case_id, second, &["Elm Road", &reference]).await;
+        // Both Maracs' coordinators are asked; the other Marac's triage says whom to ask.
+        let question = notices_of(&app, olly, NoticeKind::CaseHeldElsewhere).await;
+        assert_eq!(question, notices_of(&app, cora, NoticeKind::CaseHeldElsewhere).await);
+        assert_eq!(question.len(), 1);
+        let olly_b = app.signed_in("olly@x.org").await;
+        let triage = olly_b.get("/triage").await;
+        assert!(triage.body.contains("Known to TM Marac"), "{}", triage.body);
+        let view = olly_b.get(&format!("/referrals/{second}")).await;
+        assert!(view.body.contains("Known to TM Marac") && !view.body.contains("Elm Road"), "{}", view.body);
+        // It cannot be accepted while the case is held elsewhere; declining moves nothing.
+        let r = olly_b.post(&format!("/referrals/{second}/decision"), &[("decision", "accept")]).await;
+        assert!(r.body.contains("Another Marac holds this case"), "{}", r.body);
+        let r = olly_b
+            .post(
+                &format!("/referrals/{second}/decision"),
+                &[("decision", "decline"), ("decline_note", "Held by TM Marac")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(s.get_case(case_id).await.unwrap().marac_id, tm);
+        sees_nothing_of(&hou, case_id, second, &["Elm Road", &reference]).await;
+        assert!(!s.case_access(case_id).await.unwrap().referring_agency_ids.contains(&housing));
+        assert_eq!(audited(&app, "case.transfer").await, 0, "nothing moved");
+
+        // Within one Marac: a housing referrer's repeat referral joins the case, but the case is
+        // theirs to read only once the coordinator accepts it onto the case.
+        let tm_housing = app.agency("HOU2", AgencyCategory::Housing, &[tm]).await;
+        app.user_in("hana@x.org", Role::Referrer, tm, tm_housing, false).await;
+        let hana = app.signed_in("hana@x.org").await;
+        let third = refer_ashbys(&hana, tm).await;
+        assert_eq!(s.get_referral(third).await.unwrap().case_id, Some(case_id));
+        sees_nothing_of(&hana, case_id, third, &["Elm Road"]).await;
+        cora_b.get(&format!("/referrals/{third}")).await;
+        assert_eq!(
+            cora_b.post(&format!("/referrals/{third}/decision"), &[("decision", "accept")]).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let r = hana.get(&format!("/cases/{case_id}")).await;
+        assert_eq!(r.status, StatusCode::OK, "accepted onto the case, its agency takes part");
+        assert!(r.body.contains("Elm Road"), "a shared note is shared with the case's agencies");
+    });
+}
+
+#[tokio::test]
+async fn a_case_moves_between_maracs_only_when_both_coordinators_agree() {
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
+        let (tm, om) = (app.marac_id, app.other_marac_id);
+        app.user("kim@x.org", Role::Referrer, false).await;
+        app.user("rep@x.org", Role::AgencyRep, false).await;
+        let cora = app.user("cora@x.org", Role::Coordinator, true).await;
+        let housing = app.agency("HOU", AgencyCategory::Housing, &[om]).await;
+        app.user_in("hou@x.org", Role::Referrer, om, housing, false).await;
+        app.user_in("olly@x.org", Role::Coordinator, om, housing, true).await;
+        app.user_in("oscar@x.org", Role::Referrer, om, housing, false).await;
+
+        let kim = app.signed_in("kim@x.org").await;
+        let first = refer_ashbys(&kim, tm).await;
+        let cora_b = app.signed_in("cora@x.org").await;
+        cora_b.get(&format!("/referrals/{first}")).await;
+        cora_b.post(&format!("/referrals/{first}/decision"), &[("decision", "accept")]).await;
+        let case_id = s.get_referral(first).await.unwrap().case_id.unwrap();
+        list_on_published_meeting(&app, case_id, first, &[app.agency_id]).await;
+        let rep = app.signed_in("rep@x.org").await;
+        rep.get(&format!("/cases/{case_id}")).await;
+        rep.post(
+            &format!("/cases/{case_id}/notes"),
+            &[("kind", "fact"), ("body", "Police: two call-outs."), ("share", "yes")],
+        )
+        .await;
+
+        let hou = app.signed_in("hou@x.org").await;
+        let second = refer_ashbys(&hou, om).await;
+        let transfer = s.case_transfer_for_referral(second).await.unwrap().unwrap();
+        let page = format!("/transfers/{}", transfer.id);
+        // Only the two Maracs' coordinators see the question; anyone else is told it is not there.
+        let denied_before = audited(&app, "access.denied").await;
+        for stranger in [&kim, &hou, &rep] {
+            assert_eq!(stranger.get(&page).await.status, StatusCode::NOT_FOUND);
+        }
+        assert_eq!(kim.get("/transfers/99999").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(audited(&app, "access.denied").await, denied_before + 4);
+
+        // The receiving Marac asks; the holding Marac first refuses a stranger's answer, then agrees.
+        let olly_b = app.signed_in("olly@x.org").await;
+        let shown = olly_b.get(&page).await;
+        assert!(shown.body.contains("Ask TM Marac to move the case here"), "{}", shown.body);
+        assert!(!shown.body.contains("two call-outs"));
+        assert_eq!(olly_b.post(&format!("{page}/ask"), &[]).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            olly_b.post(&format!("{page}/answer"), &[("answer", "agree")]).await.status,
+            StatusCode::FORBIDDEN,
+            "not theirs to answer"
+        );
+        assert_eq!(s.get_case(case_id).await.unwrap().marac_id, tm);
+        let asked = app.db.store.list_notices(cora, 50).await.unwrap();
+        assert!(asked.iter().any(|n| n.kind == NoticeKind::CaseTransferAsked && n.link == page));
+        let r = cora_b.get(&page).await;
+        assert!(r.body.contains("Should the case move from TM Marac to OM Marac?"), "{}", r.body);
+        let r = cora_b.post(&format!("{page}/answer"), &[]).await;
+        assert!(r.body.contains("Select whether the case moves"), "{}", r.body);
+        assert_eq!(cora_b.post(&format!("{page}/answer"), &[("answer", "agree")]).await.status, StatusCode::SEE_OTHER);
+
+        app.clock.advance(time::Duration::minutes(5));
+        // The case moved, the referral joined it, and both sides' trails say so.
+        assert_eq!(s.get_case(case_id).await.unwrap().marac_id, om);
+        assert_eq!(s.get_referral(second).await.unwrap().case_id, Some(case_id));
+        assert_eq!(audited(&app, "case.transfer").await, 2);
+        olly_b.get(&format!("/referrals/{second}")).await;
+        assert_eq!(
+            olly_b.post(&format!("/referrals/{second}/decision"), &[("decision", "accept")]).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let r = hou.get(&format!("/cases/{case_id}")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("two call-outs"), "its notes moved with it");
+        hou.post(
+            &format!("/cases/{case_id}/notes"),
+            &[("kind", "fact"), ("body", "Now lives in Westfield."), ("share", "yes")],
+        )
+        .await;
+
+        // The Marac that sent it reads what it held, and nothing added since, and changes nothing.
+        for b in [&cora_b, &rep] {
+            let r = b.get(&format!("/cases/{case_id}")).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            assert!(r.body.contains("two call-outs") && !r.body.contains("Westfield"), "{}", r.body);
+            let refs = s.get_referral(second).await.unwrap().reference.unwrap();
+            assert!(!r.body.contains(&refs), "the receiving Marac's referral is not what it held");
+        }
+        let r = rep.post(&format!("/cases/{case_id}/notes"), &[("kind", "fact"), ("body", "More.")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+        // A question the holding Marac refuses leaves the case where it is.
+        let other = refer(&kim, &referral_fields(tm, "Sam", "Reed", "1/1/1991", 15)).await;
+        cora_b.get(&format!("/referrals/{other}")).await;
+        cora_b.post(&format!("/referrals/{other}/decision"), &[("decision", "accept")]).await;
+        let other_case = s.get_referral(other).await.unwrap().case_id.unwrap();
+        let oscar = app.signed_in("oscar@x.org").await;
+        let again = refer(&oscar, &referral_fields(om, "Sam", "Reed", "1/1/1991", 15)).await;
+        let t = s.case_transfer_for_referral(again).await.unwrap().unwrap();
+        olly_b.post(&format!("/transfers/{}/ask", t.id), &[]).await;
+        cora_b.get(&format!("/transfers/{}", t.id)).await;
+        cora_b.post(&format!("/transfers/{}/answer", t.id), &[("answer", "refuse")]).await;
+        assert_eq!(s.get_case(other_case).await.unwrap().marac_id, tm);
+        assert!(olly_b.get(&format!("/transfers/{}", t.id)).await.body.contains("The move was refused"));
+    });
+}
