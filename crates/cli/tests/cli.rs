@@ -523,3 +523,49 @@ async fn two_servers_on_one_postgresql_send_each_reminder_exactly_once() {
     eprintln!("{} messages ({reminders} reminders) sent by {} workers", mails.len(), claimers.0);
     db.cleanup().await;
 }
+
+#[tokio::test]
+async fn an_account_mixing_administration_and_case_roles_is_named_at_start_up() {
+    let db = TestDb::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    assert!(marac(&db, dir.path(), &["migrate"], None).status.success());
+    let mixed = marac_store::NewUser {
+        email: "both@x.org".into(),
+        name: "Both".into(),
+        agency_id: None,
+        password_hash: "x".into(),
+        is_demo: false,
+        grants: vec![
+            marac_domain::policy::Grant { role: marac_domain::Role::Admin, marac_id: None },
+            marac_domain::policy::Grant { role: marac_domain::Role::Analyst, marac_id: None },
+        ],
+    };
+    db.store.create_user(&mixed, event(1)).await.unwrap();
+    let coordinator = marac_store::NewUser {
+        email: "mixed@x.org".into(),
+        grants: vec![
+            marac_domain::policy::Grant { role: marac_domain::Role::Admin, marac_id: None },
+            marac_domain::policy::Grant { role: marac_domain::Role::Auditor, marac_id: None },
+            marac_domain::policy::Grant { role: marac_domain::Role::Referrer, marac_id: None },
+        ],
+        ..mixed
+    };
+    db.store.create_user(&coordinator, event(2)).await.unwrap();
+    let log = dir.path().join("serve.log");
+    let mut server = serve(&db, dir.path(), "", &log);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !std::fs::read_to_string(&log).unwrap_or_default().contains("ready") {
+        assert!(std::time::Instant::now() < deadline, "{}", std::fs::read_to_string(&log).unwrap_or_default());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let named: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("holds the administrator role together with roles that read cases"))
+        .collect();
+    assert_eq!(named.len(), 1, "{text}");
+    assert!(named[0].contains("mixed@x.org"), "{text}");
+    db.cleanup().await;
+}

@@ -28,6 +28,10 @@ coded_enum! {
         CaseTransferAsked = ("case_transfer_asked", "A case transfer is asked for"),
         /// A case transfer was agreed or refused (to the asking Marac's coordinators).
         CaseTransferAnswered = ("case_transfer_answered", "A case transfer was answered"),
+        /// The reader's own roles were changed by an administrator.
+        RolesChanged = ("roles_changed", "Your roles were changed"),
+        /// Someone's roles in the reader's Marac were changed (to its coordinators).
+        MaracRolesChanged = ("marac_roles_changed", "Roles in your Marac were changed"),
     }
 }
 
@@ -44,6 +48,8 @@ impl NoticeKind {
             NoticeKind::CaseHeldElsewhere => "Marac: a referral names a case another Marac holds",
             NoticeKind::CaseTransferAsked => "Marac: you are asked to agree a case transfer",
             NoticeKind::CaseTransferAnswered => "Marac: a case transfer you asked for was answered",
+            NoticeKind::RolesChanged => "Marac: your roles were changed",
+            NoticeKind::MaracRolesChanged => "Marac: roles in your Marac were changed",
         }
     }
 
@@ -70,6 +76,12 @@ impl NoticeKind {
                 "Another Marac asks for a case to move between your Maracs. Please agree or refuse."
             }
             NoticeKind::CaseTransferAnswered => "A case transfer your Marac asked for has been agreed or refused.",
+            NoticeKind::RolesChanged => {
+                "An administrator changed your roles. Your account page lists them; if you did not expect this, tell your Marac coordinator."
+            }
+            NoticeKind::MaracRolesChanged => {
+                "An administrator changed someone's roles in a Marac you coordinate. The audit trail records who and what."
+            }
         }
     }
 

@@ -271,6 +271,19 @@ pub enum Basis {
 #[error("not allowed: {0}")]
 pub struct Denied(pub &'static str);
 
+/// Administrators see no case content, so an account holding the administrator role holds no
+/// role that reads cases ([`Role::reads_cases`]).
+///
+/// # Errors
+/// What is wrong with the set of roles, for the form.
+pub fn separate_duties(grants: &[Grant]) -> Result<(), &'static str> {
+    if grants.iter().any(|g| g.role == Role::Admin) && grants.iter().any(|g| g.role.reads_cases()) {
+        Err("An administrator cannot also hold a role that reads cases: give those roles to another account")
+    } else {
+        Ok(())
+    }
+}
+
 /// Decides whether `actor` may do `action`.
 ///
 /// # Errors
@@ -602,6 +615,18 @@ mod tests {
         let new_coordinator = actor(5, Some(HEALTH), &[(Role::Coordinator, Some(M2))]);
         assert_eq!(c.history_limit(&new_coordinator), None, "the holder sees everything");
         assert!(authorise(&actor(6, Some(POLICE), &[(Role::AgencyRep, Some(9))]), Action::ReadCase(&c)).is_err());
+    }
+
+    #[test]
+    fn administrators_hold_no_role_that_reads_cases() {
+        let admin = Grant { role: Role::Admin, marac_id: None };
+        let auditor = Grant { role: Role::Auditor, marac_id: None };
+        let analyst = Grant { role: Role::Analyst, marac_id: Some(M1) };
+        assert_eq!(separate_duties(&[admin, auditor, analyst]), Ok(()));
+        for role in [Role::Coordinator, Role::Chair, Role::AgencyRep, Role::Idva, Role::Referrer] {
+            assert!(separate_duties(&[admin, Grant { role, marac_id: Some(M1) }]).is_err(), "{role}");
+            assert_eq!(separate_duties(&[Grant { role, marac_id: Some(M1) }]), Ok(()));
+        }
     }
 
     #[test]

@@ -83,6 +83,13 @@ impl Role {
         !matches!(self, Role::Admin | Role::Auditor)
     }
 
+    /// Whether the role opens case content (referrals, case pages, meetings): never held with
+    /// the administrator role, whose holders see no case content.
+    #[must_use]
+    pub const fn reads_cases(self) -> bool {
+        matches!(self, Role::Coordinator | Role::Chair | Role::AgencyRep | Role::Idva | Role::Referrer)
+    }
+
     /// Roles whose holders always need a second factor, whatever the configuration says.
     #[must_use]
     pub const fn always_needs_second_factor(self) -> bool {

@@ -82,6 +82,36 @@ pub fn case_transfer(
         .collect()
 }
 
+/// A person whose roles an administrator changed hears of it, and so do the coordinators of
+/// every Marac in which a role was given or taken away.
+#[must_use]
+pub fn roles_changed(
+    users: &[User],
+    user_id: i64,
+    before: &[marac_domain::policy::Grant],
+    after: &[marac_domain::policy::Grant],
+    at: time::OffsetDateTime,
+) -> Vec<NewNotice> {
+    let occasion = at.unix_timestamp_nanos().to_string();
+    let mut maracs: Vec<i64> = before
+        .iter()
+        .filter(|g| !after.contains(g))
+        .chain(after.iter().filter(|g| !before.contains(g)))
+        .filter_map(|g| g.marac_id)
+        .collect();
+    maracs.sort_unstable();
+    maracs.dedup();
+    let own = users.iter().filter(|u| u.id == user_id && !u.disabled).map(|u| {
+        notice(u, NoticeKind::RolesChanged, "/account".into(), dedupe_key(NoticeKind::RolesChanged, user_id, &occasion))
+    });
+    let coordinators =
+        users.iter().filter(|u| u.id != user_id && maracs.iter().any(|m| holds(u, Role::Coordinator, *m))).map(|u| {
+            let key = dedupe_key(NoticeKind::MaracRolesChanged, user_id, &occasion);
+            notice(u, NoticeKind::MaracRolesChanged, "/".into(), key)
+        });
+    own.chain(coordinators).collect()
+}
+
 /// For one outstanding action on `today`: a reminder to its owner (the named person when an
 /// account of that agency has that name, otherwise the agency's representatives and Idvas),
 /// or an escalation to the Marac's coordinators once it is overdue.

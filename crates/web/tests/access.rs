@@ -228,3 +228,91 @@ async fn a_case_moves_between_maracs_only_when_both_coordinators_agree() {
         assert!(olly_b.get(&format!("/transfers/{}", t.id)).await.body.contains("The move was refused"));
     });
 }
+
+#[tokio::test]
+async fn administrators_change_no_roles_of_their_own_and_hold_none_that_read_cases() {
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
+        let tm = app.marac_id;
+        let adm = app.user("adm@x.org", Role::Admin, true).await;
+        app.user("adm2@x.org", Role::Admin, true).await;
+        app.user("kim@x.org", Role::Referrer, false).await;
+        let cora = app.user("cora@x.org", Role::Coordinator, true).await;
+        let cole = app.user("cole@x.org", Role::Coordinator, true).await;
+        let kim = app.signed_in("kim@x.org").await;
+        let referral = refer_ashbys(&kim, tm).await;
+        let cora_b = app.signed_in("cora@x.org").await;
+        cora_b.get(&format!("/referrals/{referral}")).await;
+        cora_b.post(&format!("/referrals/{referral}/decision"), &[("decision", "accept")]).await;
+        let case_id = s.get_referral(referral).await.unwrap().case_id.unwrap();
+
+        // The probe: an administrator adding a case role to their own account.
+        let coordinator = format!("coordinator:{tm}");
+        let b = app.signed_in("adm@x.org").await;
+        b.get(&format!("/admin/users/{adm}")).await;
+        let r = b
+            .post(
+                &format!("/admin/users/{adm}"),
+                &[("name", "Test Administrator"), ("agency", ""), ("grant", "admin:"), ("grant", &coordinator)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("You cannot change your own roles"), "{}", r.body);
+        assert_eq!(s.get_user(adm).await.unwrap().grants.len(), 1);
+        assert_eq!(b.get(&format!("/cases/{case_id}")).await.status, StatusCode::FORBIDDEN);
+
+        // Another administrator cannot give an administrator a case role, nor a coordinator
+        // the administrator role.
+        let b2 = app.signed_in("adm2@x.org").await;
+        for (id, name) in [(adm, "Test Administrator"), (cora, "Test Coordinator")] {
+            b2.get(&format!("/admin/users/{id}")).await;
+            let agency = if id == cora { app.agency_id.to_string() } else { String::new() };
+            let r = b2
+                .post(
+                    &format!("/admin/users/{id}"),
+                    &[("name", name), ("agency", &agency), ("grant", "admin:"), ("grant", &coordinator)],
+                )
+                .await;
+            assert!(r.body.contains("An administrator cannot also hold a role that reads cases"), "{}", r.body);
+        }
+        assert_eq!(s.get_user(cora).await.unwrap().grants.len(), 1);
+
+        // A change that is allowed tells the person and the Marac's coordinators.
+        let chair = format!("chair:{tm}");
+        b2.get(&format!("/admin/users/{cora}")).await;
+        let agency = app.agency_id.to_string();
+        let r = b2
+            .post(
+                &format!("/admin/users/{cora}"),
+                &[("name", "Test Coordinator"), ("agency", &agency), ("grant", &coordinator), ("grant", &chair)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(notices_of(&app, cora, NoticeKind::RolesChanged).await, ["/account"]);
+        assert_eq!(notices_of(&app, cole, NoticeKind::MaracRolesChanged).await.len(), 1);
+        assert!(notices_of(&app, cora, NoticeKind::MaracRolesChanged).await.is_empty());
+
+        // An account that already mixes them (from before this rule) is named, not changed.
+        let mixed = marac_store::NewUser {
+            email: "old@x.org".into(),
+            name: "Old Account".into(),
+            agency_id: Some(app.agency_id),
+            password_hash: support::password_hash(),
+            is_demo: false,
+            grants: vec![
+                marac_domain::policy::Grant { role: Role::Admin, marac_id: None },
+                marac_domain::policy::Grant { role: Role::Coordinator, marac_id: Some(tm) },
+            ],
+        };
+        let old = s.create_user(&mixed, marac_web::audit::system_event(&app.state, "test.seed", "")).await.unwrap();
+        let page = b2.get("/admin/users").await;
+        assert!(
+            page.body.contains("One account holds the administrator role together with roles that read cases"),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("Administrator with case roles"));
+        assert_eq!(s.get_user(old).await.unwrap().grants.len(), 2);
+    });
+}

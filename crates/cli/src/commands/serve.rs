@@ -41,6 +41,14 @@ pub async fn serve(
     on_ready: impl FnOnce(&str),
 ) -> anyhow::Result<ExitCode> {
     let demo = store.list_partnerships().await?.iter().any(|p| p.is_demo);
+    // Accounts that no longer fit the separation of duties are named, never changed silently.
+    for u in marac_web::routes::admin::users::mixed_duties(&store.list_users().await?) {
+        tracing::warn!(
+            user = u.id,
+            email = %u.email,
+            "an account holds the administrator role together with roles that read cases: an administrator should change it"
+        );
+    }
     let config = WebConfig {
         secure_cookies: settings.is_https(),
         hsts: settings.is_https(),
