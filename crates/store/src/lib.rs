@@ -528,7 +528,14 @@ pub trait Store: Send + Sync + 'static {
     /// The notes on a case that `agency_id` may read: its own, and others' shared ones.
     async fn list_research_notes(&self, case_id: i64, agency_id: Option<i64>) -> StoreResult<Vec<ResearchNote>>;
     /// Shares one of the agency's notes; `NotFound` if it is not theirs or already shared.
-    async fn share_research_note(&self, id: i64, agency_id: i64, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
+    async fn share_research_note(
+        &self,
+        case_id: i64,
+        id: i64,
+        agency_id: i64,
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<()>;
 
     // --- directory ---
 

@@ -2276,6 +2276,7 @@ macro_rules! impl_store {
 
             async fn share_research_note(
                 &self,
+                case_id: i64,
                 id: i64,
                 agency_id: i64,
                 at: $crate::Ts,
@@ -2283,13 +2284,15 @@ macro_rules! impl_store {
             ) -> $crate::StoreResult<()> {
                 let mut tx = self.begin_write().await?;
                 let r = sqlx::query(
-                    "UPDATE research_notes SET shared = $1, shared_at = $2 WHERE id = $3 AND agency_id = $4 AND shared = $5",
+                    "UPDATE research_notes SET shared = $1, shared_at = $2 \
+                     WHERE id = $3 AND agency_id = $4 AND shared = $5 AND case_id = $6",
                 )
                 .bind(true)
                 .bind(at)
                 .bind(id)
                 .bind(agency_id)
                 .bind(false)
+                .bind(case_id)
                 .execute(&mut *tx)
                 .await?;
                 Self::found(r)?;

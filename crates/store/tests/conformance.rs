@@ -621,10 +621,14 @@ async fn referrals_become_cases_with_references_triage_and_research() {
         assert!(s.list_research_notes(case_id, Some(a + 1)).await.unwrap().is_empty());
         assert!(s.list_research_notes(case_id, None).await.unwrap().is_empty());
         assert!(
-            s.share_research_note(note, a + 1, Ts::new(T0), audit("research_note.share")).await.is_err(),
+            s.share_research_note(case_id, note, a + 1, Ts::new(T0), audit("research_note.share")).await.is_err(),
             "only the agency shares"
         );
-        s.share_research_note(note, a, Ts::new(T0), audit("research_note.share")).await.unwrap();
+        assert!(
+            s.share_research_note(case_id + 1, note, a, Ts::new(T0), audit("research_note.share")).await.is_err(),
+            "only through its own case"
+        );
+        s.share_research_note(case_id, note, a, Ts::new(T0), audit("research_note.share")).await.unwrap();
         assert_eq!(s.list_research_notes(case_id, Some(a + 1)).await.unwrap().len(), 1);
 
         // The directory.

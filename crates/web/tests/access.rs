@@ -316,3 +316,136 @@ async fn administrators_change_no_roles_of_their_own_and_hold_none_that_read_cas
         assert_eq!(s.get_user(old).await.unwrap().grants.len(), 2);
     });
 }
+
+/// Every route whose path names a record inside another (a note of a case, a case of a
+/// meeting, a flag of a case), from the route table itself.
+fn nested_routes() -> Vec<String> {
+    let table = include_str!("../src/routes/mod.rs");
+    table
+        .split(".route(\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|path| path.matches('{').count() >= 2)
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_record_asked_for_under_a_parent_it_does_not_belong_to_is_not_found() {
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
+        let tm = app.marac_id;
+        app.user("kim@x.org", Role::Referrer, false).await;
+        app.user("rep@x.org", Role::AgencyRep, false).await;
+        app.user("cora@x.org", Role::Coordinator, true).await;
+        app.user("cha@x.org", Role::Chair, false).await;
+        let kim = app.signed_in("kim@x.org").await;
+        let cora = app.signed_in("cora@x.org").await;
+        let mut cases = Vec::new();
+        for (given, family) in [("Jordan", "Ashby"), ("Sam", "Reed")] {
+            let referral = refer(&kim, &referral_fields(tm, given, family, "14/2/1992", 15)).await;
+            cora.get(&format!("/referrals/{referral}")).await;
+            cora.post(&format!("/referrals/{referral}/decision"), &[("decision", "accept")]).await;
+            let case_id = s.get_referral(referral).await.unwrap().case_id.unwrap();
+            let meeting = list_on_published_meeting(&app, case_id, referral, &[app.agency_id]).await;
+            cases.push((referral, case_id, meeting));
+        }
+        let [(ref_a, a, m1), (ref_b, b, m2)] = [cases[0], cases[1]];
+        s.add_statement(
+            tm,
+            "Confidential.",
+            None,
+            marac_store::Ts::new(app.state.clock.now()),
+            marac_web::audit::system_event(&app.state, "t", ""),
+        )
+        .await
+        .unwrap();
+        let cha = app.signed_in("cha@x.org").await;
+        for m in [m1, m2] {
+            cha.get(&format!("/meetings/{m}")).await;
+            cha.post(&format!("/meetings/{m}/confirm"), &[("agree", "yes")]).await;
+        }
+        let rep = app.signed_in("rep@x.org").await;
+        rep.get(&format!("/cases/{b}")).await;
+        rep.post(&format!("/cases/{b}/notes"), &[("kind", "fact"), ("body", "A note on the other case.")]).await;
+        let note_b = s.list_research_notes(b, Some(app.agency_id)).await.unwrap()[0].id;
+        let agency = app.agency_id.to_string();
+        let flag =
+            [("flag_agency", agency.as_str()), ("flag_kind", "address_safety_marker"), ("flag_until", "1/1/2028")];
+        cha.get(&format!("/meetings/{m2}/cases/{b}")).await;
+        assert_eq!(cha.post(&format!("/meetings/{m2}/cases/{b}/flags"), &flag).await.status, StatusCode::SEE_OTHER);
+        let flag_b =
+            s.list_flags(&marac_store::FlagFilter { case_id: Some(b), ..Default::default() }).await.unwrap()[0].id;
+
+        let action = [
+            ("agency", agency.as_str()),
+            ("owner", "PC Shah"),
+            ("subject", "victim"),
+            ("description", "Fit a doorbell camera"),
+            ("due", "14/12/2026"),
+        ];
+        // Each nested route, with a child that belongs to another parent.
+        // (route template, address with a mismatched parent, who asks, form fields: none means a GET)
+        type Probe<'a, 'b> = (&'static str, String, &'a Browser<'b>, Vec<(&'static str, &'a str)>);
+        let mismatched: Vec<Probe<'_, '_>> = vec![
+            ("/cases/{id}/notes/{note}/share", format!("/cases/{a}/notes/{note_b}/share"), &rep, vec![]),
+            ("/meetings/{id}/cases/{case}", format!("/meetings/{m1}/cases/{b}"), &cha, vec![]),
+            ("/meetings/{id}/cases/{case}", format!("/meetings/{m1}/cases/{b}"), &cha, vec![("information", "x")]),
+            ("/meetings/{id}/cases/{case}/actions", format!("/meetings/{m1}/cases/{b}/actions"), &cha, action.to_vec()),
+            ("/meetings/{id}/cases/{case}/flags", format!("/meetings/{m1}/cases/{b}/flags"), &cha, flag.to_vec()),
+            (
+                "/meetings/{id}/cases/{case}/flags/{flag}/end",
+                format!("/meetings/{m1}/cases/{a}/flags/{flag_b}/end"),
+                &cha,
+                vec![],
+            ),
+        ];
+        for (template, path, b, fields) in &mismatched {
+            let r = if fields.is_empty()
+                && !template.ends_with("/share")
+                && !template.ends_with("/actions")
+                && !template.ends_with("/end")
+            {
+                b.get(path).await
+            } else {
+                b.get(&format!("/meetings/{m1}")).await;
+                b.post(path, fields).await
+            };
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{template} as {path}: {}", r.body);
+        }
+        assert!(!s.list_research_notes(b, Some(app.agency_id)).await.unwrap()[0].shared, "nothing shared");
+        assert!(
+            s.list_flags(&marac_store::FlagFilter { case_id: Some(b), running_only: true, ..Default::default() })
+                .await
+                .unwrap()
+                .len()
+                == 1
+        );
+        // The API's nested route, likewise.
+        let chair_id = s.find_user_by_email("cha@x.org").await.unwrap().unwrap().id;
+        support::token_for(&app, chair_id, "marac_pat_cha").await;
+        let r = support::api_get(&app, &format!("/api/v1/meetings/{m1}/cases/{b}"), Some("marac_pat_cha")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+        let r = support::api_get(&app, &format!("/api/v1/meetings/{m1}/cases/{a}"), Some("marac_pat_cha")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        // A match of one referral is not answered through another.
+        let r = cora
+            .post(
+                &format!("/referrals/{ref_a}/matches"),
+                &[("answer", "same"), ("subject", "victim"), ("person", &ref_b.to_string())],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+        // The table's nested routes are all walked here; a new one needs a line above.
+        let walked: Vec<&str> = mismatched.iter().map(|m| m.0).collect();
+        for route in nested_routes() {
+            // The section of a referral is a page of its form, not a record of its own.
+            if route == "/referrals/{id}/{section}" {
+                continue;
+            }
+            assert!(walked.contains(&route.as_str()), "{route} has no mismatched-parent check");
+        }
+    });
+}

@@ -170,6 +170,10 @@ async fn listed_case(state: &AppState, st: &Standing, case_id: i64) -> Result<(L
 /// Confirmation for the meeting, and the case's own access rule besides.
 async fn require_case(state: &AppState, me: &Signed, st: &Standing, case_id: i64) -> Result<(), AppError> {
     st.require_cases(state, me).await?;
+    // A case is worked on at a meeting only if that meeting's list holds it.
+    if !state.store.meeting_cases(st.meeting.id).await?.iter().any(|c| c.case_id == case_id) {
+        return Err(AppError::NotFound);
+    }
     let access = state.store.case_access(case_id).await?;
     me.authorise(state, Action::ReadCase(&access), &format!("case:{case_id}")).await?;
     Ok(())

@@ -334,6 +334,6 @@ pub async fn share_note(
     let Some(agency_id) = me.user.agency_id else { return Err(AppError::Forbidden) };
     let event =
         me.audit(&state, "research_note.share", &format!("research_note:{note}"), serde_json::json!({ "case": id }));
-    state.store.share_research_note(note, agency_id, Ts::new(state.clock.now()), event).await?;
+    state.store.share_research_note(id, note, agency_id, Ts::new(state.clock.now()), event).await?;
     Ok(Redirect::to(&format!("/cases/{id}#notes")).into_response())
 }
