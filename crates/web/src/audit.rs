@@ -46,3 +46,23 @@ pub fn system_event(state: &AppState, action: &str, target: &str) -> NewAuditEve
         idempotency: None,
     }
 }
+
+/// Proof that a refusal was written to the audit trail as `access.denied`.
+///
+/// A 403 ([`crate::error::AppError::Forbidden`], [`crate::api::problem::Problem::forbidden`])
+/// can only be built from one, and one can only be had from [`refuse`], so no handler can
+/// answer 403 without the refusal being recorded.
+#[derive(Debug)]
+pub struct Refused(());
+
+/// Records `event` as a refusal (`access.denied`, outcome `denied`) and gives the proof a 403
+/// needs.
+///
+/// # Errors
+/// The store's failure to record it; then nothing is answered but that failure.
+pub async fn refuse(state: &AppState, mut event: NewAuditEvent) -> Result<Refused, marac_store::StoreError> {
+    "access.denied".clone_into(&mut event.action);
+    "denied".clone_into(&mut event.outcome);
+    state.store.append_audit(event).await?;
+    Ok(Refused(()))
+}

@@ -16,9 +16,9 @@ pub enum AppError {
     /// No such page or record (or one the user may not know exists).
     #[error("not found")]
     NotFound,
-    /// The policy refused.
+    /// The policy refused, and the refusal is in the audit trail (the only way to build one).
     #[error("forbidden")]
-    Forbidden,
+    Forbidden(crate::audit::Refused),
     /// Not signed in (or the session ended).
     #[error("sign-in required")]
     SignInRequired(Option<Ended>),
@@ -118,7 +118,7 @@ impl AppError {
                 "Page not found",
                 "If you typed the web address, check it is correct. If you followed a link, the page may have moved or you may not have access to it.",
             ),
-            AppError::Forbidden => (
+            AppError::Forbidden(_) => (
                 StatusCode::FORBIDDEN,
                 "You do not have access to this page",
                 "Your role does not allow this. If you need access, ask your Marac coordinator or system administrator.",

@@ -135,18 +135,35 @@ impl Signed {
     pub async fn authorise(&self, state: &AppState, action: Action<'_>, what: &str) -> Result<Basis, AppError> {
         match authorise(&self.actor(), action) {
             Ok(basis) => Ok(basis),
-            Err(denied) => {
-                let event = crate::audit::event(
-                    state,
-                    &self.visitor,
-                    "access.denied",
-                    what,
-                    "denied",
-                    serde_json::json!({ "reason": denied.0 }),
-                );
-                state.store.append_audit(event).await?;
-                Err(AppError::Forbidden)
-            }
+            Err(denied) => Err(self.refuse(state, what, denied.0).await),
+        }
+    }
+
+    /// Refuses this request with a 403, recording why in the audit trail.
+    pub async fn refuse(&self, state: &AppState, what: &str, reason: &str) -> AppError {
+        let event = crate::audit::event(
+            state,
+            &self.visitor,
+            "access.denied",
+            what,
+            "denied",
+            serde_json::json!({ "reason": reason }),
+        );
+        match crate::audit::refuse(state, event).await {
+            Ok(recorded) => AppError::Forbidden(recorded),
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Asks the policy; a refusal is recorded like any other but answered as if the record did
+    /// not exist (404), for records whose existence is itself not the asker's to know.
+    ///
+    /// # Errors
+    /// [`AppError::NotFound`] when the policy refuses.
+    pub async fn authorise_hidden(&self, state: &AppState, action: Action<'_>, what: &str) -> Result<Basis, AppError> {
+        match self.authorise(state, action, what).await {
+            Err(AppError::Forbidden(_)) => Err(AppError::NotFound),
+            other => other,
         }
     }
 

@@ -337,6 +337,8 @@ async fn the_return_is_exact_for_coordinators_in_every_format_and_suppressed_for
 
         // Refusals: analysts reach no meeting's return and no case; others see no returns.
         assert_eq!(a.get(&format!("/returns?{scope}&meeting={september}")).await.status, StatusCode::FORBIDDEN);
+        let one_meeting = format!("/returns/download?{scope}&meeting={september}&format=csv");
+        assert_eq!(a.get(&one_meeting).await.status, StatusCode::FORBIDDEN);
         let case_id = app.db.store.meeting_cases(september).await.unwrap()[0].case_id;
         assert_eq!(a.get(&format!("/cases/{case_id}")).await.status, StatusCode::FORBIDDEN);
         assert_eq!(a.get(&format!("/meetings/{september}")).await.status, StatusCode::FORBIDDEN);
@@ -355,6 +357,12 @@ async fn the_return_is_exact_for_coordinators_in_every_format_and_suppressed_for
         assert!(
             denied.iter().any(|e| e.event.target == format!("marac:{}", app.other_marac_id)),
             "the refusal is audited"
+        );
+        let one_meeting = format!("return:marac:{}:meeting:{september}", app.marac_id);
+        assert_eq!(
+            denied.iter().filter(|e| e.event.target == one_meeting).count(),
+            2,
+            "one meeting's return refused on the page and as a download, each audited"
         );
         let k = app.signed_in("kim@x.org").await;
         assert_eq!(k.get("/returns").await.status, StatusCode::FORBIDDEN);

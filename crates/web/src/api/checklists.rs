@@ -69,7 +69,7 @@ pub struct ChecklistView {
     )
 )]
 pub async fn list(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Vec<ChecklistSummary>>, Problem> {
-    caller.authorise(Action::ViewHome)?;
+    caller.authorise_audited(&state, Action::ViewHome, "checklists").await?;
     let all = state.store.list_checklists().await?;
     Ok(Json(
         all.into_iter()
@@ -101,7 +101,7 @@ pub async fn get(
     caller: ApiUser,
     Path((id, version)): Path<(String, String)>,
 ) -> Result<Json<ChecklistView>, Problem> {
-    caller.authorise(Action::ViewHome)?;
+    caller.authorise_audited(&state, Action::ViewHome, "checklists").await?;
     let record = state.store.get_checklist(&id, &version).await?.ok_or_else(Problem::not_found)?;
     let c = Checklist::parse(&record.definition)
         .map_err(|e| Problem::from(marac_store::StoreError::Corrupt(e.to_string())))?;

@@ -42,14 +42,6 @@ impl ApiUser {
         Actor { user_id: self.user.id, agency_id: self.user.agency_id, grants: self.user.grants.clone() }
     }
 
-    /// Asks the policy.
-    ///
-    /// # Errors
-    /// A 403 problem when it refuses.
-    pub fn authorise(&self, action: Action<'_>) -> Result<Basis, Problem> {
-        authorise(&self.actor(), action).map_err(|_| Problem::forbidden())
-    }
-
     /// An audit event by this caller through the API.
     #[must_use]
     pub fn event(&self, state: &AppState, action: &str, target: &str, detail: serde_json::Value) -> NewAuditEvent {
@@ -76,13 +68,31 @@ impl ApiUser {
         action: Action<'_>,
         target: &str,
     ) -> Result<Basis, Problem> {
-        if let Ok(basis) = authorise(&self.actor(), action) {
-            return Ok(basis);
+        match authorise(&self.actor(), action) {
+            Ok(basis) => Ok(basis),
+            Err(denied) => Err(self.refuse(state, target, denied.0).await),
         }
-        let mut e = self.event(state, "access.denied", target, serde_json::json!({ "via": "api" }));
-        e.outcome = "denied".into();
-        state.store.append_audit(e).await?;
-        Err(Problem::forbidden())
+    }
+
+    /// Asks the policy; a refusal is recorded but answered as 404, for records whose existence
+    /// is not the caller's to know.
+    ///
+    /// # Errors
+    /// A 404 problem when it refuses.
+    pub async fn authorise_hidden(&self, state: &AppState, action: Action<'_>, target: &str) -> Result<Basis, Problem> {
+        match self.authorise_audited(state, action, target).await {
+            Err(p) if p.status == 403 => Err(Problem::not_found()),
+            other => other,
+        }
+    }
+
+    /// Refuses this call with a 403 problem, recording why in the audit trail.
+    pub async fn refuse(&self, state: &AppState, target: &str, reason: &str) -> Problem {
+        let e = self.event(state, "access.denied", target, serde_json::json!({ "via": "api", "reason": reason }));
+        match crate::audit::refuse(state, e).await {
+            Ok(recorded) => Problem::forbidden(recorded),
+            Err(e) => e.into(),
+        }
     }
 }
 

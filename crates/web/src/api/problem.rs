@@ -87,7 +87,7 @@ impl Problem {
 
     /// The policy refused.
     #[must_use]
-    pub fn forbidden() -> Self {
+    pub fn forbidden(_recorded: crate::audit::Refused) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", "Your roles do not allow this", None)
     }
 
@@ -173,7 +173,7 @@ impl From<crate::error::AppError> for Problem {
         use crate::error::AppError;
         match e {
             AppError::NotFound => Problem::not_found(),
-            AppError::Forbidden => Problem::forbidden(),
+            AppError::Forbidden(r) => Problem::forbidden(r),
             AppError::Conflict => Problem::conflict(),
             AppError::Unavailable(fault, m) => {
                 tracing::warn!(error = %m, ?fault, "database unavailable");

@@ -140,7 +140,7 @@ pub async fn submit(
     body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<Response, Problem> {
     if casework::referable_maracs(&state, &user.actor()).await?.is_empty() || user.user.agency_id.is_none() {
-        return Err(Problem::forbidden());
+        return Err(user.refuse(&state, "referral:new", "may not refer to any Marac").await);
     }
     let Json(mut body) =
         body.map_err(|e| Problem::invalid(vec![FieldProblem { pointer: String::new(), detail: e.body_text() }]))?;
@@ -195,17 +195,10 @@ pub async fn get(
 ) -> Result<Json<ReferralResult>, Problem> {
     let r = state.store.find_referral_by_reference(&reference).await?.ok_or_else(Problem::not_found)?;
     let target = format!("referral:{}", r.id);
-    match user.authorise(Action::ReadReferral { marac_id: r.marac_id, referrer_user_id: r.referrer_user_id }) {
-        Ok(basis) => {
-            let e = user.event(&state, "referral.view", &target, serde_json::json!({ "basis": basis, "via": "api" }));
-            state.store.append_audit(e).await?;
-            Ok(Json(ReferralResult::from(&r)))
-        }
-        Err(_) => {
-            let mut e = user.event(&state, "access.denied", &target, serde_json::json!({ "via": "api" }));
-            e.outcome = "denied".into();
-            state.store.append_audit(e).await?;
-            Err(Problem::not_found())
-        }
-    }
+    let action = Action::ReadReferral { marac_id: r.marac_id, referrer_user_id: r.referrer_user_id };
+    // A reference the caller may not read is answered as one that does not exist.
+    let basis = user.authorise_hidden(&state, action, &target).await?;
+    let e = user.event(&state, "referral.view", &target, serde_json::json!({ "basis": basis, "via": "api" }));
+    state.store.append_audit(e).await?;
+    Ok(Json(ReferralResult::from(&r)))
 }

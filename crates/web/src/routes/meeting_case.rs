@@ -353,7 +353,8 @@ pub(crate) async fn runner(state: &AppState, me: &Signed, id: i64, case_id: i64)
     require_case(state, me, &st, case_id).await?;
     me.authorise(state, Action::RunMeeting { marac_id: st.marac.id }, &format!("meeting:{id}")).await?;
     if st.meeting.status == MeetingStatus::Held {
-        return Err(AppError::Forbidden);
+        // The meeting is over: its record is changed through the minutes, not the run of it.
+        return Err(AppError::Conflict);
     }
     Ok(st)
 }

@@ -519,7 +519,7 @@ pub async fn start(State(state): State<AppState>, me: Signed) -> Result<Response
     let maracs = casework::referable_maracs(&state, &me.actor()).await?;
     let (Some(first), Some(agency)) = (maracs.first(), me.user.agency_id) else {
         me.authorise(&state, Action::CreateReferral { marac_id: 0 }, "referral:new").await?;
-        return Err(AppError::Forbidden);
+        return Err(me.refuse(&state, "referral:new", "no agency to refer from").await);
     };
     let mut map = FormMap::new();
     if maracs.len() == 1 {

@@ -292,7 +292,9 @@ pub async fn add_note(
 ) -> Result<Response, AppError> {
     let access = state.store.case_access(id).await?;
     me.authorise(&state, Action::WriteCase(&access), &format!("case:{id}")).await?;
-    let Some(agency_id) = me.user.agency_id else { return Err(AppError::Forbidden) };
+    let Some(agency_id) = me.user.agency_id else {
+        return Err(me.refuse(&state, &format!("case:{id}"), "research needs an agency").await);
+    };
     let mut errors = Errors::default();
     let kind = NoteKind::from_code(form.get("kind"));
     if kind.is_none() {
@@ -331,7 +333,9 @@ pub async fn share_note(
 ) -> Result<Response, AppError> {
     let access = state.store.case_access(id).await?;
     me.authorise(&state, Action::WriteCase(&access), &format!("case:{id}")).await?;
-    let Some(agency_id) = me.user.agency_id else { return Err(AppError::Forbidden) };
+    let Some(agency_id) = me.user.agency_id else {
+        return Err(me.refuse(&state, &format!("case:{id}"), "research needs an agency").await);
+    };
     let event =
         me.audit(&state, "research_note.share", &format!("research_note:{note}"), serde_json::json!({ "case": id }));
     state.store.share_research_note(id, note, agency_id, Ts::new(state.clock.now()), event).await?;

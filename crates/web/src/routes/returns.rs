@@ -196,7 +196,9 @@ pub(crate) async fn resolve(
             }
         },
     };
-    let Some((code, name, maracs)) = chosen else { return Err(AppError::Forbidden) };
+    let Some((code, name, maracs)) = chosen else {
+        return Err(me.refuse(state, "returns", "no return on offer").await);
+    };
     let today = state.clock.now().date();
     let quarter = match quarter {
         None | Some("") => Quarter::containing(today).previous(),
@@ -228,7 +230,10 @@ async fn build(state: &AppState, me: &Signed, q: &ReturnQuery) -> Result<(Built,
     let meeting = match q.meeting.as_deref().filter(|m| !m.is_empty()) {
         None => None,
         // A single meeting's figures are small by nature: exact viewers only.
-        Some(_) if !exact => return Err(AppError::Forbidden),
+        Some(m) if !exact => {
+            let meeting = m.parse::<i64>().unwrap_or(0);
+            return Err(me.refuse(state, &format!("return:{}:meeting:{meeting}", r.code), "exact figures only").await);
+        }
         Some(raw) => {
             let id: i64 = raw.parse().map_err(|_| AppError::BadRequest)?;
             Some(returns.iter().find(|r| r.meeting_id == id).ok_or(AppError::NotFound)?.clone())

@@ -123,10 +123,8 @@ async fn load(state: &AppState, me: &Signed, id: i64) -> Result<(CaseTransfer, V
         }
         other => {
             let marac_id = other.map_or(0, |t| t.to_marac_id);
-            match me.authorise(state, Action::TriageReferrals { marac_id }, &format!("case_transfer:{id}")).await {
-                Err(AppError::Forbidden) | Ok(_) => Err(AppError::NotFound),
-                Err(e) => Err(e),
-            }
+            me.authorise_hidden(state, Action::TriageReferrals { marac_id }, &format!("case_transfer:{id}")).await?;
+            Err(AppError::NotFound)
         }
     }
 }
@@ -193,7 +191,7 @@ pub async fn show(State(state): State<AppState>, me: Signed, Path(id): Path<i64>
 /// Refused to anyone who coordinates neither Marac; 409 once asked or closed.
 pub async fn ask(State(state): State<AppState>, me: Signed, Path(id): Path<i64>) -> Result<Response, AppError> {
     let (t, mine) = load(&state, &me, id).await?;
-    let Some(&side) = mine.first() else { return Err(AppError::Forbidden) };
+    let Some(&side) = mine.first() else { return Err(AppError::NotFound) };
     if !t.open() || t.asked_by_marac.is_some() {
         return Err(AppError::Conflict);
     }

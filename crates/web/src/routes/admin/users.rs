@@ -316,7 +316,7 @@ fn same_grants(a: &[Grant], b: &[Grant]) -> bool {
 async fn set_disabled(state: AppState, me: Signed, id: i64, disabled: bool) -> Result<Response, AppError> {
     me.authorise(&state, Action::ManageUsers, "admin/users").await?;
     if id == me.user.id {
-        return Err(AppError::Forbidden);
+        return Err(me.refuse(&state, &format!("user:{id}"), "may not disable or enable their own account").await);
     }
     let action = if disabled { "user.disable" } else { "user.enable" };
     let event = me.audit(&state, action, &format!("user:{id}"), serde_json::json!({}));
