@@ -449,3 +449,80 @@ async fn a_record_asked_for_under_a_parent_it_does_not_belong_to_is_not_found() 
         }
     });
 }
+
+#[tokio::test]
+async fn a_meeting_someone_may_not_see_answers_as_one_that_does_not_exist_and_is_audited() {
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
+        app.user("kim@x.org", Role::Referrer, false).await;
+        app.user("cora@x.org", Role::Coordinator, true).await;
+        // A coordinator and a representative of another Marac, not invited.
+        let housing = app.agency("HOU", AgencyCategory::Housing, &[app.other_marac_id]).await;
+        let olly = app.user_in("olly@x.org", Role::Coordinator, app.other_marac_id, housing, true).await;
+        app.user_in("hrep@x.org", Role::AgencyRep, app.other_marac_id, housing, false).await;
+        let kim = app.signed_in("kim@x.org").await;
+        let referral = refer_ashbys(&kim, app.marac_id).await;
+        let cora = app.signed_in("cora@x.org").await;
+        cora.get(&format!("/referrals/{referral}")).await;
+        cora.post(&format!("/referrals/{referral}/decision"), &[("decision", "accept")]).await;
+        let case_id = s.get_referral(referral).await.unwrap().case_id.unwrap();
+        let meeting = list_on_published_meeting(&app, case_id, referral, &[app.agency_id]).await;
+        let missing = meeting + 1000;
+
+        let pages = |id: i64| {
+            vec![
+                format!("/meetings/{id}"),
+                format!("/meetings/{id}/edit"),
+                format!("/meetings/{id}/attendance"),
+                format!("/meetings/{id}/minutes"),
+                format!("/meetings/{id}/cases/{case_id}"),
+            ]
+        };
+        let posts = |id: i64| {
+            vec![
+                format!("/meetings/{id}/publish"),
+                format!("/meetings/{id}/close"),
+                format!("/meetings/{id}/confirm"),
+                format!("/meetings/{id}/statement"),
+                format!("/meetings/{id}/list"),
+            ]
+        };
+        for email in ["olly@x.org", "hrep@x.org"] {
+            let b = app.signed_in(email).await;
+            let denied = audited(&app, "access.denied").await;
+            for (there, gone) in pages(meeting).iter().zip(pages(missing)) {
+                let (a, z) = (b.get(there).await, b.get(&gone).await);
+                assert_eq!(a.status, StatusCode::NOT_FOUND, "{email} {there}");
+                assert_eq!(z.status, StatusCode::NOT_FOUND, "{email} {gone}");
+                assert_eq!(title(&a.body), title(&z.body), "the same page either way");
+            }
+            b.get("/meetings").await;
+            for (there, gone) in posts(meeting).iter().zip(posts(missing)) {
+                assert_eq!(b.post(there, &[]).await.status, StatusCode::NOT_FOUND, "{email} {there}");
+                assert_eq!(b.post(&gone, &[]).await.status, StatusCode::NOT_FOUND, "{email} {gone}");
+            }
+            // Every refusal of the meeting that is there is recorded.
+            assert_eq!(audited(&app, "access.denied").await, denied + pages(meeting).len() + posts(meeting).len());
+        }
+        // The API, likewise.
+        support::token_for(&app, olly, "marac_pat_olly").await;
+        let there =
+            support::api_get(&app, &format!("/api/v1/meetings/{meeting}/cases/{case_id}"), Some("marac_pat_olly"))
+                .await;
+        let gone =
+            support::api_get(&app, &format!("/api/v1/meetings/{missing}/cases/{case_id}"), Some("marac_pat_olly"))
+                .await;
+        assert_eq!((there.status, gone.status), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
+        assert_eq!(there.header("content-type"), "application/problem+json");
+        let strip = |b: &str| b.replace(&meeting.to_string(), "").replace(&missing.to_string(), "");
+        assert_eq!(strip(&there.body), strip(&gone.body), "the same problem either way");
+        let last = s.list_audit(&AuditFilter { limit: 1, ..AuditFilter::default() }).await.unwrap();
+        assert_eq!(last[0].event.action, "access.denied");
+        assert_eq!(last[0].event.target, format!("meeting:{meeting}"));
+    });
+}
+
+fn title(body: &str) -> &str {
+    body.split("<title>").nth(1).and_then(|t| t.split("</title>").next()).unwrap_or("")
+}

@@ -91,11 +91,16 @@ async fn the_coordinator_changes_a_meeting_and_nobody_else_can() {
 
         // Only the Marac's coordinators may change it.
         let edit = format!("{meeting}/edit");
-        for who in ["cha@x.org", "rep@x.org", "kim@x.org"] {
+        // Those who see the meeting are refused; a referrer, who does not, is told it is not there.
+        for (who, status) in [
+            ("cha@x.org", StatusCode::FORBIDDEN),
+            ("rep@x.org", StatusCode::FORBIDDEN),
+            ("kim@x.org", StatusCode::NOT_FOUND),
+        ] {
             let b = app.signed_in(who).await;
-            assert_eq!(b.get(&edit).await.status, StatusCode::FORBIDDEN, "{who}");
+            assert_eq!(b.get(&edit).await.status, status, "{who}");
             b.get("/meetings").await;
-            assert_eq!(b.post(&edit, &[("held_on", &dmy(held))]).await.status, StatusCode::FORBIDDEN, "{who}");
+            assert_eq!(b.post(&edit, &[("held_on", &dmy(held))]).await.status, status, "{who}");
         }
         let form = cora.get(&edit).await;
         assert_eq!(form.status, StatusCode::OK);

@@ -341,7 +341,7 @@ async fn the_return_is_exact_for_coordinators_in_every_format_and_suppressed_for
         assert_eq!(a.get(&one_meeting).await.status, StatusCode::FORBIDDEN);
         let case_id = app.db.store.meeting_cases(september).await.unwrap()[0].case_id;
         assert_eq!(a.get(&format!("/cases/{case_id}")).await.status, StatusCode::FORBIDDEN);
-        assert_eq!(a.get(&format!("/meetings/{september}")).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(a.get(&format!("/meetings/{september}")).await.status, StatusCode::NOT_FOUND);
         assert_eq!(a.get(&format!("/returns?scope=marac:{}", app.other_marac_id)).await.status, StatusCode::FORBIDDEN);
         assert_eq!(a.get("/returns?scope=partnership:1").await.status, StatusCode::FORBIDDEN, "not all its Maracs");
         let denied = app

@@ -1378,8 +1378,8 @@ async fn a_meeting_is_scheduled_published_confirmed_run_and_minuted() {
         assert_eq!(hea.get(&case_page).await.status, StatusCode::FORBIDDEN);
         assert_eq!(hea.get(&format!("{meeting}/minutes")).await.status, StatusCode::FORBIDDEN);
         let hou = app.signed_in("hou@x.org").await;
-        assert_eq!(hou.get(&meeting).await.status, StatusCode::FORBIDDEN, "not invited");
-        assert_eq!(hou.get(&case_page).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(hou.get(&meeting).await.status, StatusCode::NOT_FOUND, "not invited: not there");
+        assert_eq!(hou.get(&case_page).await.status, StatusCode::NOT_FOUND);
         assert_eq!(hou.get(&format!("/cases/{case_id}")).await.status, StatusCode::FORBIDDEN);
         // The API applies the same gates.
         let api_case = format!("/api/v1{meeting}/cases/{case_id}");
@@ -1388,7 +1388,7 @@ async fn a_meeting_is_scheduled_published_confirmed_run_and_minuted() {
         assert!(!r.body.contains("Strangled"));
         assert_eq!(
             api_get(&app, &api_case, Some("hou@x.org-token")).await.status,
-            StatusCode::FORBIDDEN,
+            StatusCode::NOT_FOUND,
             "not invited"
         );
         assert_eq!(api_get(&app, &api_case, None).await.status, StatusCode::UNAUTHORIZED);
@@ -1505,14 +1505,14 @@ async fn a_meeting_is_scheduled_published_confirmed_run_and_minuted() {
         ] {
             assert!(minutes.body.contains(expected), "{expected} missing from the minutes");
         }
-        assert_eq!(hou.get(&format!("{meeting}/minutes")).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(hou.get(&format!("{meeting}/minutes")).await.status, StatusCode::NOT_FOUND);
         let r = api_get(&app, &api_case, Some("hea@x.org-token")).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let json: serde_json::Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!(json["outcome"], "heard");
         assert!(json["information"].as_str().unwrap().contains("two call-outs"));
         assert_eq!(json["actions"][0]["status"], "done");
-        assert_eq!(api_get(&app, &api_case, Some("hou@x.org-token")).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(api_get(&app, &api_case, Some("hou@x.org-token")).await.status, StatusCode::NOT_FOUND);
         for (action, at_least) in [
             ("meeting.case.view", 2),
             ("meeting.minutes.view", 1),

@@ -66,8 +66,8 @@ pub struct MeetingCaseView {
     responses(
         (status = 200, description = "The case as recorded", body = MeetingCaseView),
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not invited, not published or not confirmed", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such meeting or case on its list", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Invited, but the list is not published or confidentiality not confirmed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such meeting, one the caller is not invited to, or no such case on its list", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn case(
@@ -78,8 +78,9 @@ pub async fn case(
     let meeting = state.store.get_meeting(id).await?;
     let d = &meeting.details;
     let target = format!("meeting:{id}");
+    // A meeting the caller may not see answers as one that is not there.
     caller
-        .authorise_audited(
+        .authorise_hidden(
             &state,
             Action::ViewMeeting { marac_id: d.marac_id, invited_agency_ids: &d.invited_agency_ids },
             &target,

@@ -53,7 +53,7 @@ fn fields_of(m: &Meeting) -> FormData {
 
 /// The meeting, for one of its Marac's coordinators, while it can still change.
 async fn editable(state: &AppState, me: &Signed, id: i64) -> Result<Meeting, AppError> {
-    let meeting = state.store.get_meeting(id).await?;
+    let (meeting, _) = super::meetings::visible(state, me, id).await?;
     me.authorise(state, Action::ManageMeetings { marac_id: meeting.details.marac_id }, &format!("meeting:{id}"))
         .await?;
     if meeting.status == MeetingStatus::Held {

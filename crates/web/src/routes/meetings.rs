@@ -287,15 +287,8 @@ pub struct Standing {
 /// # Errors
 /// 404 for no meeting, 403 for anyone not a participant.
 pub async fn standing(state: &AppState, me: &Signed, id: i64) -> Result<Standing, AppError> {
-    let meeting = state.store.get_meeting(id).await?;
+    let (meeting, basis) = visible(state, me, id).await?;
     let marac_id = meeting.details.marac_id;
-    let basis = me
-        .authorise(
-            state,
-            Action::ViewMeeting { marac_id, invited_agency_ids: &meeting.details.invited_agency_ids },
-            &format!("meeting:{id}"),
-        )
-        .await?;
     let actor = me.actor();
     let confirmed = state.store.confirmations(id).await?.iter().any(|c| c.user_id == Some(me.user.id));
     Ok(Standing {
@@ -306,6 +299,20 @@ pub async fn standing(state: &AppState, me: &Signed, id: i64) -> Result<Standing
         basis,
         confirmed,
     })
+}
+
+/// The meeting, for someone who may see it. To anyone else a meeting that exists answers as one
+/// that does not (404), so ids cannot be probed for which meetings there are; the refusal is
+/// recorded all the same.
+///
+/// # Errors
+/// 404 for a meeting that is not there or not the asker's to see.
+pub(crate) async fn visible(state: &AppState, me: &Signed, id: i64) -> Result<(Meeting, Basis), AppError> {
+    let meeting = state.store.get_meeting(id).await?;
+    let d = &meeting.details;
+    let view = Action::ViewMeeting { marac_id: d.marac_id, invited_agency_ids: &d.invited_agency_ids };
+    let basis = me.authorise_hidden(state, view, &format!("meeting:{id}")).await?;
+    Ok((meeting, basis))
 }
 
 impl Standing {
@@ -612,7 +619,7 @@ pub async fn change_list(
     Path(id): Path<i64>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let meeting = state.store.get_meeting(id).await?;
+    let (meeting, _) = visible(&state, &me, id).await?;
     me.authorise(&state, Action::ManageMeetings { marac_id: meeting.details.marac_id }, &format!("meeting:{id}"))
         .await?;
     let current = state.store.meeting_cases(id).await?;
@@ -687,7 +694,7 @@ pub async fn change_list(
 /// # Errors
 /// Refused to anyone who does not coordinate the Marac; 409 unless planned.
 pub async fn publish(State(state): State<AppState>, me: Signed, Path(id): Path<i64>) -> Result<Response, AppError> {
-    let meeting = state.store.get_meeting(id).await?;
+    let (meeting, _) = visible(&state, &me, id).await?;
     let marac_id = meeting.details.marac_id;
     me.authorise(&state, Action::ManageMeetings { marac_id }, &format!("meeting:{id}")).await?;
     let mut errors = Errors::default();
@@ -731,7 +738,7 @@ pub async fn publish(State(state): State<AppState>, me: Signed, Path(id): Path<i
 /// # Errors
 /// Refused to anyone who does not run the Marac's meetings.
 pub async fn close(State(state): State<AppState>, me: Signed, Path(id): Path<i64>) -> Result<Response, AppError> {
-    let meeting = state.store.get_meeting(id).await?;
+    let (meeting, _) = visible(&state, &me, id).await?;
     me.authorise(&state, Action::RunMeeting { marac_id: meeting.details.marac_id }, &format!("meeting:{id}")).await?;
     let event = me.audit(&state, "meeting.close", &format!("meeting:{id}"), serde_json::json!({}));
     state.store.close_meeting(id, Ts::new(state.clock.now()), event).await?;
@@ -780,7 +787,7 @@ pub async fn set_statement(
     Path(id): Path<i64>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let meeting = state.store.get_meeting(id).await?;
+    let (meeting, _) = visible(&state, &me, id).await?;
     let marac_id = meeting.details.marac_id;
     me.authorise(&state, Action::ManageMeetings { marac_id }, &format!("marac:{marac_id}")).await?;
     let body = form.get("statement").trim();
