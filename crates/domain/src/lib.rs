@@ -10,6 +10,7 @@ pub mod audit;
 pub mod cadence;
 pub mod checklist;
 pub mod coded;
+pub mod confidentiality;
 pub mod fields;
 pub mod flags;
 pub mod idempotency;

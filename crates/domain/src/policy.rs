@@ -236,6 +236,12 @@ pub enum Action<'a> {
         /// That agency is children's social care, the one kind of list taken.
         social_care: bool,
     },
+    /// Read and confirm a Marac's information-sharing and confidentiality statement: anyone
+    /// holding a role in it that reads cases.
+    ConfirmStatement {
+        /// The Marac.
+        marac_id: i64,
+    },
 }
 
 /// Why an action was allowed; recorded with audited reads.
@@ -409,6 +415,12 @@ pub fn authorise(actor: &Actor, action: Action<'_>) -> Result<Basis, Denied> {
                 Ok(Basis::Coordinator)
             } else {
                 Err(Denied("only the Marac's coordinators merge its people"))
+            }
+        }
+        Action::ConfirmStatement { marac_id } => {
+            match Role::ALL.into_iter().find(|r| r.reads_cases() && actor.has_role_for(*r, marac_id)) {
+                Some(role) => Ok(Basis::Role(role)),
+                None => Err(Denied("the statement is confirmed by those who may see the Marac's cases")),
             }
         }
         Action::CrossReferenceList { marac_id, list_agency_id, social_care } => {

@@ -596,6 +596,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Who has confirmed for a meeting, in order.
     async fn confirmations(&self, meeting_id: i64) -> StoreResult<Vec<Confirmation>>;
+    /// Records a person's confirmation of a Marac's statement outside a meeting (a meeting's
+    /// confirmation records one too).
+    async fn confirm_statement(&self, user_id: i64, statement_id: i64, at: Ts, audit: NewAuditEvent)
+    -> StoreResult<()>;
+    /// A person's newest confirmation of each Marac's statement: the highest version they
+    /// confirmed, and when they last did.
+    async fn statement_confirmations(&self, user_id: i64) -> StoreResult<Vec<StatementConfirmation>>;
     /// Replaces a meeting's attendance record.
     async fn set_attendance(
         &self,

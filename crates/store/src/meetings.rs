@@ -134,6 +134,17 @@ pub struct Confirmation {
     pub confirmed_at: Ts,
 }
 
+/// A person's newest confirmation of one Marac's confidentiality statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementConfirmation {
+    /// The Marac whose statement it is.
+    pub marac_id: i64,
+    /// The highest version confirmed.
+    pub version: i64,
+    /// When that version was last confirmed.
+    pub confirmed_at: Ts,
+}
+
 /// One line of the attendance record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttendanceEntry {

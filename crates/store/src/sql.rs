@@ -2615,32 +2615,101 @@ macro_rules! impl_store {
                 audit: marac_domain::audit::NewAuditEvent,
             ) -> $crate::StoreResult<()> {
                 let mut tx = self.begin_write().await?;
-                let exists: Option<(i64,)> = match user_id {
+                let exists: Option<(i64, i64)> = match user_id {
                     Some(u) => {
-                        sqlx::query_as("SELECT id FROM confidentiality_confirmations WHERE meeting_id = $1 AND user_id = $2")
-                            .bind(meeting_id)
-                            .bind(u)
-                            .fetch_optional(&mut *tx)
-                            .await?
+                        sqlx::query_as(
+                            "SELECT id, statement_id FROM confidentiality_confirmations WHERE meeting_id = $1 AND user_id = $2",
+                        )
+                        .bind(meeting_id)
+                        .bind(u)
+                        .fetch_optional(&mut *tx)
+                        .await?
                     }
                     None => None,
                 };
-                if exists.is_none() {
-                    sqlx::query(
-                        "INSERT INTO confidentiality_confirmations (meeting_id, user_id, observer_name, statement_id, confirmed_at) \
-                         VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(meeting_id)
-                    .bind(user_id)
-                    .bind(observer_name)
-                    .bind(statement_id)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
+                let changed = match exists {
+                    Some((_, confirmed)) if confirmed == statement_id => false,
+                    // Confirmed before under an earlier version: this one replaces it.
+                    Some((id, _)) => {
+                        sqlx::query("UPDATE confidentiality_confirmations SET statement_id = $1, confirmed_at = $2 WHERE id = $3")
+                            .bind(statement_id)
+                            .bind(at)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        true
+                    }
+                    None => {
+                        sqlx::query(
+                            "INSERT INTO confidentiality_confirmations (meeting_id, user_id, observer_name, statement_id, confirmed_at) \
+                             VALUES ($1, $2, $3, $4, $5)",
+                        )
+                        .bind(meeting_id)
+                        .bind(user_id)
+                        .bind(observer_name)
+                        .bind(statement_id)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                        true
+                    }
+                };
+                if changed {
+                    // A confirmation at a meeting is one of the statement too.
+                    if let Some(u) = user_id {
+                        sqlx::query(
+                            "INSERT INTO statement_confirmations (user_id, statement_id, confirmed_at) VALUES ($1, $2, $3)",
+                        )
+                        .bind(u)
+                        .bind(statement_id)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                     Self::append_in(&mut tx, &self.audit_key, audit).await?;
                 }
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn confirm_statement(
+                &self,
+                user_id: i64,
+                statement_id: i64,
+                at: $crate::Ts,
+                audit: marac_domain::audit::NewAuditEvent,
+            ) -> $crate::StoreResult<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("INSERT INTO statement_confirmations (user_id, statement_id, confirmed_at) VALUES ($1, $2, $3)")
+                    .bind(user_id)
+                    .bind(statement_id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::append_in(&mut tx, &self.audit_key, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn statement_confirmations(
+                &self,
+                user_id: i64,
+            ) -> $crate::StoreResult<Vec<$crate::StatementConfirmation>> {
+                let rows: Vec<(i64, i64, $crate::Ts)> = sqlx::query_as(
+                    "SELECT s.marac_id, s.version, c.confirmed_at FROM statement_confirmations c \
+                     JOIN confidentiality_statements s ON s.id = c.statement_id WHERE c.user_id = $1 \
+                     ORDER BY s.marac_id, s.version DESC, c.confirmed_at DESC",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut newest: Vec<$crate::StatementConfirmation> = Vec::new();
+                for (marac_id, version, confirmed_at) in rows {
+                    if newest.last().is_none_or(|n| n.marac_id != marac_id) {
+                        newest.push($crate::StatementConfirmation { marac_id, version, confirmed_at });
+                    }
+                }
+                Ok(newest)
             }
 
             async fn confirmations(&self, meeting_id: i64) -> $crate::StoreResult<Vec<$crate::Confirmation>> {

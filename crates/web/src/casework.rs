@@ -516,3 +516,47 @@ pub fn victim_name(map: &FormMap) -> String {
     let name = name.trim();
     if name.is_empty() { "Victim not named yet".to_owned() } else { name.to_owned() }
 }
+
+/// Where `actor` stands with the statement of the Marac whose case content `action` (allowed on
+/// `basis`) would show: `None` when it may be shown, else the Marac and why not.
+///
+/// A Marac without a statement yet shows its cases to its coordinators only, who must set one.
+///
+/// # Errors
+/// The store's.
+pub async fn statement_needed(
+    state: &AppState,
+    actor: &Actor,
+    action: &Action<'_>,
+    basis: marac_domain::policy::Basis,
+) -> Result<Option<(i64, marac_domain::confidentiality::Standing)>, marac_store::StoreError> {
+    use marac_domain::confidentiality::{Standing, governing_marac};
+    let Some(marac_id) = governing_marac(actor, action, basis) else { return Ok(None) };
+    let standing = statement_standing(state, actor.user_id, marac_id).await?;
+    let coordinator = actor.has_role_for(marac_domain::Role::Coordinator, marac_id);
+    Ok(match standing {
+        Standing::Confirmed => None,
+        Standing::NoStatement if coordinator => None,
+        other => Some((marac_id, other)),
+    })
+}
+
+/// Where a person stands with one Marac's statement.
+///
+/// # Errors
+/// The store's.
+pub async fn statement_standing(
+    state: &AppState,
+    user_id: i64,
+    marac_id: i64,
+) -> Result<marac_domain::confidentiality::Standing, marac_store::StoreError> {
+    let current = state.store.current_statement(marac_id).await?.map(|s| s.version);
+    let confirmed = state
+        .store
+        .statement_confirmations(user_id)
+        .await?
+        .into_iter()
+        .find(|c| c.marac_id == marac_id)
+        .map(|c| (c.version, c.confirmed_at.0.date()));
+    Ok(marac_domain::confidentiality::Standing::of(current, confirmed, state.clock.now().date()))
+}

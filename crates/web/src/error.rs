@@ -22,6 +22,16 @@ pub enum AppError {
     /// Not signed in (or the session ended).
     #[error("sign-in required")]
     SignInRequired(Option<Ended>),
+    /// The policy allows it, but the person has not confirmed the current confidentiality
+    /// statement of the Marac whose case content it shows: they are sent to confirm it, and
+    /// then on to `next`.
+    #[error("confidentiality statement not confirmed")]
+    StatementNeeded {
+        /// The Marac.
+        marac_id: i64,
+        /// Where to go once confirmed.
+        next: String,
+    },
     /// Password accepted, second factor still to do.
     #[error("second factor pending")]
     SecondFactorPending(SessionStage),
@@ -161,7 +171,10 @@ impl AppError {
                 "Sorry, the service is unavailable",
                 "The database is not answering. Try again in a few minutes. Nothing you sent has been lost unless you were told it was saved.",
             ),
-            AppError::Internal(_) | AppError::SignInRequired(_) | AppError::SecondFactorPending(_) => (
+            AppError::Internal(_)
+            | AppError::SignInRequired(_)
+            | AppError::SecondFactorPending(_)
+            | AppError::StatementNeeded { .. } => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Sorry, there is a problem with the service",
                 "Try again later. If it keeps happening, tell your system administrator the time it happened.",
@@ -180,6 +193,10 @@ impl IntoResponse for AppError {
             AppError::SignInRequired(ended) => {
                 let to = if ended.is_some() { "/sign-in?ended=1" } else { "/sign-in" };
                 return Redirect::to(to).into_response();
+            }
+            AppError::StatementNeeded { marac_id, next } => {
+                let query = serde_urlencoded::to_string([("next", next.as_str())]).unwrap_or_default();
+                return Redirect::to(&format!("/confidentiality/{marac_id}?{query}")).into_response();
             }
             AppError::SecondFactorPending(stage) => {
                 let to =

@@ -76,6 +76,8 @@ pub struct Visitor {
     pub anon: String,
     /// Set when a session ended by timeout on this request.
     pub ended: Option<Ended>,
+    /// The address asked for (path and query), to come back to after confirming a statement.
+    pub path: String,
     /// The one-use token this form carried, claimed for this request: its changes record it
     /// ([`crate::idempotency`]).
     pub idempotency: Option<marac_domain::idempotency::IdempotencyMark>,
@@ -133,8 +135,12 @@ impl Signed {
     /// # Errors
     /// [`AppError::Forbidden`] when the policy refuses.
     pub async fn authorise(&self, state: &AppState, action: Action<'_>, what: &str) -> Result<Basis, AppError> {
-        match authorise(&self.actor(), action) {
-            Ok(basis) => Ok(basis),
+        let actor = self.actor();
+        match authorise(&actor, action) {
+            Ok(basis) => match crate::casework::statement_needed(state, &actor, &action, basis).await? {
+                None => Ok(basis),
+                Some((marac_id, _)) => Err(AppError::StatementNeeded { marac_id, next: self.visitor.path.clone() }),
+            },
             Err(denied) => Err(self.refuse(state, what, denied.0).await),
         }
     }
@@ -284,7 +290,17 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
         }
     }
 
-    req.extensions_mut().insert(Visitor { session, ip, user_agent, anon: anon.clone(), ended, idempotency: None });
+    // Only a GET can be come back to; a form's address leads back to its page (a GET of it).
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str()).chars().take(2_000).collect();
+    req.extensions_mut().insert(Visitor {
+        session,
+        ip,
+        user_agent,
+        anon: anon.clone(),
+        ended,
+        path,
+        idempotency: None,
+    });
     let mut response = next.run(req).await;
     let headers = response.headers_mut();
     if clear_session_cookie && !headers.contains_key(header::SET_COOKIE) {

@@ -59,6 +59,7 @@ async fn a_referral_never_moves_an_earlier_case_or_opens_it_to_a_stranger() {
         let kim = app.signed_in("kim@x.org").await;
         let first = refer_ashbys(&kim, tm).await;
         let cora_b = app.signed_in("cora@x.org").await;
+        support::confirm_statement(&app, &cora_b, app.marac_id).await;
         cora_b.get(&format!("/referrals/{first}")).await;
         assert_eq!(
             cora_b.post(&format!("/referrals/{first}/decision"), &[("decision", "accept")]).await.status,
@@ -68,6 +69,7 @@ async fn a_referral_never_moves_an_earlier_case_or_opens_it_to_a_stranger() {
         let reference = s.get_referral(first).await.unwrap().reference.unwrap();
         list_on_published_meeting(&app, case_id, first, &[app.agency_id]).await;
         let rep = app.signed_in("rep@x.org").await;
+        support::confirm_statement(&app, &rep, app.marac_id).await;
         rep.get(&format!("/cases/{case_id}")).await;
         let note = [("kind", "fact"), ("body", "Lives at 4 Elm Road with her mother."), ("share", "yes")];
         assert_eq!(rep.post(&format!("/cases/{case_id}/notes"), &note).await.status, StatusCode::SEE_OTHER);
@@ -116,6 +118,10 @@ async fn a_referral_never_moves_an_earlier_case_or_opens_it_to_a_stranger() {
             cora_b.post(&format!("/referrals/{third}/decision"), &[("decision", "accept")]).await.status,
             StatusCode::SEE_OTHER
         );
+        // Accepted onto the case, its agency takes part: once the statement is confirmed.
+        let r = hana.get(&format!("/cases/{case_id}")).await;
+        assert!(r.location().starts_with(&format!("/confidentiality/{tm}?next=")), "{}", r.location());
+        support::confirm_statement(&app, &hana, tm).await;
         let r = hana.get(&format!("/cases/{case_id}")).await;
         assert_eq!(r.status, StatusCode::OK, "accepted onto the case, its agency takes part");
         assert!(r.body.contains("Elm Road"), "a shared note is shared with the case's agencies");
@@ -139,11 +145,13 @@ async fn a_case_moves_between_maracs_only_when_both_coordinators_agree() {
         let kim = app.signed_in("kim@x.org").await;
         let first = refer_ashbys(&kim, tm).await;
         let cora_b = app.signed_in("cora@x.org").await;
+        support::confirm_statement(&app, &cora_b, app.marac_id).await;
         cora_b.get(&format!("/referrals/{first}")).await;
         cora_b.post(&format!("/referrals/{first}/decision"), &[("decision", "accept")]).await;
         let case_id = s.get_referral(first).await.unwrap().case_id.unwrap();
         list_on_published_meeting(&app, case_id, first, &[app.agency_id]).await;
         let rep = app.signed_in("rep@x.org").await;
+        support::confirm_statement(&app, &rep, app.marac_id).await;
         rep.get(&format!("/cases/{case_id}")).await;
         rep.post(
             &format!("/cases/{case_id}/notes"),
@@ -193,6 +201,7 @@ async fn a_case_moves_between_maracs_only_when_both_coordinators_agree() {
             olly_b.post(&format!("/referrals/{second}/decision"), &[("decision", "accept")]).await.status,
             StatusCode::SEE_OTHER
         );
+        support::confirm_statement(&app, &hou, om).await;
         let r = hou.get(&format!("/cases/{case_id}")).await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.body.contains("two call-outs"), "its notes moved with it");
@@ -342,6 +351,7 @@ async fn a_record_asked_for_under_a_parent_it_does_not_belong_to_is_not_found() 
         app.user("cha@x.org", Role::Chair, false).await;
         let kim = app.signed_in("kim@x.org").await;
         let cora = app.signed_in("cora@x.org").await;
+        support::confirm_statement(&app, &cora, app.marac_id).await;
         let mut cases = Vec::new();
         for (given, family) in [("Jordan", "Ashby"), ("Sam", "Reed")] {
             let referral = refer(&kim, &referral_fields(tm, given, family, "14/2/1992", 15)).await;
@@ -361,12 +371,15 @@ async fn a_record_asked_for_under_a_parent_it_does_not_belong_to_is_not_found() 
         )
         .await
         .unwrap();
+        // A new version: confirmed again before any case is seen.
+        support::confirm_statement(&app, &cora, tm).await;
         let cha = app.signed_in("cha@x.org").await;
         for m in [m1, m2] {
             cha.get(&format!("/meetings/{m}")).await;
             cha.post(&format!("/meetings/{m}/confirm"), &[("agree", "yes")]).await;
         }
         let rep = app.signed_in("rep@x.org").await;
+        support::confirm_statement(&app, &rep, app.marac_id).await;
         rep.get(&format!("/cases/{b}")).await;
         rep.post(&format!("/cases/{b}/notes"), &[("kind", "fact"), ("body", "A note on the other case.")]).await;
         let note_b = s.list_research_notes(b, Some(app.agency_id)).await.unwrap()[0].id;
@@ -525,4 +538,81 @@ async fn a_meeting_someone_may_not_see_answers_as_one_that_does_not_exist_and_is
 
 fn title(body: &str) -> &str {
     body.split("<title>").nth(1).and_then(|t| t.split("</title>").next()).unwrap_or("")
+}
+
+#[tokio::test]
+async fn a_maracs_cases_are_seen_only_under_its_current_statement_confirmed_within_twelve_months() {
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
+        app.user("kim@x.org", Role::Referrer, false).await;
+        app.user("rep@x.org", Role::AgencyRep, false).await;
+        app.user("cora@x.org", Role::Coordinator, true).await;
+        let kim = app.signed_in("kim@x.org").await;
+        let referral = refer_ashbys(&kim, app.marac_id).await;
+        let cora = app.signed_in("cora@x.org").await;
+        cora.get(&format!("/referrals/{referral}")).await;
+        cora.post(&format!("/referrals/{referral}/decision"), &[("decision", "accept")]).await;
+        let case_id = s.get_referral(referral).await.unwrap().case_id.unwrap();
+        let meeting = list_on_published_meeting(&app, case_id, referral, &[app.agency_id]).await;
+        // The coordinator sets the statement (version 1) on the meeting's page.
+        cora.get(&format!("/meetings/{meeting}")).await;
+        let v1 = "Version one: what is shared about a case stays with those who need it.";
+        assert_eq!(
+            cora.post(&format!("/meetings/{meeting}/statement"), &[("statement", v1)]).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let case = format!("/cases/{case_id}");
+        assert_eq!(cora.get(&case).await.status, StatusCode::OK, "the coordinator who wrote it has read it");
+
+        // An invited representative who confirmed nothing sees no case content anywhere.
+        let rep = app.signed_in("rep@x.org").await;
+        let r = rep.get(&case).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let confirm_page = format!("/confidentiality/{}?next=%2Fcases%2F{case_id}", app.marac_id);
+        assert_eq!(r.location(), confirm_page);
+        let research = rep.get("/research").await.body;
+        assert!(!research.contains("Jordan") && research.contains("confirm"), "{research}");
+        assert_eq!(rep.get(&format!("/meetings/{meeting}/cases/{case_id}")).await.status, StatusCode::FORBIDDEN);
+        // The referrer reads their own referral without confirming anything: they wrote it.
+        assert_eq!(kim.get(&format!("/referrals/{referral}")).await.status, StatusCode::OK);
+
+        // Confirming on the page goes on to the case; leaving the box empty says so beside it.
+        let page = rep.get(&confirm_page).await;
+        assert!(page.body.contains(v1) && page.body.contains("Before you see any case of this Marac"));
+        let wrong = rep.post(&format!("/confidentiality/{}", app.marac_id), &[("next", &case)]).await;
+        assert!(wrong.body.contains("agree-error"), "{}", wrong.body);
+        let r = rep.post(&format!("/confidentiality/{}", app.marac_id), &[("agree", "yes"), ("next", &case)]).await;
+        assert_eq!(r.location(), case);
+        assert!(rep.get(&case).await.body.contains("Jordan"));
+        // Somewhere else is never gone on to.
+        let r = rep
+            .post(&format!("/confidentiality/{}", app.marac_id), &[("agree", "yes"), ("next", "//evil.example/")])
+            .await;
+        assert_eq!(r.location(), "/");
+
+        // Version 2: asked again, for the Marac and for the meeting.
+        rep.get(&format!("/meetings/{meeting}")).await;
+        rep.post(&format!("/meetings/{meeting}/confirm"), &[("agree", "yes")]).await;
+        assert_eq!(rep.get(&format!("/meetings/{meeting}/cases/{case_id}")).await.status, StatusCode::OK);
+        cora.get(&format!("/meetings/{meeting}")).await;
+        let v2 = "Version two: what is shared about a case stays with those who need it, and no further.";
+        cora.post(&format!("/meetings/{meeting}/statement"), &[("statement", v2)]).await;
+        assert_eq!(rep.get(&case).await.status, StatusCode::SEE_OTHER, "a new version is confirmed again");
+        assert!(rep.get(&confirm_page).await.body.contains("The statement has changed since you confirmed it"));
+        assert_eq!(rep.get(&format!("/meetings/{meeting}/cases/{case_id}")).await.status, StatusCode::FORBIDDEN);
+        assert!(rep.get(&format!("/meetings/{meeting}")).await.body.contains(v2), "the meeting asks again");
+        rep.post(&format!("/meetings/{meeting}/confirm"), &[("agree", "yes")]).await;
+        assert_eq!(rep.get(&case).await.status, StatusCode::OK, "a meeting's confirmation is one of the statement");
+        assert_eq!(rep.get(&format!("/meetings/{meeting}/cases/{case_id}")).await.status, StatusCode::OK);
+
+        // A year on, asked again.
+        app.clock.advance(time::Duration::days(366));
+        let rep = app.signed_in("rep@x.org").await;
+        assert_eq!(rep.get(&case).await.status, StatusCode::SEE_OTHER);
+        assert!(rep.get(&confirm_page).await.body.contains("more than 12 months ago"));
+        rep.post(&format!("/confidentiality/{}", app.marac_id), &[("agree", "yes"), ("next", &case)]).await;
+        assert_eq!(rep.get(&case).await.status, StatusCode::OK);
+        assert!(audited(&app, "confidentiality.confirm").await >= 5);
+    });
 }

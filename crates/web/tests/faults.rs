@@ -619,6 +619,7 @@ async fn a_form_sent_twice_saves_once_and_goes_where_the_first_went() {
 
         // A representative's research note, sent twice.
         let rep = app.signed_in("rep@x.org").await;
+        support::confirm_statement(&app, &rep, app.marac_id).await;
         let case = format!("/cases/{case_id}");
         let notes = format!("{case}/notes");
         let once = support::once_token(&rep.get(&case).await.body, &notes);
@@ -628,6 +629,8 @@ async fn a_form_sent_twice_saves_once_and_goes_where_the_first_went() {
         assert_eq!(count(&app, "SELECT COUNT(*) FROM research_notes").await, 1);
         // A token is its user's: sent by someone else (here the referrer, whose agency may add
         // notes too), it is theirs to use and replays nothing of the first user's.
+        support::confirm_statement(&app, &kim, app.marac_id).await;
+        kim.get(&case).await;
         let r = kim.post(&notes, &note).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert_eq!(count(&app, "SELECT COUNT(*) FROM research_notes").await, 2);

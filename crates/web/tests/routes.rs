@@ -973,6 +973,11 @@ async fn a_referral_is_written_page_by_page_triaged_and_researched() {
         let hea = app.signed_in("hea@x.org").await;
         assert_eq!(hea.get(&case).await.status, StatusCode::FORBIDDEN, "accepted but not yet listed");
         list_on_published_meeting(&app, case_id, referral, &[app.agency_id, health]).await;
+        // Nothing of the Marac's cases until its statement is confirmed.
+        let unconfirmed = rep.get("/research").await.body;
+        assert!(!unconfirmed.contains("Jess Hale") && unconfirmed.contains("confidentiality statement"));
+        support::confirm_statement(&app, &rep, app.marac_id).await;
+        support::confirm_statement(&app, &hea, app.marac_id).await;
         assert!(rep.get("/research").await.body.contains("Jess Hale"));
         assert!(rep.get(&case).await.body.contains("Strangled last week"));
         let r = rep

@@ -86,7 +86,7 @@ pub async fn case(
             &target,
         )
         .await?;
-    let confirmed = state.store.confirmations(id).await?.iter().any(|c| c.user_id == Some(caller.user.id));
+    let confirmed = crate::routes::meetings::confirmed_current(&state, &meeting, caller.user.id).await?;
     let read = Action::ReadMeetingCases {
         marac_id: d.marac_id,
         invited_agency_ids: &d.invited_agency_ids,

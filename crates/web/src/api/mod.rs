@@ -68,8 +68,18 @@ impl ApiUser {
         action: Action<'_>,
         target: &str,
     ) -> Result<Basis, Problem> {
-        match authorise(&self.actor(), action) {
-            Ok(basis) => Ok(basis),
+        let actor = self.actor();
+        match authorise(&actor, action) {
+            Ok(basis) => match crate::casework::statement_needed(state, &actor, &action, basis).await? {
+                None => Ok(basis),
+                Some(_) => Err(self
+                    .refuse(
+                        state,
+                        target,
+                        "the Marac's confidentiality statement is not confirmed: confirm it in the service first",
+                    )
+                    .await),
+            },
             Err(denied) => Err(self.refuse(state, target, denied.0).await),
         }
     }

@@ -290,7 +290,7 @@ pub async fn standing(state: &AppState, me: &Signed, id: i64) -> Result<Standing
     let (meeting, basis) = visible(state, me, id).await?;
     let marac_id = meeting.details.marac_id;
     let actor = me.actor();
-    let confirmed = state.store.confirmations(id).await?.iter().any(|c| c.user_id == Some(me.user.id));
+    let confirmed = confirmed_current(state, &meeting, me.user.id).await?;
     Ok(Standing {
         can_manage: authorise(&actor, Action::ManageMeetings { marac_id }).is_ok(),
         can_run: authorise(&actor, Action::RunMeeting { marac_id }).is_ok(),
@@ -313,6 +313,25 @@ pub(crate) async fn visible(state: &AppState, me: &Signed, id: i64) -> Result<(M
     let view = Action::ViewMeeting { marac_id: d.marac_id, invited_agency_ids: &d.invited_agency_ids };
     let basis = me.authorise_hidden(state, view, &format!("meeting:{id}")).await?;
     Ok((meeting, basis))
+}
+
+/// Whether `user_id` has confirmed, for this meeting, the Marac's current statement (a
+/// confirmation of an earlier version is asked for again).
+///
+/// # Errors
+/// The store's.
+pub(crate) async fn confirmed_current(
+    state: &AppState,
+    meeting: &Meeting,
+    user_id: i64,
+) -> Result<bool, marac_store::StoreError> {
+    let Some(current) = state.store.current_statement(meeting.details.marac_id).await? else { return Ok(false) };
+    Ok(state
+        .store
+        .confirmations(meeting.id)
+        .await?
+        .iter()
+        .any(|c| c.user_id == Some(user_id) && c.statement_version == current.version))
 }
 
 impl Standing {
@@ -803,7 +822,18 @@ pub async fn set_statement(
     let unchanged = state.store.current_statement(marac_id).await?.is_some_and(|s| s.body == body);
     if !unchanged {
         let event = me.audit(&state, "confidentiality.statement", &format!("marac:{marac_id}"), serde_json::json!({}));
-        state.store.add_statement(marac_id, body, Some(me.user.id), Ts::new(state.clock.now()), event).await?;
+        let at = Ts::new(state.clock.now());
+        state.store.add_statement(marac_id, body, Some(me.user.id), at, event).await?;
+        // The coordinator who wrote it has read it.
+        if let Some(statement) = state.store.current_statement(marac_id).await? {
+            let event = me.audit(
+                &state,
+                "confidentiality.confirm",
+                &format!("marac:{marac_id}"),
+                serde_json::json!({ "statement_version": statement.version }),
+            );
+            state.store.confirm_statement(me.user.id, statement.id, at, event).await?;
+        }
     }
     Ok(Redirect::to(&format!("/meetings/{id}")).into_response())
 }

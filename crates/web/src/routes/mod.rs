@@ -5,6 +5,7 @@ pub mod actions;
 pub mod admin;
 pub mod agency_lists;
 pub mod audit_trail;
+pub mod confidentiality;
 pub mod dashboards;
 pub mod directory;
 pub mod home;
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/referrals/{id}/matches", post(referrals::answer_match))
         .route("/referrals/{id}/{section}", get(referrals::section_form).post(referrals::section_save))
         .route("/triage", get(triage::queue))
+        .route("/confidentiality/{marac}", get(confidentiality::show).post(confidentiality::confirm))
         .route("/transfers/{id}", get(transfers::show))
         .route("/transfers/{id}/ask", post(transfers::ask))
         .route("/transfers/{id}/answer", post(transfers::answer))

@@ -13,6 +13,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use marac_domain::Role;
+use marac_domain::confidentiality::Standing;
 use marac_domain::policy::{Action, authorise};
 use marac_domain::referral_form::{self as form, FormMap};
 use marac_store::{NewResearchNote, NoteKind, ReferralFilter, ReferralStatus, Ts};
@@ -36,6 +37,8 @@ pub struct CaseRow {
 struct ListPage {
     ctx: PageContext,
     rows: Vec<CaseRow>,
+    /// Maracs whose cases wait for the statement to be confirmed: name, link, why.
+    to_confirm: Vec<(String, String, &'static str)>,
 }
 
 /// A note as shown.
@@ -147,8 +150,19 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
     let actor = me.actor();
     let maracs = state.store.list_maracs().await?;
     let practitioner = [Role::AgencyRep, Role::Idva, Role::Coordinator, Role::Chair];
-    let mine: Vec<i64> =
-        maracs.iter().filter(|m| practitioner.iter().any(|r| actor.has_role_for(*r, m.id))).map(|m| m.id).collect();
+    let mut mine: Vec<i64> = Vec::new();
+    // A Marac whose statement the person has not confirmed shows none of its cases, only a link
+    // to confirm it.
+    let mut to_confirm = Vec::new();
+    for m in maracs.iter().filter(|m| practitioner.iter().any(|r| actor.has_role_for(*r, m.id))) {
+        let standing = casework::statement_standing(&state, me.user.id, m.id).await?;
+        let coordinator = actor.has_role_for(Role::Coordinator, m.id);
+        if standing.counts() || (standing == Standing::NoStatement && coordinator) {
+            mine.push(m.id);
+        } else {
+            to_confirm.push((m.name.clone(), format!("/confidentiality/{}?next=/research", m.id), standing.reason()));
+        }
+    }
     let accepted = state
         .store
         .list_referrals(&ReferralFilter {
@@ -180,7 +194,8 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
         let event = me.audit(&state, "case.list", "research", serde_json::json!({ "cases": seen }));
         state.store.append_audit(event).await?;
     }
-    Ok(ListPage { ctx: PageContext::new(&state, &me.visitor, "Cases to research", "/research"), rows }.into_response())
+    Ok(ListPage { ctx: PageContext::new(&state, &me.visitor, "Cases to research", "/research"), rows, to_confirm }
+        .into_response())
 }
 
 async fn case_page(

@@ -434,3 +434,20 @@ pub fn once_token(body: &str, action: &str) -> String {
     let form = form.split("</form>").next().unwrap();
     form.split("name=\"_once\" value=\"").nth(1).and_then(|r| r.split('"').next()).expect("a _once token").to_owned()
 }
+
+/// Sets the Marac's confidentiality statement if it has none, and has `b` read and confirm it
+/// on its page, as anyone does before seeing the Marac's cases.
+pub async fn confirm_statement(app: &TestApp, b: &Browser<'_>, marac_id: i64) {
+    let s = app.db.store.as_ref();
+    if s.current_statement(marac_id).await.unwrap().is_none() {
+        let at = marac_store::Ts::new(app.state.clock.now());
+        let event = marac_web::audit::system_event(&app.state, "confidentiality.statement", "");
+        s.add_statement(marac_id, "What is shared about a case stays with those who need it.", None, at, event)
+            .await
+            .unwrap();
+    }
+    let page = b.get(&format!("/confidentiality/{marac_id}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let r = b.post(&format!("/confidentiality/{marac_id}"), &[("agree", "yes"), ("next", "/")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
