@@ -369,7 +369,19 @@ async fn the_demo_loads_a_local_checklist_and_runs_twice_without_change() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("bad.csv:3: referring_agency: No agency has the code 'NOPE'"), "{}", text(&o));
-    assert!(text(&o).contains("Nothing was imported: 1 problems"), "{}", text(&o));
+    assert!(text(&o).contains("Nothing was imported. Correct the problems"), "{}", text(&o));
+    // 20 MB of bad lines: the first 100 problems, then the rest counted.
+    let huge = dir.path().join("huge.csv");
+    std::fs::write(&huge, format!("{header}\n{}", "x\n".repeat(10_000_000))).unwrap();
+    let o = marac(
+        &db,
+        dir.path(),
+        &["import", "referrals", huge.to_str().unwrap(), "--by", "coordinator@demo.marac.example"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(text(&o).lines().filter(|l| l.starts_with(huge.to_str().unwrap())).count(), 101, "{}", text(&o));
+    assert!(text(&o).contains("more rows with problems"), "{}", text(&o));
     let good = dir.path().join("good.csv");
     std::fs::write(
         &good,

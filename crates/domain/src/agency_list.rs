@@ -2,7 +2,7 @@
 //! open and recently closed cases, one row per child or adult. Every row is checked before
 //! anything is kept, and only near-certain matches are recorded, since no one reviews them.
 
-use crate::import::{Column, Row, RowError, column_index};
+use crate::import::{Column, Problems, Row, RowChecker, RowError, column_index};
 use crate::matching::{self, PersonDetails};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -76,27 +76,43 @@ impl ListRow {
 ///
 /// # Errors
 /// Every problem found, in line order.
-pub fn check(header: &[String], rows: &[(usize, Vec<String>)], today: Date) -> Result<Vec<ListRow>, Vec<RowError>> {
-    let index = column_index(header, COLUMNS)?;
-    if rows.is_empty() {
-        return Err(vec![RowError {
-            line: 1,
-            column: String::new(),
-            message: "The file has no rows after the header".into(),
-        }]);
+pub fn check(header: &[String], rows: &[(usize, Vec<String>)], today: Date) -> Result<Vec<ListRow>, Problems> {
+    let checker = Checker::new(header, today).map_err(|e| {
+        let mut p = Problems::default();
+        p.add_row(e);
+        p
+    })?;
+    crate::import::check_all(checker, rows)
+}
+
+/// Checks the rows of a list one at a time.
+pub struct Checker {
+    index: BTreeMap<&'static str, usize>,
+    today: Date,
+}
+
+impl Checker {
+    /// A checker for a list with this header.
+    ///
+    /// # Errors
+    /// Every problem with the header.
+    pub fn new(header: &[String], today: Date) -> Result<Self, Vec<RowError>> {
+        Ok(Checker { index: column_index(header, COLUMNS)?, today })
     }
-    let mut errors = Vec::new();
-    let mut out = Vec::new();
-    for (line, record) in rows {
+}
+
+impl RowChecker for Checker {
+    type Row = ListRow;
+
+    fn row(&mut self, line: usize, record: &[String]) -> Result<ListRow, Vec<RowError>> {
         let cells: BTreeMap<&'static str, String> =
-            index.iter().map(|(name, i)| (*name, record.get(*i).cloned().unwrap_or_default())).collect();
-        let mut row = Row { line: *line, cells: &cells, errors: Vec::new() };
-        if let Some(good) = check_row(&mut row, today) {
-            out.push(good);
+            self.index.iter().map(|(name, i)| (*name, record.get(*i).cloned().unwrap_or_default())).collect();
+        let mut row = Row { line, cells: &cells, errors: Vec::new() };
+        match check_row(&mut row, self.today) {
+            Some(good) if row.errors.is_empty() => Ok(good),
+            _ => Err(row.errors),
         }
-        errors.extend(row.errors);
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
 fn check_row(row: &mut Row<'_>, today: Date) -> Option<ListRow> {
@@ -205,7 +221,7 @@ mod tests {
     fn every_problem_is_listed_with_its_line_and_column() {
         let (h, r) = table(&["given_name,family_name,status,opened_on,closed_on,colour", "A,B,open,1/1/2026,"]);
         let errors = check(&h, &r, TODAY).expect_err("unknown column");
-        assert_eq!(errors[0].column, "colour");
+        assert_eq!(errors.shown[0].column, "colour");
         let (h, r) = table(&[
             "given_name,family_name,status,opened_on,closed_on",
             ",Smith,open,1/1/2026,",
@@ -216,7 +232,7 @@ mod tests {
             "Ann,Smith,open,1/1/2099,",
         ]);
         let errors = check(&h, &r, TODAY).expect_err("bad rows");
-        let got: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+        let got: Vec<(usize, &str)> = errors.shown.iter().map(|e| (e.line, e.column.as_str())).collect();
         assert_eq!(
             got,
             vec![
@@ -228,9 +244,9 @@ mod tests {
                 (7, "opened_on")
             ]
         );
-        assert!(errors[5].message.contains("future"), "{}", errors[5].message);
+        assert!(errors.shown[5].message.contains("future"), "{}", errors.shown[5].message);
         let (h, r) = table(&["given_name,family_name,status,opened_on"]);
-        assert_eq!(check(&h, &r, TODAY).expect_err("empty")[0].message, "The file has no rows after the header");
+        assert_eq!(check(&h, &r, TODAY).expect_err("empty").shown[0].message, "The file has no rows after the header");
     }
 
     #[test]

@@ -78,6 +78,96 @@ pub struct RowError {
     pub message: String,
 }
 
+/// How many problems a report lists; the rest are counted, not kept.
+pub const PROBLEMS_SHOWN: usize = 100;
+
+/// The most cells a line of an uploaded file may have: more than any template, so a line with
+/// more is a problem of its own rather than a header or row to look through.
+pub const MAX_CELLS: usize = 200;
+
+/// Longest part of a cell quoted back in a problem.
+const QUOTED: usize = 60;
+
+/// What is wrong with a file: the first [`PROBLEMS_SHOWN`] problems by line and column, and how
+/// many more rows have problems (counted, not kept), so a file of a million bad lines makes a
+/// report of a hundred.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Problems {
+    /// The problems listed.
+    pub shown: Vec<RowError>,
+    /// Rows with problems beyond those listed.
+    pub more_rows: usize,
+}
+
+impl Problems {
+    /// A report of one problem.
+    #[must_use]
+    pub fn one(line: usize, column: &str, message: impl Into<String>) -> Self {
+        Problems { shown: vec![RowError { line, column: column.to_owned(), message: message.into() }], more_rows: 0 }
+    }
+
+    /// Adds one row's problems: listed while there is room, otherwise the row is counted.
+    pub fn add_row(&mut self, errors: Vec<RowError>) {
+        if errors.is_empty() {
+            return;
+        }
+        let room = PROBLEMS_SHOWN.saturating_sub(self.shown.len());
+        if errors.len() > room {
+            self.more_rows += 1;
+        }
+        self.shown.extend(errors.into_iter().take(room));
+    }
+
+    /// Whether nothing is wrong.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.shown.is_empty() && self.more_rows == 0
+    }
+
+    /// "and 1 more row with problems", "and 2,345 more rows with problems", or nothing.
+    #[must_use]
+    pub fn more(&self) -> Option<String> {
+        match self.more_rows {
+            0 => None,
+            1 => Some("and 1 more row with problems".to_owned()),
+            n => Some(format!("and {} more rows with problems", thousands(n))),
+        }
+    }
+}
+
+/// 1234567 as "1,234,567".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A cell quoted back in a problem, cut short so a huge cell makes a short message.
+#[must_use]
+pub fn quoted(cell: &str) -> String {
+    let mut chars = cell.chars();
+    let head: String = chars.by_ref().take(QUOTED).collect();
+    if chars.next().is_some() { format!("{head}…") } else { head }
+}
+
+/// Checks a file one row at a time, so a file is never held as a table of strings.
+pub trait RowChecker {
+    /// A good row.
+    type Row;
+    /// Checks one row (its cells as the CSV reader gives them, and its line); the good row, or
+    /// its problems.
+    ///
+    /// # Errors
+    /// Every problem with the row.
+    fn row(&mut self, line: usize, record: &[String]) -> Result<Self::Row, Vec<RowError>>;
+}
+
 /// The names the file may use, resolved to what the system knows.
 pub struct Lookup<'a> {
     /// Marac code to id.
@@ -212,8 +302,8 @@ pub(crate) fn column_index(
             }
             None => errors.push(RowError {
                 line: 1,
-                column: name.to_owned(),
-                message: format!("'{name}' is not a column of the template"),
+                column: quoted(name),
+                message: format!("'{}' is not a column of the template", quoted(name)),
             }),
         }
     }
@@ -233,28 +323,63 @@ pub fn check(
     header: &[String],
     rows: &[(usize, Vec<String>)],
     lookup: &Lookup<'_>,
-) -> Result<Vec<ImportRow>, Vec<RowError>> {
-    let index = column_index(header, COLUMNS)?;
-    let mut errors = Vec::new();
+) -> Result<Vec<ImportRow>, Problems> {
+    let checker = Checker::new(header, lookup).map_err(|e| {
+        let mut p = Problems::default();
+        p.add_row(e);
+        p
+    })?;
+    check_all(checker, rows)
+}
+
+/// Checks `rows` with `checker`: every good row, or the report of what is wrong.
+///
+/// # Errors
+/// The problems, when any row has one or there are no rows.
+pub fn check_all<C: RowChecker>(mut checker: C, rows: &[(usize, Vec<String>)]) -> Result<Vec<C::Row>, Problems> {
     if rows.is_empty() {
-        return Err(vec![RowError {
-            line: 1,
-            column: String::new(),
-            message: "The file has no rows after the header".into(),
-        }]);
+        return Err(Problems::one(1, "", "The file has no rows after the header"));
     }
-    let mut seen = BTreeMap::new();
+    let mut problems = Problems::default();
     let mut out = Vec::new();
     for (line, record) in rows {
-        let cells: BTreeMap<&'static str, String> =
-            index.iter().map(|(name, i)| (*name, record.get(*i).cloned().unwrap_or_default())).collect();
-        let mut row = Row { line: *line, cells: &cells, errors: Vec::new() };
-        if let Some(good) = check_row(&mut row, lookup, &mut seen) {
-            out.push(good);
+        match checker.row(*line, record) {
+            Ok(good) => out.push(good),
+            Err(errors) => problems.add_row(errors),
         }
-        errors.extend(row.errors);
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if problems.is_empty() { Ok(out) } else { Err(problems) }
+}
+
+/// Checks the rows of a history file one at a time.
+pub struct Checker<'a> {
+    index: BTreeMap<&'static str, usize>,
+    lookup: &'a Lookup<'a>,
+    seen: BTreeMap<(i64, String), usize>,
+}
+
+impl<'a> Checker<'a> {
+    /// A checker for a file with this header.
+    ///
+    /// # Errors
+    /// Every problem with the header.
+    pub fn new(header: &[String], lookup: &'a Lookup<'a>) -> Result<Self, Vec<RowError>> {
+        Ok(Checker { index: column_index(header, COLUMNS)?, lookup, seen: BTreeMap::new() })
+    }
+}
+
+impl RowChecker for Checker<'_> {
+    type Row = ImportRow;
+
+    fn row(&mut self, line: usize, record: &[String]) -> Result<ImportRow, Vec<RowError>> {
+        let cells: BTreeMap<&'static str, String> =
+            self.index.iter().map(|(name, i)| (*name, record.get(*i).cloned().unwrap_or_default())).collect();
+        let mut row = Row { line, cells: &cells, errors: Vec::new() };
+        match check_row(&mut row, self.lookup, &mut self.seen) {
+            Some(good) if row.errors.is_empty() => Ok(good),
+            _ => Err(row.errors),
+        }
+    }
 }
 
 fn check_row(row: &mut Row<'_>, lookup: &Lookup<'_>, seen: &mut BTreeMap<(i64, String), usize>) -> Option<ImportRow> {
@@ -513,14 +638,47 @@ mod tests {
             &lookup,
         )
         .unwrap_err();
-        let got: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+        let got: Vec<(usize, &str)> = errors.shown.iter().map(|e| (e.line, e.column.as_str())).collect();
         assert_eq!(got, [(3, "marac"), (3, "referral_date"), (4, "heard_at"), (5, "source_reference")]);
-        assert!(errors[0].message.contains("XYZ"));
+        assert!(errors.shown[0].message.contains("XYZ"));
         let mut header = header();
         header.push("shoe_size".into());
         header.retain(|h| h != "marac");
         let errors = check(&header, &[], &lookup).unwrap_err();
-        let got: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+        let got: Vec<(usize, &str)> = errors.shown.iter().map(|e| (e.line, e.column.as_str())).collect();
         assert_eq!(got, [(1, "shoe_size"), (1, "marac")]);
+    }
+}
+
+#[cfg(test)]
+mod problems_tests {
+    use super::*;
+
+    #[test]
+    fn a_report_lists_the_first_hundred_problems_and_counts_the_rest() {
+        let mut p = Problems::default();
+        let bad = |line| vec![RowError { line, column: "marac".into(), message: "Unknown".into() }];
+        for line in 2..1_000_002 {
+            p.add_row(bad(line));
+        }
+        assert_eq!(p.shown.len(), PROBLEMS_SHOWN);
+        assert_eq!(p.shown[99].line, 101);
+        assert_eq!(p.more_rows, 999_900);
+        assert_eq!(p.more().unwrap(), "and 999,900 more rows with problems");
+        // A row whose problems do not all fit is counted as one more.
+        let mut p = Problems::default();
+        for line in 2..101 {
+            p.add_row(bad(line));
+        }
+        p.add_row([bad(101), bad(101)].concat());
+        assert_eq!((p.shown.len(), p.more().as_deref()), (100, Some("and 1 more row with problems")));
+        assert!(Problems::default().more().is_none() && Problems::default().is_empty());
+    }
+
+    #[test]
+    fn a_huge_cell_is_quoted_short() {
+        let huge = "x".repeat(5_000_000);
+        assert_eq!(quoted(&huge).chars().count(), 61);
+        assert_eq!(quoted("marac"), "marac");
     }
 }

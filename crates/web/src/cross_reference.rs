@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::casework::{self, Purpose};
 use crate::error::AppError;
 use marac_domain::agency_list::{self, ListRow};
-use marac_domain::import::RowError;
+use marac_domain::import::Problems;
 use marac_domain::matching::PersonDetails;
 use marac_domain::referral_form::{self as form, FormMap};
 use marac_store::{NewAgencyList, NewSocialCareLink, ReferralFilter, ReferralStatus, Ts, User};
@@ -65,7 +65,7 @@ pub struct Uploaded {
 }
 
 /// Checks a list and, if every row is good, links it to the Marac's people and keeps it.
-/// `Ok(Err(..))` lists every problem with its line. The caller has authorised `by`.
+/// `Ok(Err(..))` is the report of what is wrong. The caller has authorised `by`.
 ///
 /// # Errors
 /// Store failures, or a stored referral that cannot be opened.
@@ -76,14 +76,11 @@ pub async fn upload(
     marac_id: i64,
     bytes: &[u8],
     audit: impl FnOnce(serde_json::Value) -> marac_domain::audit::NewAuditEvent,
-) -> Result<Result<Uploaded, Vec<RowError>>, AppError> {
-    let (header, rows) = match crate::import::read_csv(bytes) {
-        Ok(table) => table,
-        Err(errors) => return Ok(Err(errors)),
-    };
-    let rows: Vec<ListRow> = match agency_list::check(&header, &rows, casework::today(state)) {
+) -> Result<Result<Uploaded, Problems>, AppError> {
+    let today = casework::today(state);
+    let rows: Vec<ListRow> = match crate::import::check_csv(bytes, |header| agency_list::Checker::new(header, today)) {
         Ok(rows) => rows,
-        Err(errors) => return Ok(Err(errors)),
+        Err(problems) => return Ok(Err(problems)),
     };
     let people = subjects(state, marac_id).await?;
     let details: Vec<PersonDetails> = people.iter().map(|p| p.details.clone()).collect();

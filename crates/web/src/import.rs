@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::casework::{self, Purpose};
 use crate::error::AppError;
-use marac_domain::import::{self, ImportRow, Lookup, RowError};
+use marac_domain::import::{self, ImportRow, Lookup, Problems, RowChecker, RowError};
 use marac_domain::policy::{Action, Actor, authorise};
 use marac_domain::referral_form as form;
 use marac_store::{ImportCount, ImportedReferral, PersonRef, Submission, Ts, User};
@@ -15,49 +15,81 @@ use time::{OffsetDateTime, Time};
 /// Largest file accepted: about 60,000 rows.
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
 
-/// A file as read: its header, and its rows each with its line.
-pub type Table = (Vec<String>, Vec<(usize, Vec<String>)>);
-
-/// Reads a CSV file into its header and rows, each row with its line.
+/// Reads a CSV file and checks it a row at a time with the checker `start` makes from its
+/// header: every good row, or the report of what is wrong. Once a row has a problem, good rows
+/// are no longer kept (nothing will be filed) and only the first problems are, so what a file
+/// costs to check does not grow with how wrong it is.
 ///
 /// # Errors
-/// A file that is not CSV, with the line where reading stopped.
-pub fn read_csv(bytes: &[u8]) -> Result<Table, Vec<RowError>> {
+/// The problems: a header or line that cannot be read, a line of more than
+/// [`import::MAX_CELLS`] cells, any row's problems, or no rows at all.
+pub fn check_csv<C: RowChecker>(
+    bytes: &[u8],
+    start: impl FnOnce(&[String]) -> Result<C, Vec<RowError>>,
+) -> Result<Vec<C::Row>, Problems> {
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text);
-    let header = reader
-        .headers()
-        .map_err(|e| {
-            vec![RowError { line: 1, column: String::new(), message: format!("The header cannot be read: {e}") }]
-        })?
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        match record {
-            Ok(r) => {
-                let line = r.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
-                if r.iter().all(|c| c.trim().is_empty()) {
-                    continue;
-                }
-                rows.push((line, r.iter().map(str::to_owned).collect()));
-            }
+    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(text);
+    let line_of = |p: Option<&csv::Position>| p.map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+    let mut record = csv::StringRecord::new();
+    let unreadable = |e: &csv::Error, what: &str| {
+        Problems::one(line_of(e.position()), "", format!("{what} cannot be read: {}", import::quoted(&e.to_string())))
+    };
+    match reader.read_record(&mut record) {
+        Ok(true) => {}
+        Ok(false) => return Err(Problems::one(1, "", "The file is empty: it needs the template's header")),
+        Err(e) => return Err(unreadable(&e, "The header")),
+    }
+    if record.len() > import::MAX_CELLS {
+        let why = format!("The header has {} columns; the template has far fewer", record.len());
+        return Err(Problems::one(1, "", why));
+    }
+    let header: Vec<String> = record.iter().map(str::to_owned).collect();
+    let mut checker = start(&header).map_err(|e| {
+        let mut p = Problems::default();
+        p.add_row(e);
+        p
+    })?;
+    let mut problems = Problems::default();
+    let mut good = Vec::new();
+    let mut rows = 0_usize;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => {
-                let line = e.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
-                return Err(vec![RowError {
-                    line,
-                    column: String::new(),
-                    message: format!("This line cannot be read: {e}"),
-                }]);
+                problems.add_row(unreadable(&e, "This line").shown);
+                break;
+            }
+        }
+        let line = line_of(record.position());
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        rows += 1;
+        if record.len() > import::MAX_CELLS {
+            let why = format!("This line has {} cells; the template has {}", record.len(), header.len());
+            problems.add_row(vec![RowError { line, column: String::new(), message: why }]);
+            continue;
+        }
+        let cells: Vec<String> = record.iter().map(str::to_owned).collect();
+        match checker.row(line, &cells) {
+            Ok(row) if problems.is_empty() => good.push(row),
+            Ok(_) => {}
+            Err(errors) => {
+                // Nothing will be filed now: stop keeping the good rows.
+                good = Vec::new();
+                problems.add_row(errors);
             }
         }
     }
-    Ok((header, rows))
+    if rows == 0 && problems.is_empty() {
+        return Err(Problems::one(1, "", "The file has no rows after the header"));
+    }
+    if problems.is_empty() { Ok(good) } else { Err(problems) }
 }
 
 /// Checks a file and, if every row is good and the person coordinates every Marac in it,
-/// files it. `Ok(Err(..))` lists every problem with its line.
+/// files it. `Ok(Err(..))` is the report of what is wrong.
 ///
 /// # Errors
 /// Store failures.
@@ -66,21 +98,18 @@ pub async fn import(
     by: &User,
     actor: &Actor,
     bytes: &[u8],
-) -> Result<Result<ImportCount, Vec<RowError>>, AppError> {
-    let (header, rows) = match read_csv(bytes) {
-        Ok(read) => read,
-        Err(errors) => return Ok(Err(errors)),
-    };
+) -> Result<Result<ImportCount, Problems>, AppError> {
     let all_maracs = state.store.list_maracs().await?;
     let maracs: BTreeMap<String, i64> = all_maracs.iter().map(|m| (m.code.to_ascii_uppercase(), m.id)).collect();
     let agencies: BTreeMap<String, i64> =
         state.store.list_agencies().await?.iter().map(|a| (a.code.to_ascii_uppercase(), a.id)).collect();
     let lookup = Lookup { maracs: &maracs, agencies: &agencies, today: state.clock.now().date() };
-    let checked = match import::check(&header, &rows, &lookup) {
+    let checked = match check_csv(bytes, |header| import::Checker::new(header, &lookup)) {
         Ok(rows) => rows,
-        Err(errors) => return Ok(Err(errors)),
+        Err(problems) => return Ok(Err(problems)),
     };
-    let refused: Vec<RowError> = checked
+    let mut refused = Problems::default();
+    for error in checked
         .iter()
         .filter(|r| authorise(actor, Action::ManageMeetings { marac_id: r.marac_id }).is_err())
         .map(|r| RowError {
@@ -88,7 +117,9 @@ pub async fn import(
             column: "marac".into(),
             message: "You do not coordinate this Marac, so cannot import its history".into(),
         })
-        .collect();
+    {
+        refused.add_row(vec![error]);
+    }
     if !refused.is_empty() {
         return Ok(Err(refused));
     }

@@ -53,6 +53,21 @@ async fn a_history_imports_whole_or_not_at_all_and_only_once() {
         assert!(template.body.starts_with("source_reference,marac,referral_date"));
         b.get("/returns/import").await;
 
+        // A million bad lines: a report of the first 100 problems and a count of the rest.
+        let million = format!("{HEADER}\n{}", "x\n".repeat(1_000_000));
+        let r = upload(&b, true, &million).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let table = r.body.split("id=\"problems\"").nth(1).unwrap().split("</table>").next().unwrap();
+        assert_eq!(table.matches("govuk-table__row").count() - 1, 100, "100 problems listed");
+        assert!(r.body.contains("and 999,"), "{}", &r.body[..3000]);
+        assert!(r.body.contains("more rows with problems"));
+        assert!(r.body.len() < 200_000, "a page of {} bytes", r.body.len());
+        // A header of a million columns is one problem, not a million.
+        b.get("/returns/import").await;
+        let r = upload(&b, true, &format!("{}\nx\n", "c,".repeat(1_000_000))).await;
+        assert!(r.body.contains("The header has 1000001 columns"), "{}", &r.body[..3000]);
+        b.get("/returns/import").await;
+
         // Bad rows: every problem with its line, and nothing written.
         let bad = format!(
             "{HEADER}\n\

@@ -246,6 +246,15 @@ async fn childrens_social_care_cross_references_its_list_which_no_one_else_sees_
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.body.contains("Nothing was kept from open-cases.csv: 2 problems"), "{}", r.body);
         assert!(r.body.contains("&#39;pending&#39; is not open or closed"), "{}", r.body);
+        // 800,000 bad lines (17.6 MB): the first 100 problems, the rest counted.
+        let million = format!("given_name,family_name,status,opened_on\n{}", "Ann,,pending,1/1/2026\n".repeat(800_000));
+        sam.get("/agency-lists").await;
+        let r = upload(&sam, &m, &million).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body.matches("is not open or closed").count(), 50, "two problems a row, 100 shown");
+        assert!(r.body.contains("and 799,950 more rows with problems"), "{}", &r.body[..2000]);
+        assert!(r.body.len() < 200_000, "a page of {} bytes", r.body.len());
+        sam.get("/agency-lists").await;
         let r = upload(&sam, &m, "").await;
         assert!(r.body.contains("Choose a CSV file to upload"), "the message is next to the field");
         *sam.csrf.lock().unwrap() = String::new();

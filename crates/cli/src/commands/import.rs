@@ -62,12 +62,15 @@ pub async fn run(settings: &Settings, command: ImportCommand) -> anyhow::Result<
             );
             Ok(ExitCode::SUCCESS)
         }
-        Err(errors) => {
-            for e in &errors {
+        Err(problems) => {
+            for e in &problems.shown {
                 let column = if e.column.is_empty() { String::new() } else { format!("{}: ", e.column) };
                 eprintln!("{}:{}: {column}{}", file.display(), e.line, e.message);
             }
-            eprintln!("Nothing was imported: {} problems. Correct them and run the import again.", errors.len());
+            if let Some(more) = problems.more() {
+                eprintln!("{}: {more}", file.display());
+            }
+            eprintln!("Nothing was imported. Correct the problems and run the import again.");
             Ok(ExitCode::from(1))
         }
     }

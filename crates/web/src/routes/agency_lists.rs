@@ -18,7 +18,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use marac_domain::AgencyCategory;
 use marac_domain::agency_list::{COLUMNS, ListRow};
-use marac_domain::import::{Column, RowError};
+use marac_domain::import::{Column, Problems};
 use marac_domain::policy::{Action, authorise};
 use marac_store::{AgencyList, Marac, Ts};
 
@@ -50,7 +50,7 @@ struct IndexPage {
     days: u32,
     marac_error: String,
     file_error: String,
-    errors: Vec<RowError>,
+    errors: Problems,
     file_name: String,
     done: Option<Uploaded>,
 }
@@ -141,7 +141,7 @@ struct Outcome {
     chosen: Option<i64>,
     marac_error: String,
     file_error: String,
-    errors: Vec<RowError>,
+    errors: Problems,
     file_name: String,
     done: Option<Uploaded>,
 }

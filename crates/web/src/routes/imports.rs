@@ -11,7 +11,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Multipart, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use marac_domain::import::{COLUMNS, Column, RowError, template_header};
+use marac_domain::import::{COLUMNS, Column, Problems, template_header};
 use marac_domain::policy::Action;
 use marac_domain::referral_form::ETHNICITIES;
 use marac_store::ImportCount;
@@ -22,7 +22,7 @@ struct ImportPage {
     ctx: PageContext,
     columns: &'static [Column],
     ethnicities: Vec<(&'static str, &'static str)>,
-    errors: Vec<RowError>,
+    errors: Problems,
     done: Option<ImportCount>,
     file_name: String,
 }
@@ -39,13 +39,7 @@ async fn coordinator(state: &AppState, me: &Signed) -> Result<(), AppError> {
     Ok(())
 }
 
-fn page(
-    state: &AppState,
-    me: &Signed,
-    errors: Vec<RowError>,
-    done: Option<ImportCount>,
-    file_name: String,
-) -> Response {
+fn page(state: &AppState, me: &Signed, errors: Problems, done: Option<ImportCount>, file_name: String) -> Response {
     ImportPage {
         ctx: PageContext::new(state, &me.visitor, "Import a Marac's history", "/returns"),
         columns: COLUMNS,
@@ -63,7 +57,7 @@ fn page(
 /// Refused to anyone who coordinates no Marac.
 pub async fn form(State(state): State<AppState>, me: Signed) -> Result<Response, AppError> {
     coordinator(&state, &me).await?;
-    Ok(page(&state, &me, Vec::new(), None, String::new()))
+    Ok(page(&state, &me, Problems::default(), None, String::new()))
 }
 
 /// `GET /returns/import/template.csv`: the template's header line.
@@ -97,14 +91,14 @@ pub async fn upload(State(state): State<AppState>, me: Signed, mut multipart: Mu
         }
     }
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        let none = RowError { line: 0, column: String::new(), message: "Choose a CSV file to import".into() };
-        return Ok(page(&state, &me, vec![none], None, String::new()));
+        let none = Problems::one(0, "", "Choose a CSV file to import");
+        return Ok(page(&state, &me, none, None, String::new()));
     };
     if bytes.len() > MAX_FILE_BYTES {
         return Err(AppError::TooLarge);
     }
     Ok(match import::import(&state, &me.user, &me.actor(), &bytes).await? {
-        Ok(count) => page(&state, &me, Vec::new(), Some(count), name),
+        Ok(count) => page(&state, &me, Problems::default(), Some(count), name),
         Err(errors) => page(&state, &me, errors, None, name),
     })
 }
