@@ -616,3 +616,37 @@ async fn a_maracs_cases_are_seen_only_under_its_current_statement_confirmed_with
         assert!(audited(&app, "confidentiality.confirm").await >= 5);
     });
 }
+
+#[tokio::test]
+async fn what_an_unsigned_in_visitor_sends_cannot_grow_the_audit_trail_or_the_metrics() {
+    use axum::body::Body;
+    use axum::http::{Method, Request};
+    each_backend!(|app| {
+        let b = app.browser();
+        b.get("/sign-in").await;
+        let events =
+            app.db.store.list_audit(&AuditFilter { limit: 1000, ..AuditFilter::default() }).await.unwrap().len();
+        // A 200,000-character address is refused beside the field before anything is looked up
+        // or recorded.
+        let long = format!("{}@x.org", "a".repeat(200_000));
+        let r = b.post("/sign-in", &[("email", long.as_str()), ("password", "whatever")]).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("Enter an email address of 254 characters or fewer"), "{}", &r.body[..2000]);
+        assert!(r.body.len() < 50_000, "what was typed is not echoed whole: {} bytes", r.body.len());
+        let after = app.db.store.list_audit(&AuditFilter { limit: 1000, ..AuditFilter::default() }).await.unwrap();
+        assert_eq!(after.len(), events, "nothing recorded");
+        // An address of 254 characters is an ordinary failure, recorded.
+        let longest = format!("{}@x.org", "a".repeat(248));
+        b.post("/sign-in", &[("email", longest.as_str()), ("password", "whatever")]).await;
+        assert_eq!(audited(&app, "sign_in.failure").await, 1);
+
+        // Made-up methods share one label.
+        for i in 0..50 {
+            let req = Request::builder().method(Method::from_bytes(format!("PROBE{i}").as_bytes()).unwrap());
+            b.send(req.uri("/sign-in").body(Body::empty()).unwrap()).await;
+        }
+        let metrics = b.get("/metrics").await.body;
+        assert!(!metrics.contains("PROBE"), "no label per method");
+        assert!(metrics.contains("method=\"other\""), "{metrics}");
+    });
+}

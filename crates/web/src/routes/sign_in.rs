@@ -16,6 +16,9 @@ use marac_domain::sign_in_throttle;
 use marac_store::{Session, SessionStage, Ts, User};
 use serde::Deserialize;
 
+/// The longest e-mail address there can be (RFC 5321's path limit less its brackets).
+pub const MAX_EMAIL_CHARS: usize = 254;
+
 /// The one message for an unknown account, a wrong password or a disabled account, so the
 /// page never tells anyone which accounts exist.
 pub const GENERIC_FAILURE: &str = "The email address or password is not right";
@@ -157,6 +160,10 @@ pub async fn submit(State(state): State<AppState>, visitor: Visitor, form: FormD
     let mut errors = Errors::default();
     if typed_email.is_empty() {
         errors.add("email", "Enter your email address");
+    } else if typed_email.chars().count() > MAX_EMAIL_CHARS {
+        // Refused before anything is hashed, looked up or written: what an unsigned-in visitor
+        // sends must not grow the audit trail or the failure counts.
+        errors.add("email", "Enter an email address of 254 characters or fewer");
     }
     if password.is_empty() {
         errors.add("password", "Enter your password");
@@ -164,7 +171,7 @@ pub async fn submit(State(state): State<AppState>, visitor: Visitor, form: FormD
     if !errors.is_empty() {
         return Ok(SignInPage {
             ctx: PageContext::new(&state, &visitor, "Sign in", "/sign-in"),
-            email: typed_email,
+            email: typed_email.chars().take(MAX_EMAIL_CHARS + 1).collect(),
             errors,
             notice: None,
         }
