@@ -31,6 +31,7 @@ pub mod routes;
 pub mod security_headers;
 pub mod server;
 pub mod session;
+pub mod spreadsheet;
 pub mod totp;
 pub mod worker;
 

@@ -17,7 +17,7 @@ fn value(line: &marac_domain::safelives_return::Line) -> String {
 /// # Errors
 /// Only if writing to memory fails.
 pub fn csv(b: &Built) -> anyhow::Result<Vec<u8>> {
-    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+    let mut w = crate::spreadsheet::SafeCsv::in_memory();
     w.write_record(["classification", b.classification])?;
     w.write_record(["scope", &b.scope])?;
     w.write_record(["period", &b.period])?;

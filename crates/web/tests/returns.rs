@@ -272,6 +272,36 @@ async fn the_return_is_exact_for_coordinators_in_every_format_and_suppressed_for
             .map(|(k, rest)| (k.to_owned(), rest.split(',').next().unwrap().to_owned()))
             .collect();
         assert_eq!(from_csv, q3, "CSV");
+        // A name a spreadsheet would run as a formula is written as text, in every CSV.
+        let m = app.db.store.get_marac(app.marac_id).await.unwrap();
+        let evil = "=HYPERLINK(\"http://evil.example/?x\",\"Eastport\")";
+        let input = marac_store::MaracInput {
+            partnership_id: m.partnership_id,
+            code: m.code.clone(),
+            name: evil.into(),
+            area: m.area.clone(),
+            adult_female_population: m.adult_female_population,
+            cadence: m.cadence,
+            rules: m.rules.clone(),
+        };
+        let seed = || marac_web::audit::system_event(&app.state, "test.seed", "");
+        app.db.store.update_marac(app.marac_id, &input, seed()).await.unwrap();
+        let csv = b.get(&format!("/returns/download?{scope}&format=csv")).await.body;
+        assert!(csv.contains("scope,\"'=HYPERLINK("), "{csv}");
+        let postcodes = b.get(&format!("/returns/postcodes?{scope}&format=csv")).await;
+        assert!(
+            !postcodes.body.contains(",=HYPERLINK") && !postcodes.body.contains("\n=HYPERLINK"),
+            "{}",
+            postcodes.body
+        );
+        for line in csv.lines().chain(postcodes.body.lines()) {
+            for cell in line.split(',') {
+                let cell = cell.trim_start_matches('"');
+                assert!(!cell.starts_with(['=', '+', '@']), "{cell} in {line}");
+            }
+        }
+        let input = marac_store::MaracInput { name: m.name.clone(), ..input };
+        app.db.store.update_marac(app.marac_id, &input, seed()).await.unwrap();
 
         // The XLSX, read back.
         let xlsx = b.get(&format!("/returns/download?{scope}&format=xlsx")).await;
@@ -307,7 +337,7 @@ async fn the_return_is_exact_for_coordinators_in_every_format_and_suppressed_for
         assert_eq!(from_json, q3, "JSON");
         let disabled = lines.iter().find(|l| l["key"] == "victims_disabled").unwrap();
         assert_eq!(disabled["recorded_for"], 1, "recorded for one case of five");
-        assert_eq!(audited(&app, "returns.download", "success").await, 3);
+        assert_eq!(audited(&app, "returns.download", "success").await, 4, "CSV twice, XLSX and JSON");
 
         // One meeting's own return.
         let one = page_figures(&b.get(&format!("/returns?{scope}&meeting={september}")).await.body);

@@ -47,7 +47,7 @@ struct AreaPage {
 }
 
 fn csv(lines: &[Line], scope: &str, period: &str, level: Level, suppressed: bool) -> anyhow::Result<Vec<u8>> {
-    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+    let mut w = crate::spreadsheet::SafeCsv::in_memory();
     w.write_record(["classification", MARKING])?;
     w.write_record(["scope", scope])?;
     w.write_record(["period", period])?;
