@@ -52,8 +52,8 @@ impl<W: Write> SafeCsv<W> {
     ///
     /// # Errors
     /// The writer's, flushing.
-    pub fn into_inner(self) -> Result<W, csv::IntoInnerError<csv::Writer<W>>> {
-        self.0.into_inner()
+    pub fn into_inner(self) -> std::io::Result<W> {
+        self.0.into_inner().map_err(csv::IntoInnerError::into_error)
     }
 
     /// Flushes what was written.
