@@ -282,7 +282,7 @@ async fn the_return_is_exact_for_coordinators_in_every_format_and_suppressed_for
             area: m.area.clone(),
             adult_female_population: m.adult_female_population,
             cadence: m.cadence,
-            rules: m.rules.clone(),
+            rules: m.rules,
         };
         let seed = || marac_web::audit::system_event(&app.state, "test.seed", "");
         app.db.store.update_marac(app.marac_id, &input, seed()).await.unwrap();
