@@ -94,6 +94,13 @@ pub(crate) async fn locked_out(state: &AppState, visitor: &Visitor, account: &st
     Ok(false)
 }
 
+/// A refusal for too many failures: 429 with `Retry-After`, answered at once (never by holding
+/// the connection open).
+pub(crate) fn too_many(page: impl IntoResponse) -> Response {
+    let wait = sign_in_throttle::retry_after_seconds().to_string();
+    (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, wait)], page).into_response()
+}
+
 /// Records a failed attempt against the account and address.
 pub(crate) async fn record_failure(
     state: &AppState,
@@ -180,7 +187,7 @@ pub async fn submit(State(state): State<AppState>, visitor: Visitor, form: FormD
     let account = account_key(&typed_email);
     if locked_out(&state, &visitor, &account).await? {
         let page = page_with_error(&state, &visitor, &typed_email, "email", LOCKED);
-        return Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response());
+        return Ok(too_many(page));
     }
     let user = state.store.find_user_by_email(&account).await?;
     let ok = state.passwords.verify(password.clone(), user.as_ref().map(|u| u.password_hash.clone())).await;

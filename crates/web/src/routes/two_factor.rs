@@ -1,7 +1,7 @@
 //! The second factor: the code asked for after the password, and setting up an
 //! authenticator app (with recovery codes).
 
-use super::sign_in::{LOCKED, begin_session, locked_out, record_failure};
+use super::sign_in::{LOCKED, begin_session, locked_out, record_failure, too_many};
 use crate::error::AppError;
 use crate::forms::{Errors, FormData};
 use crate::page::{PageContext, SERVICE_NAME};
@@ -10,7 +10,6 @@ use crate::{AppState, audit, crypto, totp};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use marac_store::{SessionStage, Ts};
 
@@ -85,7 +84,7 @@ pub async fn challenge_submit(
     }
     if locked_out(&state, &visitor, &user.email).await? {
         errors.add("code", LOCKED);
-        return Ok((StatusCode::TOO_MANY_REQUESTS, challenge(&state, &visitor, errors)).into_response());
+        return Ok(too_many(challenge(&state, &visitor, errors)));
     }
     let secret = user
         .totp_secret
@@ -200,7 +199,7 @@ pub async fn enrol_submit(
     }
     if locked_out(&state, &visitor, &s.user.email).await? {
         errors.add("code", LOCKED);
-        return Ok((StatusCode::TOO_MANY_REQUESTS, enrol_page(&state, &visitor, &s, &secret, errors)?).into_response());
+        return Ok(too_many(enrol_page(&state, &visitor, &s, &secret, errors)?));
     }
     let now = state.clock.now().unix_timestamp();
     let step = totp::check(&secret, form.get("code"), now);
