@@ -44,6 +44,10 @@ pub enum AppError {
     /// The record changed in the meantime (e.g. a list already published or a meeting held).
     #[error("conflict")]
     Conflict,
+    /// The address does not take this method (a `PUT` on a page, say). A `GET` of a form's
+    /// address never gets this: it leads back to the form's page.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// The request body is too large.
     #[error("request too large")]
     TooLarge,
@@ -152,6 +156,11 @@ impl AppError {
                 StatusCode::CONFLICT,
                 "This is still being saved",
                 "The form was sent more than once and the first sending has not finished. Wait a moment, then check whether it was saved before sending it again.",
+            ),
+            AppError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "This address cannot be used like that",
+                "Go back to the page you were on and use its links and buttons.",
             ),
             AppError::TooLarge => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "What you sent is too large", "Go back and send less at a time.")

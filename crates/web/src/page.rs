@@ -3,6 +3,7 @@
 
 use crate::AppState;
 use crate::csrf::SentForm;
+use crate::error::AppError;
 use crate::session::Visitor;
 use askama::Template;
 use axum::extract::{Request, State};
@@ -174,13 +175,30 @@ impl ErrorPage {
     }
 }
 
+/// The framework answers a request it cannot read (a path segment that is not a number, a
+/// form body of the wrong type) in plain text; pages answer with the service's own error page:
+/// a path that cannot be read names no page there (404), anything else could not be read (400).
+async fn from_rejection(response: Response) -> Response {
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !plain || !response.status().is_client_error() || response.extensions().get::<ErrorPage>().is_some() {
+        return response;
+    }
+    let (_, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4_096).await.unwrap_or_default();
+    if text.starts_with(b"Invalid URL") { AppError::NotFound } else { AppError::BadRequest }.into_response()
+}
+
 /// Middleware: re-renders error pages with the signed-in user's header and navigation. When
 /// the service could not save a form (503), the page holds what was typed and sends it again.
 pub async fn render_error_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let visitor = req.extensions().get::<Visitor>().cloned();
     let sent = req.extensions().get::<SentForm>().cloned();
     let action = req.uri().path_and_query().map(ToString::to_string).unwrap_or_default();
-    let response = next.run(req).await;
+    let response = from_rejection(next.run(req).await).await;
     let (Some(mut page), Some(visitor)) = (response.extensions().get::<ErrorPage>().cloned(), visitor) else {
         return response;
     };

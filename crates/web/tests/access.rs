@@ -650,3 +650,85 @@ async fn what_an_unsigned_in_visitor_sends_cannot_grow_the_audit_trail_or_the_me
         assert!(metrics.contains("method=\"other\""), "{metrics}");
     });
 }
+
+/// Every route of the table (the admin routes under `/admin`), with whether it answers GET.
+fn route_table() -> Vec<(String, bool)> {
+    let parse = |table: &str, prefix: &str| -> Vec<(String, bool)> {
+        table
+            .split(".route(")
+            .skip(1)
+            .filter_map(|rest| {
+                let rest = rest.trim_start().strip_prefix('"')?;
+                let (path, spec) = rest.split_once('"')?;
+                let spec = spec.split("\n        .").next().unwrap_or("");
+                let path = if prefix.is_empty() || path != "/" { format!("{prefix}{path}") } else { prefix.to_owned() };
+                Some((path, spec.contains("get(")))
+            })
+            .collect()
+    };
+    let mut all = parse(include_str!("../src/routes/mod.rs"), "");
+    all.extend(parse(include_str!("../src/routes/admin/mod.rs"), "/admin"));
+    all
+}
+
+#[tokio::test]
+async fn a_form_address_opened_again_leads_back_to_its_page_and_nothing_is_plain_text() {
+    each_backend!(|app| {
+        app.user("cora@x.org", Role::Coordinator, true).await;
+        app.user("ada@x.org", Role::Admin, true).await;
+        let table = route_table();
+        let pages: Vec<&String> = table.iter().filter(|(_, get)| *get).map(|(p, _)| p).collect();
+        let matches = |template: &str, path: &str| {
+            let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+            t.len() == p.len() && t.iter().zip(&p).all(|(a, b)| a.starts_with('{') || a == b)
+        };
+        let post_only: Vec<&String> = table.iter().filter(|(_, get)| !*get).map(|(p, _)| p).collect();
+        assert!(post_only.len() > 20, "{post_only:?}");
+        let (cora_b, ada_b) = (app.signed_in("cora@x.org").await, app.signed_in("ada@x.org").await);
+        for b in [&cora_b, &ada_b] {
+            for template in &post_only {
+                let mut n = 0;
+                let path: String = template
+                    .split('/')
+                    .map(|s| {
+                        n += 1;
+                        if s.starts_with('{') { (n * 7).to_string() } else { s.to_owned() }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let r = b.get(&path).await;
+                assert_eq!(r.status, StatusCode::SEE_OTHER, "GET {path}: {}", r.body);
+                let page = r.location().to_owned();
+                assert_eq!(page, marac_web::routes::page_of(&path));
+                assert!(pages.iter().any(|t| matches(t, &page)), "{path} leads to {page}, which is no page");
+            }
+        }
+
+        // A path that cannot be read is the styled 404 page; on the API, a problem.
+        let b = cora_b;
+        for path in ["/cases/abc", "/meetings/1/cases/x", "/referrals/99999999999999999999", "/inbox/-"] {
+            let r = b.get(path).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+            assert!(r.header("content-type").starts_with("text/html"), "{path}: {}", r.header("content-type"));
+            assert!(r.body.contains("Page not found") && !r.body.contains("Cannot parse"), "{path}: {}", r.body);
+        }
+        let token = b.csrf.lock().unwrap().clone();
+        let r = b
+            .send(
+                axum::http::Request::builder()
+                    .method(axum::http::Method::PUT)
+                    .uri("/cases/1")
+                    .header("x-csrf-token", token)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(r.header("content-type").starts_with("text/html") && r.body.contains("cannot be used like that"));
+        let cora = app.db.store.find_user_by_email("cora@x.org").await.unwrap().unwrap().id;
+        support::token_for(&app, cora, "marac_pat_cora").await;
+        let r = support::api_get(&app, "/api/v1/meetings/abc/cases/1", Some("marac_pat_cora")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(r.header("content-type"), "application/problem+json", "{}", r.body);
+    });
+}

@@ -175,6 +175,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         "/api/v1",
         api.route("/openapi.json", axum::routing::get(openapi))
             .fallback(|| async { Problem::not_found() })
-            .layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::api)),
+            .layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::api))
+            .layer(axum::middleware::from_fn(Problem::for_rejections)),
     )
 }

@@ -103,6 +103,42 @@ impl Problem {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", None)
     }
 
+    /// The address does not take this method.
+    #[must_use]
+    pub fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "This address does not take this method", None)
+    }
+
+    /// Turns the plain-text answers the framework gives for a request it could not read (a path
+    /// segment that is not a number, a body of the wrong type, a method the address does not
+    /// take) into problems, so the API never answers in plain text. A path that cannot be read
+    /// names nothing there: 404.
+    pub async fn for_rejections(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+        let response = next.run(req).await;
+        let plain = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| v.starts_with("text/plain"));
+        let status = response.status();
+        if !plain || !status.is_client_error() {
+            return response;
+        }
+        let (_, body) = response.into_parts();
+        let text = axum::body::to_bytes(body, 4_096).await.unwrap_or_default();
+        let text = String::from_utf8_lossy(&text);
+        let problem = if status == StatusCode::METHOD_NOT_ALLOWED {
+            Problem::method_not_allowed()
+        } else if text.starts_with("Invalid URL") {
+            Problem::not_found()
+        } else {
+            let mut p = Problem::bad_request(&text);
+            p.status = status.as_u16();
+            p
+        };
+        problem.into_response()
+    }
+
     /// A request that cannot be read as sent (the detail says why).
     #[must_use]
     pub fn bad_request(detail: &str) -> Self {
@@ -174,6 +210,7 @@ impl From<crate::error::AppError> for Problem {
         match e {
             AppError::NotFound => Problem::not_found(),
             AppError::Forbidden(r) => Problem::forbidden(r),
+            AppError::MethodNotAllowed => Problem::method_not_allowed(),
             AppError::Conflict => Problem::conflict(),
             AppError::Unavailable(fault, m) => {
                 tracing::warn!(error = %m, ?fault, "database unavailable");

@@ -61,6 +61,36 @@ async fn not_found() -> AppError {
     AppError::NotFound
 }
 
+/// A `GET` of an address that only takes a form (after an error the address bar holds it, so a
+/// reload or a bookmark asks for it) leads back to the form's page; any other method it does
+/// not take is the service's own error page.
+async fn back_to_page(method: axum::http::Method, uri: axum::http::Uri) -> Response<axum::body::Body> {
+    use axum::response::IntoResponse;
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        axum::response::Redirect::to(&page_of(uri.path())).into_response()
+    } else {
+        AppError::MethodNotAllowed.into_response()
+    }
+}
+
+/// The page whose form posts to `path`: the address less its last part, and less the form's
+/// own record where that has no page (a note's share, a flag's end, a session, a contact).
+#[must_use]
+pub fn page_of(path: &str) -> String {
+    let mut parts: Vec<&str> = path.trim_matches('/').split('/').filter(|p| !p.is_empty()).collect();
+    parts.pop();
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    // `.../notes/{n}` and `.../flags/{n}` are parts of their case's page.
+    if parts.len() >= 2 && matches!(parts[parts.len() - 2], "notes" | "flags") && numeric(parts[parts.len() - 1]) {
+        parts.truncate(parts.len() - 2);
+    }
+    match parts.as_slice() {
+        ["account", "sessions"] => "/account".to_owned(),
+        ["directory", id] if numeric(id) => "/directory".to_owned(),
+        _ => format!("/{}", parts.join("/")),
+    }
+}
+
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<axum::body::Body> {
     tracing::error!("a request handler panicked");
     let page = crate::page::ErrorPage {
@@ -152,6 +182,7 @@ pub fn router(state: AppState) -> Router {
         .route("/directory/{id}/remove", post(directory::remove))
         .nest("/admin", admin::routes())
         .fallback(not_found)
+        .method_not_allowed_fallback(back_to_page)
         .layer(from_fn_with_state(state.clone(), idempotency::forms))
         .layer(from_fn_with_state(state.clone(), page::render_error_pages))
         .layer(from_fn_with_state(state.clone(), csrf::check))
