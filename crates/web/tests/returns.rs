@@ -343,6 +343,20 @@ async fn the_return_is_exact_for_coordinators_in_every_format_and_suppressed_for
         let one = page_figures(&b.get(&format!("/returns?{scope}&meeting={september}")).await.body);
         assert_eq!((one["cases"].as_str(), one["source_police"].as_str()), ("4", "1.5"));
 
+        // What the checks say to the coordinator, in exact counts: none of it reaches an analyst.
+        let coordinator_csv = b.get(&format!("/returns/download?{scope}&format=csv")).await.body;
+        let exact_checks: Vec<String> = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(coordinator_csv.as_bytes())
+            .records()
+            .map(Result::unwrap)
+            .skip_while(|r| r.get(0) != Some("check"))
+            .skip(1)
+            .filter_map(|r| r.get(2).map(str::to_owned))
+            .collect();
+        assert!(exact_checks.iter().any(|d| d == "2 repeats, 5 cases"), "{exact_checks:?}");
+
         // The analyst: small numbers hidden, and a second figure where the total would give one away.
         let a = app.signed_in("ana@x.org").await;
         let page = a.get(&format!("/returns?{scope}")).await;
@@ -364,6 +378,27 @@ async fn the_return_is_exact_for_coordinators_in_every_format_and_suppressed_for
         assert!(
             csv.body.contains("source_housing,fewer than 5,,") && csv.body.contains("small_numbers_suppressed,yes")
         );
+
+        // Every page and download an analyst has, scanned for the exact counts the checks hold.
+        for path in [
+            format!("/returns?{scope}"),
+            format!("/returns/download?{scope}&format=csv"),
+            format!("/returns/download?{scope}&format=json"),
+            format!("/returns?scope=marac:{}&quarter=2026-q2", app.marac_id),
+            format!("/returns/download?scope=marac:{}&quarter=2026-q2&format=csv", app.marac_id),
+            format!("/returns/health?scope=marac:{}", app.marac_id),
+            format!("/returns/children?scope=marac:{}", app.marac_id),
+            format!("/returns/postcodes?{scope}"),
+            format!("/returns/postcodes?{scope}&format=csv"),
+        ] {
+            let r = a.get(&path).await;
+            for detail in &exact_checks {
+                assert!(!r.body.contains(detail.as_str()), "{path} shows {detail}");
+            }
+            assert!(!r.body.contains(" repeats, ") && !r.body.contains(" counted, recorded for "), "{path}");
+        }
+        let xlsx = a.get(&format!("/returns/download?{scope}&format=xlsx")).await;
+        assert!(!String::from_utf8_lossy(&xlsx.bytes).contains("repeats, 5 cases"));
 
         // Refusals: analysts reach no meeting's return and no case; others see no returns.
         assert_eq!(a.get(&format!("/returns?{scope}&meeting={september}")).await.status, StatusCode::FORBIDDEN);

@@ -283,7 +283,9 @@ async fn build(state: &AppState, me: &Signed, q: &ReturnQuery) -> Result<(Built,
         from: from.to_string(),
         to: to.to_string(),
         suppressed: !exact,
-        checks: safelives_return::checks(&counts),
+        // The checks quote exact counts ("2 repeats, 5 cases"): for those who see suppressed
+        // figures they would undo the suppression, so they are left out.
+        checks: if exact { safelives_return::checks(&counts) } else { Vec::new() },
         lines,
         meetings,
         query,
