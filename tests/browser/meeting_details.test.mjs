@@ -56,6 +56,43 @@ test('change a meeting, see where a case came from, notes that save themselves, 
   await chair.reload()
   assert.equal(await chair.inputValue('#information'), 'Police: the Leeds Marac put a marker on her old address in March.')
 
+  // The sequence that lost a chair's notes: notes saved, "Add action" with a field missing,
+  // then typing in another box. Nothing saved is blanked, and nothing blank is saved over it.
+  const saved = () => chair.waitForFunction(() => /Notes saved at/.test(document.querySelector('[data-autosave-status]').textContent))
+  await chair.fill('#victim_voice', 'She wants to stay in the area near her mother.')
+  await saved()
+  await chair.fill('#owner', 'PC Shah')
+  await chair.fill('#description', 'Fit a doorbell camera')
+  await chair.click('button:has-text("Add action")')
+  assert.match(await chair.textContent('.govuk-error-summary'), /agency|due/i)
+  assert.equal(await chair.inputValue('#information'), 'Police: the Leeds Marac put a marker on her old address in March.')
+  assert.equal(await chair.inputValue('#victim_voice'), 'She wants to stay in the area near her mother.')
+  assert.equal(await chair.inputValue('#description'), 'Fit a doorbell camera')
+  await check(chair, 'meeting-case-action-error')
+  await chair.evaluate(() => { document.querySelector('[data-autosave-status]').textContent = '' })
+  await chair.fill('#risks', 'Stalking since the separation')
+  await saved()
+  await chair.goto(chair.url().replace(/\/actions.*$/, ''))
+  assert.equal(await chair.inputValue('#information'), 'Police: the Leeds Marac put a marker on her old address in March.')
+  assert.equal(await chair.inputValue('#victim_voice'), 'She wants to stay in the area near her mother.')
+  assert.equal(await chair.inputValue('#risks'), 'Stalking since the separation')
+
+  // Two tabs on one case: the later save never overwrites the newer one; both texts are shown.
+  const other = await chair.context().newPage()
+  await other.goto(chair.url())
+  await chair.fill('#notes', 'Typed in the first tab.')
+  await saved()
+  await other.fill('#notes', 'Typed in the second tab.')
+  await other.waitForSelector('[data-newer]')
+  assert.match(await other.textContent('[data-newer]'), /Typed in the first tab\./)
+  assert.match(await other.textContent('[data-autosave-status]'), /someone else saved this case first/)
+  await check(other, 'meeting-case-merge')
+  await other.fill('#notes', 'Typed in the first tab. And in the second.')
+  await other.waitForFunction(() => /Notes saved at/.test(document.querySelector('[data-autosave-status]').textContent))
+  await other.close()
+  await chair.reload()
+  assert.equal(await chair.inputValue('#notes'), 'Typed in the first tab. And in the second.')
+
   // A flag agreed for the Marac's usual time, then ended early with a reason.
   const agency = await chair.locator('#flag_agency option', { hasText: 'Northshire Police' }).getAttribute('value')
   await chair.selectOption('#flag_agency', agency)

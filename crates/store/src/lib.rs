@@ -614,7 +614,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// A meeting's attendance record.
     async fn attendance(&self, meeting_id: i64) -> StoreResult<Vec<AttendanceEntry>>;
-    /// Saves the discussion and outcome of a (meeting, case) on the list.
+    /// Saves the discussion and outcome of a (meeting, case) on the list; returns its new
+    /// version. `Conflict` when the record's `saved_version` is not the current one.
     async fn save_discussion(
         &self,
         (meeting_id, case_id): (i64, i64),
@@ -623,7 +624,7 @@ pub trait Store: Send + Sync + 'static {
         by: i64,
         at: Ts,
         audit: NewAuditEvent,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<i64>;
     /// Agrees an action; returns its id.
     async fn add_action(&self, action: &NewAction, by: i64, at: Ts, audit: NewAuditEvent) -> StoreResult<i64>;
     /// One action; `NotFound` if none.

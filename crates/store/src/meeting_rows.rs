@@ -69,7 +69,7 @@ impl MeetingRow {
 }
 
 pub(crate) const LISTED_COLUMNS: &str = "mc.meeting_id, mc.case_id, mc.referral_id, mc.position, mc.outcome, \
-     mc.discussion_sealed, r.reference, r.score, r.is_repeat, r.children_count, r.referring_agency_id, r.form_sealed";
+     mc.discussion_sealed, mc.discussion_version, r.reference, r.score, r.is_repeat, r.children_count, r.referring_agency_id, r.form_sealed";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ListedRow {
@@ -79,6 +79,7 @@ pub(crate) struct ListedRow {
     pub position: i64,
     pub outcome: String,
     pub discussion_sealed: Option<String>,
+    pub discussion_version: i64,
     pub reference: Option<String>,
     pub score: Option<i64>,
     pub is_repeat: Option<bool>,
@@ -96,6 +97,7 @@ impl ListedRow {
             position: self.position,
             outcome: code("case outcome", &self.outcome, CaseOutcome::from_code)?,
             discussion_sealed: self.discussion_sealed,
+            discussion_version: self.discussion_version,
             reference: self.reference,
             score: self.score,
             is_repeat: self.is_repeat.unwrap_or(false),

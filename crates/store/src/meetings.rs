@@ -80,6 +80,9 @@ pub struct ListedCase {
     pub outcome: CaseOutcome,
     /// The discussion as recorded (sealed JSON).
     pub discussion_sealed: Option<String>,
+    /// How many times the discussion has been saved: a save names the version it was typed
+    /// over, and is refused if another came first.
+    pub discussion_version: i64,
     /// The referral's reference.
     pub reference: Option<String>,
     /// Checklist score.
@@ -189,6 +192,8 @@ pub struct DiscussionRecord {
     pub sealed: String,
     /// The child's voice was recorded.
     pub child_voice_recorded: bool,
+    /// The version this was typed over; `None` saves whatever came before.
+    pub saved_version: Option<i64>,
 }
 
 /// An action and where it stands.

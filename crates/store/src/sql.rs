@@ -2790,11 +2790,13 @@ macro_rules! impl_store {
                 by: i64,
                 at: $crate::Ts,
                 audit: marac_domain::audit::NewAuditEvent,
-            ) -> $crate::StoreResult<()> {
+            ) -> $crate::StoreResult<i64> {
                 let mut tx = self.begin_write().await?;
-                let r = sqlx::query(
+                let version: Option<(i64,)> = sqlx::query_as(
                     "UPDATE meeting_cases SET discussion_sealed = $1, outcome = $2, updated_by = $3, updated_at = $4, \
-                     child_voice_recorded = $7 WHERE meeting_id = $5 AND case_id = $6",
+                     child_voice_recorded = $7, discussion_version = discussion_version + 1 \
+                     WHERE meeting_id = $5 AND case_id = $6 AND (CAST($8 AS BIGINT) IS NULL OR discussion_version = $8) \
+                     RETURNING discussion_version",
                 )
                 .bind(&discussion.sealed)
                 .bind(outcome.code())
@@ -2803,12 +2805,25 @@ macro_rules! impl_store {
                 .bind(meeting_id)
                 .bind(case_id)
                 .bind(discussion.child_voice_recorded)
-                .execute(&mut *tx)
+                .bind(discussion.saved_version)
+                .fetch_optional(&mut *tx)
                 .await?;
-                Self::found(r)?;
+                let Some((version,)) = version else {
+                    let listed: Option<(i64,)> =
+                        sqlx::query_as("SELECT discussion_version FROM meeting_cases WHERE meeting_id = $1 AND case_id = $2")
+                            .bind(meeting_id)
+                            .bind(case_id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    return Err(match listed {
+                        None => $crate::StoreError::NotFound,
+                        // Another save came first.
+                        Some(_) => $crate::StoreError::Conflict { constraint: "meeting_cases.discussion_version".into() },
+                    });
+                };
                 Self::append_in(&mut tx, &self.audit_key, audit).await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(version)
             }
 
             async fn add_action(

@@ -877,7 +877,7 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
         assert_eq!(s.attendance(ids[0]).await.unwrap(), entries);
         s.save_discussion(
             (ids[0], cases[1].case_id.unwrap()),
-            &DiscussionRecord { sealed: "sealed-discussion".into(), child_voice_recorded: true },
+            &DiscussionRecord { sealed: "sealed-discussion".into(), child_voice_recorded: true, saved_version: None },
             CaseOutcome::Heard,
             u,
             Ts::new(T0),
@@ -888,7 +888,7 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
         assert!(
             s.save_discussion(
                 (ids[0], cases[2].case_id.unwrap()),
-                &DiscussionRecord { sealed: "x".into(), child_voice_recorded: false },
+                &DiscussionRecord { sealed: "x".into(), child_voice_recorded: false, saved_version: None },
                 CaseOutcome::Heard,
                 u,
                 Ts::new(T0),
@@ -1234,7 +1234,7 @@ async fn returns_count_the_cases_heard_per_meeting() {
         }
         s.set_meeting_list(meeting_id, &list, Ts::new(T0), audit("meeting.list")).await.unwrap();
         for ((case_id, _), case) in list.iter().zip(&cases) {
-            let record = DiscussionRecord { sealed: "sealed".into(), child_voice_recorded: false };
+            let record = DiscussionRecord { sealed: "sealed".into(), child_voice_recorded: false, saved_version: None };
             s.save_discussion((meeting_id, *case_id), &record, case.7, u, Ts::new(T0), audit("meeting.case.save"))
                 .await
                 .unwrap();

@@ -302,7 +302,7 @@ async fn flags_run_their_time_and_meeting_notes_save_as_they_are_typed() {
         let r =
             autosave(&cha, &case_page, &[("information", "Police: two call-outs since"), ("outcome", "heard")]).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        assert_eq!(r.body, r#"{"saved":true}"#);
+        assert_eq!(r.body, r#"{"saved":true,"version":1}"#);
         let listed = s.meeting_cases(id).await.unwrap();
         assert_eq!(listed[0].outcome, CaseOutcome::Listed, "the outcome waits for the Save button");
         assert!(cha.get(&case_page).await.body.contains("Police: two call-outs since"));
@@ -313,6 +313,43 @@ async fn flags_run_their_time_and_meeting_notes_save_as_they_are_typed() {
         let r = autosave(&rep, &case_page, &[("information", "Not the chair")]).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         assert!(!cha.get(&case_page).await.body.contains("Not the chair"));
+
+        // A mistake in the action form never blanks the discussion (the sequence a chair hit):
+        // notes saved, "Add action" with a field missing, then typing in another box.
+        let r = autosave(&cha, &case_page, &[("victim_voice", "She wants to stay."), ("version", "1")]).await;
+        assert_eq!(r.body, r#"{"saved":true,"version":2}"#);
+        cha.get(&case_page).await;
+        let missing = [("owner", "PC Shah"), ("subject", "victim"), ("description", "Fit a doorbell camera")];
+        let r = cha.post(&format!("{case_page}/actions"), &missing).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("govuk-error-summary"), "the action's problem is shown");
+        for kept in ["Police: two call-outs since", "She wants to stay.", "Fit a doorbell camera", "PC Shah"] {
+            assert!(r.body.contains(kept), "{kept} is lost: {}", r.body);
+        }
+        assert!(r.body.contains(r#"name="version" value="2""#));
+        let r = autosave(&cha, &case_page, &[("risks", "Stalking since the separation"), ("version", "2")]).await;
+        assert_eq!(r.body, r#"{"saved":true,"version":3}"#, "only the box typed in is sent and saved");
+        let page = cha.get(&case_page).await.body;
+        for kept in ["Police: two call-outs since", "She wants to stay.", "Stalking since the separation"] {
+            assert!(page.contains(kept), "{kept} is lost");
+        }
+        // A save typed over an older version overwrites nothing; both texts come back to merge.
+        let r = autosave(&cha, &case_page, &[("information", "Typed in a second tab"), ("version", "2")]).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        assert!(r.body.contains(r#""version":3"#) && r.body.contains("Police: two call-outs since"), "{}", r.body);
+        let page = cha.get(&case_page).await.body;
+        assert!(!page.contains("Typed in a second tab") && page.contains("Police: two call-outs since"));
+        let stale = [
+            ("information", "Typed in a second tab"),
+            ("victim_voice", "She wants to stay."),
+            ("risks", "Stalking since the separation"),
+            ("version", "2"),
+        ];
+        let r = cha.post(&case_page, &stale).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("Someone saved this box after you opened the page"), "{}", r.body);
+        assert!(r.body.contains("Typed in a second tab") && r.body.contains("Police: two call-outs since"));
+        assert!(r.body.contains(r#"name="version" value="3""#), "the merge saves over the newer version");
 
         // The minutes carry the flags agreed and both standing items.
         cha.get(&case_page).await;

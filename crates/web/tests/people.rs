@@ -310,7 +310,8 @@ async fn childrens_social_care_cross_references_its_list_which_no_one_else_sees_
         // The children's measures count the family as on the list and closed to children's
         // social care before the meeting that heard the case shared its information.
         let meeting = support::list_on_published_meeting(&app, case, referral, &[app.agency_id]).await;
-        let record = marac_store::DiscussionRecord { sealed: "sealed".into(), child_voice_recorded: true };
+        let record =
+            marac_store::DiscussionRecord { sealed: "sealed".into(), child_voice_recorded: true, saved_version: None };
         let (by, at) = (
             s.find_user_by_email("coord@x.org").await.unwrap().unwrap().id,
             marac_store::Ts::new(app.state.clock.now()),

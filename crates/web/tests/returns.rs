@@ -120,7 +120,11 @@ async fn meeting(app: &TestApp, day: Date, cases: &[Case], by: i64, tag: &str) -
     let id = s.create_meetings(&[m], at, event()).await.unwrap()[0];
     s.set_meeting_list(id, &list, at, event()).await.unwrap();
     for ((case_id, _), c) in list.iter().zip(cases) {
-        let record = marac_store::DiscussionRecord { sealed: "sealed".into(), child_voice_recorded: c.children > 0 };
+        let record = marac_store::DiscussionRecord {
+            sealed: "sealed".into(),
+            child_voice_recorded: c.children > 0,
+            saved_version: None,
+        };
         s.save_discussion((id, *case_id), &record, c.outcome, by, at, event()).await.unwrap();
     }
     id

@@ -142,10 +142,16 @@ impl Seeder<'_> {
 
     async fn marac(&mut self, marac: &Marac, since: Date) -> anyhow::Result<usize> {
         let by = self.coordinator(marac.id).map(|u| u.id);
-        let statement_id = self
-            .store
+        // `add_statement` gives the version; confirmations name the statement's id.
+        self.store
             .add_statement(marac.id, STATEMENT, by, at(since, 9), cli_event("statement.add", "", serde_json::json!({})))
             .await?;
+        let statement_id = self
+            .store
+            .current_statement(marac.id)
+            .await?
+            .map(|s| s.id)
+            .ok_or_else(|| anyhow::anyhow!("the statement just added to {} is not there", marac.code))?;
         let invited: Vec<i64> =
             self.agencies.iter().filter(|a| a.marac_ids.contains(&marac.id)).map(|a| a.id).collect();
         let dates = meeting_rules::schedule(marac.cadence, since + Duration::days(21), self.today + Duration::days(35));
@@ -298,6 +304,7 @@ impl Seeder<'_> {
             sealed: casework::seal(&self.state, Purpose::Discussion, &discussion)
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
             child_voice_recorded: !discussion.child_voice.is_empty(),
+            saved_version: None,
         };
         let outcome = if deferred { CaseOutcome::Deferred } else { CaseOutcome::Heard };
         let event = |what: &str| cli_event(what, &format!("case:{case_id}"), serde_json::json!({ "demo": true }));

@@ -102,19 +102,47 @@ if (session) {
 const notes = document.querySelector('form[data-autosave]')
 if (notes) {
   const status = notes.querySelector('[data-autosave-status]')
+  const version = notes.querySelector('[data-autosave-version]')
+  const boxes = [...notes.querySelectorAll('textarea, input[type="text"]')]
   const after = 1500
   let timer
   let saving = false
   let again = false
   let unsaved = false
+  // What the server holds for each box, so an autosave sends only the boxes that changed and
+  // never writes one box's old text over another's newer save.
+  const saved = new Map(boxes.map((box) => [box.name, box.value]))
 
   const time = () => new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+
+  // Another person saved a box first: their text is shown beside it, to merge into this one.
+  const showNewer = (field, label, text) => {
+    const box = notes.querySelector(`[name="${field}"]`)
+    if (!box) return
+    let note = box.parentElement.querySelector('[data-newer]')
+    if (!note) {
+      note = document.createElement('div')
+      note.className = 'govuk-inset-text app-pre'
+      note.dataset.newer = ''
+      note.id = `${field}-newer`
+      box.before(note)
+      box.setAttribute('aria-describedby', note.id)
+    }
+    note.textContent = `Someone else saved "${label}" while you were typing. Their text: ${text || '(empty)'}. Merge it into the box below; your next change saves.`
+    saved.set(field, text)
+  }
 
   const save = async () => {
     if (saving) { again = true; return }
     saving = true
     unsaved = false
-    const body = new URLSearchParams(new FormData(notes))
+    const changed = boxes.filter((box) => saved.get(box.name) !== box.value)
+    if (changed.length === 0) { saving = false; return }
+    const body = new URLSearchParams()
+    body.set('_csrf', notes.querySelector('[name="_csrf"]').value)
+    body.set('version', version.value)
+    for (const box of changed) body.set(box.name, box.value)
+    const sent = new Map(changed.map((box) => [box.name, box.value]))
     try {
       const response = await fetch(notes.action, {
         method: 'POST',
@@ -123,7 +151,16 @@ if (notes) {
         headers: { 'X-Autosave': '1', Accept: 'application/json' }
       })
       if (response.ok) {
+        const answer = await response.json()
+        version.value = answer.version
+        for (const [name, value] of sent) saved.set(name, value)
         status.textContent = `Notes saved at ${time()}`
+      } else if (response.status === 409) {
+        const answer = await response.json()
+        version.value = answer.version
+        for (const f of answer.fields) showNewer(f.field, f.label, f.saved)
+        status.textContent = 'Notes not saved: someone else saved this case first. Both texts are shown: merge them, and your next change saves.'
+        unsaved = true
       } else if (response.status === 422) {
         const { errors } = await response.json()
         status.textContent = `Notes not saved: ${errors.map((e) => e.message).join('. ')}`

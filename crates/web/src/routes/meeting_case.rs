@@ -66,17 +66,32 @@ impl Discussion {
         }
     }
 
-    fn from_form(form: &FormData) -> Self {
-        let t = |k: &str| form.get(k).trim().to_owned();
+    /// This discussion with the fields `form` sends replaced: an autosave sends only the boxes
+    /// that changed, so the others keep what was saved.
+    fn overlay(&self, form: &FormData) -> Self {
+        let t = |k: &str, saved: &str| {
+            if form.0.iter().any(|(name, _)| name == k) { form.get(k).trim().to_owned() } else { saved.to_owned() }
+        };
         Discussion {
-            information: t("information"),
-            victim_voice: t("victim_voice"),
-            child_voice: t("child_voice"),
-            risks: t("risks"),
-            notes: t("notes"),
-            deferred_reason: t("deferred_reason"),
+            information: t("information", &self.information),
+            victim_voice: t("victim_voice", &self.victim_voice),
+            child_voice: t("child_voice", &self.child_voice),
+            risks: t("risks", &self.risks),
+            notes: t("notes", &self.notes),
+            deferred_reason: t("deferred_reason", &self.deferred_reason),
         }
     }
+}
+
+/// Which form on the meeting-mode case page was sent (and came back with a problem): its
+/// values fill its own fields only, so a mistake in one form never blanks another.
+pub(crate) enum Sent {
+    /// Nothing: the page as saved.
+    Nothing,
+    /// The discussion, as typed.
+    Discussion(FormData),
+    /// Another form (an action, a flag), as typed.
+    Other(FormData),
 }
 
 /// An action's text.
@@ -141,6 +156,8 @@ struct CasePage {
     children: i64,
     summary: String,
     notes: Vec<SharedNote>,
+    /// The discussion's saved version, sent back with the next save.
+    version: i64,
     fields: Vec<TextField>,
     deferred_reason: String,
     outcomes: Vec<Choice>,
@@ -210,7 +227,7 @@ pub(crate) async fn case_page(
     me: &Signed,
     id: i64,
     case_id: i64,
-    form: Option<FormData>,
+    sent: Sent,
     errors: Errors,
 ) -> Result<Response, AppError> {
     let st = standing(state, me, id).await?;
@@ -247,8 +264,11 @@ pub(crate) async fn case_page(
         Some(s) => casework::open(state, Purpose::Discussion, s)?,
         None => Discussion::default(),
     };
-    let discussion = form.as_ref().map(Discussion::from_form).unwrap_or(saved);
-    let form = form.unwrap_or_default();
+    let (discussion, form, typed_outcome) = match sent {
+        Sent::Nothing => (saved, FormData::default(), false),
+        Sent::Discussion(form) => (saved.overlay(&form), form, true),
+        Sent::Other(form) => (saved, form, false),
+    };
     let filter = marac_store::ActionFilter { case_id: Some(case_id), limit: 200, ..Default::default() };
     let mut actions = Vec::new();
     for a in state.store.list_actions(&filter).await? {
@@ -259,7 +279,8 @@ pub(crate) async fn case_page(
         label: label.to_owned(),
         selected,
     };
-    let outcome = if form.get("outcome").is_empty() { listed.outcome.code() } else { form.get("outcome") };
+    let outcome =
+        if typed_outcome && !form.get("outcome").is_empty() { form.get("outcome") } else { listed.outcome.code() };
     let today = state.clock.now().date();
     let flag_filter = marac_store::FlagFilter { case_id: Some(case_id), ..Default::default() };
     let flags =
@@ -289,6 +310,7 @@ pub(crate) async fn case_page(
             .map(|(name, label)| TextField { name, label, value: discussion.get(name).to_owned() })
             .collect(),
         deferred_reason: discussion.deferred_reason.clone(),
+        version: listed.discussion_version,
         outcomes: [CaseOutcome::Heard, CaseOutcome::Deferred]
             .iter()
             .map(|o| choice(o.code(), o.label(), o.code() == outcome))
@@ -345,7 +367,7 @@ pub async fn show(
     me: Signed,
     Path((id, case_id)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
-    case_page(&state, &me, id, case_id, None, Errors::default()).await
+    case_page(&state, &me, id, case_id, Sent::Nothing, Errors::default()).await
 }
 
 pub(crate) async fn runner(state: &AppState, me: &Signed, id: i64, case_id: i64) -> Result<Standing, AppError> {
@@ -379,9 +401,11 @@ pub async fn save(
 ) -> Result<Response, AppError> {
     let st = runner(&state, &me, id, case_id).await?;
     let autosave = headers.contains_key(AUTOSAVE_HEADER);
-    let discussion = Discussion::from_form(&form);
     let mut errors = Errors::default();
     let (before, _) = listed_case(&state, &st, case_id).await?;
+    let saved = open_discussion(&state, &before)?;
+    // An autosave sends only the boxes that changed; the rest keep what was saved.
+    let discussion = saved.overlay(&form);
     let outcome = match form.get("outcome") {
         _ if autosave => before.outcome,
         "" => CaseOutcome::Listed,
@@ -401,11 +425,14 @@ pub async fn save(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({ "errors": problems }))).into_response());
     }
     if !errors.is_empty() {
-        return case_page(&state, &me, id, case_id, Some(form), errors).await;
+        return case_page(&state, &me, id, case_id, Sent::Discussion(form), errors).await;
     }
     let record = DiscussionRecord {
         sealed: casework::seal(&state, Purpose::Discussion, &discussion)?,
         child_voice_recorded: !discussion.child_voice.is_empty(),
+        // Typed over the version the page was loaded (or last saved) with; a page without one
+        // (an older tab) is taken as typed over what it read now.
+        saved_version: Some(form.get("version").parse().unwrap_or(before.discussion_version)),
     };
     let event = me.audit(
         &state,
@@ -413,9 +440,16 @@ pub async fn save(
         &format!("case:{case_id}"),
         serde_json::json!({ "meeting": id, "outcome": outcome.code(), "autosave": autosave }),
     );
-    state.store.save_discussion((id, case_id), &record, outcome, me.user.id, Ts::new(state.clock.now()), event).await?;
+    let at = Ts::new(state.clock.now());
+    let version = match state.store.save_discussion((id, case_id), &record, outcome, me.user.id, at, event).await {
+        Ok(v) => v,
+        Err(marac_store::StoreError::Conflict { .. }) => {
+            return conflict(&state, &me, (id, case_id), &st, &form, &discussion, autosave).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
     if autosave {
-        return Ok(Json(serde_json::json!({ "saved": true })).into_response());
+        return Ok(Json(serde_json::json!({ "saved": true, "version": version })).into_response());
     }
     if outcome == CaseOutcome::Heard && before.outcome != CaseOutcome::Heard {
         tell_victim_task(&state, &me, &st, &before).await?;
@@ -429,6 +463,56 @@ pub async fn save(
         format!("/meetings/{id}/cases/{case_id}#discussion")
     };
     Ok(Redirect::to(&to).into_response())
+}
+
+fn open_discussion(state: &AppState, listed: &ListedCase) -> Result<Discussion, AppError> {
+    Ok(match &listed.discussion_sealed {
+        Some(s) => casework::open(state, Purpose::Discussion, s)?,
+        None => Discussion::default(),
+    })
+}
+
+/// Someone else saved the discussion after this page read it: nothing is overwritten. Each box
+/// sent whose text differs from the newer save shows both texts (the page keeps what was
+/// typed, with the newer save beside it; an autosave gets them as JSON), to merge and save over
+/// the newer version.
+async fn conflict(
+    state: &AppState,
+    me: &Signed,
+    (id, case_id): (i64, i64),
+    st: &Standing,
+    form: &FormData,
+    typed: &Discussion,
+    autosave: bool,
+) -> Result<Response, AppError> {
+    let (now, _) = listed_case(state, st, case_id).await?;
+    let newer = open_discussion(state, &now)?;
+    let sent = |k: &str| form.0.iter().any(|(name, _)| name == k);
+    let differing: Vec<(&str, &str)> = DISCUSSION_FIELDS
+        .iter()
+        .chain(std::iter::once(&("deferred_reason", "If deferred, why")))
+        .filter(|(name, _)| sent(name) && typed.get(name) != newer.get(name))
+        .map(|(name, label)| (*name, *label))
+        .collect();
+    if autosave {
+        let fields: Vec<_> = differing
+            .iter()
+            .map(|(name, label)| serde_json::json!({ "field": name, "label": label, "saved": newer.get(name) }))
+            .collect();
+        let body = serde_json::json!({ "conflict": true, "version": now.discussion_version, "fields": fields });
+        return Ok((StatusCode::CONFLICT, Json(body)).into_response());
+    }
+    let mut errors = Errors::default();
+    for (name, _) in &differing {
+        errors.add(
+            name,
+            format!(
+                "Someone saved this box after you opened the page. Their text: \u{201c}{}\u{201d}. Merge it into yours and save again.",
+                newer.get(name)
+            ),
+        );
+    }
+    case_page(state, me, id, case_id, Sent::Discussion(form.clone()), errors).await
 }
 
 /// Once a case is heard, its Idva service gets an action to tell the victim the outcome,
@@ -534,7 +618,7 @@ pub async fn add_action(
     let (Some(agency_id), Some(subject), Some(due_on), Some(kind), true) =
         (agency, subject, due, kind, errors.is_empty())
     else {
-        return case_page(&state, &me, id, case_id, Some(form), errors).await;
+        return case_page(&state, &me, id, case_id, Sent::Other(form), errors).await;
     };
     let text = ActionText {
         description: description.to_owned(),

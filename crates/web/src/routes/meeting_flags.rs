@@ -7,7 +7,7 @@ use crate::casework::{self, Purpose};
 use crate::error::AppError;
 use crate::forms::{Errors, FormData};
 use crate::routes::display_date;
-use crate::routes::meeting_case::{case_page, runner};
+use crate::routes::meeting_case::{Sent, case_page, runner};
 use crate::session::Signed;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -123,7 +123,7 @@ pub async fn add(
         },
     };
     let (Some(agency_id), Some(kind), Some(expires_on), true) = (agency, kind, until, errors.is_empty()) else {
-        return case_page(&state, &me, id, case_id, Some(form), errors).await;
+        return case_page(&state, &me, id, case_id, Sent::Other(form), errors).await;
     };
     let flag = NewFlag {
         case_id,
@@ -171,7 +171,7 @@ pub async fn end(
         errors.add(&field, "The reason must be 500 characters or fewer");
     }
     if !errors.is_empty() {
-        return case_page(&state, &me, id, case_id, Some(form), errors).await;
+        return case_page(&state, &me, id, case_id, Sent::Other(form), errors).await;
     }
     let event =
         me.audit(&state, "flag.end", &format!("case:{case_id}"), serde_json::json!({ "meeting": id, "flag": flag_id }));
