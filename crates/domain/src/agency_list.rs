@@ -108,6 +108,20 @@ impl RowChecker for Checker {
         let cells: BTreeMap<&'static str, String> =
             self.index.iter().map(|(name, i)| (*name, record.get(*i).cloned().unwrap_or_default())).collect();
         let mut row = Row { line, cells: &cells, errors: Vec::new() };
+        // Every cell as text first: a cell a page could be fooled by, or a huge one, goes no further.
+        let bad: Vec<RowError> = cells
+            .iter()
+            .filter_map(|(name, value)| {
+                crate::fields::check_text(value, crate::fields::TextKind::ListCell).err().map(|message| RowError {
+                    line,
+                    column: (*name).to_owned(),
+                    message,
+                })
+            })
+            .collect();
+        if !bad.is_empty() {
+            return Err(bad);
+        }
         match check_row(&mut row, self.today) {
             Some(good) if row.errors.is_empty() => Ok(good),
             _ => Err(row.errors),

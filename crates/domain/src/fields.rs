@@ -89,6 +89,81 @@ impl fmt::Display for Code {
     }
 }
 
+/// What kind of text a field holds, and so how long it may be: one place for every limit, used
+/// by the forms, the API, the history import and uploaded lists alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    /// One line: a name, a reference, a telephone number.
+    Line,
+    /// An address.
+    Address,
+    /// Several lines: a summary, notes, what was shared.
+    Multiline,
+    /// One cell of an uploaded list or history file.
+    ListCell,
+}
+
+impl TextKind {
+    /// The most characters a field of this kind holds.
+    #[must_use]
+    pub const fn max(self) -> usize {
+        match self {
+            TextKind::Line | TextKind::ListCell => 200,
+            TextKind::Address => 500,
+            TextKind::Multiline => 20_000,
+        }
+    }
+}
+
+/// Characters that change how text around them is shown without being seen: bidirectional
+/// embeddings, overrides and isolates (which can make "gpj.exe" read as "exe.jpg"), zero-width
+/// spaces and joiners, marks and the byte-order mark.
+#[must_use]
+pub fn is_invisible_formatting(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Checks typed text of a kind: no control characters (a newline and a tab are allowed in
+/// several lines), no invisible formatting characters, and no longer than the kind allows.
+///
+/// # Errors
+/// A message for the person who typed it, to show beside the field.
+pub fn check_text(value: &str, kind: TextKind) -> Result<(), String> {
+    let multiline = kind == TextKind::Multiline;
+    if value.chars().any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'))) {
+        return Err(if multiline {
+            "Must not contain control characters (only new lines and tabs)".into()
+        } else {
+            "Must not contain control characters, new lines or tabs".into()
+        });
+    }
+    if value.chars().any(is_invisible_formatting) {
+        return Err(
+            "Must not contain invisible formatting characters (such as right-to-left overrides or zero-width spaces)"
+                .into(),
+        );
+    }
+    let max = kind.max();
+    if value.chars().count() > max {
+        return Err(format!("Must be {} characters or fewer", thousands(max)));
+    }
+    Ok(())
+}
+
+/// 1234567 as "1,234,567".
+#[must_use]
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A required name (of a person, agency, Marac or partnership), trimmed, 1 to 200 characters.
 ///
 /// # Errors
@@ -98,11 +173,9 @@ pub fn required_text(raw: &str, what: &str, max: usize) -> Result<String, String
     if s.is_empty() {
         return Err(format!("Enter {what}"));
     }
+    check_text(s, TextKind::Line)?;
     if s.chars().count() > max {
         return Err(format!("Must be {max} characters or fewer"));
-    }
-    if s.chars().any(char::is_control) {
-        return Err("Must not contain control characters".into());
     }
     Ok(s.to_owned())
 }
@@ -126,6 +199,27 @@ pub fn number_in_range(raw: &str, what: &str, min: i64, max: i64) -> Result<i64,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_refuses_control_and_invisible_characters_and_runs_to_its_kinds_length() {
+        for bad in ["Ann\0", "Ann\u{1b}[31m", "Ann\u{202E}gpj.exe", "An\u{200B}n", "\u{FEFF}Ann", "Ann\u{2066}"] {
+            assert!(check_text(bad, TextKind::Line).is_err(), "{bad:?}");
+            assert!(check_text(bad, TextKind::Multiline).is_err(), "{bad:?}");
+        }
+        assert!(check_text("two\nlines\tand a tab", TextKind::Multiline).is_ok());
+        assert!(check_text("two\nlines", TextKind::Line).is_err());
+        assert!(check_text("Zoë O'Brien-Łukasz 李", TextKind::Line).is_ok());
+        assert!(check_text("مريم", TextKind::Line).is_ok(), "right-to-left script itself is fine");
+        assert!(check_text(&"a".repeat(200), TextKind::Line).is_ok());
+        assert_eq!(check_text(&"a".repeat(201), TextKind::Line).unwrap_err(), "Must be 200 characters or fewer");
+        assert!(check_text(&"a".repeat(500), TextKind::Address).is_ok());
+        assert!(check_text(&"a".repeat(501), TextKind::Address).is_err());
+        assert_eq!(
+            check_text(&"a".repeat(20_001), TextKind::Multiline).unwrap_err(),
+            "Must be 20,000 characters or fewer"
+        );
+        assert!(check_text(&"a".repeat(5_000_000), TextKind::ListCell).is_err());
+    }
 
     #[test]
     fn email_is_normalised_and_checked() {

@@ -130,22 +130,9 @@ impl Problems {
         match self.more_rows {
             0 => None,
             1 => Some("and 1 more row with problems".to_owned()),
-            n => Some(format!("and {} more rows with problems", thousands(n))),
+            n => Some(format!("and {} more rows with problems", crate::fields::thousands(n))),
         }
     }
-}
-
-/// 1234567 as "1,234,567".
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A cell quoted back in a problem, cut short so a huge cell makes a short message.
@@ -375,6 +362,20 @@ impl RowChecker for Checker<'_> {
         let cells: BTreeMap<&'static str, String> =
             self.index.iter().map(|(name, i)| (*name, record.get(*i).cloned().unwrap_or_default())).collect();
         let mut row = Row { line, cells: &cells, errors: Vec::new() };
+        // Every cell as text first: a cell a page could be fooled by, or a huge one, goes no further.
+        let bad: Vec<RowError> = cells
+            .iter()
+            .filter_map(|(name, value)| {
+                crate::fields::check_text(value, crate::fields::TextKind::ListCell).err().map(|message| RowError {
+                    line,
+                    column: (*name).to_owned(),
+                    message,
+                })
+            })
+            .collect();
+        if !bad.is_empty() {
+            return Err(bad);
+        }
         match check_row(&mut row, self.lookup, &mut self.seen) {
             Some(good) if row.errors.is_empty() => Ok(good),
             _ => Err(row.errors),

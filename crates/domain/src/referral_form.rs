@@ -8,6 +8,7 @@
 use crate::MaracRules;
 use crate::checklist::{Answer, Checklist};
 use crate::fields::Email;
+use crate::fields::{TextKind, check_text};
 use crate::matching::PersonDetails;
 use crate::referral_rules::{self, Assessment, ReferralFacts, Refusal};
 use serde::Serialize;
@@ -754,8 +755,11 @@ fn check_shapes(
             continue;
         }
         let problem = match spec.kind {
-            Kind::Text | Kind::Tel if value.chars().count() > 200 => Some("Must be 200 characters or fewer".to_owned()),
-            Kind::Textarea if value.chars().count() > 5_000 => Some("Must be 5,000 characters or fewer".to_owned()),
+            Kind::Text | Kind::Tel => {
+                let kind = if spec.name.contains("address") { TextKind::Address } else { TextKind::Line };
+                check_text(value, kind).err()
+            }
+            Kind::Textarea => check_text(value, TextKind::Multiline).err(),
             Kind::Date => match parse_date(value) {
                 None => Some("Enter a real date, like 27/3/2026".to_owned()),
                 Some(d) if d > ctx.today => Some("The date must be today or in the past".to_owned()),
@@ -786,7 +790,7 @@ fn check_shapes(
                 let ok = value.parse::<i64>().is_ok_and(|a| ctx.agency_ids.contains(&a));
                 (!ok).then(|| "Select a partner agency".to_owned())
             }
-            Kind::Checklist | Kind::Text | Kind::Tel | Kind::Textarea => None,
+            Kind::Checklist => None,
         };
         if let Some(message) = problem {
             errors.push(FieldError::new(key, message));
@@ -924,7 +928,7 @@ pub fn validate(section: Section, map: &FormMap, ctx: &FormContext<'_>) -> Vec<F
                     let bad = match part {
                         "answer" => !v.is_empty() && !["yes", "no", "dont_know"].contains(&v.as_str()),
                         "who" => v.split(',').map(str::trim).any(|w| !w.is_empty() && !q.who.iter().any(|x| x == w)),
-                        _ => v.chars().count() > 1_000,
+                        _ => v.chars().count() > 1_000 || check_text(v, TextKind::Multiline).is_err(),
                     };
                     if bad {
                         e.push(FieldError::new(k.clone(), format!("Not a valid {part} for question {}", q.id)));

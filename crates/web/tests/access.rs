@@ -732,3 +732,78 @@ async fn a_form_address_opened_again_leads_back_to_its_page_and_nothing_is_plain
         assert_eq!(r.header("content-type"), "application/problem+json", "{}", r.body);
     });
 }
+
+#[tokio::test]
+async fn control_characters_invisible_formatting_and_overlong_text_are_refused_everywhere() {
+    use axum::body::Body;
+    use axum::http::{Method, Request, header};
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
+        let kim_id = app.user("kim@x.org", Role::Referrer, false).await;
+        app.user("cora@x.org", Role::Coordinator, true).await;
+        app.user("ada@x.org", Role::Admin, true).await;
+
+        // The referral form: the message beside the field, what was typed kept.
+        let kim = app.signed_in("kim@x.org").await;
+        kim.get("/referrals").await;
+        let id: i64 =
+            kim.post("/referrals/new", &[]).await.location().trim_start_matches("/referrals/").parse().unwrap();
+        kim.get(&format!("/referrals/{id}/victim")).await;
+        for (given, message) in [
+            ("Ann\u{202E}gpj.exe", "invisible formatting characters"),
+            ("Ann\u{1b}[31m", "control characters"),
+            ("Ann\u{200B}", "invisible formatting characters"),
+        ] {
+            let r = kim.post(&format!("/referrals/{id}/victim"), &[("victim.given_name", given)]).await;
+            assert_eq!(r.status, StatusCode::OK);
+            assert!(r.body.contains(message) && r.body.contains("href=\"#victim-given_name\""), "{given:?}");
+        }
+        let long = "a".repeat(201);
+        let r = kim.post(&format!("/referrals/{id}/victim"), &[("victim.given_name", long.as_str())]).await;
+        assert!(r.body.contains("Must be 200 characters or fewer") && r.body.contains(&long));
+
+        // The API: a pointer to the field.
+        support::token_for(&app, kim_id, "marac_pat_kim").await;
+        let mut bad = support::referral_json(app.marac_id, "Ann\u{0}", "Bell", "3/4/1990", 15, "2026-11-20");
+        bad["summary"]["text"] = "x".repeat(20_001).into();
+        let (status, p) = support::api_post(&app, "marac_pat_kim", &bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{p}");
+        let pointers: Vec<&str> =
+            p["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
+        assert!(pointers.contains(&"/victim/given_name") && pointers.contains(&"/summary/text"), "{pointers:?}");
+
+        // Names typed by administrators.
+        let ada = app.signed_in("ada@x.org").await;
+        ada.get("/admin/partnerships/new").await;
+        let r = ada.post("/admin/partnerships/new", &[("code", "BIDI"), ("name", "North\u{202E}shire")]).await;
+        assert!(r.body.contains("invisible formatting characters"), "{}", r.body);
+
+        // An uploaded history: a cell of 5,000,000 characters is one problem, nothing imported.
+        let filter =
+            marac_store::ReferralFilter { marac_ids: Some(vec![app.marac_id]), limit: 10, ..Default::default() };
+        let before = s.list_referrals(&filter).await.unwrap().len();
+        let cora = app.signed_in("cora@x.org").await;
+        cora.get("/returns/import").await;
+        let header_line = "source_reference,marac,referral_date,referring_agency,victim_given_name,victim_family_name,\
+                           perpetrator_given_name,perpetrator_family_name,heard_at";
+        let file = format!("{header_line}\nH1,TM,3/7/2024,POL,{},Vine,Ray,Vine,\n", "A".repeat(5_000_000));
+        let token = cora.csrf.lock().unwrap().clone();
+        let boundary = "XyZmaracBoundary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"history.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\n{file}\r\n--{boundary}--\r\n"
+        );
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/returns/import?_csrf={token}"))
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(body))
+            .unwrap();
+        let r = cora.send(req).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("Must be 200 characters or fewer"), "{}", &r.body[..3000.min(r.body.len())]);
+        assert!(r.body.len() < 100_000, "the cell is not echoed: {} bytes", r.body.len());
+        assert_eq!(s.list_referrals(&filter).await.unwrap().len(), before, "nothing imported");
+    });
+}

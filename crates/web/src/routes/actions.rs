@@ -190,6 +190,8 @@ pub async fn report(
     let note = form.get("note").trim();
     if note.chars().count() > 2_000 {
         errors.add(&format!("note-{id}"), "The note must be 2,000 characters or fewer");
+    } else if let Err(e) = marac_domain::fields::check_text(note, marac_domain::fields::TextKind::Multiline) {
+        errors.add(&format!("note-{id}"), e);
     }
     let Some(status) = status.filter(|_| errors.is_empty()) else {
         return page(&state, &me, errors, id).await;

@@ -417,6 +417,10 @@ pub async fn save(
     for (name, label) in DISCUSSION_FIELDS {
         if discussion.get(name).chars().count() > 20_000 {
             errors.add(name, format!("{label} must be 20,000 characters or fewer"));
+        } else if let Err(e) =
+            marac_domain::fields::check_text(discussion.get(name), marac_domain::fields::TextKind::Multiline)
+        {
+            errors.add(name, e);
         }
     }
     if !errors.is_empty() && autosave {
@@ -582,6 +586,8 @@ pub async fn add_action(
         errors.add("owner", "Enter the named person who will do it");
     } else if owner.chars().count() > 100 {
         errors.add("owner", "The name must be 100 characters or fewer");
+    } else if let Err(e) = marac_domain::fields::check_text(owner, marac_domain::fields::TextKind::Line) {
+        errors.add("owner", e);
     }
     let subject = ActionSubject::from_code(form.get("subject"));
     if subject.is_none() {
@@ -600,6 +606,8 @@ pub async fn add_action(
         errors.add("description", "Describe the action specifically: what will be done, and how");
     } else if description.chars().count() > 2_000 {
         errors.add("description", "The description must be 2,000 characters or fewer");
+    } else if let Err(e) = marac_domain::fields::check_text(description, marac_domain::fields::TextKind::Multiline) {
+        errors.add("description", e);
     }
     let today = state.clock.now().date();
     let due = parse_date(form.get("due"));

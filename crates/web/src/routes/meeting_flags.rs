@@ -107,6 +107,8 @@ pub async fn add(
     let note = form.get("flag_note").trim();
     if note.chars().count() > 500 {
         errors.add("flag_note", "The note must be 500 characters or fewer");
+    } else if let Err(e) = marac_domain::fields::check_text(note, marac_domain::fields::TextKind::Line) {
+        errors.add("flag_note", e);
     }
     let today = state.clock.now().date();
     let until = match parse_date(form.get("flag_until")) {
@@ -169,6 +171,8 @@ pub async fn end(
         errors.add(&field, "Give the reason the Marac agreed to end the flag");
     } else if reason.chars().count() > 500 {
         errors.add(&field, "The reason must be 500 characters or fewer");
+    } else if let Err(e) = marac_domain::fields::check_text(&reason, marac_domain::fields::TextKind::Line) {
+        errors.add(&field, e);
     }
     if !errors.is_empty() {
         return case_page(&state, &me, id, case_id, Sent::Other(form), errors).await;

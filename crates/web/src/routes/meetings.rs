@@ -242,8 +242,8 @@ pub(crate) fn arrangements(form: &FormData, errors: &mut Errors) -> Option<Arran
         errors.add("closing_on", "Enter the date contributions close, for example 1/12/2026");
     }
     let location = form.get("location").trim();
-    if location.chars().count() > 200 {
-        errors.add("location", "The location must be 200 characters or fewer");
+    if let Err(e) = marac_domain::fields::check_text(location, marac_domain::fields::TextKind::Line) {
+        errors.add("location", e);
     }
     let format = format?;
     valid_time(starts_at).then(|| Arrangements {
@@ -815,6 +815,8 @@ pub async fn set_statement(
         errors.add("statement", "Enter the confidentiality statement read at the start of each meeting");
     } else if body.chars().count() > 5_000 {
         errors.add("statement", "The statement must be 5,000 characters or fewer");
+    } else if let Err(e) = marac_domain::fields::check_text(body, marac_domain::fields::TextKind::Multiline) {
+        errors.add("statement", e);
     }
     if !errors.is_empty() {
         return show_page(&state, &me, id, errors).await;

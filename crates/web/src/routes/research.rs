@@ -320,6 +320,8 @@ pub async fn add_note(
         errors.add("body", "Enter the note");
     } else if body.chars().count() > 5_000 {
         errors.add("body", "The note must be 5,000 characters or fewer");
+    } else if let Err(e) = marac_domain::fields::check_text(body, marac_domain::fields::TextKind::Multiline) {
+        errors.add("body", e);
     }
     let Some(kind) = kind.filter(|_| errors.is_empty()) else {
         return case_page(&state, &me, id, &form, errors).await;
