@@ -2,7 +2,7 @@
 //! open and recently closed cases, one row per child or adult. Every row is checked before
 //! anything is kept, and only near-certain matches are recorded, since no one reviews them.
 
-use crate::import::{Column, Problems, Row, RowChecker, RowError, column_index};
+use crate::import::{Column, Problems, Row, RowChecker, RowError, cells_of, column_index};
 use crate::matching::{self, PersonDetails};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -105,23 +105,8 @@ impl RowChecker for Checker {
     type Row = ListRow;
 
     fn row(&mut self, line: usize, record: &[String]) -> Result<ListRow, Vec<RowError>> {
-        let cells: BTreeMap<&'static str, String> =
-            self.index.iter().map(|(name, i)| (*name, record.get(*i).cloned().unwrap_or_default())).collect();
+        let cells = cells_of(&self.index, line, record)?;
         let mut row = Row { line, cells: &cells, errors: Vec::new() };
-        // Every cell as text first: a cell a page could be fooled by, or a huge one, goes no further.
-        let bad: Vec<RowError> = cells
-            .iter()
-            .filter_map(|(name, value)| {
-                crate::fields::check_text(value, crate::fields::TextKind::ListCell).err().map(|message| RowError {
-                    line,
-                    column: (*name).to_owned(),
-                    message,
-                })
-            })
-            .collect();
-        if !bad.is_empty() {
-            return Err(bad);
-        }
         match check_row(&mut row, self.today) {
             Some(good) if row.errors.is_empty() => Ok(good),
             _ => Err(row.errors),

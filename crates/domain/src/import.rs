@@ -338,6 +338,31 @@ pub fn check_all<C: RowChecker>(mut checker: C, rows: &[(usize, Vec<String>)]) -
     if problems.is_empty() { Ok(out) } else { Err(problems) }
 }
 
+/// A row's cells by column, each checked as text first: a cell a page could be fooled by, or a
+/// huge one, goes no further.
+///
+/// # Errors
+/// A problem for each cell that is not acceptable text.
+pub(crate) fn cells_of(
+    index: &BTreeMap<&'static str, usize>,
+    line: usize,
+    record: &[String],
+) -> Result<BTreeMap<&'static str, String>, Vec<RowError>> {
+    let cells: BTreeMap<&'static str, String> =
+        index.iter().map(|(name, i)| (*name, record.get(*i).cloned().unwrap_or_default())).collect();
+    let bad: Vec<RowError> = cells
+        .iter()
+        .filter_map(|(name, value)| {
+            crate::fields::check_text(value, crate::fields::TextKind::ListCell).err().map(|message| RowError {
+                line,
+                column: (*name).to_owned(),
+                message,
+            })
+        })
+        .collect();
+    if bad.is_empty() { Ok(cells) } else { Err(bad) }
+}
+
 /// Checks the rows of a history file one at a time.
 pub struct Checker<'a> {
     index: BTreeMap<&'static str, usize>,
@@ -359,23 +384,8 @@ impl RowChecker for Checker<'_> {
     type Row = ImportRow;
 
     fn row(&mut self, line: usize, record: &[String]) -> Result<ImportRow, Vec<RowError>> {
-        let cells: BTreeMap<&'static str, String> =
-            self.index.iter().map(|(name, i)| (*name, record.get(*i).cloned().unwrap_or_default())).collect();
+        let cells = cells_of(&self.index, line, record)?;
         let mut row = Row { line, cells: &cells, errors: Vec::new() };
-        // Every cell as text first: a cell a page could be fooled by, or a huge one, goes no further.
-        let bad: Vec<RowError> = cells
-            .iter()
-            .filter_map(|(name, value)| {
-                crate::fields::check_text(value, crate::fields::TextKind::ListCell).err().map(|message| RowError {
-                    line,
-                    column: (*name).to_owned(),
-                    message,
-                })
-            })
-            .collect();
-        if !bad.is_empty() {
-            return Err(bad);
-        }
         match check_row(&mut row, self.lookup, &mut self.seen) {
             Some(good) if row.errors.is_empty() => Ok(good),
             _ => Err(row.errors),
