@@ -77,12 +77,7 @@ impl ListRow {
 /// # Errors
 /// Every problem found, in line order.
 pub fn check(header: &[String], rows: &[(usize, Vec<String>)], today: Date) -> Result<Vec<ListRow>, Problems> {
-    let checker = Checker::new(header, today).map_err(|e| {
-        let mut p = Problems::default();
-        p.add_row(e);
-        p
-    })?;
-    crate::import::check_all(checker, rows)
+    crate::import::check_all(Checker::new(header, today)?, rows)
 }
 
 /// Checks the rows of a list one at a time.

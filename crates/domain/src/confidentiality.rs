@@ -9,9 +9,6 @@ use crate::policy::{Action, Actor, Basis};
 use crate::role::Role;
 use time::{Date, Month};
 
-/// How long a confirmation counts before it is asked for again.
-pub const MONTHS_VALID: u8 = 12;
-
 /// Where a person stands with one Marac's statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Standing {
@@ -46,6 +43,13 @@ impl Standing {
     #[must_use]
     pub fn counts(self) -> bool {
         self == Standing::Confirmed
+    }
+
+    /// Whether a person standing here sees the Marac's cases: having confirmed, or, while the
+    /// Marac has no statement yet, as one of its coordinators (who must set it).
+    #[must_use]
+    pub fn lets_see(self, coordinator: bool) -> bool {
+        self.counts() || (self == Standing::NoStatement && coordinator)
     }
 
     /// Why the person is asked, in words for the page.

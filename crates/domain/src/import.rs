@@ -135,6 +135,61 @@ impl Problems {
     }
 }
 
+impl From<Vec<RowError>> for Problems {
+    fn from(errors: Vec<RowError>) -> Self {
+        let mut p = Problems::default();
+        p.add_row(errors);
+        p
+    }
+}
+
+/// The outcome of checking a file's rows as they come: the good rows while every row so far is
+/// good (once one is not, nothing will be filed, so they are no longer kept), and the problems.
+#[derive(Debug)]
+pub struct Checked<R> {
+    good: Vec<R>,
+    problems: Problems,
+    rows: usize,
+}
+
+impl<R> Default for Checked<R> {
+    fn default() -> Self {
+        Checked { good: Vec::new(), problems: Problems::default(), rows: 0 }
+    }
+}
+
+impl<R> Checked<R> {
+    /// Adds one row's outcome.
+    pub fn add(&mut self, outcome: Result<R, Vec<RowError>>) {
+        self.rows += 1;
+        match outcome {
+            Ok(row) if self.problems.is_empty() => self.good.push(row),
+            Ok(_) => {}
+            Err(errors) => {
+                self.good = Vec::new();
+                self.problems.add_row(errors);
+            }
+        }
+    }
+
+    /// Adds a problem that is not a row's (a line that cannot be read).
+    pub fn fail(&mut self, errors: Vec<RowError>) {
+        self.good = Vec::new();
+        self.problems.add_row(errors);
+    }
+
+    /// Every good row, or the report of what is wrong.
+    ///
+    /// # Errors
+    /// The problems, when any row has one or there were no rows.
+    pub fn finish(self) -> Result<Vec<R>, Problems> {
+        if self.rows == 0 && self.problems.is_empty() {
+            return Err(Problems::one(1, "", "The file has no rows after the header"));
+        }
+        if self.problems.is_empty() { Ok(self.good) } else { Err(self.problems) }
+    }
+}
+
 /// A cell quoted back in a problem, cut short so a huge cell makes a short message.
 #[must_use]
 pub fn quoted(cell: &str) -> String {
@@ -311,12 +366,7 @@ pub fn check(
     rows: &[(usize, Vec<String>)],
     lookup: &Lookup<'_>,
 ) -> Result<Vec<ImportRow>, Problems> {
-    let checker = Checker::new(header, lookup).map_err(|e| {
-        let mut p = Problems::default();
-        p.add_row(e);
-        p
-    })?;
-    check_all(checker, rows)
+    check_all(Checker::new(header, lookup)?, rows)
 }
 
 /// Checks `rows` with `checker`: every good row, or the report of what is wrong.
@@ -324,18 +374,11 @@ pub fn check(
 /// # Errors
 /// The problems, when any row has one or there are no rows.
 pub fn check_all<C: RowChecker>(mut checker: C, rows: &[(usize, Vec<String>)]) -> Result<Vec<C::Row>, Problems> {
-    if rows.is_empty() {
-        return Err(Problems::one(1, "", "The file has no rows after the header"));
-    }
-    let mut problems = Problems::default();
-    let mut out = Vec::new();
+    let mut checked = Checked::default();
     for (line, record) in rows {
-        match checker.row(*line, record) {
-            Ok(good) => out.push(good),
-            Err(errors) => problems.add_row(errors),
-        }
+        checked.add(checker.row(*line, record));
     }
-    if problems.is_empty() { Ok(out) } else { Err(problems) }
+    checked.finish()
 }
 
 /// A row's cells by column, each checked as text first: a cell a page could be fooled by, or a

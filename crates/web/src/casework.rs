@@ -520,8 +520,6 @@ pub fn victim_name(map: &FormMap) -> String {
 /// Where `actor` stands with the statement of the Marac whose case content `action` (allowed on
 /// `basis`) would show: `None` when it may be shown, else the Marac and why not.
 ///
-/// A Marac without a statement yet shows its cases to its coordinators only, who must set one.
-///
 /// # Errors
 /// The store's.
 pub async fn statement_needed(
@@ -530,15 +528,10 @@ pub async fn statement_needed(
     action: &Action<'_>,
     basis: marac_domain::policy::Basis,
 ) -> Result<Option<(i64, marac_domain::confidentiality::Standing)>, marac_store::StoreError> {
-    use marac_domain::confidentiality::{Standing, governing_marac};
-    let Some(marac_id) = governing_marac(actor, action, basis) else { return Ok(None) };
+    let Some(marac_id) = marac_domain::confidentiality::governing_marac(actor, action, basis) else { return Ok(None) };
     let standing = statement_standing(state, actor.user_id, marac_id).await?;
     let coordinator = actor.has_role_for(marac_domain::Role::Coordinator, marac_id);
-    Ok(match standing {
-        Standing::Confirmed => None,
-        Standing::NoStatement if coordinator => None,
-        other => Some((marac_id, other)),
-    })
+    Ok((!standing.lets_see(coordinator)).then_some((marac_id, standing)))
 }
 
 /// Where a person stands with one Marac's statement.
@@ -550,13 +543,28 @@ pub async fn statement_standing(
     user_id: i64,
     marac_id: i64,
 ) -> Result<marac_domain::confidentiality::Standing, marac_store::StoreError> {
-    let current = state.store.current_statement(marac_id).await?.map(|s| s.version);
-    let confirmed = state
-        .store
-        .statement_confirmations(user_id)
-        .await?
-        .into_iter()
-        .find(|c| c.marac_id == marac_id)
-        .map(|c| (c.version, c.confirmed_at.0.date()));
-    Ok(marac_domain::confidentiality::Standing::of(current, confirmed, state.clock.now().date()))
+    let standings = statement_standings(state, user_id, &[marac_id]).await?;
+    Ok(standings.into_iter().next().unwrap_or(marac_domain::confidentiality::Standing::Never))
+}
+
+/// Where a person stands with each of these Maracs' statements, in their order (the person's
+/// confirmations read once).
+///
+/// # Errors
+/// The store's.
+pub async fn statement_standings(
+    state: &AppState,
+    user_id: i64,
+    marac_ids: &[i64],
+) -> Result<Vec<marac_domain::confidentiality::Standing>, marac_store::StoreError> {
+    let confirmations = state.store.statement_confirmations(user_id).await?;
+    let today = state.clock.now().date();
+    let mut standings = Vec::with_capacity(marac_ids.len());
+    for &marac_id in marac_ids {
+        let current = state.store.current_statement(marac_id).await?.map(|s| s.version);
+        let confirmed =
+            confirmations.iter().find(|c| c.marac_id == marac_id).map(|c| (c.version, c.confirmed_at.0.date()));
+        standings.push(marac_domain::confidentiality::Standing::of(current, confirmed, today));
+    }
+    Ok(standings)
 }

@@ -229,3 +229,41 @@ impl IntoResponse for AppError {
         response
     }
 }
+
+/// What the framework's own plain-text answer to a request it could not read was about.
+#[derive(Debug)]
+pub enum Rejection {
+    /// A path segment that could not be read (`/cases/abc`): it names nothing there.
+    NotThere,
+    /// A method the address does not take.
+    Method,
+    /// Anything else that could not be read, with the framework's words.
+    Unreadable(StatusCode, String),
+}
+
+/// Reads a plain-text (or untyped) client-error answer of the framework's as a [`Rejection`];
+/// any other response is given back unchanged.
+///
+/// # Errors
+/// The rejection, for the caller to answer in its own form (a page or a problem).
+pub async fn rejection(response: Response) -> Result<Response, Rejection> {
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    let status = response.status();
+    if !plain || !status.is_client_error() || response.extensions().get::<ErrorPage>().is_some() {
+        return Ok(response);
+    }
+    let (_, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4_096).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).into_owned();
+    Err(if status == StatusCode::METHOD_NOT_ALLOWED {
+        Rejection::Method
+    } else if text.starts_with("Invalid URL") {
+        Rejection::NotThere
+    } else {
+        Rejection::Unreadable(status, text)
+    })
+}

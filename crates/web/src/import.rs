@@ -44,20 +44,14 @@ pub fn check_csv<C: RowChecker>(
         return Err(Problems::one(1, "", why));
     }
     let header: Vec<String> = record.iter().map(str::to_owned).collect();
-    let mut checker = start(&header).map_err(|e| {
-        let mut p = Problems::default();
-        p.add_row(e);
-        p
-    })?;
-    let mut problems = Problems::default();
-    let mut good = Vec::new();
-    let mut rows = 0_usize;
+    let mut checker = start(&header)?;
+    let mut checked = import::Checked::default();
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                problems.add_row(unreadable(&e, "This line").shown);
+                checked.fail(unreadable(&e, "This line").shown);
                 break;
             }
         }
@@ -65,27 +59,15 @@ pub fn check_csv<C: RowChecker>(
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        rows += 1;
         if record.len() > import::MAX_CELLS {
             let why = format!("This line has {} cells; the template has {}", record.len(), header.len());
-            problems.add_row(vec![RowError { line, column: String::new(), message: why }]);
+            checked.add(Err(vec![RowError { line, column: String::new(), message: why }]));
             continue;
         }
         let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-        match checker.row(line, &cells) {
-            Ok(row) if problems.is_empty() => good.push(row),
-            Ok(_) => {}
-            Err(errors) => {
-                // Nothing will be filed now: stop keeping the good rows.
-                good = Vec::new();
-                problems.add_row(errors);
-            }
-        }
+        checked.add(checker.row(line, &cells));
     }
-    if rows == 0 && problems.is_empty() {
-        return Err(Problems::one(1, "", "The file has no rows after the header"));
-    }
-    if problems.is_empty() { Ok(good) } else { Err(problems) }
+    checked.finish()
 }
 
 /// Checks a file and, if every row is good and the person coordinates every Marac in it,

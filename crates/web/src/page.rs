@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::csrf::SentForm;
-use crate::error::AppError;
+use crate::error::{AppError, Rejection};
 use crate::session::Visitor;
 use askama::Template;
 use axum::extract::{Request, State};
@@ -179,17 +179,12 @@ impl ErrorPage {
 /// form body of the wrong type) in plain text; pages answer with the service's own error page:
 /// a path that cannot be read names no page there (404), anything else could not be read (400).
 async fn from_rejection(response: Response) -> Response {
-    let plain = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/plain"));
-    if !plain || !response.status().is_client_error() || response.extensions().get::<ErrorPage>().is_some() {
-        return response;
+    match crate::error::rejection(response).await {
+        Ok(response) => response,
+        Err(Rejection::NotThere) => AppError::NotFound.into_response(),
+        Err(Rejection::Method) => AppError::MethodNotAllowed.into_response(),
+        Err(Rejection::Unreadable(..)) => AppError::BadRequest.into_response(),
     }
-    let (_, body) = response.into_parts();
-    let text = axum::body::to_bytes(body, 4_096).await.unwrap_or_default();
-    if text.starts_with(b"Invalid URL") { AppError::NotFound } else { AppError::BadRequest }.into_response()
 }
 
 /// Middleware: re-renders error pages with the signed-in user's header and navigation. When

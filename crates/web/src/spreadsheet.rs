@@ -24,16 +24,6 @@ impl SafeCsv<Vec<u8>> {
     }
 }
 
-impl SafeCsv<std::fs::File> {
-    /// A writer to a new file.
-    ///
-    /// # Errors
-    /// The file cannot be made.
-    pub fn to_path(path: &std::path::Path) -> csv::Result<Self> {
-        Ok(SafeCsv(csv::Writer::from_path(path)?))
-    }
-}
-
 impl<W: Write> SafeCsv<W> {
     /// Writes one row.
     ///
@@ -54,14 +44,6 @@ impl<W: Write> SafeCsv<W> {
     /// The writer's, flushing.
     pub fn into_inner(self) -> std::io::Result<W> {
         self.0.into_inner().map_err(csv::IntoInnerError::into_error)
-    }
-
-    /// Flushes what was written.
-    ///
-    /// # Errors
-    /// The writer's.
-    pub fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
     }
 }
 

@@ -606,6 +606,15 @@ async fn a_maracs_cases_are_seen_only_under_its_current_statement_confirmed_with
         assert_eq!(rep.get(&case).await.status, StatusCode::OK, "a meeting's confirmation is one of the statement");
         assert_eq!(rep.get(&format!("/meetings/{meeting}/cases/{case_id}")).await.status, StatusCode::OK);
 
+        // The statement page is for those with a role in the Marac that reads cases.
+        let housing = app.agency("HOU", AgencyCategory::Housing, &[app.other_marac_id]).await;
+        app.user_in("hou@x.org", Role::AgencyRep, app.other_marac_id, housing, false).await;
+        let outsider = app.signed_in("hou@x.org").await;
+        let page = format!("/confidentiality/{}", app.marac_id);
+        assert_eq!(outsider.get(&page).await.status, StatusCode::FORBIDDEN);
+        outsider.get("/").await;
+        assert_eq!(outsider.post(&page, &[("agree", "yes")]).await.status, StatusCode::FORBIDDEN);
+
         // A year on, asked again.
         app.clock.advance(time::Duration::days(366));
         let rep = app.signed_in("rep@x.org").await;

@@ -114,29 +114,17 @@ impl Problem {
     /// take) into problems, so the API never answers in plain text. A path that cannot be read
     /// names nothing there: 404.
     pub async fn for_rejections(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-        let response = next.run(req).await;
-        let plain = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_none_or(|v| v.starts_with("text/plain"));
-        let status = response.status();
-        if !plain || !status.is_client_error() {
-            return response;
+        use crate::error::Rejection;
+        match crate::error::rejection(next.run(req).await).await {
+            Ok(response) => response,
+            Err(Rejection::NotThere) => Problem::not_found().into_response(),
+            Err(Rejection::Method) => Problem::method_not_allowed().into_response(),
+            Err(Rejection::Unreadable(status, text)) => {
+                let mut p = Problem::bad_request(&text);
+                p.status = status.as_u16();
+                p.into_response()
+            }
         }
-        let (_, body) = response.into_parts();
-        let text = axum::body::to_bytes(body, 4_096).await.unwrap_or_default();
-        let text = String::from_utf8_lossy(&text);
-        let problem = if status == StatusCode::METHOD_NOT_ALLOWED {
-            Problem::method_not_allowed()
-        } else if text.starts_with("Invalid URL") {
-            Problem::not_found()
-        } else {
-            let mut p = Problem::bad_request(&text);
-            p.status = status.as_u16();
-            p
-        };
-        problem.into_response()
     }
 
     /// A request that cannot be read as sent (the detail says why).
