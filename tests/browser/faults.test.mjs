@@ -38,7 +38,7 @@ test('the disk fills while a referral is written: nothing typed is lost, and it 
   await page.fill('[name="summary.text"]', text)
   const room = await fillDisk(env.pid)
   try {
-    await page.click('button:has-text("Save and continue")')
+    await page.click('.govuk-button:has-text("Save and continue")')
     assert.match(await page.textContent('h1'), /The service cannot save right now/)
     assert.match(await page.textContent('main'), /Nothing you typed is lost/)
     await page.click('summary:has-text("What you typed")')

@@ -96,7 +96,43 @@ export async function start () {
   }
 }
 
-/** Runs axe with the WCAG 2.2 AA rules and fails on any violation; keeps a screenshot. */
+/** What axe does not check and every page must hold: a page with errors says so at the start
+ * of its title; every field error has an id, its form group's error class, and is referred to by
+ * its control or fieldset (a control also marked invalid and drawn as one); every hint and
+ * description referred to exists, and every hint of a field is referred to. */
+export async function formRules (page) {
+  return page.evaluate(() => {
+    const out = []
+    const hasErrors = !!document.querySelector('.govuk-error-summary, .govuk-error-message')
+    if (hasErrors !== document.title.startsWith('Error: ')) out.push(`title "${document.title}" with${hasErrors ? '' : 'out'} errors`)
+    const refersTo = (e, id) => (e.getAttribute('aria-describedby') || '').split(/\s+/).includes(id)
+    for (const message of document.querySelectorAll('.govuk-error-message')) {
+      const id = message.id
+      if (!id) { out.push(`an error message with no id: ${message.textContent.trim()}`); continue }
+      const group = message.closest('.govuk-form-group')
+      if (!group) continue
+      if (!group.classList.contains('govuk-form-group--error')) out.push(`#${id}: its form group has no error class`)
+      const refs = [...group.querySelectorAll('[aria-describedby]')].filter(e => refersTo(e, id))
+      if (refs.length === 0) out.push(`#${id}: no control or fieldset refers to it`)
+      for (const c of refs.filter(e => e.matches('input:not([type=radio]):not([type=checkbox]), select, textarea'))) {
+        if (c.getAttribute('aria-invalid') !== 'true') out.push(`#${c.id}: not marked invalid`)
+        if (![...c.classList].some(k => k.endsWith('--error'))) out.push(`#${c.id}: not drawn as an error`)
+      }
+    }
+    for (const e of document.querySelectorAll('[aria-describedby]')) {
+      for (const ref of e.getAttribute('aria-describedby').split(/\s+/).filter(Boolean)) {
+        if (!document.getElementById(ref)) out.push(`#${e.id}: refers to #${ref}, which is not on the page`)
+      }
+    }
+    for (const hint of document.querySelectorAll('.govuk-form-group .govuk-hint')) {
+      if (!hint.id || !document.querySelector(`[aria-describedby~="${hint.id}"]`)) out.push(`a hint nothing refers to: ${hint.textContent.trim().slice(0, 60)}`)
+    }
+    return out
+  })
+}
+
+/** Runs axe with the WCAG 2.2 AA rules and the form rules above, and fails on any violation;
+ * keeps a screenshot. */
 export async function check (page, name) {
   const results = await new AxeBuilder({ page })
     .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
@@ -104,6 +140,7 @@ export async function check (page, name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
   const summary = results.violations.map(v => `${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(' ')).join(', ')})`)
   assert.deepEqual(summary, [], `accessibility violations on ${name} (${page.url()})`)
+  assert.deepEqual(await formRules(page), [], `form rules broken on ${name} (${page.url()})`)
   return results
 }
 

@@ -90,7 +90,7 @@ test('a whole meeting: list, confidentiality, attendance, two cases with actions
     await chair.click('button:has-text("Add action")')
   }
   await addAction('Northshire Hospitals Trust', 'Priya Shah', 'victim', 'Flag the records so A&E staff ask about safety at every attendance.')
-  assert.match(await chair.textContent('#actions ~ table'), /Flag the records/)
+  assert.match(await chair.textContent('#actions ~ .app-table-scroll table'), /Flag the records/)
   await check(chair, 'meeting-case-with-action')
   await chair.click('button:has-text("Save and go to the next case")')
   await chair.waitForURL(new RegExp(`${meeting}/cases/\\d+`))
@@ -103,9 +103,18 @@ test('a whole meeting: list, confidentiality, attendance, two cases with actions
   await rep.goto(`${env.base}/actions`)
   await check(rep, 'actions')
   const row = rep.locator('tr', { hasText: 'Flag the records so A&E staff' })
-  await row.locator('summary').click()
-  await row.locator('select[name="status"]').selectOption('done')
-  await row.locator('button:has-text("Save status")').click()
+  await row.locator('a').click()
+  await check(rep, 'action')
+  // A report without a status: the message is tied to its field and the note typed is kept.
+  await rep.fill('#note', 'Alert added to the patient record on 3 December.')
+  await rep.click('button:has-text("Save status")')
+  assert.match(await rep.textContent('#status-error'), /Select the action's status/)
+  assert.equal(await rep.getAttribute('#status', 'aria-invalid'), 'true')
+  assert.equal(await rep.inputValue('#note'), 'Alert added to the patient record on 3 December.')
+  await check(rep, 'action-error')
+  await rep.selectOption('#status', 'done')
+  await rep.click('button:has-text("Save status")')
+  await rep.waitForURL(/\/actions$/)
   assert.match(await rep.locator('tr', { hasText: 'Flag the records so A&E staff' }).textContent(), /Done/)
 
   // The minutes show it all.

@@ -28,7 +28,7 @@ test('a coordinator merges a likely duplicate and undoes it', { timeout: 240_000
   await card.locator('button:has-text("Same person: merge")').click()
   assert.match(await coordinator.textContent('.govuk-notification-banner'), /now count as one person/)
   await check(coordinator, 'people-merged')
-  const merged = coordinator.locator('#merged ~ table tr', { hasText: 'Casey Moro' })
+  const merged = coordinator.locator('#merged ~ .app-table-scroll tr', { hasText: 'Casey Moro' })
   assert.match(await merged.textContent(), /Casey Morrow/, 'counted as the known person')
   await merged.locator('button:has-text("Undo merge")').click()
   assert.match(await coordinator.textContent('.govuk-notification-banner'), /undone/)

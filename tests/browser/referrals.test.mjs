@@ -28,7 +28,7 @@ test('professional judgement needs a reason; with one a 9-yes referral goes ahea
   const id = await startReferral(page)
   await page.goto(`${env.base}/referrals/${id}/reason`)
   await fill(page, { 'reason.professional_judgement': 'yes' })
-  await page.click('button:has-text("Save and continue")')
+  await page.click('.govuk-button:has-text("Save and continue")')
   assert.match(await page.textContent('#reason-professional_judgement_reason-error'), /Explain your professional judgement/)
   assert.match(await page.textContent('.govuk-error-summary'), /Explain your professional judgement/)
   await check(page, 'referral-reason-error')

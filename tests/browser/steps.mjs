@@ -31,7 +31,7 @@ export function steps (env) {
     await page.goto(`${env().base}/referrals/${id}/${slug}`)
     await fill(page, fields)
     if (name) await check(page, name)
-    await page.click('button:has-text("Save and continue")')
+    await page.click('.govuk-button:has-text("Save and continue")')
   }
 
   const victim = (given, family, dob) => ({
@@ -58,7 +58,7 @@ export function steps (env) {
     await section(page, id, 'children', { 'children.any': 'no' }, shots && 'referral-children')
     await page.goto(`${env().base}/referrals/${id}/risk-checklist`)
     await page.selectOption('[name="checklist.version"]', 'safelives-dash@2026.1')
-    await page.click('button:has-text("Save and continue")')
+    await page.click('.govuk-button:has-text("Save and continue")')
     await page.goto(`${env().base}/referrals/${id}/risk-checklist`)
     const answers = page.locator('input[type="radio"][name^="checklist.answer."][value="yes"]')
     const n = await answers.count()
@@ -69,11 +69,11 @@ export function steps (env) {
     }
     assert.equal(await page.textContent('[data-score]'), String(yes), 'the score follows the answers')
     if (shots) await check(page, 'referral-checklist')
-    await page.click('button:has-text("Save and continue")')
+    await page.click('.govuk-button:has-text("Save and continue")')
     await page.goto(`${env().base}/referrals/${id}/reason`)
     await fill(page, judgement ? { 'reason.professional_judgement': 'yes', 'reason.professional_judgement_reason': judgement } : { 'reason.professional_judgement': 'no' })
     if (shots) await check(page, 'referral-reason')
-    await page.click('button:has-text("Save and continue")')
+    await page.click('.govuk-button:has-text("Save and continue")')
     await section(page, id, 'consent-and-safety', { 'consent.given': 'yes', 'consent.victim_knows': 'yes', 'consent.previous_maracs': 'no' }, shots && 'referral-consent')
     await section(page, id, 'summary', { 'summary.text': 'Strangled last week after she ended the relationship.' }, shots && 'referral-summary')
     await page.goto(`${env().base}/referrals/${id}/check`)
@@ -99,7 +99,7 @@ export function steps (env) {
     await page.click('button:has-text("Schedule")')
     await page.waitForURL(/\/meetings\/\d+$/)
     for (const reference of references) {
-      await page.locator('#waiting ~ table tr', { hasText: reference }).locator('button:has-text("Add to list")').click()
+      await page.locator('#waiting ~ .app-table-scroll tr', { hasText: reference }).locator('button:has-text("Add to list")').click()
       await page.waitForURL(/#list$/)
     }
     if (shots) await check(page, 'meeting-list-builder')

@@ -437,6 +437,50 @@ pub fn group_count(map: &FormMap, section: Section) -> usize {
     highest.max(kept).min(MAX_GROUP)
 }
 
+fn count_key(section: Section) -> String {
+    format!("_count.{}", section.prefix())
+}
+
+/// Adds an empty person to a group ("Add another") and returns their index, or `None` when
+/// the group is full.
+pub fn add_to_group(map: &mut FormMap, section: Section) -> Option<usize> {
+    let count = group_count(map, section).max(1);
+    if count >= MAX_GROUP {
+        return None;
+    }
+    map.insert(count_key(section), (count + 1).to_string());
+    Some(count)
+}
+
+/// Whether person `index` of a group has nothing typed in, so removing them loses nothing.
+#[must_use]
+pub fn group_member_is_empty(map: &FormMap, section: Section, index: usize) -> bool {
+    section.group_fields().iter().all(|f| get(map, &group_key(section, index, f.name)).is_empty())
+}
+
+/// Removes person `index` from a group: the later ones move up and the group is one shorter
+/// (never fewer than one, empty, person).
+pub fn remove_from_group(map: &mut FormMap, section: Section, index: usize) {
+    let before = group_count(map, section).max(1);
+    let prefix = format!("{}.", section.prefix());
+    let moved: Vec<(String, String)> = std::mem::take(map)
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let Some((i, name)) = k.strip_prefix(&prefix).and_then(|rest| rest.split_once('.')) else {
+                return Some((k, v));
+            };
+            match i.parse::<usize>() {
+                Ok(i) if i == index => None,
+                Ok(i) if i > index => Some((group_key(section, i - 1, name), v)),
+                _ => Some((k, v)),
+            }
+        })
+        .collect();
+    map.extend(moved);
+    let after = if index < before { before - 1 } else { before };
+    map.insert(count_key(section), after.max(1).to_string());
+}
+
 /// Reads a date typed as `27/3/2026`, `27-3-2026`, `27 3 2026` or `2026-03-27`.
 #[must_use]
 pub fn parse_date(s: &str) -> Option<Date> {
@@ -1267,5 +1311,36 @@ mod tests {
         let empty = profile(&map(&[("victim.gender", "not_known"), ("victim.ethnicity", "white_irish")]), TODAY);
         assert_eq!((empty.victim_gender.as_str(), empty.victim_minoritised), ("", Some(false)));
         assert_eq!(empty.young_perpetrators, None, "no one's age known");
+    }
+
+    #[test]
+    fn removing_a_person_moves_the_later_ones_up_and_shortens_the_group() {
+        let s = Section::Perpetrators;
+        let mut m = map(&[
+            ("perpetrators.0.given_name", "Ann"),
+            ("perpetrators.1.given_name", "Bea"),
+            ("perpetrators.2.given_name", "Cal"),
+            ("_count.perpetrators", "3"),
+        ]);
+        remove_from_group(&mut m, s, 1);
+        assert_eq!(group_count(&m, s), 2, "three less one is two, not three with an empty third");
+        assert_eq!(get(&m, "perpetrators.0.given_name"), "Ann");
+        assert_eq!(get(&m, "perpetrators.1.given_name"), "Cal");
+        assert_eq!(get(&m, "perpetrators.2.given_name"), "");
+        remove_from_group(&mut m, s, 0);
+        remove_from_group(&mut m, s, 0);
+        assert_eq!(group_count(&m, s), 1, "the form always shows one person to fill in");
+        assert!(group_member_is_empty(&m, s, 0));
+    }
+
+    #[test]
+    fn adding_a_person_gives_the_new_index_until_the_group_is_full() {
+        let s = Section::Children;
+        let mut m = map(&[("children.0.name", "Dee")]);
+        assert_eq!(add_to_group(&mut m, s), Some(1));
+        assert_eq!(group_count(&m, s), 2);
+        assert!(group_member_is_empty(&m, s, 1) && !group_member_is_empty(&m, s, 0));
+        while add_to_group(&mut m, s).is_some() {}
+        assert_eq!(group_count(&m, s), MAX_GROUP);
     }
 }

@@ -16,6 +16,13 @@ if (scoreBox) {
   form.addEventListener('change', (event) => {
     if (event.target.name?.startsWith('checklist.answer.')) update()
   })
+  // The score stays at the top of the screen, so whatever takes focus or is scrolled to (by
+  // Tab, Shift+Tab or an error-summary link) must stop below it, never behind it (WCAG 2.4.11).
+  const clear = () => {
+    document.documentElement.style.scrollPaddingTop = `${scoreBox.offsetHeight + 16}px`
+  }
+  clear()
+  new ResizeObserver(clear).observe(scoreBox)
 }
 
 // Warn before the session ends for inactivity (WCAG 2.2.1) and offer to keep it. Without
@@ -28,7 +35,11 @@ if (session) {
   let endTimer
   let dialog
 
-  const close = () => { dialog?.remove(); dialog = undefined }
+  const close = () => {
+    if (dialog?.open) dialog.close()
+    dialog?.remove()
+    dialog = undefined
+  }
 
   const ended = () => { window.location.href = '/sign-in?ended=1' }
 
@@ -62,17 +73,16 @@ if (session) {
     if (response.ok) { close(); schedule() } else { ended() }
   }
 
+  // A modal <dialog>: the page behind is inert, so Tab stays in it, and Escape means "stay
+  // signed in" (WCAG 2.4.3, 2.2.1).
   const warn = () => {
     if (dialog) return
     const returnTo = document.activeElement
-    dialog = document.createElement('div')
+    dialog = document.createElement('dialog')
     dialog.className = 'app-timeout'
     dialog.setAttribute('role', 'alertdialog')
-    dialog.setAttribute('aria-modal', 'true')
     dialog.setAttribute('aria-labelledby', 'app-timeout-title')
     dialog.setAttribute('aria-describedby', 'app-timeout-text')
-    const box = document.createElement('div')
-    box.className = 'app-timeout__box'
     const title = document.createElement('h2')
     title.className = 'govuk-heading-m'
     title.id = 'app-timeout-title'
@@ -81,15 +91,28 @@ if (session) {
     text.className = 'govuk-body'
     text.id = 'app-timeout-text'
     text.textContent = 'For your security, you will be signed out in 2 minutes if you do nothing. Anything you have not saved will be lost.'
-    const button = document.createElement('button')
-    button.type = 'button'
-    button.className = 'govuk-button'
-    button.textContent = 'Stay signed in'
-    button.addEventListener('click', () => { keep().then(() => returnTo?.focus?.()) })
-    box.append(title, text, button)
-    dialog.append(box)
+    const stay = document.createElement('button')
+    stay.type = 'button'
+    stay.className = 'govuk-button'
+    stay.textContent = 'Stay signed in'
+    const staySignedIn = () => { keep().then(() => returnTo?.focus?.()) }
+    stay.addEventListener('click', staySignedIn)
+    const leave = document.createElement('button')
+    leave.type = 'button'
+    leave.className = 'govuk-button govuk-button--secondary'
+    leave.textContent = 'Sign out'
+    leave.addEventListener('click', () => {
+      const signOut = document.querySelector('form[action="/sign-out"]')
+      if (signOut) signOut.submit(); else ended()
+    })
+    const buttons = document.createElement('div')
+    buttons.className = 'govuk-button-group'
+    buttons.append(stay, leave)
+    dialog.append(title, text, buttons)
+    dialog.addEventListener('cancel', (event) => { event.preventDefault(); staySignedIn() })
     document.body.append(dialog)
-    button.focus()
+    dialog.showModal()
+    stay.focus()
   }
 
   schedule()

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use marac_domain::Role;
 use marac_domain::meeting_rules::{self, ActionStatus, DelayReason};
 use marac_domain::policy::{Action, authorise};
-use marac_store::{ActionEvent, ActionFilter, ReferralFilter, Ts};
+use marac_store::{ActionEvent, ActionFilter, ActionRecord, ReferralFilter, Ts};
 
 /// One line of the tracker.
 pub struct TrackerRow {
@@ -51,13 +51,76 @@ pub struct TrackerRow {
 struct TrackerPage {
     ctx: PageContext,
     rows: Vec<TrackerRow>,
-    statuses: Vec<Choice>,
-    reasons: Vec<Choice>,
-    errors: Errors,
-    failed: i64,
 }
 
-async fn page(state: &AppState, me: &Signed, errors: Errors, failed: i64) -> Result<Response, AppError> {
+/// One earlier report on an action.
+pub struct ReportView {
+    /// When.
+    pub at: String,
+    /// Who.
+    pub by: String,
+    /// The status reported.
+    pub status: &'static str,
+    /// Why not done or carried forward.
+    pub reason: &'static str,
+    /// The note.
+    pub note: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "action.html")]
+struct ActionPage {
+    ctx: PageContext,
+    row: TrackerRow,
+    reports: Vec<ReportView>,
+    statuses: Vec<Choice>,
+    reasons: Vec<Choice>,
+    note: String,
+    errors: Errors,
+}
+
+/// The case reference and victim's name of an action's case, from its latest referral.
+async fn case_of(state: &AppState, case_id: i64) -> Result<(String, String), AppError> {
+    let latest =
+        state.store.list_referrals(&ReferralFilter { case_id: Some(case_id), limit: 1, ..Default::default() }).await?;
+    Ok(match latest.first() {
+        Some(r) => (
+            r.reference.clone().unwrap_or_default(),
+            casework::victim_name(&casework::open(state, Purpose::Form, &r.form_sealed)?),
+        ),
+        None => (String::new(), String::new()),
+    })
+}
+
+/// An action as the tracker and its own page show it.
+async fn row_of(
+    state: &AppState,
+    actor: &marac_domain::policy::Actor,
+    a: &ActionRecord,
+    agency: &str,
+) -> Result<TrackerRow, AppError> {
+    let text: ActionText = casework::open(state, Purpose::Action, &a.action.description_sealed)?;
+    let (case_ref, victim) = case_of(state, a.action.case_id).await?;
+    Ok(TrackerRow {
+        id: a.id,
+        meeting: display_date(a.meeting_held_on),
+        case_ref,
+        victim,
+        description: text.description,
+        agency: format!("{agency}, {}", a.action.owner_name),
+        due: display_date(a.action.due_on),
+        overdue: meeting_rules::is_overdue(a.status, a.action.due_on, state.clock.now().date()),
+        reported: a.status_reported_at.map(|t| display_date(t.0.date())).unwrap_or_default(),
+        status: a.status.label(),
+        can_update: authorise(
+            actor,
+            Action::UpdateAction { marac_id: a.marac_id, owner_agency_id: a.action.agency_id },
+        )
+        .is_ok(),
+    })
+}
+
+async fn page(state: &AppState, me: &Signed) -> Result<Response, AppError> {
     me.authorise(state, Action::ViewHome, "actions").await?;
     let actor = me.actor();
     let maracs = state.store.list_maracs().await?;
@@ -85,7 +148,6 @@ async fn page(state: &AppState, me: &Signed, errors: Errors, failed: i64) -> Res
     }
     records.sort_by(|a, b| a.action.due_on.cmp(&b.action.due_on).then(a.id.cmp(&b.id)));
     let agencies = state.store.list_agencies().await?;
-    let today = state.clock.now().date();
     let mut rows = Vec::new();
     let mut cases = Vec::new();
     for a in &records {
@@ -94,39 +156,8 @@ async fn page(state: &AppState, me: &Signed, errors: Errors, failed: i64) -> Res
             continue;
         }
         cases.push(a.action.case_id);
-        let text: ActionText = casework::open(state, Purpose::Action, &a.action.description_sealed)?;
-        let latest = state
-            .store
-            .list_referrals(&ReferralFilter { case_id: Some(a.action.case_id), limit: 1, ..Default::default() })
-            .await?;
-        let (case_ref, victim) = match latest.first() {
-            Some(r) => (
-                r.reference.clone().unwrap_or_default(),
-                casework::victim_name(&casework::open(state, Purpose::Form, &r.form_sealed)?),
-            ),
-            None => (String::new(), String::new()),
-        };
-        rows.push(TrackerRow {
-            id: a.id,
-            meeting: display_date(a.meeting_held_on),
-            case_ref,
-            victim,
-            description: text.description,
-            agency: format!(
-                "{}, {}",
-                agencies.iter().find(|x| x.id == a.action.agency_id).map(|x| x.name.as_str()).unwrap_or(""),
-                a.action.owner_name
-            ),
-            due: display_date(a.action.due_on),
-            overdue: meeting_rules::is_overdue(a.status, a.action.due_on, today),
-            reported: a.status_reported_at.map(|t| display_date(t.0.date())).unwrap_or_default(),
-            status: a.status.label(),
-            can_update: authorise(
-                &actor,
-                Action::UpdateAction { marac_id: a.marac_id, owner_agency_id: a.action.agency_id },
-            )
-            .is_ok(),
-        });
+        let agency = agencies.iter().find(|x| x.id == a.action.agency_id).map_or("", |x| x.name.as_str());
+        rows.push(row_of(state, &actor, a, agency).await?);
     }
     cases.sort_unstable();
     cases.dedup();
@@ -136,21 +167,7 @@ async fn page(state: &AppState, me: &Signed, errors: Errors, failed: i64) -> Res
             .append_audit(me.audit(state, "action.list", "actions", serde_json::json!({ "cases": cases })))
             .await?;
     }
-    let choice =
-        |value: &str, label: &str| Choice { value: value.to_owned(), label: label.to_owned(), selected: false };
-    Ok(TrackerPage {
-        ctx: PageContext::new(state, &me.visitor, "Actions", "/actions"),
-        rows,
-        statuses: ActionStatus::ALL
-            .iter()
-            .filter(|s| **s != ActionStatus::Open)
-            .map(|s| choice(s.code(), s.label()))
-            .collect(),
-        reasons: DelayReason::ALL.iter().map(|r| choice(r.code(), r.label())).collect(),
-        errors,
-        failed,
-    }
-    .into_response())
+    Ok(TrackerPage { ctx: PageContext::new(state, &me.visitor, "Actions", "/actions"), rows }.into_response())
 }
 
 /// `GET /actions`: the action tracker.
@@ -158,7 +175,88 @@ async fn page(state: &AppState, me: &Signed, errors: Errors, failed: i64) -> Res
 /// # Errors
 /// Store failures; refused to those holding no role.
 pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response, AppError> {
-    page(&state, &me, Errors::default(), 0).await
+    page(&state, &me).await
+}
+
+/// What the report form held, shown again with its problems.
+#[derive(Default)]
+struct Typed<'a> {
+    status: &'a str,
+    reason: &'a str,
+    note: &'a str,
+}
+
+/// The action's own page: what was agreed, every report so far, and the form to report.
+async fn action_page(
+    state: &AppState,
+    me: &Signed,
+    a: &ActionRecord,
+    typed: &Typed<'_>,
+    errors: Errors,
+) -> Result<Response, AppError> {
+    let agency = state.store.get_agency(a.action.agency_id).await?;
+    let row = row_of(state, &me.actor(), a, &agency.name).await?;
+    let mut reports = Vec::new();
+    for e in state.store.action_events(a.id).await? {
+        let by = match e.by_user_id {
+            Some(id) => state.store.get_user(id).await.map(|u| u.name).unwrap_or_default(),
+            None => String::new(),
+        };
+        let note = match &e.note_sealed {
+            Some(n) => casework::open::<String>(state, Purpose::Action, n)?,
+            None => String::new(),
+        };
+        reports.push(ReportView {
+            at: display_date(e.at.0.date()),
+            by,
+            status: e.status.label(),
+            reason: e.reason.map_or("", DelayReason::label),
+            note,
+        });
+    }
+    state
+        .store
+        .append_audit(me.audit(
+            state,
+            "action.view",
+            &format!("action:{}", a.id),
+            serde_json::json!({ "case": a.action.case_id }),
+        ))
+        .await?;
+    let choice = |value: &str, label: &str, chosen: &str| Choice {
+        value: value.to_owned(),
+        label: label.to_owned(),
+        selected: value == chosen,
+    };
+    Ok(ActionPage {
+        ctx: PageContext::new(state, &me.visitor, format!("Action for {}", row.case_ref), "/actions"),
+        row,
+        reports,
+        statuses: ActionStatus::ALL
+            .iter()
+            .filter(|s| **s != ActionStatus::Open)
+            .map(|s| choice(s.code(), s.label(), typed.status))
+            .collect(),
+        reasons: DelayReason::ALL.iter().map(|r| choice(r.code(), r.label(), typed.reason)).collect(),
+        note: typed.note.to_owned(),
+        errors,
+    }
+    .into_response())
+}
+
+/// `GET /actions/{id}`: one action, its reports, and the form to report progress.
+///
+/// # Errors
+/// Refused to anyone but the owning agency and the coordinator.
+pub async fn show(State(state): State<AppState>, me: Signed, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let a = state.store.get_action(id).await?;
+    me.authorise(
+        &state,
+        Action::UpdateAction { marac_id: a.marac_id, owner_agency_id: a.action.agency_id },
+        &format!("action:{id}"),
+    )
+    .await?;
+    action_page(&state, &me, &a, &Typed::default(), Errors::default()).await
 }
 
 /// `POST /actions/{id}`: reports an action's status, with a reason category when it is not done.
@@ -181,20 +279,21 @@ pub async fn report(
     let mut errors = Errors::default();
     let status = ActionStatus::from_code(form.get("status")).filter(|s| *s != ActionStatus::Open);
     if status.is_none() {
-        errors.add(&format!("status-{id}"), "Select the action's status");
+        errors.add("status", "Select the action's status");
     }
     let reason = DelayReason::from_code(form.get("reason"));
     if status.is_some_and(ActionStatus::needs_reason) && reason.is_none() {
-        errors.add(&format!("reason-{id}"), "Select why it was not done or is carried forward");
+        errors.add("reason", "Select why it was not done or is carried forward");
     }
     let note = form.get("note").trim();
     if note.chars().count() > 2_000 {
-        errors.add(&format!("note-{id}"), "The note must be 2,000 characters or fewer");
+        errors.add("note", "The note must be 2,000 characters or fewer");
     } else if let Err(e) = marac_domain::fields::check_text(note, marac_domain::fields::TextKind::Multiline) {
-        errors.add(&format!("note-{id}"), e);
+        errors.add("note", e);
     }
     let Some(status) = status.filter(|_| errors.is_empty()) else {
-        return page(&state, &me, errors, id).await;
+        let typed = Typed { status: form.get("status"), reason: form.get("reason"), note: form.get("note") };
+        return action_page(&state, &me, &a, &typed, errors).await;
     };
     let event = ActionEvent {
         status,

@@ -48,8 +48,8 @@ struct IndexPage {
     columns: &'static [Column],
     lists: Vec<ListView>,
     days: u32,
-    marac_error: String,
-    file_error: String,
+    marac_error: Option<String>,
+    file_error: Option<String>,
     errors: Problems,
     file_name: String,
     done: Option<Uploaded>,
@@ -139,8 +139,8 @@ fn list_view(l: &AgencyList, maracs: &[Marac]) -> ListView {
 #[derive(Default)]
 struct Outcome {
     chosen: Option<i64>,
-    marac_error: String,
-    file_error: String,
+    marac_error: Option<String>,
+    file_error: Option<String>,
     errors: Problems,
     file_name: String,
     done: Option<Uploaded>,
@@ -223,13 +223,13 @@ pub async fn upload(State(state): State<AppState>, me: Signed, mut multipart: Mu
         }
         None if maracs.len() == 1 => Some(maracs[0].id),
         None => {
-            o.marac_error = "Select the Marac to compare the list with".into();
+            o.marac_error = Some("Select the Marac to compare the list with".into());
             None
         }
     };
     let file = file.filter(|(_, b)| !b.is_empty());
     if file.is_none() {
-        o.file_error = "Choose a CSV file to upload".into();
+        o.file_error = Some("Choose a CSV file to upload".into());
     }
     let (Some(marac_id), Some((name, bytes))) = (marac_id, file) else {
         return index_page(&state, &me, &p, o).await;

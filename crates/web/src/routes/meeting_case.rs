@@ -293,7 +293,12 @@ pub(crate) async fn case_page(
         typed => typed.to_owned(),
     };
     Ok(CasePage {
-        ctx: PageContext::new(state, &me.visitor, format!("Meeting case: {victim}"), "/meetings"),
+        ctx: PageContext::new(
+            state,
+            &me.visitor,
+            format!("Meeting case {}", listed.reference.as_deref().unwrap_or_default()),
+            "/meetings",
+        ),
         meeting_id: id,
         case_id,
         meeting: format!("{}, {}", st.marac.name, display_date(st.meeting.details.held_on)),

@@ -544,7 +544,12 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
         StandingItems { twelve_months, flags_ending } = standing_items(state, &cases, &st.meeting, &agencies).await?;
     }
     Ok(ShowPage {
-        ctx: PageContext::new(state, &me.visitor, format!("{} meeting", st.marac.name), "/meetings"),
+        ctx: PageContext::new(
+            state,
+            &me.visitor,
+            format!("{} meeting, {}", st.marac.name, crate::routes::display_date(d.held_on)),
+            "/meetings",
+        ),
         id,
         heading: format!("{} at {}", crate::routes::display_date(d.held_on), d.starts_at),
         marac: st.marac.name.clone(),

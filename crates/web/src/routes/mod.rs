@@ -130,6 +130,10 @@ pub fn router(state: AppState) -> Router {
         .route("/referrals/{id}/decision", post(referrals::decide))
         .route("/referrals/{id}/matches", post(referrals::answer_match))
         .route("/referrals/{id}/{section}", get(referrals::section_form).post(referrals::section_save))
+        .route(
+            "/referrals/{id}/{section}/remove/{index}",
+            get(referrals::remove_person_form).post(referrals::remove_person),
+        )
         .route("/triage", get(triage::queue))
         .route("/confidentiality/{marac}", get(confidentiality::show).post(confidentiality::confirm))
         .route("/transfers/{id}", get(transfers::show))
@@ -141,7 +145,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}/notes/{note}/share", post(research::share_note))
         .route("/meetings", get(meetings::list).post(meetings::schedule))
         .route("/actions", get(actions::list))
-        .route("/actions/{id}", post(actions::report))
+        .route("/actions/{id}", get(actions::show).post(actions::report))
         .route("/meetings/{id}", get(meetings::show))
         .route("/meetings/{id}/edit", get(meeting_edit::form).post(meeting_edit::save))
         .route("/meetings/{id}/list", post(meetings::change_list))

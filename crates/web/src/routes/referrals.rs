@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::casework::{self, Context, Purpose};
 use crate::error::AppError;
-use crate::forms::{Errors, FormData};
+use crate::forms::{Errors, FormData, Params};
 use crate::page::PageContext;
 use crate::session::Signed;
 use askama::Template;
@@ -41,6 +41,8 @@ pub struct FieldView {
     pub options: Vec<(String, String, bool)>,
     /// Radios side by side.
     pub inline: bool,
+    /// Takes focus when the page opens (the first field of a person just added).
+    pub autofocus: bool,
 }
 
 /// A person in a repeated group.
@@ -119,6 +121,8 @@ struct SectionPage {
     fields: Vec<FieldView>,
     groups: Vec<GroupView>,
     group_noun: &'static str,
+    /// "Person causing harm 2", when the page opens after removing them.
+    removed: Option<String>,
     checklist: Option<ChecklistView>,
     criteria: Vec<CriterionView>,
     errors: Errors,
@@ -254,7 +258,9 @@ struct ViewPage {
     held_elsewhere: Option<crate::routes::transfers::HeldElsewhere>,
     errors: Errors,
     decision: String,
-    decision_note: String,
+    /// What was typed for the decision chosen, kept when the page comes back with a problem.
+    send_back_note: String,
+    decline_note: String,
 }
 
 fn id_of(key: &str) -> String {
@@ -303,6 +309,7 @@ fn field_view(
         id: id_of(&key),
         error: errors.iter().find(|e| e.key == key).map(|e| e.message.clone()),
         inline: options.len() <= 3 && control == "radios",
+        autofocus: false,
         name: key,
         label: spec.label.to_owned(),
         hint: spec.hint.to_owned(),
@@ -441,14 +448,13 @@ async fn section_page(
         .iter()
         .map(|spec| field_view(spec, form::key(section, spec.name), map, errors, &ctx, &checklists))
         .collect();
-    let (group_noun, count) = match section {
-        Section::Perpetrators => ("person causing harm", form::group_count(map, section).max(1)),
-        Section::Children => ("child or household member", form::group_count(map, section).max(1)),
-        _ => ("", 0),
+    let (group_noun, count) = match group_noun(section) {
+        Some(noun) => (noun, form::group_count(map, section).max(1)),
+        None => ("", 0),
     };
     let groups = (0..count)
         .map(|i| GroupView {
-            legend: format!("{}{} {}", group_noun[..1].to_uppercase(), &group_noun[1..], i + 1),
+            legend: group_legend(group_noun, i),
             index: i,
             fields: section
                 .group_fields()
@@ -471,6 +477,7 @@ async fn section_page(
         fields,
         groups,
         group_noun,
+        removed: None,
         checklist,
         criteria,
         errors: page_errors(errors),
@@ -583,6 +590,31 @@ pub async fn show(State(state): State<AppState>, me: Signed, Path(id): Path<i64>
     .into_response())
 }
 
+/// "Person causing harm 2": how the form names person `index` of a group.
+fn group_legend(noun: &str, index: usize) -> String {
+    let mut chars = noun.chars();
+    let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+    format!("{first}{} {}", chars.as_str(), index + 1)
+}
+
+/// The nouns of the sections that list people.
+fn group_noun(section: Section) -> Option<&'static str> {
+    match section {
+        Section::Perpetrators => Some("person causing harm"),
+        Section::Children => Some("child or household member"),
+        _ => None,
+    }
+}
+
+/// What a question page opens with after "Add another" or a removal.
+#[derive(serde::Deserialize, Default)]
+pub struct SectionQuery {
+    /// The person just added, whose first field takes focus.
+    added: Option<usize>,
+    /// The person just removed, for the banner that says so.
+    removed: Option<usize>,
+}
+
 /// `GET /referrals/{id}/{section}`: one question page.
 ///
 /// # Errors
@@ -591,18 +623,108 @@ pub async fn section_form(
     State(state): State<AppState>,
     me: Signed,
     Path((id, slug)): Path<(i64, String)>,
+    Params(q): Params<SectionQuery>,
 ) -> Result<Response, AppError> {
     let section = Section::from_slug(&slug).ok_or(AppError::NotFound)?;
     let (_, map) = load_editable(&state, &me, id).await?;
     audit_view(&state, &me, &format!("referral:{id}"), section.slug(), Basis::OwnReferral).await?;
-    // A section saved before shows its problems again, so a return visit says what is left.
-    let errors = if map.contains_key(&form::saved_key(section)) {
+    // A section saved before shows its problems again, so a return visit says what is left;
+    // not just after "Add another", where the summary would take focus from the new person
+    // and list their empty fields.
+    let errors = if map.contains_key(&form::saved_key(section)) && q.added.is_none() {
         let ctx = Context::load(&state, &me.user, &map).await?;
         form::validate(section, &map, &ctx.form())
     } else {
         Vec::new()
     };
-    Ok(section_page(&state, &me, id, section, &map, &errors).await?.into_response())
+    let mut page = section_page(&state, &me, id, section, &map, &errors).await?;
+    if let Some(field) = q.added.and_then(|i| page.groups.get_mut(i)).and_then(|g| g.fields.first_mut()) {
+        field.autofocus = true;
+    }
+    page.removed = q.removed.zip(group_noun(section)).map(|(i, noun)| group_legend(noun, i));
+    Ok(page.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "referrals/remove_person.html")]
+struct RemovePersonPage {
+    ctx: PageContext,
+    referral_id: i64,
+    slug: &'static str,
+    index: usize,
+    legend: String,
+    /// What the referrer typed for them, so they know whom they are removing.
+    details: Vec<AnswerRow>,
+}
+
+/// The group section and person a removal names, or 404.
+fn group_member(map: &FormMap, slug: &str, index: usize) -> Result<(Section, &'static str), AppError> {
+    let section = Section::from_slug(slug).ok_or(AppError::NotFound)?;
+    let noun = group_noun(section).ok_or(AppError::NotFound)?;
+    if index >= form::group_count(map, section) {
+        return Err(AppError::NotFound);
+    }
+    Ok((section, noun))
+}
+
+/// `GET /referrals/{id}/{section}/remove/{index}`: asks before removing a person who has
+/// details typed in, since a removal cannot be undone.
+///
+/// # Errors
+/// Refused to anyone but the referrer; 404 once submitted or for a person not on the form.
+pub async fn remove_person_form(
+    State(state): State<AppState>,
+    me: Signed,
+    Path((id, slug, index)): Path<(i64, String, usize)>,
+) -> Result<Response, AppError> {
+    let (_, map) = load_editable(&state, &me, id).await?;
+    let (section, noun) = group_member(&map, &slug, index)?;
+    audit_view(&state, &me, &format!("referral:{id}"), section.slug(), Basis::OwnReferral).await?;
+    let ctx = Context::load(&state, &me.user, &map).await?;
+    let details = section
+        .group_fields()
+        .iter()
+        .filter_map(|spec| {
+            let value = map.get(&form::group_key(section, index, spec.name)).map_or("", |v| v.trim());
+            (!value.is_empty())
+                .then(|| AnswerRow { label: spec.label.to_owned(), value: display(spec, value, &ctx, &[]) })
+        })
+        .collect();
+    let legend = group_legend(noun, index);
+    Ok(RemovePersonPage {
+        ctx: PageContext::new(&state, &me.visitor, format!("Remove {}", legend.to_lowercase()), "/referrals"),
+        referral_id: id,
+        slug: section.slug(),
+        index,
+        legend,
+        details,
+    }
+    .into_response())
+}
+
+/// `POST /referrals/{id}/{section}/remove/{index}`: removes the person; the later ones move up.
+///
+/// # Errors
+/// Refused to anyone but the referrer; 404 once submitted or for a person not on the form.
+pub async fn remove_person(
+    State(state): State<AppState>,
+    me: Signed,
+    Path((id, slug, index)): Path<(i64, String, usize)>,
+) -> Result<Response, AppError> {
+    let (r, mut map) = load_editable(&state, &me, id).await?;
+    let (section, _) = group_member(&map, &slug, index)?;
+    form::remove_from_group(&mut map, section, index);
+    let event = me.audit(
+        &state,
+        "referral.draft.save",
+        &format!("referral:{id}"),
+        serde_json::json!({ "section": section.slug(), "removed": index }),
+    );
+    state
+        .store
+        .save_draft(id, r.marac_id, &casework::seal(&state, Purpose::Form, &map)?, Ts::new(state.clock.now()), event)
+        .await?;
+    Ok(Redirect::to(&format!("/referrals/{id}/{}?removed={index}", section.slug())).into_response())
 }
 
 /// Puts a page's answers into the form, replacing what the section held: a radio left
@@ -623,27 +745,6 @@ fn merge(map: &mut FormMap, section: Section, posted: &FormData) {
     }
 }
 
-/// Removes person `index` from a group, moving the later ones up.
-fn remove_person(map: &mut FormMap, section: Section, index: usize) {
-    let prefix = format!("{}.", section.prefix());
-    let moved: Vec<(String, String)> = std::mem::take(map)
-        .into_iter()
-        .filter_map(|(k, v)| {
-            let Some(rest) = k.strip_prefix(&prefix) else { return Some((k, v)) };
-            let Some((i, name)) = rest.split_once('.') else { return Some((k, v)) };
-            match i.parse::<usize>() {
-                Ok(i) if i == index => None,
-                Ok(i) if i > index => Some((form::group_key(section, i - 1, name), v)),
-                _ => Some((k, v)),
-            }
-        })
-        .collect();
-    map.extend(moved);
-    let count_key = format!("_count.{}", section.prefix());
-    let count = form::group_count(map, section);
-    map.insert(count_key, count.to_string());
-}
-
 /// `POST /referrals/{id}/{section}`: saves the page (always), then adds or removes a person,
 /// or checks the page and returns to the task list.
 ///
@@ -659,15 +760,23 @@ pub async fn section_save(
     let (r, mut map) = load_editable(&state, &me, id).await?;
     merge(&mut map, section, &posted);
     let action = posted.get("_action");
-    let count_key = format!("_count.{}", section.prefix());
-    let mut stay = false;
+    // Where to go after saving when the page is not being finished: the new person's first
+    // field, the question whether to remove someone who has details, or the page again.
+    let mut stay: Option<String> = None;
+    let here = format!("/referrals/{id}/{}", section.slug());
     if action == "add" {
-        let n = form::group_count(&map, section).max(1) + 1;
-        map.insert(count_key, n.min(form::MAX_GROUP).to_string());
-        stay = true;
+        stay = Some(match form::add_to_group(&mut map, section) {
+            Some(i) => format!("{here}?added={i}"),
+            None => here.clone(),
+        });
     } else if let Some(i) = action.strip_prefix("remove-").and_then(|i| i.parse::<usize>().ok()) {
-        remove_person(&mut map, section, i);
-        stay = true;
+        // Someone with nothing typed in goes at once; anyone else only once the referrer says so.
+        stay = Some(if form::group_member_is_empty(&map, section, i) {
+            form::remove_from_group(&mut map, section, i);
+            here.clone()
+        } else {
+            format!("{here}/remove/{i}")
+        });
     } else {
         map.insert(form::saved_key(section), "1".into());
     }
@@ -685,8 +794,8 @@ pub async fn section_save(
         .store
         .save_draft(id, marac_id, &casework::seal(&state, Purpose::Form, &map)?, Ts::new(state.clock.now()), event)
         .await?;
-    if stay {
-        return Ok(Redirect::to(&format!("/referrals/{id}/{}", section.slug())).into_response());
+    if let Some(to) = stay {
+        return Ok(Redirect::to(&to).into_response());
     }
     let errors = form::validate(section, &map, &ctx.form());
     if errors.is_empty() {
@@ -917,8 +1026,9 @@ async fn view(
         can_triage,
         held_elsewhere,
         errors,
+        send_back_note: if decision == "send_back" { decision_note.clone() } else { String::new() },
+        decline_note: if decision == "decline" { decision_note } else { String::new() },
         decision,
-        decision_note,
         referral: r,
     }
     .into_response())

@@ -257,8 +257,10 @@ async fn case_page(
     }
     let can_write = me.user.agency_id.is_some() && authorise(&me.actor(), Action::WriteCase(&access)).is_ok();
     let chosen = form.get("kind");
+    // The title names the case, never a person: titles stay in browser history and window lists.
+    let reference = latest.and_then(|r| r.reference.clone()).unwrap_or_else(|| format!("case {case_id}"));
     Ok(CasePage {
-        ctx: PageContext::new(state, &me.visitor, format!("Case: {victim}"), "/research"),
+        ctx: PageContext::new(state, &me.visitor, format!("Case {reference}"), "/research"),
         case_id,
         victim,
         perpetrators,
