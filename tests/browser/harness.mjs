@@ -131,6 +131,24 @@ export async function formRules (page) {
   })
 }
 
+/** What makes a page wider than the screen, or sits a form in a table on a narrow screen. */
+export const reflowProblems = (page) => page.evaluate(() => {
+  const out = []
+  const root = document.documentElement
+  if (root.scrollWidth > root.clientWidth + 1) {
+    const wide = [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > root.clientWidth + 1 && !e.closest('.app-table-scroll'))
+    out.push(`the page is ${root.scrollWidth}px wide: ${wide.slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ')[0] : '')).join(', ')}`)
+  }
+  for (const field of document.querySelectorAll('td select, td textarea, td input:not([type=hidden])')) out.push(`a form field in a table cell: ${field.name}`)
+  for (const box of document.querySelectorAll('.app-table-scroll')) {
+    if (box.getAttribute('tabindex') !== '0' || box.getAttribute('role') !== 'region' || !(box.getAttribute('aria-labelledby') || box.getAttribute('aria-label'))) out.push('a scrolling table that is not a focusable, labelled region')
+  }
+  for (const table of document.querySelectorAll('main table')) {
+    if (table.getBoundingClientRect().width > root.clientWidth && !table.closest('.app-table-scroll')) out.push(`a wide table outside a scrolling region: ${table.querySelector('caption')?.textContent.trim()}`)
+  }
+  return out
+})
+
 /** Runs axe with the WCAG 2.2 AA rules and the form rules above, and fails on any violation;
  * keeps a screenshot. */
 export async function check (page, name) {

@@ -5,7 +5,7 @@
 // page scroll sideways; every field error is tied to its field; no title names a person.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { start, check, formRules } from './harness.mjs'
+import { start, check, formRules, reflowProblems } from './harness.mjs'
 import { steps } from './steps.mjs'
 
 let env
@@ -188,24 +188,6 @@ async function pagesOf (page) {
   }
   return [...pages]
 }
-
-/** What makes a page wider than the screen, or sits a form in a table on a narrow screen. */
-const reflowProblems = (page) => page.evaluate(() => {
-  const out = []
-  const root = document.documentElement
-  if (root.scrollWidth > root.clientWidth + 1) {
-    const wide = [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > root.clientWidth + 1 && !e.closest('.app-table-scroll'))
-    out.push(`the page is ${root.scrollWidth}px wide: ${wide.slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ')[0] : '')).join(', ')}`)
-  }
-  for (const field of document.querySelectorAll('td select, td textarea, td input:not([type=hidden])')) out.push(`a form field in a table cell: ${field.name}`)
-  for (const box of document.querySelectorAll('.app-table-scroll')) {
-    if (box.getAttribute('tabindex') !== '0' || box.getAttribute('role') !== 'region' || !(box.getAttribute('aria-labelledby') || box.getAttribute('aria-label'))) out.push('a scrolling table that is not a focusable, labelled region')
-  }
-  for (const table of document.querySelectorAll('main table')) {
-    if (table.getBoundingClientRect().width > root.clientWidth && !table.closest('.app-table-scroll')) out.push(`a wide table outside a scrolling region: ${table.querySelector('caption')?.textContent.trim()}`)
-  }
-  return out
-})
 
 test('nothing scrolls sideways at 320 pixels or at 200 % zoom, and no form sits in a table column', { timeout: 600_000 }, async () => {
   const problems = []

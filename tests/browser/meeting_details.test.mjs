@@ -3,7 +3,7 @@
 // chair's notes save as they are typed and survive a reload; a flag is agreed and ended early.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { start, check } from './harness.mjs'
+import { start, check, reflowProblems } from './harness.mjs'
 import { steps } from './steps.mjs'
 
 let env
@@ -100,13 +100,18 @@ test('change a meeting, see where a case came from, notes that save themselves, 
   await chair.fill('#flag_note', 'New address: urgent response to any call')
   await chair.click('button:has-text("Agree flag")')
   await chair.waitForURL(/#flags$/)
-  const flags = chair.locator('#flags + table')
+  const flags = chair.locator('#flags ~ .app-table-scroll table').first()
   assert.match(await flags.textContent(), /Safety marker on the address[\s\S]*Active/)
   await check(chair, 'meeting-case-flags')
-  await flags.locator('button:has-text("End early")').click()
+  // At 320 pixels the page, its tables and the flag's form fit the screen.
+  await chair.setViewportSize({ width: 320, height: 640 })
+  assert.deepEqual(await reflowProblems(chair), [])
+  await check(chair, 'meeting-case-320')
+  await chair.setViewportSize({ width: 1280, height: 720 })
+  await chair.locator('form[data-flag] button:has-text("End early")').click()
   assert.match(await chair.textContent('.govuk-error-summary'), /Give the reason/)
-  await chair.locator('#flags + table input[type="text"]').fill('She has moved again; the marker moves with her')
-  await chair.locator('#flags + table button:has-text("End early")').click()
+  await chair.locator('form[data-flag] input[type="text"]').fill('She has moved again; the marker moves with her')
+  await chair.locator('form[data-flag] button:has-text("End early")').click()
   await chair.waitForURL(/#flags$/)
-  assert.match(await chair.locator('#flags + table').textContent(), /Ended early/)
+  assert.match(await flags.textContent(), /Ended early/)
 })

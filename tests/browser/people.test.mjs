@@ -71,6 +71,6 @@ test('children\'s social care cross-references its list; the Marac sees only the
   assert.equal(refused.status(), 403)
   await coordinator.goto(`${env.base}/research`)
   await coordinator.locator('a', { hasText: 'Jess Harlow' }).first().click()
-  assert.match(await coordinator.textContent('#social-care + table'), /Open since 1 March 2026/)
+  assert.match(await coordinator.textContent('#social-care + .app-table-scroll table'), /Open since 1 March 2026/)
   await check(coordinator, 'case-known-to-social-care')
 })

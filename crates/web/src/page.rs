@@ -210,3 +210,46 @@ pub async fn render_error_pages(State(state): State<AppState>, req: Request, nex
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, axum::body::Body::from(page.render_for(ctx))).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    fn templates(dir: &Path, out: &mut Vec<(PathBuf, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                templates(&path, out);
+            } else if path.extension().is_some_and(|e| e == "html") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push((path, text));
+            }
+        }
+    }
+
+    /// Every field error goes through the shared macros, so none can lose its id, its error
+    /// class or its link to the control; and every page that can show errors says so in its
+    /// title; and every table can scroll inside itself on a narrow screen.
+    #[test]
+    fn every_template_shows_errors_and_tables_the_one_way() {
+        let mut all = Vec::new();
+        templates(&Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"), &mut all);
+        assert!(all.len() > 40);
+        for (path, text) in &all {
+            let name = path.display();
+            if !path.ends_with("macros.html") {
+                assert!(!text.contains("govuk-error-message"), "{name} writes an error message by hand");
+            }
+            let has_summary = text.contains("m::error_summary") || text.contains("\"govuk-error-summary\"");
+            if has_summary && !path.ends_with("macros.html") {
+                assert!(text.contains("{% block title %}{% if "), "{name} shows errors but its title does not say so");
+            }
+            let tables = text.matches("<table").count();
+            assert_eq!(
+                text.matches("class=\"app-table-scroll\"").count(),
+                tables,
+                "{name}: a table outside a scrolling region"
+            );
+        }
+    }
+}

@@ -816,3 +816,53 @@ async fn control_characters_invisible_formatting_and_overlong_text_are_refused_e
         assert_eq!(s.list_referrals(&filter).await.unwrap().len(), before, "nothing imported");
     });
 }
+
+#[tokio::test]
+async fn removing_a_person_from_a_referral_is_the_referrers_alone_and_asks_first() {
+    each_backend!(|app| {
+        app.user("kim@x.org", Role::Referrer, false).await;
+        app.user("lee@x.org", Role::Referrer, false).await;
+        let kim = app.signed_in("kim@x.org").await;
+        kim.get("/referrals").await;
+        let id: i64 =
+            kim.post("/referrals/new", &[]).await.location().trim_start_matches("/referrals/").parse().unwrap();
+        let page = format!("/referrals/{id}/people-causing-harm");
+        kim.get(&page).await;
+        let three = [
+            ("perpetrators.0.given_name", "Ann"),
+            ("perpetrators.1.given_name", "Bea"),
+            ("perpetrators.2.given_name", "Cal"),
+        ];
+        // "Remove" on someone with details leads to the question, and removes nothing yet.
+        let r = kim.post(&page, &[three.as_slice(), &[("_action", "remove-1")]].concat()).await;
+        assert_eq!(r.location(), format!("{page}/remove/1"));
+        let ask = kim.get(&format!("{page}/remove/1")).await;
+        assert!(ask.body.contains("Remove person causing harm 2?") && ask.body.contains("Bea"), "{}", ask.body);
+        assert!(!ask.body.contains("<title>Remove person causing harm 2: Bea"), "the title names no one");
+
+        // Another referrer can neither see the question nor answer it; the draft is untouched.
+        let lee = app.signed_in("lee@x.org").await;
+        lee.get("/referrals").await;
+        assert_eq!(lee.get(&format!("{page}/remove/1")).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(lee.post(&format!("{page}/remove/1"), &[]).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(audited(&app, "access.denied").await, 2);
+        assert!(kim.get(&page).await.body.contains("value=\"Bea\""));
+
+        // A person who is not on the form is not found.
+        assert_eq!(kim.get(&format!("{page}/remove/3")).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(kim.post(&format!("/referrals/{id}/victim/remove/0"), &[]).await.status, StatusCode::NOT_FOUND);
+
+        // Yes: the later people move up and there are two.
+        let r = kim.post(&format!("{page}/remove/1"), &[]).await;
+        assert_eq!(r.location(), format!("{page}?removed=1"));
+        let after = kim.get(r.location()).await;
+        assert!(after.body.contains("Person causing harm 2 removed"));
+        assert!(
+            after.body.contains("value=\"Ann\"") && after.body.contains("value=\"Cal\"") && !after.body.contains("Bea")
+        );
+        assert!(
+            after.body.contains("Person causing harm 2</legend>")
+                && !after.body.contains("Person causing harm 3</legend>")
+        );
+    });
+}

@@ -1501,8 +1501,23 @@ async fn a_meeting_is_scheduled_published_confirmed_run_and_minuted() {
             .unwrap()[0]
             .id;
         assert_eq!(hou.post(&format!("/actions/{action}"), &[("status", "done")]).await.status, StatusCode::FORBIDDEN);
-        let r = hea.post(&format!("/actions/{action}"), &[("status", "not_done_agency")]).await;
+        // The action's own page: its agency reads it (and the read is audited); another
+        // agency is refused, and the refusal audited too.
+        let page = hea.get(&format!("/actions/{action}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Share the bail conditions") && page.body.contains("Report progress"));
+        assert_eq!(hou.get(&format!("/actions/{action}")).await.status, StatusCode::FORBIDDEN);
+        let recent = s.list_audit(&AuditFilter { limit: 2, ..AuditFilter::default() }).await.unwrap();
+        let recent: Vec<(&str, &str)> =
+            recent.iter().map(|e| (e.event.action.as_str(), e.event.target.as_str())).collect();
+        let target = format!("action:{action}");
+        assert_eq!(recent, [("access.denied", target.as_str()), ("action.view", target.as_str())]);
+        let r =
+            hea.post(&format!("/actions/{action}"), &[("status", "not_done_agency"), ("note", "Rang twice.")]).await;
         assert!(r.body.contains("Select why it was not done"));
+        assert!(r.body.contains(r#"aria-describedby="reason-error" aria-invalid="true""#), "{}", r.body);
+        assert!(r.body.contains(r#"<option value="not_done_agency" selected>"#), "what was chosen is kept");
+        assert!(r.body.contains(">Rang twice.</textarea>"), "what was typed is kept");
         assert_eq!(hea.post(&format!("/actions/{action}"), &[("status", "done")]).await.status, StatusCode::SEE_OTHER);
 
         // The minutes show it all.

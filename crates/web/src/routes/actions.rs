@@ -244,18 +244,24 @@ async fn action_page(
     .into_response())
 }
 
+/// The action, once `me` may report on it (its agency or the Marac's coordinator).
+async fn reportable(state: &AppState, me: &Signed, id: i64) -> Result<ActionRecord, AppError> {
+    let a = state.store.get_action(id).await?;
+    me.authorise(
+        state,
+        Action::UpdateAction { marac_id: a.marac_id, owner_agency_id: a.action.agency_id },
+        &format!("action:{id}"),
+    )
+    .await?;
+    Ok(a)
+}
+
 /// `GET /actions/{id}`: one action, its reports, and the form to report progress.
 ///
 /// # Errors
 /// Refused to anyone but the owning agency and the coordinator.
 pub async fn show(State(state): State<AppState>, me: Signed, Path(id): Path<i64>) -> Result<Response, AppError> {
-    let a = state.store.get_action(id).await?;
-    me.authorise(
-        &state,
-        Action::UpdateAction { marac_id: a.marac_id, owner_agency_id: a.action.agency_id },
-        &format!("action:{id}"),
-    )
-    .await?;
+    let a = reportable(&state, &me, id).await?;
     action_page(&state, &me, &a, &Typed::default(), Errors::default()).await
 }
 
@@ -269,13 +275,7 @@ pub async fn report(
     Path(id): Path<i64>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let a = state.store.get_action(id).await?;
-    me.authorise(
-        &state,
-        Action::UpdateAction { marac_id: a.marac_id, owner_agency_id: a.action.agency_id },
-        &format!("action:{id}"),
-    )
-    .await?;
+    let a = reportable(&state, &me, id).await?;
     let mut errors = Errors::default();
     let status = ActionStatus::from_code(form.get("status")).filter(|s| *s != ActionStatus::Open);
     if status.is_none() {

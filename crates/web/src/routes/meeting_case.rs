@@ -172,6 +172,8 @@ struct CasePage {
     next: Option<String>,
     transferred_from: String,
     flags: Vec<FlagView>,
+    /// Some flag is still running, so the page offers to end it early.
+    flags_running: bool,
     flag_kinds: Vec<Choice>,
     flag_agencies: Vec<Choice>,
     flag_until: String,
@@ -354,6 +356,7 @@ pub(crate) async fn case_page(
             .map(|a| choice(&a.to_string(), &agency_name(*a), form.get("flag_agency") == a.to_string()))
             .collect(),
         flag_until,
+        flags_running: flags.iter().any(FlagView::running),
         flags,
         transferred_from,
         form,
