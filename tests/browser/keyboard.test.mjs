@@ -15,6 +15,8 @@ after(async () => { await env?.stop() })
 const { as, fill, startReferral, refer, listOnNewMeeting } = steps(() => env)
 
 const focusedId = (page) => page.evaluate(() => document.activeElement?.id ?? '')
+/** Waits for focus to reach `id` (autofocus lands just after the page loads), or fails. */
+const focusReaches = (page, id) => page.waitForFunction((id) => document.activeElement?.id === id, id, { timeout: 5_000 })
 const groupCount = (page) => page.locator('fieldset.app-group').count()
 /** Presses Enter where focus is and waits for the page it leads to. */
 async function enter (page) {
@@ -41,7 +43,7 @@ test('Enter saves the people pages and never removes anyone; removing asks first
 
   // "Add another" puts focus in the new person's first field.
   await pressButton(page, 'Add another person causing harm')
-  assert.equal(await focusedId(page), 'perpetrators-1-given_name')
+  await focusReaches(page, 'perpetrators-1-given_name')
   await page.keyboard.type('Bea')
   // Two people: Enter used to press "Remove person causing harm 1".
   await enter(page)
@@ -52,6 +54,7 @@ test('Enter saves the people pages and never removes anyone; removing asks first
 
   // Removing someone with details asks first; the later people move up and the count drops.
   await pressButton(page, 'Add another person causing harm')
+  await focusReaches(page, 'perpetrators-2-given_name')
   await page.keyboard.type('Cal')
   await pressButton(page, 'Remove person causing harm 2')
   assert.match(page.url(), /\/people-causing-harm\/remove\/1$/)
@@ -79,7 +82,7 @@ test('Enter saves the people pages and never removes anyone; removing asks first
   await page.goto(`${env.base}/referrals/${id}/children`)
   await fill(page, { 'children.any': 'yes', 'children.0.name': 'Dee' })
   await pressButton(page, 'Add another child or household member')
-  assert.equal(await focusedId(page), 'children-1-name')
+  await focusReaches(page, 'children-1-name')
   await page.keyboard.type('Eli')
   await enter(page)
   await page.goto(`${env.base}/referrals/${id}/children`)

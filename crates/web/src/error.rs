@@ -124,59 +124,64 @@ impl AppError {
         }
     }
 
+    /// The one status code of each failure, for pages and the API alike (`api::problem` maps
+    /// to problem+json through this too).
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden(_) | AppError::BadCsrf | AppError::StatementNeeded { .. } => StatusCode::FORBIDDEN,
+            AppError::SignInRequired(_) | AppError::SecondFactorPending(_) => StatusCode::UNAUTHORIZED,
+            AppError::BadRequest => StatusCode::BAD_REQUEST,
+            AppError::Conflict | AppError::AlreadySaved | AppError::StillSaving => StatusCode::CONFLICT,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unavailable(..) | AppError::KeyNotHeld(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
     /// The status code and the page shown.
     fn page(&self) -> (StatusCode, ErrorPage) {
-        let (status, title, message): (StatusCode, &str, &str) = match self {
+        let status = self.status();
+        let (title, message): (&str, &str) = match self {
             AppError::NotFound => (
-                StatusCode::NOT_FOUND,
                 "Page not found",
                 "If you typed the web address, check it is correct. If you followed a link, the page may have moved or you may not have access to it.",
             ),
             AppError::Forbidden(_) => (
-                StatusCode::FORBIDDEN,
                 "You do not have access to this page",
                 "Your role does not allow this. If you need access, ask your Marac coordinator or system administrator.",
             ),
             AppError::Conflict => (
-                StatusCode::CONFLICT,
                 "This has already changed",
                 "It was changed by someone else, or already done. Go back and reload the page to see where it stands.",
             ),
             AppError::BadCsrf => (
-                StatusCode::FORBIDDEN,
                 "This form could not be sent",
                 "The form had expired or did not come from this service. Go back, reload the page and try again. Nothing was saved.",
             ),
             AppError::AlreadySaved => (
-                StatusCode::CONFLICT,
                 "This was already saved",
                 "The form was sent more than once. It was saved the first time, and nothing was saved twice.",
             ),
             AppError::StillSaving => (
-                StatusCode::CONFLICT,
                 "This is still being saved",
                 "The form was sent more than once and the first sending has not finished. Wait a moment, then check whether it was saved before sending it again.",
             ),
             AppError::MethodNotAllowed => (
-                StatusCode::METHOD_NOT_ALLOWED,
                 "This address cannot be used like that",
                 "Go back to the page you were on and use its links and buttons.",
             ),
-            AppError::TooLarge => {
-                (StatusCode::PAYLOAD_TOO_LARGE, "What you sent is too large", "Go back and send less at a time.")
+            AppError::TooLarge => ("What you sent is too large", "Go back and send less at a time."),
+            AppError::BadRequest => {
+                ("What you sent could not be read", "Go back, reload the page and try again. Nothing was saved.")
             }
-            AppError::BadRequest => (
-                StatusCode::BAD_REQUEST,
-                "What you sent could not be read",
-                "Go back, reload the page and try again. Nothing was saved.",
-            ),
             AppError::Unavailable(DatabaseFault::Storage, _) => (
-                StatusCode::SERVICE_UNAVAILABLE,
                 "The service cannot save right now",
                 "Nothing you typed is lost. Try again in a few minutes; if it keeps happening, tell your system administrator the time it happened.",
             ),
             AppError::Unavailable(..) | AppError::KeyNotHeld(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
                 "Sorry, the service is unavailable",
                 "The database is not answering. Try again in a few minutes. Nothing you sent has been lost unless you were told it was saved.",
             ),
@@ -184,7 +189,6 @@ impl AppError {
             | AppError::SignInRequired(_)
             | AppError::SecondFactorPending(_)
             | AppError::StatementNeeded { .. } => (
-                StatusCode::INTERNAL_SERVER_ERROR,
                 "Sorry, there is a problem with the service",
                 "Try again later. If it keeps happening, tell your system administrator the time it happened.",
             ),

@@ -193,33 +193,46 @@ impl From<StoreError> for Problem {
 }
 
 impl From<crate::error::AppError> for Problem {
+    /// Every failure answers the API with the status its page has (`AppError::status`); no
+    /// catch-all, so a new kind of failure must be given its problem here.
     fn from(e: crate::error::AppError) -> Self {
         use crate::error::AppError;
-        match e {
+        let status = e.status();
+        if matches!(e, AppError::KeyNotHeld(_) | AppError::Internal(_)) {
+            e.log();
+        }
+        let mut p = match e {
             AppError::NotFound => Problem::not_found(),
-            AppError::Forbidden(r) => Problem::forbidden(r),
             AppError::MethodNotAllowed => Problem::method_not_allowed(),
             AppError::Conflict => Problem::conflict(),
+            AppError::StillSaving => Problem::key_in_use(),
+            AppError::AlreadySaved => Problem::saved_unanswered(),
+            AppError::BadRequest => Problem::bad_request("The request could not be read as sent."),
+            AppError::TooLarge => Self::new(status, "too-large", "The request is too large", None),
+            AppError::BadCsrf => {
+                Self::new(status, "bad-csrf", "The request did not come from a form of this service", None)
+            }
+            AppError::SignInRequired(_) | AppError::SecondFactorPending(_) => Problem::unauthorised(),
+            AppError::StatementNeeded { .. } => Self::new(
+                status,
+                "statement-needed",
+                "The Marac's confidentiality statement must be confirmed first",
+                Some("Sign in to the service and confirm the statement, then try again."),
+            ),
             AppError::Unavailable(fault, m) => {
                 tracing::warn!(error = %m, ?fault, "database unavailable");
                 Problem::unavailable(fault)
             }
-            e @ AppError::KeyNotHeld(_) => {
-                e.log();
-                let mut p = Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "The service cannot open this record right now",
-                    None,
-                );
+            AppError::KeyNotHeld(_) => {
+                let mut p = Self::new(status, "unavailable", "The service cannot open this record right now", None);
                 p.retry_after = Some(60);
                 p
             }
-            other => {
-                tracing::error!(error = ?other, "API request failed");
-                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on the server", None)
-            }
-        }
+            AppError::Internal(_) => Self::new(status, "internal", "Something went wrong on the server", None),
+            AppError::Forbidden(recorded) => Problem::forbidden(recorded),
+        };
+        p.status = status.as_u16();
+        p
     }
 }
 
@@ -239,5 +252,39 @@ impl IntoResponse for Problem {
             response.extensions_mut().insert(fault);
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Problem;
+    use crate::error::AppError;
+    use crate::faults::DatabaseFault;
+    use axum::http::StatusCode;
+
+    /// A page and an API answer of the same failure carry the same status: a request that
+    /// cannot be read is 400, a body too large 413, a stale form 403, never a 500.
+    #[test]
+    fn the_api_answers_every_failure_with_the_status_of_its_page() {
+        let cases = [
+            (AppError::NotFound, StatusCode::NOT_FOUND),
+            (AppError::BadRequest, StatusCode::BAD_REQUEST),
+            (AppError::TooLarge, StatusCode::PAYLOAD_TOO_LARGE),
+            (AppError::BadCsrf, StatusCode::FORBIDDEN),
+            (AppError::Conflict, StatusCode::CONFLICT),
+            (AppError::AlreadySaved, StatusCode::CONFLICT),
+            (AppError::StillSaving, StatusCode::CONFLICT),
+            (AppError::MethodNotAllowed, StatusCode::METHOD_NOT_ALLOWED),
+            (AppError::SignInRequired(None), StatusCode::UNAUTHORIZED),
+            (AppError::StatementNeeded { marac_id: 1, next: "/".into() }, StatusCode::FORBIDDEN),
+            (AppError::Unavailable(DatabaseFault::Unavailable, "down".into()), StatusCode::SERVICE_UNAVAILABLE),
+            (AppError::KeyNotHeld(3), StatusCode::SERVICE_UNAVAILABLE),
+            (AppError::Internal(anyhow::anyhow!("boom")), StatusCode::INTERNAL_SERVER_ERROR),
+        ];
+        for (e, expected) in cases {
+            let name = format!("{e:?}");
+            assert_eq!(e.status(), expected, "{name}");
+            assert_eq!(Problem::from(e).status, expected.as_u16(), "{name}");
+        }
     }
 }
