@@ -340,6 +340,17 @@ impl Section {
         }
     }
 
+    /// What one person of a section that lists people is called ("person causing harm");
+    /// `None` for the sections that do not.
+    #[must_use]
+    pub const fn group_noun(self) -> Option<&'static str> {
+        match self {
+            Section::Perpetrators => Some("person causing harm"),
+            Section::Children => Some("child or household member"),
+            _ => None,
+        }
+    }
+
     /// The fields asked once per person, for sections that list people.
     #[must_use]
     pub const fn group_fields(self) -> &'static [FieldSpec] {

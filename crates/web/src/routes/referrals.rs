@@ -448,7 +448,7 @@ async fn section_page(
         .iter()
         .map(|spec| field_view(spec, form::key(section, spec.name), map, errors, &ctx, &checklists))
         .collect();
-    let (group_noun, count) = match group_noun(section) {
+    let (group_noun, count) = match section.group_noun() {
         Some(noun) => (noun, form::group_count(map, section).max(1)),
         None => ("", 0),
     };
@@ -597,15 +597,6 @@ fn group_legend(noun: &str, index: usize) -> String {
     format!("{first}{} {}", chars.as_str(), index + 1)
 }
 
-/// The nouns of the sections that list people.
-fn group_noun(section: Section) -> Option<&'static str> {
-    match section {
-        Section::Perpetrators => Some("person causing harm"),
-        Section::Children => Some("child or household member"),
-        _ => None,
-    }
-}
-
 /// What a question page opens with after "Add another" or a removal.
 #[derive(serde::Deserialize, Default)]
 pub struct SectionQuery {
@@ -641,7 +632,7 @@ pub async fn section_form(
     if let Some(field) = q.added.and_then(|i| page.groups.get_mut(i)).and_then(|g| g.fields.first_mut()) {
         field.autofocus = true;
     }
-    page.removed = q.removed.zip(group_noun(section)).map(|(i, noun)| group_legend(noun, i));
+    page.removed = q.removed.zip(section.group_noun()).map(|(i, noun)| group_legend(noun, i));
     Ok(page.into_response())
 }
 
@@ -660,7 +651,7 @@ struct RemovePersonPage {
 /// The group section and person a removal names, or 404.
 fn group_member(map: &FormMap, slug: &str, index: usize) -> Result<(Section, &'static str), AppError> {
     let section = Section::from_slug(slug).ok_or(AppError::NotFound)?;
-    let noun = group_noun(section).ok_or(AppError::NotFound)?;
+    let noun = section.group_noun().ok_or(AppError::NotFound)?;
     if index >= form::group_count(map, section) {
         return Err(AppError::NotFound);
     }
