@@ -3,7 +3,9 @@
 //! to children's social care, with the dates. Rows are sealed by the caller; they are deleted
 //! when the list's time is up, and the links stay.
 
-use crate::Ts;
+use crate::{StoreResult, Ts};
+use async_trait::async_trait;
+use marac_domain::audit::NewAuditEvent;
 use time::Date;
 
 /// A list to keep, with what it linked.
@@ -78,4 +80,23 @@ pub struct SocialCareLink {
     pub link: NewSocialCareLink,
     /// When.
     pub recorded_at: Ts,
+}
+
+/// Other agencies' lists uploaded for cross-referencing.
+#[async_trait]
+pub trait AgencyListStore {
+    /// Keeps an uploaded list (sealed rows) and the links it made, in one transaction.
+    async fn add_agency_list(&self, list: &NewAgencyList, audit: NewAuditEvent) -> StoreResult<i64>;
+    /// One list.
+    async fn get_agency_list(&self, id: i64) -> StoreResult<AgencyList>;
+    /// An agency's lists, newest first.
+    async fn agency_lists(&self, agency_id: i64) -> StoreResult<Vec<AgencyList>>;
+    /// A list's rows (line and sealed details); none once deleted.
+    async fn agency_list_rows(&self, id: i64) -> StoreResult<Vec<(i64, String)>>;
+    /// Deletes a list's rows and marks it deleted; its links stay. `NotFound` if already done.
+    async fn delete_agency_list(&self, id: i64, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
+    /// Lists whose time is up at `now` and whose rows are still kept.
+    async fn expired_agency_lists(&self, now: Ts) -> StoreResult<Vec<i64>>;
+    /// What lists linked to a case, newest first.
+    async fn social_care_links(&self, case_id: i64) -> StoreResult<Vec<SocialCareLink>>;
 }

@@ -2,7 +2,8 @@
 //! work starts, marked with what the work made in the work's own transaction, and given the
 //! response once it is sent.
 
-use crate::Ts;
+use crate::{StoreResult, Ts};
+use async_trait::async_trait;
 
 /// A request's claim on its key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,4 +48,26 @@ pub enum ClaimOutcome {
         /// What was made.
         outcome: String,
     },
+}
+
+/// Requests that may be sent twice: who holds an idempotency key and what it was answered.
+#[async_trait]
+pub trait IdempotencyStore {
+    /// Claims an idempotency key for a request, or says what became of its earlier use.
+    async fn claim_idempotency(&self, claim: &IdempotencyClaim) -> StoreResult<ClaimOutcome>;
+    /// Extends the hold of the request still running with the key.
+    async fn renew_idempotency(&self, scope: &str, request_id: &str, lease_until: Ts) -> StoreResult<()>;
+    /// Keeps the answer given to the request holding the key.
+    async fn answer_idempotency(
+        &self,
+        scope: &str,
+        request_id: &str,
+        status: u16,
+        response_sealed: &str,
+    ) -> StoreResult<()>;
+    /// Lets the key go when the request saved nothing (so it may be sent again); returns
+    /// whether it was let go.
+    async fn release_idempotency(&self, scope: &str, request_id: &str) -> StoreResult<bool>;
+    /// Forgets keys claimed before `before`; returns how many.
+    async fn forget_idempotency(&self, before: Ts) -> StoreResult<u64>;
 }

@@ -1,11 +1,10 @@
-//! The records of meetings: schedules and lists, confidentiality, attendance, each case's
-//! discussion, and actions with their history. `_sealed` fields are ciphertext.
+//! Meetings: schedules and lists, confidentiality, attendance and each case's discussion.
+//! `_sealed` fields are ciphertext.
 
-use crate::Ts;
-use marac_domain::meeting_rules::{
-    ActionStatus, ActionSubject, AttendanceKind, CaseOutcome, DelayReason, MeetingFormat, MeetingKind, MeetingStatus,
-    PerpetratorApproach,
-};
+use crate::{StoreResult, Ts};
+use async_trait::async_trait;
+use marac_domain::audit::NewAuditEvent;
+use marac_domain::meeting_rules::{AttendanceKind, CaseOutcome, MeetingFormat, MeetingKind, MeetingStatus};
 use time::Date;
 
 /// A Marac's confidentiality statement, one version of it.
@@ -161,29 +160,6 @@ pub struct AttendanceEntry {
     pub information_sent: bool,
 }
 
-/// What is needed to agree an action.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewAction {
-    /// The case.
-    pub case_id: i64,
-    /// The meeting that agreed it.
-    pub meeting_id: i64,
-    /// The owning agency.
-    pub agency_id: i64,
-    /// The named person in that agency.
-    pub owner_name: String,
-    /// Whom it is about.
-    pub subject: ActionSubject,
-    /// For the person causing harm: the approach.
-    pub approach: Option<PerpetratorApproach>,
-    /// What is to be done, and for a child which child (sealed).
-    pub description_sealed: String,
-    /// Due date.
-    pub due_on: Date,
-    /// Early help, the Right to Know, a link to another panel, or general.
-    pub kind: marac_domain::meeting_rules::ActionKind,
-}
-
 /// A case's discussion at a meeting as stored: the sealed text, and the plain facts the
 /// partnership's measures count.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,66 +172,85 @@ pub struct DiscussionRecord {
     pub saved_version: Option<i64>,
 }
 
-/// An action and where it stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActionRecord {
-    /// Id.
-    pub id: i64,
-    /// What was agreed.
-    pub action: NewAction,
-    /// Its status.
-    pub status: ActionStatus,
-    /// Why it is late or not done.
-    pub status_reason: Option<DelayReason>,
-    /// When the status was last reported.
-    pub status_reported_at: Option<Ts>,
-    /// When it was agreed.
-    pub created_at: Ts,
-    /// The Marac of its meeting.
-    pub marac_id: i64,
-    /// The meeting's date.
-    pub meeting_held_on: Date,
-}
-
-/// A change of an action's status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActionEvent {
-    /// The new status.
-    pub status: ActionStatus,
-    /// Its reason category.
-    pub reason: Option<DelayReason>,
-    /// A note (sealed).
-    pub note_sealed: Option<String>,
-    /// Who reported it.
-    pub by_user_id: Option<i64>,
-    /// When.
-    pub at: Ts,
-}
-
-/// Which actions to list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ActionFilter {
-    /// Only this agency's.
-    pub agency_id: Option<i64>,
-    /// Only this case's.
-    pub case_id: Option<i64>,
-    /// Only those agreed at this meeting.
-    pub meeting_id: Option<i64>,
-    /// Only those of these Maracs.
-    pub marac_ids: Option<Vec<i64>>,
-    /// Only open or carried forward.
-    pub outstanding_only: bool,
-    /// At most this many.
-    pub limit: i64,
-}
-
-/// A Marac's case as the meeting pages summarise it, without opening anything sealed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CaseSummary {
-    /// The case.
-    pub case_id: i64,
-    /// Its first referral's reference.
-    pub reference: String,
-    /// The date of its latest accepted referral.
-    pub last_referral_on: Option<Date>,
+/// Meetings: schedules, lists, confidentiality, attendance and discussions.
+#[async_trait]
+pub trait MeetingStore {
+    /// The current (latest) confidentiality statement of a Marac.
+    async fn current_statement(&self, marac_id: i64) -> StoreResult<Option<ConfidentialityStatement>>;
+    /// Adds a new version of a Marac's confidentiality statement; returns its version.
+    async fn add_statement(
+        &self,
+        marac_id: i64,
+        body: &str,
+        by: Option<i64>,
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<i64>;
+    /// Schedules meetings, each with its invited agencies; returns their ids.
+    async fn create_meetings(&self, meetings: &[NewMeeting], at: Ts, audit: NewAuditEvent) -> StoreResult<Vec<i64>>;
+    /// Changes a planned or published meeting's details and invitations.
+    async fn update_meeting(&self, id: i64, details: &NewMeeting, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
+    /// One meeting; `NotFound` if none.
+    async fn get_meeting(&self, id: i64) -> StoreResult<Meeting>;
+    /// Meetings of these Maracs held on or after `from` (all if `None`), by date.
+    async fn list_meetings(&self, marac_ids: &[i64], from: Option<Date>, limit: i64) -> StoreResult<Vec<Meeting>>;
+    /// Accepted cases of a Marac not on any list (or deferred since), longest waiting first.
+    async fn waiting_cases(&self, marac_id: i64) -> StoreResult<Vec<WaitingCase>>;
+    /// A meeting's list in order.
+    async fn meeting_cases(&self, meeting_id: i64) -> StoreResult<Vec<ListedCase>>;
+    /// Replaces a meeting's list with these (case, referral) pairs in this order. Cases already
+    /// heard or deferred at this meeting keep their record; `Conflict` once the meeting is held.
+    async fn set_meeting_list(
+        &self,
+        meeting_id: i64,
+        list: &[(i64, i64)],
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<()>;
+    /// Publishes a planned meeting's list; `Conflict` if it is not planned.
+    async fn publish_meeting(&self, meeting_id: i64, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
+    /// Marks a meeting held; `Conflict` if it is not published.
+    async fn close_meeting(&self, meeting_id: i64, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
+    /// Records a signed-in person's (or, with `observer_name`, an observer's) confirmation of
+    /// the current statement for a meeting. Confirming again changes nothing.
+    async fn confirm_confidentiality(
+        &self,
+        meeting_id: i64,
+        user_id: Option<i64>,
+        observer_name: Option<&str>,
+        statement_id: i64,
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<()>;
+    /// Who has confirmed for a meeting, in order.
+    async fn confirmations(&self, meeting_id: i64) -> StoreResult<Vec<Confirmation>>;
+    /// Records a person's confirmation of a Marac's statement outside a meeting (a meeting's
+    /// confirmation records one too).
+    async fn confirm_statement(&self, user_id: i64, statement_id: i64, at: Ts, audit: NewAuditEvent)
+    -> StoreResult<()>;
+    /// A person's newest confirmation of each Marac's statement: the highest version they
+    /// confirmed, and when they last did.
+    async fn statement_confirmations(&self, user_id: i64) -> StoreResult<Vec<StatementConfirmation>>;
+    /// Replaces a meeting's attendance record.
+    async fn set_attendance(
+        &self,
+        meeting_id: i64,
+        entries: &[AttendanceEntry],
+        by: i64,
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<()>;
+    /// A meeting's attendance record.
+    async fn attendance(&self, meeting_id: i64) -> StoreResult<Vec<AttendanceEntry>>;
+    /// Saves the discussion and outcome of a (meeting, case) on the list; returns its new
+    /// version. `Conflict` when the record's `saved_version` is not the current one.
+    async fn save_discussion(
+        &self,
+        (meeting_id, case_id): (i64, i64),
+        discussion: &DiscussionRecord,
+        outcome: marac_domain::meeting_rules::CaseOutcome,
+        by: i64,
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<i64>;
 }

@@ -1,7 +1,8 @@
 //! The records of notifications: the inbox each person reads and the outbox of e-mail the
 //! background worker sends. Neither holds case detail; a notice is a kind and a link.
 
-use crate::Ts;
+use crate::{StoreResult, Ts};
+use async_trait::async_trait;
 use marac_domain::notices::NoticeKind;
 
 /// A notice to be created, once per reader and event.
@@ -74,4 +75,26 @@ pub enum Delivery {
         /// The error.
         error: String,
     },
+}
+
+/// Notices to users and the e-mail outbox.
+#[async_trait]
+pub trait NoticeStore {
+    /// Adds notices (and their e-mails) not already made for the same reader and event;
+    /// returns how many are new. Safe to call from any number of servers at once.
+    async fn add_notices(&self, notices: &[NewNotice], at: Ts) -> StoreResult<u64>;
+    /// A reader's notices, newest first.
+    async fn list_notices(&self, user_id: i64, limit: i64) -> StoreResult<Vec<Notice>>;
+    /// Marks a reader's notice read and returns it; `NotFound` if it is not theirs.
+    async fn open_notice(&self, id: i64, user_id: i64, at: Ts) -> StoreResult<Notice>;
+    /// How many of a reader's notices are unread.
+    async fn count_unread(&self, user_id: i64) -> StoreResult<i64>;
+    /// Claims up to `limit` e-mails due for sending for `worker` until `lease_until`; no two
+    /// workers hold the same message.
+    async fn claim_outbox(&self, worker: &str, now: Ts, lease_until: Ts, limit: i64)
+    -> StoreResult<Vec<OutboxMessage>>;
+    /// Records how a claimed e-mail's delivery went.
+    async fn finish_outbox(&self, id: i64, worker: &str, delivery: &Delivery, at: Ts) -> StoreResult<()>;
+    /// The outbox, newest first.
+    async fn list_outbox(&self, limit: i64) -> StoreResult<Vec<OutboxMessage>>;
 }

@@ -19,7 +19,7 @@ impl PgStore {
     /// How a write transaction locks the row it reads before changing it.
     const LOCK_ROW: &'static str = " FOR UPDATE";
     /// Concurrent workers each take rows nobody else holds, without waiting on one another.
-    const CLAIM_OUTBOX: &'static str = crate::notice_sql::claim_outbox_sql!(" FOR UPDATE SKIP LOCKED");
+    const CLAIM_OUTBOX: &'static str = crate::rows::claim_outbox_sql!(" FOR UPDATE SKIP LOCKED");
     /// After rows are written with their own ids, the identity carries on from the largest.
     const FOLLOW_IDS: Option<&'static str> =
         Some("SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))");
@@ -87,4 +87,43 @@ impl PgStore {
     }
 }
 
-crate::sql::impl_store!(PgStore, Postgres);
+/// The database the shared queries in `queries/` are compiled for here.
+type Db = Postgres;
+/// The store those queries implement the aggregates' traits for.
+type This = PgStore;
+
+// The queries both backends share, one file per aggregate, each compiled once for this backend.
+#[path = "queries/accounts.rs"]
+mod accounts;
+#[path = "queries/actions.rs"]
+mod actions;
+#[path = "queries/agency_lists.rs"]
+mod agency_lists;
+#[path = "queries/audit.rs"]
+mod audit;
+#[path = "queries/checklists.rs"]
+mod checklists;
+#[path = "queries/database.rs"]
+mod database;
+#[path = "queries/idempotency.rs"]
+mod idempotency;
+#[path = "queries/imports.rs"]
+mod imports;
+#[path = "queries/keys.rs"]
+mod keys;
+#[path = "queries/meetings.rs"]
+mod meetings;
+#[path = "queries/notices.rs"]
+mod notices;
+#[path = "queries/organisations.rs"]
+mod organisations;
+#[path = "queries/people.rs"]
+mod people;
+#[path = "queries/referrals.rs"]
+mod referrals;
+#[path = "queries/research.rs"]
+mod research;
+#[path = "queries/returns.rs"]
+mod returns;
+#[path = "queries/transfers.rs"]
+mod transfers;

@@ -1,11 +1,13 @@
-//! The records of casework: referrals, the people and cases they concern, research notes and
-//! the agency directory.
+//! Referrals from draft to decision, the cases they make and their candidate matches.
 //!
 //! Fields ending `_sealed` are ciphertext made and opened by the application; the store
 //! never sees names or case detail in clear. `person keys` are keyed hashes of matching keys.
 
-use crate::Ts;
+use crate::{StoreResult, Ts};
+use async_trait::async_trait;
+use marac_domain::audit::NewAuditEvent;
 use marac_domain::referral_rules::Criterion;
+use time::Date;
 
 /// Where a referral is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -117,7 +119,7 @@ pub struct Referral {
     /// Submitted.
     pub submitted_at: Option<Ts>,
     /// A case another Marac holds for the same victim and people causing harm: the referral
-    /// waits for it to be transferred (see [`CaseTransfer`]) and knows nothing else of it.
+    /// waits for it to be transferred (see [`crate::CaseTransfer`]) and knows nothing else of it.
     pub known_case_id: Option<i64>,
 }
 
@@ -268,25 +270,6 @@ pub struct Case {
     pub created_at: Ts,
 }
 
-/// A known person's encrypted details.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PersonRecord {
-    /// Id.
-    pub id: i64,
-    /// Encrypted details.
-    pub details_sealed: String,
-    /// The person this one was merged into (confirmed to be), if any.
-    pub merged_into: Option<i64>,
-}
-
-impl PersonRecord {
-    /// The person this record counts as: the one it was merged into, or itself.
-    #[must_use]
-    pub fn counted_as(&self) -> i64 {
-        self.merged_into.unwrap_or(self.id)
-    }
-}
-
 /// A candidate match as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredMatch {
@@ -324,172 +307,64 @@ pub struct MatchDecision {
     pub by: i64,
 }
 
-/// What kind of research note.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoteKind {
-    /// A fact from the agency's records.
-    Fact,
-    /// A professional opinion.
-    Opinion,
-    /// The agency holds information it will not share, and why.
-    NotShared,
-}
-
-impl NoteKind {
-    /// Every kind.
-    pub const ALL: [NoteKind; 3] = [NoteKind::Fact, NoteKind::Opinion, NoteKind::NotShared];
-
-    /// Stored code.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
-        match self {
-            NoteKind::Fact => "fact",
-            NoteKind::Opinion => "opinion",
-            NoteKind::NotShared => "not_shared",
-        }
-    }
-
-    /// Words shown.
-    #[must_use]
-    pub const fn label(self) -> &'static str {
-        match self {
-            NoteKind::Fact => "Fact",
-            NoteKind::Opinion => "Opinion",
-            NoteKind::NotShared => "Not shared, and why",
-        }
-    }
-
-    /// The kind with this code.
-    #[must_use]
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.code() == code)
-    }
-}
-
-/// An agency's research note on a case.
+/// A Marac's case as the meeting pages summarise it, without opening anything sealed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResearchNote {
-    /// Id.
-    pub id: i64,
+pub struct CaseSummary {
     /// The case.
     pub case_id: i64,
-    /// The agency whose note it is.
-    pub agency_id: i64,
-    /// Who wrote it.
-    pub author_user_id: i64,
-    /// Fact, opinion or not shared.
-    pub kind: NoteKind,
-    /// The note, encrypted.
-    pub body_sealed: String,
-    /// Shared with the other agencies.
-    pub shared: bool,
-    /// Written.
-    pub created_at: Ts,
-    /// Shared.
-    pub shared_at: Option<Ts>,
+    /// Its first referral's reference.
+    pub reference: String,
+    /// The date of its latest accepted referral.
+    pub last_referral_on: Option<Date>,
 }
 
-/// A new research note.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewResearchNote {
-    /// The case.
-    pub case_id: i64,
-    /// The author's agency.
-    pub agency_id: i64,
-    /// The author.
-    pub author_user_id: i64,
-    /// Fact, opinion or not shared.
-    pub kind: NoteKind,
-    /// The note, encrypted.
-    pub body_sealed: String,
-    /// Share at once.
-    pub shared: bool,
-}
-
-/// What a directory entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DirectoryKind {
-    /// A Marac's coordinator contact.
-    Coordinator,
-    /// An agency's Marac representative.
-    Representative,
-    /// Their deputy.
-    Deputy,
-}
-
-impl DirectoryKind {
-    /// Every kind.
-    pub const ALL: [DirectoryKind; 3] =
-        [DirectoryKind::Coordinator, DirectoryKind::Representative, DirectoryKind::Deputy];
-
-    /// Stored code.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
-        match self {
-            DirectoryKind::Coordinator => "coordinator",
-            DirectoryKind::Representative => "representative",
-            DirectoryKind::Deputy => "deputy",
-        }
-    }
-
-    /// Words shown.
-    #[must_use]
-    pub const fn label(self) -> &'static str {
-        match self {
-            DirectoryKind::Coordinator => "Coordinator",
-            DirectoryKind::Representative => "Representative",
-            DirectoryKind::Deputy => "Deputy",
-        }
-    }
-
-    /// The kind with this code.
-    #[must_use]
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.code() == code)
-    }
-}
-
-/// A contact in the agency directory.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DirectoryEntry {
-    /// Id (0 for a new one).
-    pub id: i64,
-    /// The Marac.
-    pub marac_id: i64,
-    /// The agency; `None` for a coordinator contact.
-    pub agency_id: Option<i64>,
-    /// Coordinator, representative or deputy.
-    pub kind: DirectoryKind,
-    /// Name.
-    pub name: String,
-    /// Job title.
-    pub job_title: String,
-    /// Secure e-mail address.
-    pub email: String,
-    /// Telephone.
-    pub phone: String,
-}
-
-/// A referral from a Marac's history, with what became of it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportedReferral {
-    /// As a referral made on the pages would be filed.
-    pub submission: Submission,
-    /// The spreadsheet's own reference, unique per Marac.
-    pub import_reference: String,
-    /// When it was made (the referral day).
-    pub made_at: Ts,
-    /// The meeting day that heard it, if one did.
-    pub heard_on: Option<time::Date>,
-}
-
-/// What an import did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ImportCount {
-    /// Referrals added.
-    pub added: u32,
-    /// Rows already imported before, left alone.
-    pub already: u32,
-    /// Meetings made for the days cases were heard.
-    pub meetings_made: u32,
+/// Referrals from draft to decision, the cases they make, and candidate matches.
+#[async_trait]
+pub trait ReferralStore {
+    /// Starts a draft referral.
+    async fn create_draft(&self, draft: &NewDraft, audit: NewAuditEvent) -> StoreResult<i64>;
+    /// Saves a draft (or a referral sent back) as typed so far; `NotFound` once submitted.
+    async fn save_draft(
+        &self,
+        id: i64,
+        marac_id: i64,
+        form_sealed: &str,
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<()>;
+    /// One referral.
+    async fn get_referral(&self, id: i64) -> StoreResult<Referral>;
+    /// One referral by its reference.
+    async fn find_referral_by_reference(&self, reference: &str) -> StoreResult<Option<Referral>>;
+    /// Referrals matching a filter, most recently changed first.
+    async fn list_referrals(&self, filter: &ReferralFilter) -> StoreResult<Vec<Referral>>;
+    /// The date of the last referral (submitted or accepted) of the case with this victim and
+    /// exactly these people causing harm.
+    async fn last_referral_date(&self, victim_person_id: i64, perpetrator_ids: &[i64]) -> StoreResult<Option<String>>;
+    /// Records a submission: people, case, reference and candidate matches, in one step.
+    async fn submit_referral(&self, submission: &Submission, at: Ts, audit: NewAuditEvent) -> StoreResult<Submitted>;
+    /// Records triage's decision on a submitted referral; `NotFound` if it is not waiting.
+    async fn decide_referral(
+        &self,
+        id: i64,
+        decision: &Decision,
+        by: i64,
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<()>;
+    /// The candidate matches found on submission.
+    async fn referral_matches(&self, referral_id: i64) -> StoreResult<Vec<StoredMatch>>;
+    /// Records a coordinator's answer to a candidate. Confirming merges the referral's own
+    /// record of the person into the known person; rejecting a confirmed candidate undoes that.
+    /// Either way the referral's repeat criterion is worked out again from the people as now
+    /// counted, and returned. `NotFound` if there is no such candidate; `Conflict` if the
+    /// referral predates recorded answers.
+    async fn decide_match(&self, decision: &MatchDecision, at: Ts, audit: NewAuditEvent) -> StoreResult<bool>;
+    /// One case.
+    async fn get_case(&self, id: i64) -> StoreResult<Case>;
+    /// The facts that decide who may see a case.
+    async fn case_access(&self, case_id: i64) -> StoreResult<marac_domain::policy::CaseAccess>;
+    /// Every accepted case of a Marac with its reference and latest referral date, in one
+    /// query (for the meeting page's review of actions and its 12-month standing item).
+    async fn case_summaries(&self, marac_id: i64) -> StoreResult<Vec<CaseSummary>>;
 }

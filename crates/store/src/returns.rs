@@ -1,6 +1,9 @@
 //! The records returns are built from: per meeting, the cases heard there counted as the
 //! SafeLives return asks ([`marac_domain::safelives_return::MeetingCounts`]).
 
+use crate::StoreResult;
+use async_trait::async_trait;
+use marac_domain::audit::NewAuditEvent;
 use marac_domain::safelives_return::MeetingCounts;
 use time::Date;
 
@@ -87,4 +90,31 @@ pub struct PartnershipFigure {
     pub entered_by: i64,
     /// When.
     pub entered_at: crate::Ts,
+}
+
+/// Figures for the SafeLives return and the dashboards.
+#[async_trait]
+pub trait ReturnStore {
+    /// Per meeting in the scope, the cases heard there counted as the SafeLives return asks;
+    /// meetings with no case heard are left out. Ordered by day.
+    async fn meeting_returns(&self, scope: &ReturnScope) -> StoreResult<Vec<MeetingReturn>>;
+    /// What the action plans agreed at the scope's meetings hold.
+    async fn action_counts(&self, scope: &ReturnScope) -> StoreResult<ActionCounts>;
+    /// Per agency, the held meetings of the scope it was invited to and attended.
+    async fn agency_attendance(&self, scope: &ReturnScope) -> StoreResult<Vec<AgencyAttendance>>;
+    /// Visible high-risk referrals decided in the scope's period, and those screened out.
+    async fn screening(&self, scope: &ReturnScope) -> StoreResult<Screening>;
+    /// Referrals made in the scope's period (not drafts) by the victim's postcode sector; an
+    /// empty sector counts those with no postcode.
+    async fn postcode_counts(&self, scope: &ReturnScope) -> StoreResult<Vec<(String, u32)>>;
+    /// Figures entered from outside the records for a partnership's quarter (`2026-q3`).
+    async fn partnership_figures(&self, partnership_id: i64, quarter: &str) -> StoreResult<Vec<PartnershipFigure>>;
+    /// Enters (or corrects) one such figure, with its audit event.
+    async fn set_partnership_figure(
+        &self,
+        partnership_id: i64,
+        quarter: &str,
+        figure: &PartnershipFigure,
+        audit: NewAuditEvent,
+    ) -> StoreResult<()>;
 }

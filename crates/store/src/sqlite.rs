@@ -29,7 +29,7 @@ impl SqliteStore {
     /// How a write transaction locks the row it reads before changing it.
     const LOCK_ROW: &'static str = "";
     /// Claims need no row locks: the one writer connection already serialises them.
-    const CLAIM_OUTBOX: &'static str = crate::notice_sql::claim_outbox_sql!("");
+    const CLAIM_OUTBOX: &'static str = crate::rows::claim_outbox_sql!("");
     /// SQLite's rowids carry on from the largest by themselves.
     const FOLLOW_IDS: Option<&'static str> = None;
 
@@ -145,4 +145,43 @@ impl SqliteStore {
     }
 }
 
-crate::sql::impl_store!(SqliteStore, Sqlite);
+/// The database the shared queries in `queries/` are compiled for here.
+type Db = Sqlite;
+/// The store those queries implement the aggregates' traits for.
+type This = SqliteStore;
+
+// The queries both backends share, one file per aggregate, each compiled once for this backend.
+#[path = "queries/accounts.rs"]
+mod accounts;
+#[path = "queries/actions.rs"]
+mod actions;
+#[path = "queries/agency_lists.rs"]
+mod agency_lists;
+#[path = "queries/audit.rs"]
+mod audit;
+#[path = "queries/checklists.rs"]
+mod checklists;
+#[path = "queries/database.rs"]
+mod database;
+#[path = "queries/idempotency.rs"]
+mod idempotency;
+#[path = "queries/imports.rs"]
+mod imports;
+#[path = "queries/keys.rs"]
+mod keys;
+#[path = "queries/meetings.rs"]
+mod meetings;
+#[path = "queries/notices.rs"]
+mod notices;
+#[path = "queries/organisations.rs"]
+mod organisations;
+#[path = "queries/people.rs"]
+mod people;
+#[path = "queries/referrals.rs"]
+mod referrals;
+#[path = "queries/research.rs"]
+mod research;
+#[path = "queries/returns.rs"]
+mod returns;
+#[path = "queries/transfers.rs"]
+mod transfers;

@@ -2,7 +2,9 @@
 //! names the people of a case another Marac holds, asked for by one Marac's coordinator and
 //! agreed (or refused) by the other's.
 
-use crate::Ts;
+use crate::{StoreResult, Ts};
+use async_trait::async_trait;
+use marac_domain::audit::NewAuditEvent;
 
 /// How a transfer question ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,4 +82,33 @@ impl CaseTransfer {
             None => None,
         }
     }
+}
+
+/// Cases moving between Maracs: the question asked and its answer.
+#[async_trait]
+pub trait TransferStore {
+    /// One transfer question.
+    async fn get_case_transfer(&self, id: i64) -> StoreResult<CaseTransfer>;
+    /// The transfer question a referral opened, if it did.
+    async fn case_transfer_for_referral(&self, referral_id: i64) -> StoreResult<Option<CaseTransfer>>;
+    /// Transfer questions involving these Maracs, newest first.
+    async fn list_case_transfers(
+        &self,
+        marac_ids: &[i64],
+        open_only: bool,
+        limit: i64,
+    ) -> StoreResult<Vec<CaseTransfer>>;
+    /// One side (`marac_id`, one of the two) asks for the case to move.
+    async fn ask_case_transfer(&self, id: i64, marac_id: i64, by: i64, at: Ts, audit: NewAuditEvent)
+    -> StoreResult<()>;
+    /// The other side agrees (the case moves, with its flags, actions and notes, and the
+    /// receiving Marac's waiting referrals join it) or refuses; one audit event for each side.
+    async fn decide_case_transfer(
+        &self,
+        id: i64,
+        agree: bool,
+        by: i64,
+        at: Ts,
+        audit: Vec<NewAuditEvent>,
+    ) -> StoreResult<()>;
 }

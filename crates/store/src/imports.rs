@@ -1,10 +1,36 @@
-//! Many years of one Marac's history in one go, for national-scale data and benchmarks
-//! (`marac demo --scale national`): the rows the pages would have made, written with
-//! multi-row inserts in one transaction instead of one referral at a time.
+//! Records arriving in bulk: imported referrals and synthetic history.
 
+use crate::StoreResult;
+use crate::{Submission, Ts};
+use async_trait::async_trait;
+use marac_domain::audit::NewAuditEvent;
 use marac_domain::meeting_rules::{ActionKind, ActionStatus, ActionSubject};
 use marac_domain::referral_form::Profile;
 use time::Date;
+
+/// A referral from a Marac's history, with what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedReferral {
+    /// As a referral made on the pages would be filed.
+    pub submission: Submission,
+    /// The spreadsheet's own reference, unique per Marac.
+    pub import_reference: String,
+    /// When it was made (the referral day).
+    pub made_at: Ts,
+    /// The meeting day that heard it, if one did.
+    pub heard_on: Option<time::Date>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCount {
+    /// Referrals added.
+    pub added: u32,
+    /// Rows already imported before, left alone.
+    pub already: u32,
+    /// Meetings made for the days cases were heard.
+    pub meetings_made: u32,
+}
 
 /// One referral.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,4 +117,22 @@ pub struct BulkHistory {
     pub referrals: Vec<BulkReferral>,
     /// Held meetings, in date order.
     pub meetings: Vec<BulkMeeting>,
+}
+
+/// Records arriving in bulk: imported referrals and synthetic history.
+#[async_trait]
+pub trait ImportStore {
+    /// Files referrals from a Marac's history in one transaction (all or none), accepted, with
+    /// the meetings that heard them (made as held where none is on that day). Rows whose
+    /// reference is already in are left alone.
+    async fn import_referrals(
+        &self,
+        items: &[ImportedReferral],
+        by: i64,
+        audit: NewAuditEvent,
+    ) -> StoreResult<ImportCount>;
+    /// Writes years of a Marac's synthetic history at once (national-scale demo data).
+    async fn write_history(&self, history: &BulkHistory) -> StoreResult<()>;
+    /// Whether any partnership not made by `marac demo` exists.
+    async fn has_real_partnerships(&self) -> StoreResult<bool>;
 }
