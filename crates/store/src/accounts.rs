@@ -9,7 +9,7 @@ use marac_domain::policy::Grant;
 /// A person who signs in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
-    /// Id.
+    /// The account's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// Normalised e-mail address.
     pub email: String,
@@ -114,7 +114,7 @@ pub struct Session {
 /// A personal API token: it acts with exactly its user's permissions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiToken {
-    /// Id.
+    /// The token's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// Whose it is.
     pub user_id: i64,

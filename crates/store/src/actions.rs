@@ -33,7 +33,7 @@ pub struct NewAction {
 /// An action and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionRecord {
-    /// Id.
+    /// The action's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// What was agreed.
     pub action: NewAction,
@@ -109,7 +109,7 @@ pub struct NewFlag {
 /// A recorded flag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseFlag {
-    /// Id.
+    /// The flag's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// What was recorded.
     pub flag: NewFlag,

@@ -49,7 +49,7 @@ pub struct NewSocialCareLink {
 /// A list as kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgencyList {
-    /// Id.
+    /// The list's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// The Marac it was compared with.
     pub marac_id: i64,

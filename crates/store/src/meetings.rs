@@ -10,7 +10,7 @@ use time::Date;
 /// A Marac's confidentiality statement, one version of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfidentialityStatement {
-    /// Id.
+    /// The statement version's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// The Marac.
     pub marac_id: i64,
@@ -52,7 +52,7 @@ pub struct NewMeeting {
 /// A scheduled meeting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meeting {
-    /// Id.
+    /// The meeting's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// Its details.
     pub details: NewMeeting,

@@ -23,7 +23,7 @@ pub struct NewNotice {
 /// A notice in someone's inbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
-    /// Id.
+    /// The notice's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// The reader.
     pub user_id: i64,
@@ -40,7 +40,7 @@ pub struct Notice {
 /// An e-mail in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxMessage {
-    /// Id.
+    /// The message's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// The notice it carries.
     pub notice_id: i64,

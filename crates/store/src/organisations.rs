@@ -8,7 +8,7 @@ use marac_domain::{AgencyCategory, MaracRules, MeetingCadence};
 /// A domestic abuse partnership: runs one or more Maracs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Partnership {
-    /// Id.
+    /// The partnership's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// Short code.
     pub code: String,
@@ -32,7 +32,7 @@ pub struct PartnershipInput {
 /// A Marac and the rules it applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Marac {
-    /// Id.
+    /// The Marac's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// The partnership running it.
     pub partnership_id: i64,
@@ -72,7 +72,7 @@ pub struct MaracInput {
 /// A partner agency.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Agency {
-    /// Id.
+    /// The agency's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// The partnership it belongs to.
     pub partnership_id: i64,

@@ -33,7 +33,7 @@ pub struct PersonMerge {
 /// A known person's encrypted details.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonRecord {
-    /// Id.
+    /// The person record's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// Encrypted details.
     pub details_sealed: String,

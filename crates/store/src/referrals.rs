@@ -68,7 +68,7 @@ impl ReferralStatus {
 /// One referral: a draft, or an episode of a case once submitted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Referral {
-    /// Id.
+    /// The referral's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// The reference given on submission, e.g. `NSN-2026-00042`.
     pub reference: Option<String>,
@@ -258,7 +258,7 @@ pub struct ReferralFilter {
 /// A case: one victim with one set of people causing harm.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Case {
-    /// Id.
+    /// The case's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// The Marac of its latest referral.
     pub marac_id: i64,

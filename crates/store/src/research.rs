@@ -49,7 +49,7 @@ impl NoteKind {
 /// An agency's research note on a case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResearchNote {
-    /// Id.
+    /// The note's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// The case.
     pub case_id: i64,

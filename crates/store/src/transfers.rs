@@ -40,7 +40,7 @@ impl TransferOutcome {
 /// A transfer question between the Marac holding a case and the Marac a referral was made to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseTransfer {
-    /// Id.
+    /// The transfer question's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// The case.
     pub case_id: i64,

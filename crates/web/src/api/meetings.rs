@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 /// An action agreed for the case.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActionView {
-    /// Id.
+    /// The action's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// The owning agency's id.
     pub agency: i64,

@@ -24,7 +24,7 @@ use marac_store::{AgencyList, Marac, Ts};
 
 /// A list as the page shows it.
 pub struct ListView {
-    /// Id.
+    /// The list's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// Uploaded on.
     pub uploaded: String,

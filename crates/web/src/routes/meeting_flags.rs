@@ -18,7 +18,7 @@ use time::Date;
 
 /// A flag as shown.
 pub struct FlagView {
-    /// Id.
+    /// The flag's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// The agency that places it.
     pub agency: String,

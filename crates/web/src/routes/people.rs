@@ -25,7 +25,7 @@ const SHOWN: usize = 50;
 
 /// One record as the page shows it.
 pub struct PersonView {
-    /// Id.
+    /// The person record's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// Full name.
     pub name: String,

@@ -59,7 +59,7 @@ pub struct GroupView {
 pub struct QuestionView {
     /// 1-based number.
     pub number: usize,
-    /// Id.
+    /// The question's id in its checklist, which the form's fields are named by.
     pub id: String,
     /// Text.
     pub text: String,

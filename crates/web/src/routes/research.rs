@@ -42,7 +42,7 @@ struct ListPage {
 
 /// A note as shown.
 pub struct NoteView {
-    /// Id.
+    /// The note's id in the database: addresses, links and other records name it by this.
     pub id: i64,
     /// Agency.
     pub agency: String,
