@@ -509,14 +509,21 @@ async fn a_malformed_form_is_a_clear_bad_request() {
 }
 
 #[tokio::test]
-async fn public_routes_are_only_the_listed_ones() {
+async fn public_routes_answer_a_visitor_and_the_sign_in_steps_do_not() {
     let db = marac_store::testing::TestDb::sqlite().await;
     let app = TestApp::new(db).await;
     let anonymous = app.browser();
-    for path in marac_web::routes::PUBLIC_ROUTES {
+    let table = marac_web::routes::table(&app.state);
+    let public: Vec<&str> =
+        table.iter().filter(|r| r.access == marac_web::routes::Access::Public).map(|r| r.path).collect();
+    for path in
+        ["/sign-in", "/healthz", "/readyz", "/metrics", "/assets/{name}", "/favicon.ico", "/api/v1/openapi.json"]
+    {
+        assert!(public.contains(&path), "{path} is public");
         let path = path.replace("{name}", "app.css");
         assert_eq!(anonymous.get(&path).await.status, StatusCode::OK, "{path}");
     }
+    assert_eq!(public.len(), 8, "only these are public (and POST /sign-in): {public:?}");
     for path in [
         "/",
         "/account",

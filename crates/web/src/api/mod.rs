@@ -174,6 +174,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new().nest(
         "/api/v1",
         api.route("/openapi.json", axum::routing::get(openapi))
+            .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::routes::guard_api))
             .fallback(|| async { Problem::not_found() })
             .layer(axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::api))
             .layer(axum::middleware::from_fn(Problem::for_rejections)),

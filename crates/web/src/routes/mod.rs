@@ -22,27 +22,26 @@ pub mod referrals;
 pub mod research;
 pub mod returns;
 pub mod sign_in;
+mod table;
 pub mod transfers;
 pub mod triage;
 pub mod two_factor;
 
+pub(crate) use table::guard_api;
+pub use table::{Access, Route};
+
 use crate::error::AppError;
 use crate::{AppState, assets, csrf, faults, idempotency, metrics, page, security_headers, session};
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request, Response, StatusCode, header};
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post};
+use marac_domain::policy::Gate;
 use std::time::Duration;
+use table::Table;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
-
-/// Routes anyone may reach without signing in. A test walks the router and checks every
-/// other route refuses visitors who are not signed in.
-pub const PUBLIC_ROUTES: &[&str] =
-    &["/sign-in", "/healthz", "/readyz", "/metrics", "/assets/{name}", "/favicon.ico", "/api/v1/openapi.json"];
 
 /// Longest a request body may pause between parts before the request is given up.
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -107,84 +106,161 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response<axum::
     response
 }
 
+/// The API's routes as its own router serves them (made from their OpenAPI declarations in
+/// [`crate::api::routes`]), with who may call each; a test checks the two agree.
+pub const API_ROUTES: &[Route] = &[
+    Route { method: "GET", path: "/api/v1/openapi.json", access: Access::Public },
+    Route { method: "GET", path: "/api/v1/checklists", access: Access::Api(Gate::AnyRole) },
+    Route { method: "GET", path: "/api/v1/checklists/{id}/{version}", access: Access::Api(Gate::AnyRole) },
+    // Answers every caller: the Maracs they may refer to, none for roles that do not refer.
+    Route { method: "GET", path: "/api/v1/maracs", access: Access::Api(Gate::OwnAccount) },
+    Route { method: "POST", path: "/api/v1/referrals", access: Access::Api(Gate::Refer) },
+    Route { method: "GET", path: "/api/v1/referrals/{reference}", access: Access::Api(Gate::AnyRole) },
+    Route {
+        method: "GET",
+        path: "/api/v1/meetings/{id}/cases/{case}",
+        access: Access::ApiHidden(Gate::AttendMeetings),
+    },
+];
+
+/// The route table: every address the service answers and who may reach it, built with the
+/// router so that neither exists without the other.
+#[must_use]
+pub fn table(state: &AppState) -> Vec<Route> {
+    routes(state).2
+}
+
+/// Every route, with who may reach it. Pages sit behind the session, CSRF and error-page
+/// layers; `ops` (health, metrics, assets) does not.
+fn routes(state: &AppState) -> (Router<AppState>, Router<AppState>, Vec<Route>) {
+    use Access::{Hidden, Public, Signed, SigningIn};
+    let file = crate::import::MAX_FILE_BYTES;
+    let (pages, mut table) = Table::new(state)
+        .get("/", Signed(Gate::AnyRole), home::show)
+        .get("/sign-in", Public, sign_in::form)
+        .post("/sign-in", Public, sign_in::submit)
+        .get("/sign-in/two-factor", SigningIn, two_factor::challenge_form)
+        .post("/sign-in/two-factor", SigningIn, two_factor::challenge_submit)
+        .get("/sign-in/set-up-two-factor", SigningIn, two_factor::enrol_form)
+        .post("/sign-in/set-up-two-factor", SigningIn, two_factor::enrol_submit)
+        .post("/sign-out", SigningIn, sign_in::sign_out)
+        .get("/account", Signed(Gate::OwnAccount), account::show)
+        .post("/account/sessions/end", Signed(Gate::OwnAccount), account::end_session)
+        .post("/account/keep-alive", Signed(Gate::OwnAccount), account::keep_alive)
+        .get(session::STATUS_PATH, Signed(Gate::OwnAccount), account::session_status)
+        .get("/account/two-factor", Signed(Gate::OwnAccount), two_factor::enrol_form)
+        .post("/account/two-factor", Signed(Gate::OwnAccount), two_factor::enrol_submit)
+        .get("/audit", Signed(Gate::ReadAuditTrail), audit_trail::list)
+        .get("/referrals", Signed(Gate::AnyRole), referrals::list)
+        .post("/referrals/new", Signed(Gate::Refer), referrals::start)
+        .get("/referrals/{id}", Signed(Gate::AnyRole), referrals::show)
+        .get("/referrals/{id}/check", Signed(Gate::AnyRole), referrals::check)
+        .post("/referrals/{id}/check", Signed(Gate::Refer), referrals::submit)
+        .get("/referrals/{id}/submitted", Signed(Gate::AnyRole), referrals::submitted)
+        .post("/referrals/{id}/decision", Signed(Gate::TriageReferrals), referrals::decide)
+        .post("/referrals/{id}/matches", Signed(Gate::TriageReferrals), referrals::answer_match)
+        .get("/referrals/{id}/{section}", Signed(Gate::AnyRole), referrals::section_form)
+        .post("/referrals/{id}/{section}", Signed(Gate::AnyRole), referrals::section_save)
+        .get("/referrals/{id}/{section}/remove/{index}", Signed(Gate::AnyRole), referrals::remove_person_form)
+        .post("/referrals/{id}/{section}/remove/{index}", Signed(Gate::AnyRole), referrals::remove_person)
+        .get("/triage", Signed(Gate::TriageReferrals), triage::queue)
+        .get("/confidentiality/{marac}", Signed(Gate::ConfirmStatement), confidentiality::show)
+        .post("/confidentiality/{marac}", Signed(Gate::ConfirmStatement), confidentiality::confirm)
+        .get("/transfers/{id}", Hidden(Gate::TriageReferrals), transfers::show)
+        .post("/transfers/{id}/ask", Hidden(Gate::TriageReferrals), transfers::ask)
+        .post("/transfers/{id}/answer", Hidden(Gate::TriageReferrals), transfers::answer)
+        .get("/research", Signed(Gate::AnyRole), research::list)
+        .get("/cases/{id}", Signed(Gate::ReadCases), research::show)
+        .post("/cases/{id}/notes", Signed(Gate::ReadCases), research::add_note)
+        .post("/cases/{id}/notes/{note}/share", Signed(Gate::ReadCases), research::share_note)
+        .get("/meetings", Signed(Gate::AnyRole), meetings::list)
+        .post("/meetings", Signed(Gate::ManageMeetings), meetings::schedule)
+        .get("/actions", Signed(Gate::AnyRole), actions::list)
+        .get("/actions/{id}", Signed(Gate::ReportActions), actions::show)
+        .post("/actions/{id}", Signed(Gate::ReportActions), actions::report)
+        // A meeting's addresses are open to anyone who may take part in some meeting; the
+        // handler refuses a meeting they may not see as if it did not exist, and what they may
+        // not do at one they see with a 403.
+        .get("/meetings/{id}", Hidden(Gate::AttendMeetings), meetings::show)
+        .get("/meetings/{id}/edit", Hidden(Gate::AttendMeetings), meeting_edit::form)
+        .post("/meetings/{id}/edit", Hidden(Gate::AttendMeetings), meeting_edit::save)
+        .post("/meetings/{id}/list", Hidden(Gate::AttendMeetings), meetings::change_list)
+        .post("/meetings/{id}/publish", Hidden(Gate::AttendMeetings), meetings::publish)
+        .post("/meetings/{id}/close", Hidden(Gate::AttendMeetings), meetings::close)
+        .post("/meetings/{id}/confirm", Hidden(Gate::AttendMeetings), meetings::confirm)
+        .post("/meetings/{id}/statement", Hidden(Gate::AttendMeetings), meetings::set_statement)
+        .get("/meetings/{id}/attendance", Hidden(Gate::AttendMeetings), meeting_case::attendance_form)
+        .post("/meetings/{id}/attendance", Hidden(Gate::AttendMeetings), meeting_case::attendance_save)
+        .get("/meetings/{id}/minutes", Hidden(Gate::AttendMeetings), meeting_case::minutes)
+        .get("/meetings/{id}/cases/{case}", Hidden(Gate::AttendMeetings), meeting_case::show)
+        .post("/meetings/{id}/cases/{case}", Hidden(Gate::AttendMeetings), meeting_case::save)
+        .post("/meetings/{id}/cases/{case}/actions", Hidden(Gate::AttendMeetings), meeting_case::add_action)
+        .post("/meetings/{id}/cases/{case}/flags", Hidden(Gate::AttendMeetings), meeting_flags::add)
+        .post("/meetings/{id}/cases/{case}/flags/{flag}/end", Hidden(Gate::AttendMeetings), meeting_flags::end)
+        .get("/returns", Signed(Gate::ViewFigures), returns::show)
+        .get("/returns/download", Signed(Gate::ViewFigures), returns::download)
+        .get("/returns/import", Signed(Gate::ManageMeetings), imports::form)
+        .upload("/returns/import", Signed(Gate::ManageMeetings), imports::upload, file)
+        .get("/returns/import/template.csv", Signed(Gate::ManageMeetings), imports::template)
+        .get("/returns/postcodes", Signed(Gate::ViewFigures), postcodes::show)
+        .get("/returns/health", Signed(Gate::ViewFigures), dashboards::health)
+        .get("/returns/children", Signed(Gate::ViewFigures), dashboards::children)
+        .post("/returns/children/figures", Signed(Gate::EnterFigures), dashboards::enter_figures)
+        .get("/inbox", Signed(Gate::OwnAccount), inbox::list)
+        .get("/inbox/{id}", Signed(Gate::OwnAccount), inbox::open)
+        .get("/people/duplicates", Signed(Gate::MergePeople), people::queue)
+        .post("/people/duplicates", Signed(Gate::MergePeople), people::answer)
+        .get("/agency-lists", Signed(Gate::CrossReference), agency_lists::index)
+        .upload("/agency-lists", Signed(Gate::CrossReference), agency_lists::upload, file)
+        .get("/agency-lists/template.csv", Signed(Gate::CrossReference), agency_lists::template)
+        .get("/agency-lists/{id}", Signed(Gate::CrossReference), agency_lists::show)
+        .post("/agency-lists/{id}/delete", Signed(Gate::CrossReference), agency_lists::delete)
+        .get("/directory", Signed(Gate::AnyRole), directory::show)
+        .post("/directory", Signed(Gate::ManageDirectory), directory::add)
+        .post("/directory/{id}/remove", Signed(Gate::ManageDirectory), directory::remove)
+        .get("/admin", Signed(Gate::ManageConfiguration), admin::index)
+        .get("/admin/partnerships", Signed(Gate::ManageConfiguration), admin::partnerships::list)
+        .get("/admin/partnerships/new", Signed(Gate::ManageConfiguration), admin::partnerships::new_form)
+        .post("/admin/partnerships/new", Signed(Gate::ManageConfiguration), admin::partnerships::create)
+        .get("/admin/partnerships/{id}", Signed(Gate::ManageConfiguration), admin::partnerships::edit_form)
+        .post("/admin/partnerships/{id}", Signed(Gate::ManageConfiguration), admin::partnerships::update)
+        .get("/admin/maracs", Signed(Gate::ManageConfiguration), admin::maracs::list)
+        .get("/admin/maracs/new", Signed(Gate::ManageConfiguration), admin::maracs::new_form)
+        .post("/admin/maracs/new", Signed(Gate::ManageConfiguration), admin::maracs::create)
+        .get("/admin/maracs/{id}", Signed(Gate::ManageConfiguration), admin::maracs::edit_form)
+        .post("/admin/maracs/{id}", Signed(Gate::ManageConfiguration), admin::maracs::update)
+        .get("/admin/agencies", Signed(Gate::ManageConfiguration), admin::agencies::list)
+        .get("/admin/agencies/new", Signed(Gate::ManageConfiguration), admin::agencies::new_form)
+        .post("/admin/agencies/new", Signed(Gate::ManageConfiguration), admin::agencies::create)
+        .get("/admin/agencies/{id}", Signed(Gate::ManageConfiguration), admin::agencies::edit_form)
+        .post("/admin/agencies/{id}", Signed(Gate::ManageConfiguration), admin::agencies::update)
+        .get("/admin/users", Signed(Gate::ManageUsers), admin::users::list)
+        .get("/admin/users/new", Signed(Gate::ManageUsers), admin::users::new_form)
+        .post("/admin/users/new", Signed(Gate::ManageUsers), admin::users::create)
+        .get("/admin/users/{id}", Signed(Gate::ManageUsers), admin::users::edit_form)
+        .post("/admin/users/{id}", Signed(Gate::ManageUsers), admin::users::update)
+        .post("/admin/users/{id}/disable", Signed(Gate::ManageUsers), admin::users::disable)
+        .post("/admin/users/{id}/enable", Signed(Gate::ManageUsers), admin::users::enable)
+        .finish();
+    let (ops, ops_table) = Table::new(state)
+        .get("/healthz", Public, ops::healthz)
+        .get("/readyz", Public, ops::readyz)
+        .get("/metrics", Public, ops::metrics)
+        .get("/assets/{name}", Public, assets::serve)
+        .get("/favicon.ico", Public, assets::favicon)
+        .finish();
+    // The API's own router makes its routes from their OpenAPI declarations; `guard_api`
+    // guards them by this table.
+    table.extend(ops_table);
+    table.extend_from_slice(API_ROUTES);
+    (pages, ops, table)
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    let pages = Router::new()
-        .route("/", get(home::show))
-        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
-        .route("/sign-in/two-factor", get(two_factor::challenge_form).post(two_factor::challenge_submit))
-        .route("/sign-in/set-up-two-factor", get(two_factor::enrol_form).post(two_factor::enrol_submit))
-        .route("/sign-out", post(sign_in::sign_out))
-        .route("/account", get(account::show))
-        .route("/account/sessions/end", post(account::end_session))
-        .route("/account/keep-alive", post(account::keep_alive))
-        .route(session::STATUS_PATH, get(account::session_status))
-        .route("/account/two-factor", get(two_factor::enrol_form).post(two_factor::enrol_submit))
-        .route("/audit", get(audit_trail::list))
-        .route("/referrals", get(referrals::list))
-        .route("/referrals/new", post(referrals::start))
-        .route("/referrals/{id}", get(referrals::show))
-        .route("/referrals/{id}/check", get(referrals::check).post(referrals::submit))
-        .route("/referrals/{id}/submitted", get(referrals::submitted))
-        .route("/referrals/{id}/decision", post(referrals::decide))
-        .route("/referrals/{id}/matches", post(referrals::answer_match))
-        .route("/referrals/{id}/{section}", get(referrals::section_form).post(referrals::section_save))
-        .route(
-            "/referrals/{id}/{section}/remove/{index}",
-            get(referrals::remove_person_form).post(referrals::remove_person),
-        )
-        .route("/triage", get(triage::queue))
-        .route("/confidentiality/{marac}", get(confidentiality::show).post(confidentiality::confirm))
-        .route("/transfers/{id}", get(transfers::show))
-        .route("/transfers/{id}/ask", post(transfers::ask))
-        .route("/transfers/{id}/answer", post(transfers::answer))
-        .route("/research", get(research::list))
-        .route("/cases/{id}", get(research::show))
-        .route("/cases/{id}/notes", post(research::add_note))
-        .route("/cases/{id}/notes/{note}/share", post(research::share_note))
-        .route("/meetings", get(meetings::list).post(meetings::schedule))
-        .route("/actions", get(actions::list))
-        .route("/actions/{id}", get(actions::show).post(actions::report))
-        .route("/meetings/{id}", get(meetings::show))
-        .route("/meetings/{id}/edit", get(meeting_edit::form).post(meeting_edit::save))
-        .route("/meetings/{id}/list", post(meetings::change_list))
-        .route("/meetings/{id}/publish", post(meetings::publish))
-        .route("/meetings/{id}/close", post(meetings::close))
-        .route("/meetings/{id}/confirm", post(meetings::confirm))
-        .route("/meetings/{id}/statement", post(meetings::set_statement))
-        .route("/meetings/{id}/attendance", get(meeting_case::attendance_form).post(meeting_case::attendance_save))
-        .route("/meetings/{id}/minutes", get(meeting_case::minutes))
-        .route("/meetings/{id}/cases/{case}", get(meeting_case::show).post(meeting_case::save))
-        .route("/meetings/{id}/cases/{case}/actions", post(meeting_case::add_action))
-        .route("/meetings/{id}/cases/{case}/flags", post(meeting_flags::add))
-        .route("/meetings/{id}/cases/{case}/flags/{flag}/end", post(meeting_flags::end))
-        .route("/returns", get(returns::show))
-        .route("/returns/download", get(returns::download))
-        .route(
-            "/returns/import",
-            get(imports::form).post(imports::upload).layer(DefaultBodyLimit::max(crate::import::MAX_FILE_BYTES)),
-        )
-        .route("/returns/import/template.csv", get(imports::template))
-        .route("/returns/postcodes", get(postcodes::show))
-        .route("/returns/health", get(dashboards::health))
-        .route("/returns/children", get(dashboards::children))
-        .route("/returns/children/figures", post(dashboards::enter_figures))
-        .route("/inbox", get(inbox::list))
-        .route("/inbox/{id}", get(inbox::open))
-        .route("/people/duplicates", get(people::queue).post(people::answer))
-        .route(
-            "/agency-lists",
-            get(agency_lists::index)
-                .post(agency_lists::upload)
-                .layer(DefaultBodyLimit::max(crate::import::MAX_FILE_BYTES)),
-        )
-        .route("/agency-lists/template.csv", get(agency_lists::template))
-        .route("/agency-lists/{id}", get(agency_lists::show))
-        .route("/agency-lists/{id}/delete", post(agency_lists::delete))
-        .route("/directory", get(directory::show).post(directory::add))
-        .route("/directory/{id}/remove", post(directory::remove))
-        .nest("/admin", admin::routes())
+    let (pages, ops, _) = routes(&state);
+    let pages = pages
         .fallback(not_found)
         .method_not_allowed_fallback(back_to_page)
         .layer(from_fn_with_state(state.clone(), idempotency::forms))
@@ -195,11 +271,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages)
         .merge(crate::api::router(&state))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .route("/assets/{name}", get(assets::serve))
-        .route("/favicon.ico", get(assets::favicon))
+        .merge(ops)
         .layer(from_fn_with_state(state.clone(), faults::guard))
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(from_fn_with_state(state.clone(), security_headers::apply))

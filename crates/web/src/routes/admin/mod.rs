@@ -12,10 +12,8 @@ use crate::page::PageContext;
 use crate::session::Signed;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use marac_domain::policy::Action;
 
 /// One option of a select, radio group or checkbox group.
@@ -33,26 +31,6 @@ impl Choice {
     pub(crate) fn new(value: impl ToString, label: impl Into<String>, selected: bool) -> Self {
         Choice { value: value.to_string(), label: label.into(), selected }
     }
-}
-
-/// The administration routes, under `/admin`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(index))
-        .route("/partnerships", get(partnerships::list))
-        .route("/partnerships/new", get(partnerships::new_form).post(partnerships::create))
-        .route("/partnerships/{id}", get(partnerships::edit_form).post(partnerships::update))
-        .route("/maracs", get(maracs::list))
-        .route("/maracs/new", get(maracs::new_form).post(maracs::create))
-        .route("/maracs/{id}", get(maracs::edit_form).post(maracs::update))
-        .route("/agencies", get(agencies::list))
-        .route("/agencies/new", get(agencies::new_form).post(agencies::create))
-        .route("/agencies/{id}", get(agencies::edit_form).post(agencies::update))
-        .route("/users", get(users::list))
-        .route("/users/new", get(users::new_form).post(users::create))
-        .route("/users/{id}", get(users::edit_form).post(users::update))
-        .route("/users/{id}/disable", post(users::disable))
-        .route("/users/{id}/enable", post(users::enable))
 }
 
 #[derive(Template, WebTemplate)]
