@@ -405,6 +405,34 @@ impl Gate {
     }
 }
 
+/// Whether the person coordinates this Marac. Coordinators see its cases before confirming
+/// its statement (they keep it), and its actions all come to them.
+#[must_use]
+pub fn coordinates(actor: &Actor, marac_id: i64) -> bool {
+    actor.has_role_for(Role::Coordinator, marac_id)
+}
+
+/// Whether the person researches this Marac's cases before its meetings: its chairs and
+/// coordinators, and representatives and Idvas of a partner agency (the people who may take
+/// part in its meetings).
+#[must_use]
+pub fn researches(actor: &Actor, marac_id: i64) -> bool {
+    let own = [actor.agency_id.unwrap_or(ANY_MARAC)];
+    authorise(actor, Action::ViewMeeting { marac_id, invited_agency_ids: &own }).is_ok()
+}
+
+/// Whether the person may chair this Marac's meetings: they hold the chair's role for it.
+#[must_use]
+pub fn may_chair(actor: &Actor, marac_id: i64) -> bool {
+    actor.has_role_for(Role::Chair, marac_id)
+}
+
+/// Whether the person is an Idva (for telling the victim an outcome).
+#[must_use]
+pub fn is_idva(actor: &Actor) -> bool {
+    actor.has_role(Role::Idva)
+}
+
 /// Why an action was allowed; recorded with audited reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

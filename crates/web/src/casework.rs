@@ -530,7 +530,7 @@ pub async fn statement_needed(
 ) -> Result<Option<(i64, marac_domain::confidentiality::Standing)>, marac_store::StoreError> {
     let Some(marac_id) = marac_domain::confidentiality::governing_marac(actor, action, basis) else { return Ok(None) };
     let standing = statement_standing(state, actor.user_id, marac_id).await?;
-    let coordinator = actor.has_role_for(marac_domain::Role::Coordinator, marac_id);
+    let coordinator = marac_domain::policy::coordinates(actor, marac_id);
     Ok((!standing.lets_see(coordinator)).then_some((marac_id, standing)))
 }
 

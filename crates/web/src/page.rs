@@ -10,7 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use marac_domain::Role;
+use marac_domain::policy::Gate;
 use marac_domain::policy::{Action, Actor, authorise};
 
 /// The product's name, in the header and every title.
@@ -80,30 +80,25 @@ impl PageContext {
 #[must_use]
 pub fn navigation(actor: &Actor, path: &str) -> Vec<NavItem> {
     let mut items = vec![NavItem { href: "/", label: "Home", current: path == "/" }];
-    let maracs: Vec<i64> = actor.grants.iter().filter_map(|g| g.marac_id).collect();
-    if maracs.iter().any(|m| authorise(actor, Action::CreateReferral { marac_id: *m }).is_ok()) {
+    let opens = |gate: Gate| gate.admits(actor).is_ok();
+    if opens(Gate::Refer) {
         items.push(NavItem { href: "/referrals", label: "Referrals", current: path.starts_with("/referrals") });
     }
-    if maracs.iter().any(|m| authorise(actor, Action::TriageReferrals { marac_id: *m }).is_ok()) {
+    if opens(Gate::TriageReferrals) {
         items.push(NavItem { href: "/triage", label: "Triage", current: path.starts_with("/triage") });
     }
-    let researchers = [Role::AgencyRep, Role::Idva, Role::Coordinator, Role::Chair];
-    if researchers.iter().any(|r| actor.has_role(*r)) {
+    // Research and meetings are for those who take part in meetings.
+    if opens(Gate::AttendMeetings) {
         items.push(NavItem { href: "/research", label: "Research", current: path.starts_with("/research") });
-    }
-    let participants = [Role::AgencyRep, Role::Idva, Role::Coordinator, Role::Chair];
-    if participants.iter().any(|r| actor.has_role(*r)) {
         items.push(NavItem { href: "/meetings", label: "Meetings", current: path.starts_with("/meetings") });
     }
-    if actor.agency_id.is_some()
-        && [Role::AgencyRep, Role::Idva, Role::Referrer, Role::Coordinator].iter().any(|r| actor.has_role(*r))
-    {
+    if opens(Gate::ReportActions) {
         items.push(NavItem { href: "/actions", label: "Actions", current: path.starts_with("/actions") });
     }
-    if maracs.iter().any(|m| authorise(actor, Action::MergePeople { marac_id: *m }).is_ok()) {
+    if opens(Gate::MergePeople) {
         items.push(NavItem { href: "/people/duplicates", label: "People", current: path.starts_with("/people") });
     }
-    if maracs.iter().any(|m| authorise(actor, Action::ViewAggregateFigures { marac_id: *m }).is_ok()) {
+    if opens(Gate::ViewFigures) {
         items.push(NavItem { href: "/returns", label: "Returns", current: path.starts_with("/returns") });
     }
     if authorise(actor, Action::ReadDirectory).is_ok() {

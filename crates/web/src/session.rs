@@ -112,6 +112,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
     }
 }
 
+/// A user as the policy sees them.
+#[must_use]
+pub fn actor_of(user: &User) -> Actor {
+    Actor { user_id: user.id, agency_id: user.agency_id, grants: user.grants.clone() }
+}
+
 /// A fully signed-in user; handlers that take this cannot run for anyone else.
 #[derive(Debug, Clone)]
 pub struct Signed {
@@ -127,7 +133,7 @@ impl Signed {
     /// The user as the policy sees them.
     #[must_use]
     pub fn actor(&self) -> Actor {
-        Actor { user_id: self.user.id, agency_id: self.user.agency_id, grants: self.user.grants.clone() }
+        actor_of(&self.user)
     }
 
     /// Asks the policy; a refusal becomes a 403 page and an audit event.

@@ -15,7 +15,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use marac_domain::Role;
 use marac_domain::meeting_rules::{self, ActionStatus, DelayReason};
 use marac_domain::policy::{Action, authorise};
 use marac_store::{ActionEvent, ActionFilter, ActionRecord, ReferralFilter, Ts};
@@ -125,7 +124,7 @@ async fn page(state: &AppState, me: &Signed) -> Result<Response, AppError> {
     let actor = me.actor();
     let maracs = state.store.list_maracs().await?;
     let coordinated: Vec<i64> =
-        maracs.iter().filter(|m| actor.has_role_for(Role::Coordinator, m.id)).map(|m| m.id).collect();
+        maracs.iter().filter(|m| marac_domain::policy::coordinates(&actor, m.id)).map(|m| m.id).collect();
     let mut records = Vec::new();
     if !coordinated.is_empty() {
         records.extend(

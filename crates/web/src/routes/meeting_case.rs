@@ -19,13 +19,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_domain::AgencyCategory;
 use marac_domain::flags::FlagKind;
 use marac_domain::meeting_rules::{
     self, ActionKind, ActionSubject, AttendanceKind, CaseOutcome, MeetingStatus, PerpetratorApproach,
 };
 use marac_domain::policy::Action;
 use marac_domain::referral_form::{FormMap, parse_date};
-use marac_domain::{AgencyCategory, Role};
 use marac_store::{AttendanceEntry, DiscussionRecord, ListedCase, NewAction, Ts};
 use serde::{Deserialize, Serialize};
 
@@ -543,7 +543,9 @@ async fn tell_victim_task(state: &AppState, me: &Signed, st: &Standing, case: &L
     let users = state.store.list_users().await?;
     let idvas: Vec<&str> = users
         .iter()
-        .filter(|u| u.agency_id == Some(agency_id) && !u.disabled && u.has_role(Role::Idva))
+        .filter(|u| {
+            u.agency_id == Some(agency_id) && !u.disabled && marac_domain::policy::is_idva(&crate::session::actor_of(u))
+        })
         .map(|u| u.name.as_str())
         .collect();
     let text = ActionText { description: meeting_rules::TELL_VICTIM_OUTCOME.to_owned(), child: String::new() };

@@ -13,7 +13,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use marac_domain::Role;
 use marac_domain::fields::number_in_range;
 use marac_domain::meeting_rules::{MeetingFormat, MeetingStatus};
 use marac_domain::policy::Action;
@@ -79,8 +78,7 @@ async fn page(
         .into_iter()
         .filter(|u| !u.disabled)
         .filter(|u| {
-            u.grants.iter().any(|g| g.role == Role::Chair && g.marac_id == Some(d.marac_id))
-                || Some(u.id) == d.chair_user_id
+            marac_domain::policy::may_chair(&crate::session::actor_of(u), d.marac_id) || Some(u.id) == d.chair_user_id
         })
         .map(|u| Choice::new(u.id, u.name, form.get("chair") == u.id.to_string()))
         .collect();
@@ -154,7 +152,7 @@ pub async fn save(
                 users.iter().any(|u| {
                     u.id == *c
                         && (Some(u.id) == d.chair_user_id
-                            || u.grants.iter().any(|g| g.role == Role::Chair && g.marac_id == Some(d.marac_id)))
+                            || marac_domain::policy::may_chair(&crate::session::actor_of(u), d.marac_id))
                 })
             });
             if chosen.is_none() {

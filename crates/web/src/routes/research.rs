@@ -12,7 +12,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use marac_domain::Role;
+use marac_domain::policy;
 use marac_domain::policy::{Action, authorise};
 use marac_domain::referral_form::{self as form, FormMap};
 use marac_store::{NewResearchNote, NoteKind, ReferralFilter, ReferralStatus, Ts};
@@ -148,9 +148,7 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
     me.authorise(&state, Action::ViewHome, "research").await?;
     let actor = me.actor();
     let maracs = state.store.list_maracs().await?;
-    let practitioner = [Role::AgencyRep, Role::Idva, Role::Coordinator, Role::Chair];
-    let theirs: Vec<&marac_store::Marac> =
-        maracs.iter().filter(|m| practitioner.iter().any(|r| actor.has_role_for(*r, m.id))).collect();
+    let theirs: Vec<&marac_store::Marac> = maracs.iter().filter(|m| policy::researches(&actor, m.id)).collect();
     let ids: Vec<i64> = theirs.iter().map(|m| m.id).collect();
     let standings = casework::statement_standings(&state, me.user.id, &ids).await?;
     let mut mine: Vec<i64> = Vec::new();
@@ -158,7 +156,7 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
     // to confirm it.
     let mut to_confirm = Vec::new();
     for (m, standing) in theirs.iter().zip(standings) {
-        if standing.lets_see(actor.has_role_for(Role::Coordinator, m.id)) {
+        if standing.lets_see(policy::coordinates(&actor, m.id)) {
             mine.push(m.id);
         } else {
             to_confirm.push((m.name.clone(), format!("/confidentiality/{}?next=/research", m.id), standing.reason()));
