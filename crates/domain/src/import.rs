@@ -253,8 +253,8 @@ pub struct ImportRow {
     pub profile: Profile,
     /// Age band.
     pub victim_age_group: String,
-    /// Age flags, comma-separated codes.
-    pub age_flags: String,
+    /// Age flags the returns count.
+    pub age_flags: Vec<crate::referral_rules::AgeFlag>,
 }
 
 /// One line of a file being checked, collecting its problems.
@@ -577,10 +577,10 @@ fn check_row(row: &mut Row<'_>, lookup: &Lookup<'_>, seen: &mut BTreeMap<(i64, S
     };
     let mut flags = Vec::new();
     if v_age.is_some_and(|a| (16..=17).contains(&a)) {
-        flags.push("victim_16_17");
+        flags.push(crate::referral_rules::AgeFlag::VictimAged16To17);
     }
     if young == Some(1) {
-        flags.push("perpetrator_under_18");
+        flags.push(crate::referral_rules::AgeFlag::PerpetratorAged17OrUnder);
     }
     Some(ImportRow {
         line: row.line,
@@ -598,7 +598,7 @@ fn check_row(row: &mut Row<'_>, lookup: &Lookup<'_>, seen: &mut BTreeMap<(i64, S
         form,
         profile,
         victim_age_group: age_group(v_age).to_owned(),
-        age_flags: flags.join(","),
+        age_flags: flags,
     })
 }
 
@@ -668,7 +668,8 @@ mod tests {
         let r = &rows[0];
         assert_eq!((r.marac_id, r.agency_id, r.joint_agency_id, r.repeat), (1, 10, Some(11), true));
         assert_eq!(r.criteria, [Criterion::VisibleHighRisk, Criterion::Repeat]);
-        assert_eq!((r.victim_age_group.as_str(), r.age_flags.as_str()), ("16-17", "victim_16_17,perpetrator_under_18"));
+        let flags = crate::referral_rules::join_codes(&r.age_flags, crate::referral_rules::AgeFlag::code);
+        assert_eq!((r.victim_age_group.as_str(), flags.as_str()), ("16-17", "victim_16_17,perpetrator_under_18"));
         assert_eq!(
             (r.profile.victim_minoritised, r.profile.young_perpetrators, r.profile.young_perpetrators_partner),
             (Some(true), Some(1), 1)

@@ -4,89 +4,45 @@
 //! database, so every rule is tested by tables below.
 
 use crate::MaracRules;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use time::{Date, Month};
 
-/// The four SafeLives criteria for referral to Marac.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Criterion {
-    /// "Yes" answers at or above the Marac's threshold.
-    VisibleHighRisk,
-    /// The referrer's professional judgement, with a written reason.
-    ProfessionalJudgement,
-    /// Enough police-reported incidents in the window.
-    PotentialEscalation,
-    /// A further incident within the repeat window of the last referral.
-    Repeat,
-}
-
-impl Criterion {
-    /// Every criterion, in SafeLives' order.
-    pub const ALL: [Criterion; 4] = [
-        Criterion::VisibleHighRisk,
-        Criterion::ProfessionalJudgement,
-        Criterion::PotentialEscalation,
-        Criterion::Repeat,
-    ];
-
-    /// The stored code.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
-        match self {
-            Criterion::VisibleHighRisk => "visible_high_risk",
-            Criterion::ProfessionalJudgement => "professional_judgement",
-            Criterion::PotentialEscalation => "potential_escalation",
-            Criterion::Repeat => "repeat",
-        }
-    }
-
-    /// The criterion with this code.
-    #[must_use]
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.code() == code)
-    }
-
-    /// The words on the referral and triage pages.
-    #[must_use]
-    pub const fn label(self) -> &'static str {
-        match self {
-            Criterion::VisibleHighRisk => "Visible high risk",
-            Criterion::ProfessionalJudgement => "Professional judgement",
-            Criterion::PotentialEscalation => "Potential escalation",
-            Criterion::Repeat => "Repeat",
-        }
+crate::coded_enum! {
+    /// The four SafeLives criteria for referral to Marac, in SafeLives' order.
+    pub enum Criterion {
+        /// "Yes" answers at or above the Marac's threshold.
+        VisibleHighRisk = ("visible_high_risk", "Visible high risk"),
+        /// The referrer's professional judgement, with a written reason.
+        ProfessionalJudgement = ("professional_judgement", "Professional judgement"),
+        /// Enough police-reported incidents in the window.
+        PotentialEscalation = ("potential_escalation", "Potential escalation"),
+        /// A further incident within the repeat window of the last referral.
+        Repeat = ("repeat", "Repeat"),
     }
 }
 
-/// Flags the returns count separately.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AgeFlag {
-    /// The victim is 16 or 17.
-    VictimAged16To17,
-    /// A person causing harm is 17 or under.
-    PerpetratorAged17OrUnder,
+crate::coded_enum! {
+    /// Flags the returns count separately.
+    pub enum AgeFlag {
+        /// The victim is 16 or 17.
+        VictimAged16To17 = ("victim_16_17", "Victim aged 16 or 17"),
+        /// A person causing harm is 17 or under.
+        PerpetratorAged17OrUnder = ("perpetrator_under_18", "Person causing harm aged 17 or under"),
+    }
 }
 
-impl AgeFlag {
-    /// The stored code.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
-        match self {
-            AgeFlag::VictimAged16To17 => "victim_16_17",
-            AgeFlag::PerpetratorAged17OrUnder => "perpetrator_under_18",
-        }
-    }
+/// Codes as stored in one text column, comma-separated: the row layer's form of a list.
+#[must_use]
+pub fn join_codes<T: Copy>(items: &[T], code: fn(T) -> &'static str) -> String {
+    items.iter().map(|i| code(*i)).collect::<Vec<_>>().join(",")
+}
 
-    /// The words on the triage page.
-    #[must_use]
-    pub const fn label(self) -> &'static str {
-        match self {
-            AgeFlag::VictimAged16To17 => "Victim aged 16 or 17",
-            AgeFlag::PerpetratorAged17OrUnder => "Person causing harm aged 17 or under",
-        }
-    }
+/// The list back from its stored text; `None` names the first code not known.
+///
+/// # Errors
+/// The first code that is not one of `T`'s.
+pub fn split_codes<T>(text: &str, from_code: fn(&str) -> Option<T>) -> Result<Vec<T>, String> {
+    text.split(',').filter(|c| !c.is_empty()).map(|c| from_code(c).ok_or_else(|| c.to_owned())).collect()
 }
 
 /// Why a referral cannot go to Marac at all.

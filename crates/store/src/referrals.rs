@@ -5,65 +5,10 @@
 
 use crate::{StoreResult, Ts};
 use async_trait::async_trait;
+pub use marac_domain::ReferralStatus;
 use marac_domain::audit::NewAuditEvent;
-use marac_domain::referral_rules::Criterion;
+use marac_domain::referral_rules::{AgeFlag, Criterion};
 use time::Date;
-
-/// Where a referral is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ReferralStatus {
-    /// Being written; only its referrer sees it.
-    Draft,
-    /// Sent to the coordinator, waiting for triage.
-    Submitted,
-    /// Sent back to the referrer with a question.
-    Returned,
-    /// Accepted for a meeting.
-    Accepted,
-    /// Screened out, with a reason.
-    Declined,
-}
-
-impl ReferralStatus {
-    /// Every status.
-    pub const ALL: [ReferralStatus; 5] = [
-        ReferralStatus::Draft,
-        ReferralStatus::Submitted,
-        ReferralStatus::Returned,
-        ReferralStatus::Accepted,
-        ReferralStatus::Declined,
-    ];
-
-    /// The stored code.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
-        match self {
-            ReferralStatus::Draft => "draft",
-            ReferralStatus::Submitted => "submitted",
-            ReferralStatus::Returned => "returned",
-            ReferralStatus::Accepted => "accepted",
-            ReferralStatus::Declined => "declined",
-        }
-    }
-
-    /// The words shown to people.
-    #[must_use]
-    pub const fn label(self) -> &'static str {
-        match self {
-            ReferralStatus::Draft => "Draft",
-            ReferralStatus::Submitted => "Waiting for triage",
-            ReferralStatus::Returned => "Sent back to you",
-            ReferralStatus::Accepted => "Accepted: awaiting a meeting",
-            ReferralStatus::Declined => "Declined",
-        }
-    }
-
-    /// The status with this code.
-    #[must_use]
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.code() == code)
-    }
-}
 
 /// One referral: a draft, or an episode of a case once submitted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +42,7 @@ pub struct Referral {
     /// Whether it is a repeat.
     pub is_repeat: bool,
     /// Age flag codes, comma-separated.
-    pub age_flags: String,
+    pub age_flags: Vec<AgeFlag>,
     /// The victim's age band.
     pub victim_age_group: String,
     /// Children in the household.
@@ -201,7 +146,7 @@ pub struct Submission {
     /// Whether it is a repeat.
     pub is_repeat: bool,
     /// Age flag codes, comma-separated.
-    pub age_flags: String,
+    pub age_flags: Vec<AgeFlag>,
     /// Victim's age band.
     pub victim_age_group: String,
     /// Children in the household.

@@ -9,7 +9,7 @@
 use crate::{Session, SessionStage, StoreError, StoreResult, Ts};
 use marac_domain::audit::{AuditEvent, NewAuditEvent};
 use marac_domain::policy::Grant;
-use marac_domain::referral_rules::Criterion;
+use marac_domain::referral_rules::{AgeFlag, Criterion, split_codes};
 use marac_domain::{AgencyCategory, MaracRules, MeetingCadence, Role};
 
 #[derive(sqlx::FromRow)]
@@ -266,12 +266,10 @@ impl ReferralRow {
     pub(crate) fn into_referral(self) -> StoreResult<crate::Referral> {
         let status = crate::ReferralStatus::from_code(&self.status)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown referral status {}", self.status)))?;
-        let criteria = self
-            .criteria
-            .split(',')
-            .filter(|c| !c.is_empty())
-            .map(|c| Criterion::from_code(c).ok_or_else(|| StoreError::Corrupt(format!("unknown criterion {c}"))))
-            .collect::<StoreResult<Vec<_>>>()?;
+        let criteria = split_codes(&self.criteria, Criterion::from_code)
+            .map_err(|c| StoreError::Corrupt(format!("referral {}: unknown criterion {c}", self.id)))?;
+        let age_flags = split_codes(&self.age_flags, AgeFlag::from_code)
+            .map_err(|f| StoreError::Corrupt(format!("referral {}: unknown age flag {f}", self.id)))?;
         Ok(crate::Referral {
             id: self.id,
             reference: self.reference,
@@ -287,7 +285,7 @@ impl ReferralRow {
             score: self.score,
             criteria,
             is_repeat: self.is_repeat,
-            age_flags: self.age_flags,
+            age_flags,
             victim_age_group: self.victim_age_group,
             children_count: self.children_count,
             referral_date: self.referral_date,

@@ -448,7 +448,7 @@ fn submission(p: i64, m: i64, a: i64, u: i64, victim: PersonRef, perps: Vec<Pers
         score: 15,
         criteria: vec![marac_domain::referral_rules::Criterion::VisibleHighRisk],
         is_repeat: false,
-        age_flags: String::new(),
+        age_flags: Vec::new(),
         victim_age_group: "25-34".into(),
         children_count: 2,
         referral_date: date.into(),
@@ -1224,7 +1224,9 @@ async fn returns_count_the_cases_heard_per_meeting() {
             sub.is_repeat = *repeat;
             sub.children_count = *children;
             sub.victim_age_group = (*group).into();
-            sub.age_flags = (*flags).into();
+            sub.age_flags =
+                marac_domain::referral_rules::split_codes(flags, marac_domain::referral_rules::AgeFlag::from_code)
+                    .unwrap();
             sub.profile = profile.clone();
             let done = s.submit_referral(&sub, Ts::new(T0), audit("referral.submit")).await.unwrap();
             s.decide_referral(done.referral_id, &Decision::Accept, u, Ts::new(T0), audit("referral.accept"))

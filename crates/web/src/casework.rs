@@ -478,7 +478,7 @@ pub async fn prepare(
         score: i64::from(form::score(map)),
         criteria: assessment.criteria.clone(),
         is_repeat: assessment.criteria.contains(&Criterion::Repeat),
-        age_flags: assessment.age_flags.iter().map(|f| f.code()).collect::<Vec<_>>().join(","),
+        age_flags: assessment.age_flags.clone(),
         victim_age_group: form::age_group(age).to_owned(),
         children_count: i64::try_from(form::children_count(map, today)).unwrap_or(0),
         referral_date: today.to_string(),

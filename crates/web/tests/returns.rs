@@ -93,7 +93,11 @@ async fn meeting(app: &TestApp, day: Date, cases: &[Case], by: i64, tag: &str) -
             score: 15,
             criteria: vec![marac_domain::referral_rules::Criterion::VisibleHighRisk],
             is_repeat: c.repeat,
-            age_flags: if c.age_group == "16-17" { "victim_16_17".into() } else { String::new() },
+            age_flags: if c.age_group == "16-17" {
+                vec![marac_domain::referral_rules::AgeFlag::VictimAged16To17]
+            } else {
+                Vec::new()
+            },
             victim_age_group: c.age_group.into(),
             children_count: c.children,
             referral_date: (day - time::Duration::days(20)).to_string(),

@@ -68,7 +68,7 @@ impl This {
                 .bind(referral_id)
                 .fetch_one(&mut *tx)
                 .await?;
-        if status != "draft" && status != "returned" {
+        if !crate::ReferralStatus::from_code(&status).is_some_and(crate::ReferralStatus::is_editable) {
             return Err(crate::StoreError::NotFound);
         }
         let reference = match reference {
@@ -87,7 +87,10 @@ impl This {
                 format!("{}-{year}-{n:05}", s.marac_code)
             }
         };
-        let criteria: Vec<&str> = s.criteria.iter().map(|c| c.code()).collect();
+        let criteria =
+            marac_domain::referral_rules::join_codes(&s.criteria, marac_domain::referral_rules::Criterion::code);
+        let age_flags =
+            marac_domain::referral_rules::join_codes(&s.age_flags, marac_domain::referral_rules::AgeFlag::code);
         sqlx::query(
             "UPDATE referrals SET reference = $1, status = 'submitted', marac_id = $2, joint_agency_id = $3, \
              form_sealed = $4, case_id = $5, checklist_id = $6, checklist_version = $7, score = $8, criteria = $9, \
@@ -102,9 +105,9 @@ impl This {
         .bind(&s.checklist_id)
         .bind(&s.checklist_version)
         .bind(s.score)
-        .bind(criteria.join(","))
+        .bind(criteria)
         .bind(s.is_repeat)
-        .bind(&s.age_flags)
+        .bind(age_flags)
         .bind(&s.victim_age_group)
         .bind(s.children_count)
         .bind(&s.referral_date)
@@ -268,12 +271,14 @@ impl crate::ReferralStore for This {
         let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "UPDATE referrals SET form_sealed = $1, marac_id = $2, updated_at = $3 \
-             WHERE id = $4 AND status IN ('draft', 'returned')",
+             WHERE id = $4 AND status IN ($5, $6)",
         )
         .bind(form_sealed)
         .bind(marac_id)
         .bind(at)
         .bind(id)
+        .bind(crate::ReferralStatus::EDITABLE[0].code())
+        .bind(crate::ReferralStatus::EDITABLE[1].code())
         .execute(&mut *tx)
         .await?;
         Self::found(r)?;
@@ -364,9 +369,9 @@ impl crate::ReferralStore for This {
         audit: marac_domain::audit::NewAuditEvent,
     ) -> crate::StoreResult<()> {
         let (status, note) = match decision {
-            crate::Decision::Accept => ("accepted", None),
-            crate::Decision::SendBack(n) => ("returned", Some(n.as_str())),
-            crate::Decision::Decline(n) => ("declined", Some(n.as_str())),
+            crate::Decision::Accept => (crate::ReferralStatus::Accepted.code(), None),
+            crate::Decision::SendBack(n) => (crate::ReferralStatus::Returned.code(), Some(n.as_str())),
+            crate::Decision::Decline(n) => (crate::ReferralStatus::Declined.code(), Some(n.as_str())),
         };
         let mut tx = self.begin_write().await?;
         // A referral is accepted onto a case of its own Marac: one naming a case another

@@ -91,7 +91,7 @@ impl From<&Referral> for ReferralResult {
             score: r.score.unwrap_or(0),
             criteria: r.criteria.iter().map(|c| c.code().to_owned()).collect(),
             repeat: r.is_repeat,
-            age_flags: r.age_flags.split(',').filter(|f| !f.is_empty()).map(str::to_owned).collect(),
+            age_flags: r.age_flags.iter().map(|f| f.code().to_owned()).collect(),
             children: r.children_count,
         }
     }

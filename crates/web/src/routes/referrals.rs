@@ -331,7 +331,7 @@ async fn editable(state: &AppState, me: &Signed, r: Referral) -> Result<(Referra
     let id = r.id;
     me.authorise(state, Action::EditReferral { referrer_user_id: r.referrer_user_id }, &format!("referral:{id}"))
         .await?;
-    if !matches!(r.status, ReferralStatus::Draft | ReferralStatus::Returned) {
+    if !r.status.is_editable() {
         return Err(AppError::NotFound);
     }
     let map: FormMap = casework::open(state, Purpose::Form, &r.form_sealed)?;
@@ -549,8 +549,7 @@ pub async fn start(State(state): State<AppState>, me: Signed) -> Result<Response
 /// Refused to anyone but the referrer and the Marac's coordinators and chairs.
 pub async fn show(State(state): State<AppState>, me: Signed, Path(id): Path<i64>) -> Result<Response, AppError> {
     let r = state.store.get_referral(id).await?;
-    let writing =
-        matches!(r.status, ReferralStatus::Draft | ReferralStatus::Returned) && r.referrer_user_id == me.user.id;
+    let writing = r.status.is_editable() && r.referrer_user_id == me.user.id;
     if !writing {
         return view(&state, &me, r, Errors::default(), String::new(), String::new()).await;
     }
@@ -1003,15 +1002,7 @@ async fn view(
         status: r.status.label(),
         sections: summary(None, &map, &ctx, &checklists),
         criteria: r.criteria.iter().map(|c| c.label()).collect(),
-        flags: r
-            .age_flags
-            .split(',')
-            .filter_map(|f| match f {
-                "victim_16_17" => Some(marac_domain::referral_rules::AgeFlag::VictimAged16To17.label()),
-                "perpetrator_under_18" => Some(marac_domain::referral_rules::AgeFlag::PerpetratorAged17OrUnder.label()),
-                _ => None,
-            })
-            .collect(),
+        flags: r.age_flags.iter().map(|f| f.label()).collect(),
         matches,
         note,
         can_triage,
