@@ -1,0 +1,236 @@
+//! One referral's page, the coordinator's decision on it, and their answers to its candidate
+//! matches.
+
+use super::submitting::{SummarySection, summary};
+use super::{audit_view, checklist_choices};
+use crate::AppState;
+use crate::casework::{self, Context, Purpose};
+use crate::error::AppError;
+use crate::forms::{Errors, FormData};
+use crate::page::PageContext;
+use crate::session::Signed;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use marac_domain::policy::Action;
+use marac_domain::referral_form::FormMap;
+use marac_store::{Decision, Referral, ReferralStatus, Ts};
+
+/// A candidate match on the referral page.
+pub struct MatchView {
+    /// Victim or person causing harm N.
+    pub subject: String,
+    /// Their name on the earlier record.
+    pub name: String,
+    /// Score.
+    pub score: i64,
+    /// Treated as the same person.
+    pub certain: bool,
+    /// Why.
+    pub reasons: Vec<String>,
+    /// `victim` or `perpetrator:N`, for the answer form.
+    pub subject_code: String,
+    /// The known person, for the answer form.
+    pub person_id: i64,
+    /// The coordinator's answer so far.
+    pub confirmed: Option<bool>,
+    /// Whether the coordinator may answer it here.
+    pub can_answer: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "referrals/view.html")]
+pub(super) struct ViewPage {
+    ctx: PageContext,
+    referral: Referral,
+    marac: String,
+    agency: String,
+    status: &'static str,
+    sections: Vec<SummarySection>,
+    criteria: Vec<&'static str>,
+    flags: Vec<&'static str>,
+    matches: Vec<MatchView>,
+    note: Option<String>,
+    can_triage: bool,
+    /// A case another Marac holds for these people, as the coordinators may know of it.
+    held_elsewhere: Option<crate::routes::transfers::HeldElsewhere>,
+    errors: Errors,
+    decision: String,
+    /// What was typed for the decision chosen, kept when the page comes back with a problem.
+    send_back_note: String,
+    decline_note: String,
+}
+
+pub(super) async fn view(
+    state: &AppState,
+    me: &Signed,
+    r: Referral,
+    errors: Errors,
+    decision: String,
+    decision_note: String,
+) -> Result<Response, AppError> {
+    let target = format!("referral:{}", r.id);
+    let basis = me
+        .authorise(state, Action::ReadReferral { marac_id: r.marac_id, referrer_user_id: r.referrer_user_id }, &target)
+        .await?;
+    audit_view(state, me, &target, "referral", basis).await?;
+    let map: FormMap = casework::open(state, Purpose::Form, &r.form_sealed)?;
+    let can_triage = r.status == ReferralStatus::Submitted
+        && marac_domain::policy::authorise(&me.actor(), Action::TriageReferrals { marac_id: r.marac_id }).is_ok();
+    let checklists = checklist_choices(state).await?;
+    let ctx = Context::for_reading(state, &map).await?;
+    let mut matches = Vec::new();
+    if marac_domain::policy::authorise(&me.actor(), Action::TriageReferrals { marac_id: r.marac_id }).is_ok() {
+        for m in state.store.referral_matches(r.id).await? {
+            let can_answer = m.decidable && !m.certain;
+            let person: casework::StoredPerson =
+                casework::open(state, Purpose::Person, &state.store.get_person(m.person_id).await?.details_sealed)?;
+            matches.push(MatchView {
+                subject: match m.subject.strip_prefix("perpetrator:") {
+                    Some(n) => format!("Person causing harm {n}"),
+                    None => "Victim".into(),
+                },
+                name: format!("{} {}", person.given_name, person.family_name),
+                score: m.score,
+                certain: m.certain,
+                reasons: casework::open(state, Purpose::MatchReasons, &m.reasons_sealed)?,
+                subject_code: m.subject,
+                person_id: m.person_id,
+                confirmed: m.confirmed,
+                can_answer,
+            });
+        }
+    }
+    let note = match &r.decision_note_sealed {
+        Some(n) => Some(casework::open::<String>(state, Purpose::Decision, n)?),
+        None => None,
+    };
+    let coordinates =
+        marac_domain::policy::authorise(&me.actor(), Action::TriageReferrals { marac_id: r.marac_id }).is_ok();
+    let held_elsewhere = match state.store.case_transfer_for_referral(r.id).await? {
+        Some(t) if coordinates => Some(crate::routes::transfers::held_elsewhere(state, &t).await?),
+        _ => None,
+    };
+    let marac = state.store.get_marac(r.marac_id).await?.name;
+    let agency = state.store.get_agency(r.referring_agency_id).await?.name;
+    Ok(ViewPage {
+        ctx: PageContext::new(
+            state,
+            &me.visitor,
+            format!("Referral {}", r.reference.clone().unwrap_or_default()),
+            "/referrals",
+        ),
+        marac,
+        agency,
+        status: r.status.label(),
+        sections: summary(None, &map, &ctx, &checklists),
+        criteria: r.criteria.iter().map(|c| c.label()).collect(),
+        flags: r.age_flags.iter().map(|f| f.label()).collect(),
+        matches,
+        note,
+        can_triage,
+        held_elsewhere,
+        errors,
+        send_back_note: if decision == "send_back" { decision_note.clone() } else { String::new() },
+        decline_note: if decision == "decline" { decision_note } else { String::new() },
+        decision,
+        referral: r,
+    }
+    .into_response())
+}
+
+/// `POST /referrals/{id}/matches`: the coordinator's answer to one candidate: the same person
+/// (the referral's record is merged into the known person, so repeats count them as one) or
+/// not (undoing an earlier confirmation). The referral's repeat criterion is worked out again.
+///
+/// # Errors
+/// Refused to anyone but the Marac's coordinators; 404 for a candidate the referral does not
+/// have; 409 for a referral submitted before answers were recorded.
+pub async fn answer_match(
+    State(state): State<AppState>,
+    me: Signed,
+    Path(id): Path<i64>,
+    posted: FormData,
+) -> Result<Response, AppError> {
+    let r = state.store.get_referral(id).await?;
+    let target = format!("referral:{id}");
+    me.authorise(&state, Action::TriageReferrals { marac_id: r.marac_id }, &target).await?;
+    let confirm = match posted.get("answer") {
+        "same" => true,
+        "different" => false,
+        _ => return Err(AppError::BadRequest),
+    };
+    let person_id: i64 = posted.get("person").trim().parse().map_err(|_| AppError::BadRequest)?;
+    let subject = posted.get("subject").to_owned();
+    let repeat_months = state.store.get_marac(r.marac_id).await?.rules.repeat_months;
+    let event = me.audit(
+        &state,
+        if confirm { "referral.match_confirm" } else { "referral.match_reject" },
+        &target,
+        serde_json::json!({ "subject": subject, "person": person_id }),
+    );
+    let decision =
+        marac_store::MatchDecision { referral_id: id, subject, person_id, confirm, repeat_months, by: me.user.id };
+    state.store.decide_match(&decision, Ts::new(state.clock.now()), event).await?;
+    Ok(Redirect::to(&format!("/referrals/{id}#matches")).into_response())
+}
+
+/// `POST /referrals/{id}/decision`: accept, send back with a question, or decline with a reason.
+///
+/// # Errors
+/// Refused to anyone but the Marac's coordinators; 404 when it is not waiting for triage.
+pub async fn decide(
+    State(state): State<AppState>,
+    me: Signed,
+    Path(id): Path<i64>,
+    posted: FormData,
+) -> Result<Response, AppError> {
+    let r = state.store.get_referral(id).await?;
+    me.authorise(&state, Action::TriageReferrals { marac_id: r.marac_id }, &format!("referral:{id}")).await?;
+    let decision = posted.get("decision").to_owned();
+    let note = posted.get(&format!("{decision}_note")).trim().to_owned();
+    let mut errors = Errors::default();
+    let chosen = match decision.as_str() {
+        // A referral joins a case of its own Marac: one held by another waits for the move.
+        "accept" if r.case_id.is_none() && r.known_case_id.is_some() => {
+            errors.add("decision", "Another Marac holds this case: ask for it to move here, or decline the referral");
+            None
+        }
+        "accept" => Some(Decision::Accept),
+        "send_back" if note.chars().count() >= 5 => {
+            Some(Decision::SendBack(casework::seal(&state, Purpose::Decision, &note)?))
+        }
+        "send_back" => {
+            errors.add("send_back_note", "Write the question for the referrer");
+            None
+        }
+        "decline" if note.chars().count() >= 5 => {
+            Some(Decision::Decline(casework::seal(&state, Purpose::Decision, &note)?))
+        }
+        "decline" => {
+            errors.add("decline_note", "Give the reason for declining; it is kept and counted as screened out");
+            None
+        }
+        _ => {
+            errors.add("decision", "Select what to do with this referral");
+            None
+        }
+    };
+    let Some(chosen) = chosen else {
+        return view(&state, &me, r, errors, decision, note).await;
+    };
+    let action = match chosen {
+        Decision::Accept => "referral.accept",
+        Decision::SendBack(_) => "referral.send_back",
+        Decision::Decline(_) => "referral.decline",
+    };
+    let event = me.audit(&state, action, &format!("referral:{id}"), serde_json::json!({}));
+    let at = Ts::new(state.clock.now());
+    state.store.decide_referral(id, &chosen, me.user.id, at, event).await?;
+    if matches!(chosen, Decision::SendBack(_)) {
+        let users = state.store.list_users().await?;
+        crate::notify::send(&state, crate::notify::referral_returned(&users, id, r.referrer_user_id, at)).await;
+    }
+    Ok(Redirect::to("/triage").into_response())
+}
