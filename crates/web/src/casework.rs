@@ -289,7 +289,7 @@ impl Context {
     /// # Errors
     /// Store failures.
     pub async fn load(state: &AppState, user: &User, map: &FormMap) -> Result<Context, AppError> {
-        let actor = Actor { user_id: user.id, agency_id: user.agency_id, grants: user.grants.clone() };
+        let actor = crate::session::actor_of(user);
         let maracs = referable_maracs(state, &actor).await?;
         let partnerships: Vec<i64> = maracs.iter().map(|m| m.partnership_id).collect();
         let agencies: Vec<marac_store::Agency> = state

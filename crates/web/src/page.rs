@@ -10,8 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use marac_domain::policy::Gate;
-use marac_domain::policy::{Action, Actor, authorise};
+use marac_domain::policy::{Action, Actor, Gate, authorise};
 
 /// The product's name, in the header and every title.
 pub const SERVICE_NAME: &str = "Marac case management";
@@ -52,14 +51,7 @@ impl PageContext {
     #[must_use]
     pub fn new(state: &AppState, visitor: &Visitor, title: impl Into<String>, path: &str) -> Self {
         let signed = visitor.signed_in();
-        let nav = signed
-            .map(|s| {
-                navigation(
-                    &Actor { user_id: s.user.id, agency_id: s.user.agency_id, grants: s.user.grants.clone() },
-                    path,
-                )
-            })
-            .unwrap_or_default();
+        let nav = signed.map(|s| navigation(&crate::session::actor_of(&s.user), path)).unwrap_or_default();
         PageContext {
             title: title.into(),
             user_name: signed.map(|s| s.user.name.clone()),

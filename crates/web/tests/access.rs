@@ -520,8 +520,7 @@ async fn a_meeting_someone_may_not_see_answers_as_one_that_does_not_exist_and_is
             // Every refusal of the meeting that is there is recorded, and so is every refusal of
             // the missing one by a route's gate, which refuses whether the meeting exists or not.
             let user = s.find_user_by_email(email).await.unwrap().unwrap();
-            let actor =
-                marac_domain::policy::Actor { user_id: user.id, agency_id: user.agency_id, grants: user.grants };
+            let actor = marac_web::session::actor_of(&user);
             let routes = marac_web::routes::table(&app.state);
             let gated = |method: &str, path: &str| {
                 routes.iter().any(|r| {

@@ -8,7 +8,6 @@ mod support;
 
 use axum::http::StatusCode;
 use marac_domain::Role;
-use marac_domain::policy::Actor;
 use marac_store::AuditFilter;
 use marac_web::routes::{API_ROUTES, Access, Route};
 use support::TestApp;
@@ -86,7 +85,7 @@ async fn every_route_refuses_the_roles_its_gate_refuses_and_lets_the_others_reac
             let email = format!("{}@x.org", role.code());
             let user_id = app.user(&email, role, true).await;
             let user = app.db.store.get_user(user_id).await.unwrap();
-            let actor = Actor { user_id, agency_id: user.agency_id, grants: user.grants.clone() };
+            let actor = marac_web::session::actor_of(&user);
             let token = format!("marac_pat_{}", role.code());
             support::token_for(&app, user_id, &token).await;
             let b = app.signed_in(&email).await;

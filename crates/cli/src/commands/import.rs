@@ -49,8 +49,7 @@ pub async fn run(settings: &Settings, command: ImportCommand) -> anyhow::Result<
         list_retention_days: settings.list_retention_days,
     };
     let state = marac_web::AppState::new(store.clone(), config, keys, Arc::new(SystemClock));
-    let actor =
-        marac_domain::policy::Actor { user_id: user.id, agency_id: user.agency_id, grants: user.grants.clone() };
+    let actor = marac_web::session::actor_of(&user);
     match marac_web::import::import(&state, &user, &actor, &bytes).await.map_err(|e| anyhow::anyhow!("{e}"))? {
         Ok(count) => {
             println!(

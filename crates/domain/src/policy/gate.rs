@@ -1,6 +1,6 @@
 //! What a route asks of a person before its handler looks at any record.
 
-use super::{ANY_MARAC, Action, Actor, Denied, authorise};
+use super::{ANY_MARAC, Action, Actor, Denied, NO_AGENCY, authorise};
 
 /// What a route asks of a person before its handler looks at any record: the kind of
 /// [`Action`] it serves, decided from the person's roles alone. Every route declares one (see
@@ -85,7 +85,7 @@ impl Gate {
             if maracs().any(|m| authorise(actor, action(m)).is_ok()) { Ok(()) } else { Err(Denied(why)) }
         };
         // An agency of the actor's own: the one a record would name for them to be allowed.
-        let own_agency = actor.agency_id.unwrap_or(ANY_MARAC);
+        let own_agency = actor.agency_id.unwrap_or(NO_AGENCY);
         match self {
             Gate::OwnAccount => authorise(actor, Action::ManageOwnAccount).map(|_| ()),
             Gate::AnyRole => authorise(actor, Action::ViewHome).map(|_| ()),

@@ -252,6 +252,9 @@ pub enum Action<'a> {
 /// so asking about it asks what those grants allow.
 const ANY_MARAC: i64 = 0;
 
+/// An agency id no one works for (ids start at 1): a record naming it is no one's own.
+const NO_AGENCY: i64 = 0;
+
 /// Whether the person coordinates this Marac. Coordinators see its cases before confirming
 /// its statement (they keep it), and its actions all come to them.
 #[must_use]
@@ -264,7 +267,7 @@ pub fn coordinates(actor: &Actor, marac_id: i64) -> bool {
 /// part in its meetings).
 #[must_use]
 pub fn researches(actor: &Actor, marac_id: i64) -> bool {
-    let own = [actor.agency_id.unwrap_or(ANY_MARAC)];
+    let own = [actor.agency_id.unwrap_or(NO_AGENCY)];
     authorise(actor, Action::ViewMeeting { marac_id, invited_agency_ids: &own }).is_ok()
 }
 

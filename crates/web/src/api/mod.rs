@@ -39,7 +39,7 @@ impl ApiUser {
     /// The user as the policy sees them.
     #[must_use]
     pub fn actor(&self) -> Actor {
-        Actor { user_id: self.user.id, agency_id: self.user.agency_id, grants: self.user.grants.clone() }
+        crate::session::actor_of(&self.user)
     }
 
     /// An audit event by this caller through the API.
