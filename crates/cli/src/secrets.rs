@@ -58,10 +58,10 @@ pub struct Secrets {
 impl Secrets {
     /// The keys the web layer uses.
     #[must_use]
-    pub fn web_keys(&self) -> marac_web::Keys {
-        marac_web::Keys {
+    pub fn web_keys(&self) -> marac_app::Keys {
+        marac_app::Keys {
             session_key: self.session_key,
-            encryption: marac_web::crypto::SealingKey { id: FIRST_KEY_ID, key: self.encryption_key },
+            encryption: marac_app::crypto::SealingKey { id: FIRST_KEY_ID, key: self.encryption_key },
         }
     }
 }

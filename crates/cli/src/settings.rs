@@ -242,7 +242,7 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
 
     let smtp_url = arg(matches, "smtp_url").or(file.smtp_url).filter(|u| !u.trim().is_empty());
     if let Some(url) = &smtp_url
-        && let Err(e) = marac_web::mailer::Mailer::new(url, "check@localhost")
+        && let Err(e) = marac_app::mailer::Mailer::new(url, "check@localhost")
     {
         let who = origin(matches, "smtp_url", "smtp-url", "MARAC_SMTP_URL", "smtp_url");
         return Err(SettingError(format!("{who}: {e}")));
@@ -250,7 +250,7 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
     let mail_from = arg(matches, "mail_from")
         .or(file.mail_from)
         .unwrap_or_else(|| "Marac case management <marac@localhost>".into());
-    if let Err(e) = marac_web::mailer::Mailer::parse_from(&mail_from) {
+    if let Err(e) = marac_app::mailer::Mailer::parse_from(&mail_from) {
         let who = origin(matches, "mail_from", "mail-from", "MARAC_MAIL_FROM", "mail_from");
         return Err(SettingError(format!("{who}: {e}")));
     }
@@ -291,7 +291,7 @@ pub fn resolve(matches: &ArgMatches) -> Result<Settings, SettingError> {
         },
         file.list_retention_days,
         1..=90,
-        marac_web::DEFAULT_LIST_RETENTION_DAYS,
+        marac_app::DEFAULT_LIST_RETENTION_DAYS,
     )?;
 
     Ok(Settings {

@@ -44,6 +44,7 @@ fn event(n: i64) -> NewAuditEvent {
         ip: String::new(),
         detail: "{}".into(),
         idempotency: None,
+        notices: Vec::new(),
     }
 }
 

@@ -63,6 +63,7 @@ async fn installation(db: TestDb) -> Installation {
         ip: String::new(),
         detail: "{}".into(),
         idempotency: None,
+        notices: Vec::new(),
     };
     let p = s
         .create_partnership(
@@ -113,7 +114,7 @@ async fn installation(db: TestDb) -> Installation {
         )
         .await
         .unwrap();
-    s.create_api_token(user, "fault suite", &marac_web::crypto::token_hash(TOKEN), event()).await.unwrap();
+    s.create_api_token(user, "fault suite", &marac_app::crypto::token_hash(TOKEN), event()).await.unwrap();
     let keys = vec![
         ("MARAC_AUDIT_KEY", hex::encode(TEST_AUDIT_KEY)),
         ("MARAC_ENCRYPTION_KEY", random_hex()),

@@ -91,9 +91,9 @@ async fn set_up(db: &TestDb, dir: &Path) {
     assert!(o.status.success(), "{}", text(&o));
     let user = db.store.find_user_by_email("admin@example.org").await.unwrap().unwrap();
     let key = hex::decode(std::fs::read_to_string(dir.join("keys/encryption.key")).unwrap().trim()).unwrap();
-    let key = marac_web::crypto::SealingKey { id: 1, key: key.try_into().unwrap() };
+    let key = marac_app::crypto::SealingKey { id: 1, key: key.try_into().unwrap() };
     let sealed =
-        marac_web::crypto::seal(&key, &marac_web::crypto::totp_context(user.id), b"12345678901234567890").unwrap();
+        marac_app::crypto::seal(&key, &marac_app::crypto::totp_context(user.id), b"12345678901234567890").unwrap();
     let event = marac_domain::audit::NewAuditEvent {
         at: time::OffsetDateTime::now_utc(),
         actor_user_id: Some(user.id),
@@ -104,6 +104,7 @@ async fn set_up(db: &TestDb, dir: &Path) {
         ip: "test".into(),
         detail: "{}".into(),
         idempotency: None,
+        notices: Vec::new(),
     };
     db.store.set_second_factor(user.id, &sealed, 0, &[], event).await.unwrap();
 }

@@ -38,6 +38,11 @@ pub struct NewAuditEvent {
     /// the same transaction as the change (see [`crate::idempotency`]).
     #[serde(skip)]
     pub idempotency: Option<crate::idempotency::IdempotencyMark>,
+    /// The notices the change sends: not part of the event either, but written by the store in
+    /// the change's own transaction, so a change is never saved without telling the people it
+    /// concerns, nor anyone told of a change that was not saved.
+    #[serde(skip)]
+    pub notices: Vec<crate::notices::NewNotice>,
 }
 
 /// An event as stored: numbered and chained.
@@ -252,6 +257,7 @@ mod tests {
             ip: "127.0.0.1".into(),
             detail: "{}".into(),
             idempotency: None,
+            notices: Vec::new(),
         }
     }
 

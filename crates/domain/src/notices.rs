@@ -96,6 +96,21 @@ impl NoticeKind {
     }
 }
 
+/// A notice to be created, once per reader and event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotice {
+    /// The reader.
+    pub user_id: i64,
+    /// What it is about.
+    pub kind: NoticeKind,
+    /// The page it opens, a path such as `/meetings/4`.
+    pub link: String,
+    /// The event, from [`dedupe_key`].
+    pub dedupe_key: String,
+    /// Where to e-mail it as well; none for inbox only.
+    pub email_to: Option<String>,
+}
+
 /// The key that makes a notice unique for its reader: the same event never notifies the same
 /// person twice, however many servers look for it.
 #[must_use]

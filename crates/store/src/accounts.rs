@@ -131,6 +131,10 @@ pub struct ApiToken {
 pub trait AccountStore {
     /// All users, by name.
     async fn list_users(&self) -> StoreResult<Vec<User>>;
+    /// The users holding any of `roles` for any of `marac_ids` (an installation-wide grant
+    /// holds it for every Marac), disabled or not, by name: who a notice may be for, without
+    /// reading every user.
+    async fn users_holding(&self, roles: &[marac_domain::Role], marac_ids: &[i64]) -> StoreResult<Vec<User>>;
     /// One user.
     async fn get_user(&self, id: i64) -> StoreResult<User>;
     /// One user by normalised e-mail address.

@@ -373,6 +373,7 @@ pub async fn install_shipped_checklists(store: &dyn Store, at: time::OffsetDateT
             ip: String::new(),
             detail: "{\"source\":\"shipped\"}".into(),
             idempotency: None,
+            notices: Vec::new(),
         };
         if store.install_checklist(&record, event).await? {
             added += 1;

@@ -64,6 +64,13 @@ pub struct Meeting {
     pub listed: i64,
 }
 
+/// What publishing a meeting's list writes with it.
+#[derive(Debug, Clone, Default)]
+pub struct Publication {
+    /// Every agency invited: the Marac's regulars and those that referred a listed case.
+    pub invited_agency_ids: Vec<i64>,
+}
+
 /// A case on a meeting's list, with what triage knew of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedCase {
@@ -207,8 +214,15 @@ pub trait MeetingStore {
         at: Ts,
         audit: NewAuditEvent,
     ) -> StoreResult<()>;
-    /// Publishes a planned meeting's list; `Conflict` if it is not planned.
-    async fn publish_meeting(&self, meeting_id: i64, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
+    /// Publishes a planned meeting's list in one transaction with who is invited and its audit
+    /// event (with the notices it carries); `Conflict` if it is not planned.
+    async fn publish_meeting(
+        &self,
+        meeting_id: i64,
+        publication: &Publication,
+        at: Ts,
+        audit: NewAuditEvent,
+    ) -> StoreResult<()>;
     /// Marks a meeting held; `Conflict` if it is not published.
     async fn close_meeting(&self, meeting_id: i64, at: Ts, audit: NewAuditEvent) -> StoreResult<()>;
     /// Records a signed-in person's (or, with `observer_name`, an observer's) confirmation of

@@ -5,20 +5,7 @@ use crate::{StoreResult, Ts};
 use async_trait::async_trait;
 use marac_domain::notices::NoticeKind;
 
-/// A notice to be created, once per reader and event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewNotice {
-    /// The reader.
-    pub user_id: i64,
-    /// What it is about.
-    pub kind: NoticeKind,
-    /// The page it opens, a path such as `/meetings/4`.
-    pub link: String,
-    /// The event, from [`marac_domain::notices::dedupe_key`].
-    pub dedupe_key: String,
-    /// Where to e-mail it as well; none for inbox only.
-    pub email_to: Option<String>,
-}
+pub use marac_domain::notices::NewNotice;
 
 /// A notice in someone's inbox.
 #[derive(Debug, Clone, PartialEq, Eq)]

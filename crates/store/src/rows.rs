@@ -175,6 +175,7 @@ impl From<AuditRow> for AuditEvent {
                 ip: r.ip,
                 detail: r.detail,
                 idempotency: None,
+                notices: Vec::new(),
             },
             prev_hash: r.prev_hash,
             hash: r.hash,

@@ -23,6 +23,7 @@ fn audit(action: &str) -> NewAuditEvent {
         ip: "127.0.0.1".into(),
         detail: "{}".into(),
         idempotency: None,
+        notices: Vec::new(),
     }
 }
 
@@ -221,6 +222,63 @@ async fn users_roles_and_disabling() {
             )
             .await;
         assert!(matches!(dup, Err(StoreError::Conflict { ref constraint }) if constraint == "users.email"), "{dup:?}");
+    });
+}
+
+#[tokio::test]
+async fn users_holding_a_role_are_found_by_marac_without_reading_everyone() {
+    each_backend!(|db| {
+        let s = db.store.as_ref();
+        let (p, m, a) = seed(s).await;
+        let other = s
+            .create_marac(
+                &MaracInput {
+                    partnership_id: p,
+                    code: "OTH".into(),
+                    name: "Other Marac".into(),
+                    area: "Other".into(),
+                    adult_female_population: 1,
+                    cadence: MeetingCadence::Monthly,
+                    rules: MaracRules::default(),
+                },
+                audit("marac.create"),
+            )
+            .await
+            .unwrap();
+        let with = |email: &str, grants: Vec<Grant>| NewUser {
+            email: email.into(),
+            name: email.into(),
+            agency_id: Some(a),
+            password_hash: "h".into(),
+            is_demo: false,
+            grants,
+        };
+        let rep = s
+            .create_user(&with("rep@x.org", vec![Grant { role: Role::AgencyRep, marac_id: Some(m) }]), audit("u"))
+            .await
+            .unwrap();
+        let everywhere = s
+            .create_user(&with("all@x.org", vec![Grant { role: Role::Idva, marac_id: None }]), audit("u"))
+            .await
+            .unwrap();
+        let elsewhere = s
+            .create_user(&with("oth@x.org", vec![Grant { role: Role::AgencyRep, marac_id: Some(other) }]), audit("u"))
+            .await
+            .unwrap();
+        s.create_user(&with("chair@x.org", vec![Grant { role: Role::Chair, marac_id: Some(m) }]), audit("u"))
+            .await
+            .unwrap();
+        let ids = |users: Vec<User>| {
+            let mut ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+            ids.sort_unstable();
+            ids
+        };
+        let readers = s.users_holding(&[Role::AgencyRep, Role::Idva], &[m]).await.unwrap();
+        assert_eq!(ids(readers.clone()), [rep, everywhere], "the Marac's and the installation-wide, not another's");
+        assert!(readers.iter().all(|u| !u.grants.is_empty()), "users come with their grants");
+        assert_eq!(ids(s.users_holding(&[Role::AgencyRep], &[m, other]).await.unwrap()), [rep, elsewhere]);
+        assert!(s.users_holding(&[], &[m]).await.unwrap().is_empty());
+        assert!(s.users_holding(&[Role::Idva], &[]).await.unwrap().is_empty());
     });
 }
 
@@ -828,11 +886,17 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
             s.close_meeting(ids[0], Ts::new(T0), audit("meeting.close")).await,
             Err(StoreError::Conflict { .. })
         ));
-        s.publish_meeting(ids[0], Ts::new(T0), audit("meeting.publish")).await.unwrap();
+        // Publishing writes who is invited and the notices in the same transaction: a
+        // publication refused leaves neither.
+        let telling = |key: &str| NewAuditEvent { notices: vec![notice(u, key, true)], ..audit("meeting.publish") };
+        let invited = |agencies: Vec<i64>| Publication { invited_agency_ids: agencies };
+        s.publish_meeting(ids[0], &invited(vec![a, health]), Ts::new(T0), telling("published")).await.unwrap();
         assert!(matches!(
-            s.publish_meeting(ids[0], Ts::new(T0), audit("meeting.publish")).await,
+            s.publish_meeting(ids[0], &invited(vec![a]), Ts::new(T0), telling("again")).await,
             Err(StoreError::Conflict { .. })
         ));
+        assert_eq!(s.list_notices(u, 10).await.unwrap().len(), 1, "one notice, from the publication that happened");
+        assert_eq!(s.get_meeting(ids[0]).await.unwrap().details.invited_agency_ids, [a, health]);
         assert_eq!(s.case_access(cases[1].case_id.unwrap()).await.unwrap().attending_agency_ids, [a, health]);
         assert!(s.case_access(cases[2].case_id.unwrap()).await.unwrap().attending_agency_ids.is_empty(), "not listed");
 
@@ -1310,7 +1374,9 @@ async fn returns_count_the_cases_heard_per_meeting() {
         }];
         s.set_attendance(meeting_id, &entries, u, Ts::new(T0), audit("meeting.attendance")).await.unwrap();
         assert!(s.agency_attendance(&all).await.unwrap().is_empty(), "only held meetings count");
-        s.publish_meeting(meeting_id, Ts::new(T0), audit("meeting.publish")).await.unwrap();
+        let invited = s.get_meeting(meeting_id).await.unwrap().details.invited_agency_ids;
+        let publication = Publication { invited_agency_ids: invited };
+        s.publish_meeting(meeting_id, &publication, Ts::new(T0), audit("meeting.publish")).await.unwrap();
         s.close_meeting(meeting_id, Ts::new(T0), audit("meeting.close")).await.unwrap();
         let attendance = s.agency_attendance(&all).await.unwrap();
         let got: Vec<(i64, u32, u32)> = attendance.iter().map(|a| (a.agency_id, a.invited, a.present)).collect();

@@ -21,6 +21,7 @@ fn event(n: usize, detail_bytes: usize) -> NewAuditEvent {
         ip: String::new(),
         detail: serde_json::json!({ "filler": "x".repeat(detail_bytes) }).to_string(),
         idempotency: None,
+        notices: Vec::new(),
     }
 }
 

@@ -28,22 +28,7 @@ pub fn event(
         ip: visitor.ip.clone(),
         detail: detail.to_string(),
         idempotency: visitor.idempotency.clone(),
-    }
-}
-
-/// An event by the system itself.
-#[must_use]
-pub fn system_event(state: &AppState, action: &str, target: &str) -> NewAuditEvent {
-    NewAuditEvent {
-        at: state.clock.now(),
-        actor_user_id: None,
-        actor_label: "system".to_owned(),
-        action: action.to_owned(),
-        target: target.to_owned(),
-        outcome: "success".to_owned(),
-        ip: String::new(),
-        detail: "{}".to_owned(),
-        idempotency: None,
+        notices: Vec::new(),
     }
 }
 
@@ -60,7 +45,7 @@ pub struct Refused(());
 ///
 /// # Errors
 /// The store's failure to record it; then nothing is answered but that failure.
-pub async fn refuse(state: &AppState, mut event: NewAuditEvent) -> Result<Refused, marac_store::StoreError> {
+pub async fn refuse(state: &AppState, mut event: NewAuditEvent) -> Result<Refused, marac_app::store::StoreError> {
     "access.denied".clone_into(&mut event.action);
     "denied".clone_into(&mut event.outcome);
     state.store.append_audit(event).await?;

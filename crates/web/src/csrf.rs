@@ -6,14 +6,15 @@
 //! requests must send the token in `X-CSRF-Token`. Browsers that say the
 //! request is cross-site (`Sec-Fetch-Site`) are refused outright.
 
+use crate::AppState;
 use crate::error::AppError;
 use crate::session::Visitor;
-use crate::{AppState, crypto};
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use marac_app::crypto;
 
 /// Largest form body accepted.
 pub const MAX_FORM_BYTES: usize = 256 * 1024;

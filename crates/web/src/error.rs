@@ -8,7 +8,7 @@ use crate::page::ErrorPage;
 use crate::session::Ended;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use marac_store::{SessionStage, StoreError};
+use marac_app::store::{SessionStage, StoreError};
 
 /// A request that cannot be served.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +84,18 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<marac_app::Error> for AppError {
+    fn from(e: marac_app::Error) -> Self {
+        match e {
+            marac_app::Error::NotFound => AppError::NotFound,
+            marac_app::Error::Conflict(_) => AppError::Conflict,
+            marac_app::Error::KeyNotHeld(id) => AppError::KeyNotHeld(id),
+            marac_app::Error::Store(e) => AppError::from(e),
+            marac_app::Error::Internal(e) => AppError::Internal(e),
+        }
+    }
+}
+
 impl AppError {
     /// A request body that could not be read: too large, or cut off or too slow to arrive.
     #[must_use]
@@ -96,15 +108,6 @@ impl AppError {
             cause = c.source();
         }
         AppError::BadRequest
-    }
-}
-
-impl From<crate::crypto::SealError> for AppError {
-    fn from(e: crate::crypto::SealError) -> Self {
-        match e {
-            crate::crypto::SealError::UnknownKey(id) => AppError::KeyNotHeld(id),
-            other => AppError::Internal(other.into()),
-        }
     }
 }
 

@@ -13,7 +13,7 @@ use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
-use marac_store::StoreError;
+use marac_app::store::StoreError;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 

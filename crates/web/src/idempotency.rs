@@ -14,20 +14,21 @@
 //! first change as the key's outcome in the same transaction: a server that dies between
 //! saving and answering still never lets a retry save twice.
 
+use crate::AppState;
 use crate::api::problem::Problem;
-use crate::casework::{self, Purpose};
 use crate::csrf::SentForm;
 use crate::error::AppError;
 use crate::faults::DatabaseFault;
 use crate::session::Visitor;
-use crate::{AppState, crypto};
 use axum::body::{Body, to_bytes};
 use axum::extract::{OriginalUri, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::casework::{self, Purpose};
+use marac_app::crypto;
+use marac_app::store::{ClaimOutcome, IdempotencyClaim, Ts};
 use marac_domain::idempotency::{self as rules, IdempotencyMark, KeyKind};
-use marac_store::{ClaimOutcome, IdempotencyClaim, Ts};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -174,7 +175,7 @@ async fn keep_api_response(state: &AppState, claim: &IdempotencyClaim, response:
     };
     let stored = match casework::seal(state, Purpose::IdempotentResponse, &kept) {
         Ok(sealed) => state.store.answer_idempotency(&claim.scope, &claim.request_id, kept.status, &sealed).await,
-        Err(e) => Err(marac_store::StoreError::Corrupt(e.to_string())),
+        Err(e) => Err(marac_app::store::StoreError::Corrupt(e.to_string())),
     };
     if let Err(e) = stored {
         // The change is saved and its outcome recorded; a second sending is pointed to it.
@@ -191,7 +192,7 @@ async fn replay_api_response(state: &AppState, user_id: i64, sealed: &str, outco
     };
     // Sending a response again discloses what it holds again: recorded like any read.
     if let Some(target) = outcome {
-        let mut event = crate::audit::system_event(state, "request.replayed", target);
+        let mut event = marac_app::audit::system_event(state, "request.replayed", target);
         event.actor_user_id = Some(user_id);
         event.actor_label = format!("user:{user_id}");
         event.ip = "api".into();
@@ -261,7 +262,7 @@ pub async fn forms(State(state): State<AppState>, mut req: Request, next: Next) 
                 return match casework::open::<String>(&state, Purpose::IdempotentResponse, &response_sealed) {
                     Ok(location) if !location.is_empty() => Redirect::to(&location).into_response(),
                     Ok(_) => AppError::AlreadySaved.into_response(),
-                    Err(e) => e.into_response(),
+                    Err(e) => AppError::from(e).into_response(),
                 };
             }
             // Sent twice at once (a double click): the second waits for the first's answer.
@@ -294,7 +295,7 @@ async fn keep_form_response(state: &AppState, claim: &IdempotencyClaim, status: 
     let Some(location) = kept else { return };
     let stored = match casework::seal(state, Purpose::IdempotentResponse, &location) {
         Ok(sealed) => state.store.answer_idempotency(&claim.scope, &claim.request_id, status.as_u16(), &sealed).await,
-        Err(e) => Err(marac_store::StoreError::Corrupt(e.to_string())),
+        Err(e) => Err(marac_app::store::StoreError::Corrupt(e.to_string())),
     };
     if let Err(e) = stored {
         tracing::warn!(error = %e, "could not keep where a form went");

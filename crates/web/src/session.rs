@@ -1,18 +1,19 @@
 //! Who is asking: the session cookie, the session held in the database, and the extractors
 //! handlers use ([`Signed`] for signed-in pages, [`Visitor`] for everything).
 
+use crate::AppState;
 use crate::error::AppError;
-use crate::{AppState, crypto};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use cookie::{Cookie, SameSite};
+use marac_app::crypto;
+use marac_app::store::{Session, SessionStage, Ts, User};
 use marac_domain::audit::NewAuditEvent;
 use marac_domain::policy::{Action, Actor, Basis, authorise};
 use marac_domain::session_rules::{self, Expiry};
-use marac_store::{Session, SessionStage, Ts, User};
 use std::net::SocketAddr;
 
 /// The page script's question "how long has this session left?", answered without extending it.
@@ -112,11 +113,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
     }
 }
 
-/// A user as the policy sees them.
-#[must_use]
-pub fn actor_of(user: &User) -> Actor {
-    Actor { user_id: user.id, agency_id: user.agency_id, grants: user.grants.clone() }
-}
+pub use marac_app::actor_of;
 
 /// A fully signed-in user; handlers that take this cannot run for anyone else.
 #[derive(Debug, Clone)]
@@ -143,7 +140,7 @@ impl Signed {
     pub async fn authorise(&self, state: &AppState, action: Action<'_>, what: &str) -> Result<Basis, AppError> {
         let actor = self.actor();
         match authorise(&actor, action) {
-            Ok(basis) => match crate::casework::statement_needed(state, &actor, &action, basis).await? {
+            Ok(basis) => match marac_app::casework::statement_needed(state, &actor, &action, basis).await? {
                 None => Ok(basis),
                 Some((marac_id, _)) => Err(AppError::StatementNeeded { marac_id, next: self.visitor.path.clone() }),
             },
@@ -269,7 +266,8 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
                         Some(Expiry::Absolute) => "absolute",
                         None => "account disabled",
                     };
-                    let mut event = crate::audit::system_event(&state, "session.expired", &format!("user:{}", user.id));
+                    let mut event =
+                        marac_app::audit::system_event(&state, "session.expired", &format!("user:{}", user.id));
                     event.actor_user_id = Some(user.id);
                     event.actor_label.clone_from(&user.email);
                     event.ip.clone_from(&ip);

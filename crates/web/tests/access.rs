@@ -314,7 +314,7 @@ async fn administrators_change_no_roles_of_their_own_and_hold_none_that_read_cas
                 marac_domain::policy::Grant { role: Role::Coordinator, marac_id: Some(tm) },
             ],
         };
-        let old = s.create_user(&mixed, marac_web::audit::system_event(&app.state, "test.seed", "")).await.unwrap();
+        let old = s.create_user(&mixed, marac_app::audit::system_event(&app.state, "test.seed", "")).await.unwrap();
         let page = b2.get("/admin/users").await;
         assert!(
             page.body.contains("One account holds the administrator role together with roles that read cases"),
@@ -368,7 +368,7 @@ async fn a_record_asked_for_under_a_parent_it_does_not_belong_to_is_not_found() 
             "Confidential.",
             None,
             marac_store::Ts::new(app.state.clock.now()),
-            marac_web::audit::system_event(&app.state, "t", ""),
+            marac_app::audit::system_event(&app.state, "t", ""),
         )
         .await
         .unwrap();

@@ -61,8 +61,8 @@ async fn a_record_sealed_under_a_key_this_server_lacks_is_a_503_that_says_so_in_
         assert_eq!(b.get(&format!("/referrals/{id}/victim")).await.status, StatusCode::OK);
 
         // As another server holding version 2 of the encryption key would have sealed it.
-        let second = marac_web::crypto::SealingKey { id: 2, key: [9u8; 32] };
-        let sealed = marac_web::crypto::seal(&second, "referral-form", b"{}").unwrap();
+        let second = marac_app::crypto::SealingKey { id: 2, key: [9u8; 32] };
+        let sealed = marac_app::crypto::seal(&second, "referral-form", b"{}").unwrap();
         execute(&app, "UPDATE referrals SET form_sealed = $1 WHERE id = $2", &sealed, id).await;
 
         let (logs, _guard) = capture_logs();
@@ -84,7 +84,7 @@ async fn fill_up(app: &TestApp) {
     sqlite.limit_pages(Some(sqlite.page_count().await.unwrap())).await.unwrap();
     for size in [3_000, 300, 30] {
         for n in 0..2_000 {
-            let mut e = marac_web::audit::system_event(&app.state, "test.fill", "");
+            let mut e = marac_app::audit::system_event(&app.state, "test.fill", "");
             e.detail = serde_json::json!({ "n": n, "filler": "x".repeat(size) }).to_string();
             if app.db.store.append_audit(e).await.is_err() {
                 break;
@@ -267,7 +267,7 @@ async fn postgresql_going_away_gives_quick_503s_and_the_service_comes_back_by_it
         store,
         (*app.state.config).clone(),
         support::KEYS,
-        Arc::new(marac_web::clock::SystemClock),
+        Arc::new(marac_app::clock::SystemClock),
     );
     let router = marac_web::router(state);
     let get = |path: &'static str| {
@@ -461,7 +461,8 @@ async fn an_api_submission_sent_again_with_its_key_makes_one_referral() {
 
         // Keys live a day: after that the worker forgets them, and the key is new again.
         app.clock.advance(time::Duration::hours(25));
-        let round = marac_web::worker::Worker::new(app.state.clone(), None, "http://localhost").round().await.unwrap();
+        let round =
+            marac_app::worker::Worker::new(app.state.app.clone(), None, "http://localhost").round().await.unwrap();
         assert!(round.keys_forgotten >= 3, "{round:?}");
         assert_eq!(api_post_keyed(&app, "marac_pat_kim", Some("k-1"), &body).await.status, StatusCode::CREATED);
         assert_eq!(count(&app, referrals).await, 4);
@@ -589,7 +590,7 @@ async fn a_form_sent_twice_saves_once_and_goes_where_the_first_went() {
         let case_id = s.get_referral(id).await.unwrap().case_id.unwrap();
         let meeting = support::list_on_published_meeting(&app, case_id, id, &[app.agency_id]).await;
         s.add_statement(app.marac_id, "Confidential.", None, marac_store::Ts::new(app.state.clock.now()), {
-            marac_web::audit::system_event(&app.state, "test.seed", "")
+            marac_app::audit::system_event(&app.state, "test.seed", "")
         })
         .await
         .unwrap();
@@ -648,7 +649,7 @@ async fn a_request_that_failed_after_saving_is_never_answered_with_its_failure_a
         let handler = move |axum::Extension(mark): axum::Extension<marac_domain::idempotency::IdempotencyMark>| {
             let state = state.clone();
             async move {
-                let mut event = marac_web::audit::system_event(&state, "user.disable", &format!("user:{kim}"));
+                let mut event = marac_app::audit::system_event(&state, "user.disable", &format!("user:{kim}"));
                 event.idempotency = Some(mark);
                 state.store.set_user_disabled(kim, false, event).await.unwrap();
                 marac_web::api::problem::Problem::unavailable(marac_web::faults::DatabaseFault::ConnectionLost)

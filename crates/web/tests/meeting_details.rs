@@ -223,7 +223,7 @@ async fn flags_run_their_time_and_meeting_notes_save_as_they_are_typed() {
         let held = s.get_meeting(id).await.unwrap().details.held_on;
         let statement = "Information shared at this meeting is confidential and used only to keep people safe.";
         s.add_statement(app.marac_id, statement, None, marac_store::Ts::new(app.state.clock.now()), {
-            marac_web::audit::system_event(&app.state, "test.seed", "")
+            marac_app::audit::system_event(&app.state, "test.seed", "")
         })
         .await
         .unwrap();

@@ -6,10 +6,10 @@
 mod support;
 
 use axum::http::StatusCode;
+use marac_app::mailer::Mailer;
+use marac_app::worker::{Round, Worker};
 use marac_domain::Role;
 use marac_domain::policy::Grant;
-use marac_web::mailer::Mailer;
-use marac_web::worker::{Round, Worker};
 use std::collections::BTreeSet;
 use support::smtp_sink::{Mail, SmtpSink};
 use support::{TestApp, refer, referral_fields};
@@ -24,7 +24,7 @@ async fn add_agency(app: &TestApp, code: &str, category: marac_domain::AgencyCat
         category,
         marac_ids: vec![marac],
     };
-    app.db.store.create_agency(&input, marac_web::audit::system_event(&app.state, "test.seed", "")).await.unwrap()
+    app.db.store.create_agency(&input, marac_app::audit::system_event(&app.state, "test.seed", "")).await.unwrap()
 }
 
 async fn add_user(app: &TestApp, email: &str, name: &str, agency: i64, role: Role) -> i64 {
@@ -36,7 +36,7 @@ async fn add_user(app: &TestApp, email: &str, name: &str, agency: i64, role: Rol
         is_demo: false,
         grants: vec![Grant { role, marac_id: Some(app.marac_id) }],
     };
-    app.db.store.create_user(&user, marac_web::audit::system_event(&app.state, "test.seed", "")).await.unwrap()
+    app.db.store.create_user(&user, marac_app::audit::system_event(&app.state, "test.seed", "")).await.unwrap()
 }
 
 /// Recipients of the messages with this subject.
@@ -66,7 +66,7 @@ async fn the_right_people_are_told_in_the_inbox_and_by_email_and_no_message_hold
         add_user(&app, "ida@x.org", "Ida Idva", idva, Role::Idva).await;
         add_user(&app, "hou@x.org", "Hugh Housing", housing, Role::AgencyRep).await;
         let mailer = Mailer::new(&smtp.url(), "Marac <marac@test.example>").unwrap();
-        let worker = Worker::new(app.state.clone(), Some(mailer), "https://marac.test/");
+        let worker = Worker::new(app.state.app.clone(), Some(mailer), "https://marac.test/");
         let today = app.state.clock.now().date();
         let dmy = |d: time::Date| format!("{}/{}/{}", d.day(), u8::from(d.month()), d.year());
 
@@ -223,7 +223,7 @@ async fn a_refused_email_is_retried_with_back_off_and_then_given_up() {
         };
         s.add_notices(&[notice], marac_store::Ts::new(app.state.clock.now())).await.unwrap();
         let worker = Worker::new(
-            app.state.clone(),
+            app.state.app.clone(),
             Some(Mailer::new(&smtp.url(), "marac@test.example").unwrap()),
             "https://m.test",
         );

@@ -34,7 +34,7 @@ async fn member(app: &TestApp, email: &str, role: Role, agency: i64, marac: i64)
         is_demo: false,
         grants: vec![Grant { role, marac_id: Some(marac) }],
     };
-    let event = marac_web::audit::system_event(&app.state, "test.seed", "");
+    let event = marac_app::audit::system_event(&app.state, "test.seed", "");
     app.db.store.create_user(&user, event).await.unwrap();
 }
 
@@ -213,7 +213,7 @@ async fn childrens_social_care_cross_references_its_list_which_no_one_else_sees_
     each_backend!(|app| {
         let s = app.db.store.as_ref();
         marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
-        let event = || marac_web::audit::system_event(&app.state, "test.seed", "");
+        let event = || marac_app::audit::system_event(&app.state, "test.seed", "");
         let partnership_id = s.get_marac(app.marac_id).await.unwrap().partnership_id;
         let input = |code: &str, category| AgencyInput {
             partnership_id,
@@ -341,7 +341,7 @@ async fn childrens_social_care_cross_references_its_list_which_no_one_else_sees_
         assert!(s.agency_list_rows(ids[0]).await.unwrap().is_empty());
         let r = sam.post(&format!("/agency-lists/{}/delete", ids[0]), &[]).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "already deleted");
-        let worker = marac_web::worker::Worker::new(app.state.clone(), None, "http://127.0.0.1");
+        let worker = marac_app::worker::Worker::new(app.state.app.clone(), None, "http://127.0.0.1");
         assert_eq!(worker.round().await.unwrap().lists_deleted, 0, "not yet");
         app.clock.advance(Duration::days(28));
         assert_eq!(worker.round().await.unwrap().lists_deleted, 1);
@@ -365,15 +365,15 @@ fn version_1_keys(app: &TestApp, p: &marac_domain::matching::PersonDetails) -> V
     marac_domain::matching::blocking_keys(p)
         .iter()
         .filter(|k| !k.starts_with("nd:"))
-        .map(|k| marac_web::crypto::hmac(&app.state.keys.encryption.key, &[b"person-index", k.as_bytes()]))
+        .map(|k| marac_app::crypto::hmac(&app.state.keys.encryption.key, &[b"person-index", k.as_bytes()]))
         .collect()
 }
 
 #[tokio::test]
 async fn people_filed_under_older_keys_are_found_by_them_until_the_worker_files_them_again() {
     each_backend!(|app| {
+        use marac_app::casework::{self, Purpose, StoredPerson};
         use marac_domain::matching::{BLOCKING_KEYS_VERSION, LIKELY, PersonDetails};
-        use marac_web::casework::{self, Purpose, StoredPerson};
         let s = app.db.store.as_ref();
         marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
         app.user("kim@x.org", Role::Referrer, false).await;
@@ -389,7 +389,7 @@ async fn people_filed_under_older_keys_are_found_by_them_until_the_worker_files_
         }
         assert_eq!(old.len(), 2, "the victim and the person causing harm");
         app.db.execute("UPDATE people SET keys_version = 1").await;
-        s.file_people_again(BLOCKING_KEYS_VERSION, &old, marac_web::audit::system_event(&app.state, "test.seed", ""))
+        s.file_people_again(BLOCKING_KEYS_VERSION, &old, marac_app::audit::system_event(&app.state, "test.seed", ""))
             .await
             .unwrap();
         app.db.execute("UPDATE people SET keys_version = 1").await;
@@ -411,10 +411,10 @@ async fn people_filed_under_older_keys_are_found_by_them_until_the_worker_files_
         let before = found(same.clone()).await;
         assert!(before.len() == 1 && before[0].1.certain, "{before:?}");
 
-        let worker = marac_web::worker::Worker::new(app.state.clone(), None, "http://127.0.0.1");
+        let worker = marac_app::worker::Worker::new(app.state.app.clone(), None, "http://127.0.0.1");
         assert_eq!(worker.round().await.unwrap().people_filed_again, 2);
         assert_eq!(worker.round().await.unwrap().people_filed_again, 0, "once");
-        assert!(app.state.people_all_filed.load(std::sync::atomic::Ordering::Relaxed));
+        assert!(app.state.people_all_filed());
         let version_1: Vec<String> = old.iter().flat_map(|(_, keys)| keys.clone()).collect();
         assert!(s.find_people(partnership, &version_1, 10).await.unwrap().is_empty(), "the old keys are gone");
         assert!(found(same).await.first().is_some_and(|m| m.1.certain));

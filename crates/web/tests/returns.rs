@@ -61,13 +61,13 @@ async fn agency(app: &TestApp, code: &str, category: AgencyCategory) -> i64 {
         category,
         marac_ids: vec![app.marac_id],
     };
-    s.create_agency(&input, marac_web::audit::system_event(&app.state, "test.seed", "")).await.unwrap()
+    s.create_agency(&input, marac_app::audit::system_event(&app.state, "test.seed", "")).await.unwrap()
 }
 
 /// Files the cases as accepted referrals of the test Marac and hears them at a meeting on `day`.
 async fn meeting(app: &TestApp, day: Date, cases: &[Case], by: i64, tag: &str) -> i64 {
     let s = app.db.store.as_ref();
-    let event = || marac_web::audit::system_event(&app.state, "test.seed", "");
+    let event = || marac_app::audit::system_event(&app.state, "test.seed", "");
     let at = Ts::new(app.state.clock.now());
     let p = s.list_partnerships().await.unwrap()[0].id;
     let mut list = Vec::new();
@@ -292,7 +292,7 @@ async fn the_return_is_exact_for_coordinators_in_every_format_and_suppressed_for
             cadence: m.cadence,
             rules: m.rules,
         };
-        let seed = || marac_web::audit::system_event(&app.state, "test.seed", "");
+        let seed = || marac_app::audit::system_event(&app.state, "test.seed", "");
         app.db.store.update_marac(app.marac_id, &input, seed()).await.unwrap();
         let csv = b.get(&format!("/returns/download?{scope}&format=csv")).await.body;
         assert!(csv.contains("scope,\"'=HYPERLINK("), "{csv}");
@@ -459,7 +459,7 @@ async fn the_return_is_exact_for_coordinators_in_every_format_and_suppressed_for
             kind: marac_domain::meeting_rules::ActionKind::RightToKnow,
         };
         let at = Ts::new(app.state.clock.now());
-        app.db.store.add_action(&action, cora, at, marac_web::audit::system_event(&app.state, "t", "")).await.unwrap();
+        app.db.store.add_action(&action, cora, at, marac_app::audit::system_event(&app.state, "t", "")).await.unwrap();
         let health = page_figures(&b.get(&format!("/returns/health?{scope}")).await.body);
         assert_eq!(health["repeat_rate"], "40.0%");
         assert_eq!(health["volume"], "4.0");

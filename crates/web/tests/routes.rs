@@ -34,7 +34,7 @@ async fn sign_in_failure_says_the_same_whatever_was_wrong() {
         app.user("kim@x.org", Role::Referrer, false).await;
         app.user("off@x.org", Role::Referrer, false).await;
         let id = app.db.store.find_user_by_email("off@x.org").await.unwrap().unwrap().id;
-        app.db.store.set_user_disabled(id, true, marac_web::audit::system_event(&app.state, "t", "")).await.unwrap();
+        app.db.store.set_user_disabled(id, true, marac_app::audit::system_event(&app.state, "t", "")).await.unwrap();
         let mut bodies = Vec::new();
         for (email, password) in
             [("nobody@x.org", PASSWORD), ("kim@x.org", "wrong password entirely"), ("off@x.org", PASSWORD)]
@@ -203,7 +203,7 @@ async fn users_see_and_end_their_own_sessions_only() {
         assert_eq!(page.body.matches("name=\"session\"").count(), 2);
         let phone_id = {
             let token = phone.cookies.lock().unwrap().get("marac_session").cloned().unwrap();
-            marac_web::crypto::token_hash(&token)
+            marac_app::crypto::token_hash(&token)
         };
         // Lee cannot end Kim's session.
         lee.get("/account").await;
@@ -354,7 +354,7 @@ async fn coordinators_must_set_up_a_second_factor_and_get_recovery_codes() {
         let sealed = page.body.split("name=\"secret\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
         let r = b.post("/sign-in/set-up-two-factor", &[("secret", &sealed), ("code", "123")]).await;
         assert!(r.body.contains("The code is not right"));
-        let code = marac_web::totp::code_at(&secret, app.state.clock.now().unix_timestamp());
+        let code = marac_app::totp::code_at(&secret, app.state.clock.now().unix_timestamp());
         let r = b.post("/sign-in/set-up-two-factor", &[("secret", &sealed), ("code", &code)]).await;
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.body.matches("<li><code>").count(), 10, "ten recovery codes");
@@ -477,11 +477,11 @@ async fn someone_holding_no_role_sees_nothing_but_their_own_account() {
             email: "norole@x.org".into(),
             name: "No Role".into(),
             agency_id: None,
-            password_hash: marac_web::password::hash_blocking(PASSWORD).unwrap(),
+            password_hash: marac_app::password::hash_blocking(PASSWORD).unwrap(),
             is_demo: false,
             grants: vec![],
         };
-        app.db.store.create_user(&user, marac_web::audit::system_event(&app.state, "t", "")).await.unwrap();
+        app.db.store.create_user(&user, marac_app::audit::system_event(&app.state, "t", "")).await.unwrap();
         let b = app.signed_in("norole@x.org").await;
         assert_eq!(b.get("/").await.status, StatusCode::FORBIDDEN);
         assert_eq!(b.get("/account").await.status, StatusCode::OK);
@@ -752,7 +752,7 @@ async fn the_api_needs_a_live_token_and_answers_with_problem_json() {
             grants: vec![],
         };
         let norole =
-            app.db.store.create_user(&user, marac_web::audit::system_event(&app.state, "t", "")).await.unwrap();
+            app.db.store.create_user(&user, marac_app::audit::system_event(&app.state, "t", "")).await.unwrap();
         token_for(&app, norole, "marac_pat_norole").await;
         assert_eq!(api_get(&app, "/api/v1/checklists", Some("marac_pat_norole")).await.status, StatusCode::FORBIDDEN);
         let lee = app.user("lee@x.org", Role::Idva, false).await;
@@ -761,11 +761,11 @@ async fn the_api_needs_a_live_token_and_answers_with_problem_json() {
         let now = marac_store::Ts::new(app.state.clock.now());
         app.db
             .store
-            .revoke_api_token(lee_token, lee, now, marac_web::audit::system_event(&app.state, "t", ""))
+            .revoke_api_token(lee_token, lee, now, marac_app::audit::system_event(&app.state, "t", ""))
             .await
             .unwrap();
         assert_eq!(api_get(&app, "/api/v1/checklists", Some("marac_pat_lee")).await.status, StatusCode::UNAUTHORIZED);
-        app.db.store.set_user_disabled(kim, true, marac_web::audit::system_event(&app.state, "t", "")).await.unwrap();
+        app.db.store.set_user_disabled(kim, true, marac_app::audit::system_event(&app.state, "t", "")).await.unwrap();
         assert_eq!(api_get(&app, "/api/v1/checklists", Some("marac_pat_kim")).await.status, StatusCode::UNAUTHORIZED);
     });
 }
@@ -872,7 +872,7 @@ async fn a_referral_is_written_page_by_page_triaged_and_researched() {
         app.user("ana@x.org", Role::Analyst, false).await;
         app.user("adm@x.org", Role::Admin, true).await;
         // A health rep attending the same Marac, and a housing rep of an agency that does not.
-        let event = || marac_web::audit::system_event(&app.state, "test.seed", "");
+        let event = || marac_app::audit::system_event(&app.state, "test.seed", "");
         let agency = |code: &str, maracs: Vec<i64>| marac_store::AgencyInput {
             partnership_id: 1,
             code: code.into(),
@@ -1236,7 +1236,7 @@ async fn casework_candidates(app: &TestApp, given: &str, family: &str, dob: &str
         ..Default::default()
     };
     let partnership = app.db.store.get_marac(app.marac_id).await.unwrap().partnership_id;
-    marac_web::casework::find_matches(&app.state, partnership, &person)
+    marac_app::casework::find_matches(&app.state, partnership, &person)
         .await
         .unwrap()
         .into_iter()
@@ -1268,14 +1268,14 @@ async fn the_directory_and_triage_decisions_refuse_those_who_may_not_change_them
             marac_id: app.marac_id,
             referrer_user_id: kim_id,
             referring_agency_id: app.agency_id,
-            form_sealed: marac_web::casework::seal(
+            form_sealed: marac_app::casework::seal(
                 &app.state,
-                marac_web::casework::Purpose::Form,
+                marac_app::casework::Purpose::Form,
                 &marac_domain::referral_form::FormMap::new(),
             )
             .unwrap(),
         };
-        let rid = s.create_draft(&draft, marac_web::audit::system_event(&app.state, "test.seed", "")).await.unwrap();
+        let rid = s.create_draft(&draft, marac_app::audit::system_event(&app.state, "test.seed", "")).await.unwrap();
         assert_eq!(
             kim.post(&format!("/referrals/{rid}/decision"), &[("decision", "accept")]).await.status,
             StatusCode::FORBIDDEN
@@ -1293,7 +1293,7 @@ async fn a_meeting_is_scheduled_published_confirmed_run_and_minuted() {
         app.user("kim@x.org", Role::Referrer, false).await;
         app.user("cora@x.org", Role::Coordinator, true).await;
         app.user("cha@x.org", Role::Chair, false).await;
-        let event = || marac_web::audit::system_event(&app.state, "test.seed", "");
+        let event = || marac_app::audit::system_event(&app.state, "test.seed", "");
         let p = s.list_partnerships().await.unwrap()[0].id;
         let agency = |code: &str, marac: i64| marac_store::AgencyInput {
             partnership_id: p,

@@ -8,11 +8,11 @@ use crate::secrets::Secrets;
 use crate::settings::Settings;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
+use marac_app::clock::SystemClock;
+use marac_app::{crypto, password, totp};
 use marac_domain::policy::Grant;
 use marac_domain::{AgencyCategory, MaracRules, MeetingCadence, Role};
 use marac_store::{AgencyInput, MaracInput, NewUser, PartnershipInput, Store};
-use marac_web::clock::SystemClock;
-use marac_web::{crypto, password, totp};
 use sha2::{Digest, Sha256};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -119,16 +119,8 @@ pub async fn run(settings: &Settings, args: DemoArgs) -> anyhow::Result<ExitCode
     if made > 0 {
         println!("Added {made} synthetic referrals over the last 18 months.");
     }
-    let config = marac_web::WebConfig {
-        secure_cookies: false,
-        hsts: false,
-        second_factor_roles: Vec::new(),
-        demo: true,
-        trust_proxy: false,
-        suppress_below: marac_domain::suppression::DEFAULT_THRESHOLD,
-        list_retention_days: marac_web::DEFAULT_LIST_RETENTION_DAYS,
-    };
-    let state = marac_web::AppState::new(store.clone(), config, keys.clone(), Arc::new(SystemClock));
+    let state =
+        marac_app::App::new(store.clone(), keys.clone(), Arc::new(SystemClock), marac_app::DEFAULT_LIST_RETENTION_DAYS);
     let since = time::OffsetDateTime::now_utc().date() - time::Duration::days(super::demo_referrals::DAYS_OF_REFERRALS);
     let meetings = super::demo_meetings::seed(state.clone(), &codes, since).await?;
     if meetings > 0 {

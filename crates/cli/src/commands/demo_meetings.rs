@@ -8,6 +8,9 @@
 
 use super::cli_event;
 use super::demo_referrals::Rng;
+use marac_app::App;
+use marac_app::casework::{self, Purpose};
+use marac_app::payloads::{ActionText, Discussion};
 use marac_domain::AgencyCategory;
 use marac_domain::flags::{self, FlagKind};
 use marac_domain::meeting_rules::{
@@ -15,12 +18,9 @@ use marac_domain::meeting_rules::{
     MeetingFormat, MeetingKind, PerpetratorApproach,
 };
 use marac_store::{
-    ActionEvent, Agency, AttendanceEntry, DiscussionRecord, Marac, NewAction, NewFlag, NewMeeting, Store, Ts, User,
-    WaitingCase,
+    ActionEvent, Agency, AttendanceEntry, DiscussionRecord, Marac, NewAction, NewFlag, NewMeeting, Publication, Store,
+    Ts, User, WaitingCase,
 };
-use marac_web::casework::{self, Purpose};
-use marac_web::routes::meeting_case::{ActionText, Discussion};
-use marac_web::{AppState, notify};
 use time::{Date, Duration, OffsetDateTime};
 
 /// The statement every demo Marac reads out.
@@ -78,7 +78,7 @@ const REPRESENTATIVES: &[&str] =
 
 struct Seeder<'a> {
     store: &'a dyn Store,
-    state: AppState,
+    state: App,
     rng: Rng,
     today: Date,
     users: Vec<User>,
@@ -89,7 +89,7 @@ struct Seeder<'a> {
 ///
 /// # Errors
 /// Store failures.
-pub async fn seed(state: AppState, marac_codes: &[&str], since: Date) -> anyhow::Result<usize> {
+pub async fn seed(state: App, marac_codes: &[&str], since: Date) -> anyhow::Result<usize> {
     let store = state.store.clone();
     let maracs: Vec<Marac> =
         store.list_maracs().await?.into_iter().filter(|m| marac_codes.contains(&m.code.as_str())).collect();
@@ -181,16 +181,20 @@ impl Seeder<'_> {
                 self.past(marac, *id, meeting, statement_id).await?;
             } else if !upcoming_published {
                 upcoming_published = true;
+                // The next meeting's list goes out as a coordinator's would: through the
+                // workflow, with its notices to the invited agencies.
                 self.list(marac, *id, meeting.held_on, meeting.capacity).await?;
-                let published = self.store.get_meeting(*id).await?;
-                notify::send(&self.state, notify::list_published(&self.users, &published)).await;
+                let planned = self.store.get_meeting(*id).await?;
+                let event = cli_event("meeting.publish", &format!("meeting:{id}"), serde_json::json!({}));
+                // A list with no cases waiting stays planned.
+                let _unready = marac_app::workflows::meetings::publish(&self.state, &planned, event).await?;
             }
         }
         Ok(ids.len())
     }
 
     /// Lists the waiting cases accepted by the cut-off (for the next meeting, by today),
-    /// children first, and publishes.
+    /// children first.
     async fn list(&mut self, marac: &Marac, id: i64, held_on: Date, capacity: u32) -> anyhow::Result<Vec<(i64, i64)>> {
         let cutoff = if held_on >= self.today {
             self.today
@@ -215,7 +219,6 @@ impl Seeder<'_> {
         }
         let event = || cli_event("meeting.list", &format!("meeting:{id}"), serde_json::json!({ "demo": true }));
         self.store.set_meeting_list(id, &list, at(cutoff, 12), event()).await?;
-        self.store.publish_meeting(id, at(cutoff, 16), event()).await?;
         Ok(list)
     }
 
@@ -224,6 +227,11 @@ impl Seeder<'_> {
         if list.is_empty() {
             return Ok(());
         }
+        // Published on the day the list closed, long ago: no one is told now.
+        let cutoff = meeting_rules::list_cutoff(meeting.held_on, marac.rules.list_cutoff_days);
+        let publication = Publication { invited_agency_ids: meeting.invited_agency_ids.clone() };
+        let event = cli_event("meeting.publish", &format!("meeting:{id}"), serde_json::json!({ "demo": true }));
+        self.store.publish_meeting(id, &publication, at(cutoff, 16), event).await?;
         let day = meeting.held_on;
         let event = |what: &str| cli_event(what, &format!("meeting:{id}"), serde_json::json!({ "demo": true }));
         let attendees: Vec<i64> = self.holders(marac.id).iter().map(|u| u.id).collect();

@@ -6,6 +6,7 @@
 //! many at a time, and every person and form holds the same sealed synthetic record.
 
 use super::demo_referrals::Rng;
+use marac_app::{App, casework};
 use marac_domain::meeting_rules::{ActionKind, ActionStatus, ActionSubject};
 use marac_domain::policy::Grant;
 use marac_domain::referral_form::{FormMap, Profile, age_group};
@@ -13,7 +14,6 @@ use marac_domain::{AgencyCategory, MaracRules, MeetingCadence, Role};
 use marac_store::{
     AgencyInput, BulkAction, BulkHistory, BulkMeeting, BulkReferral, MaracInput, NewUser, PartnershipInput,
 };
-use marac_web::{AppState, casework};
 use time::{Date, Duration};
 
 /// Partnerships made.
@@ -38,7 +38,7 @@ fn tri(rng: &mut Rng, yes: u64, unknown: u64) -> Option<bool> {
 ///
 /// # Errors
 /// Store failures.
-pub async fn seed(state: &AppState, password_hash: &str) -> anyhow::Result<usize> {
+pub async fn seed(state: &App, password_hash: &str) -> anyhow::Result<usize> {
     let store = state.store.as_ref();
     if store.find_partnership_by_code("NAT01").await?.is_some() {
         return Ok(0);

@@ -7,11 +7,11 @@
 
 use super::demo_referrals::{FAMILIES, MEN, Rng, WOMEN};
 use anyhow::Context as _;
+use marac_app::Keys;
+use marac_app::casework;
+use marac_app::clock::ManualClock;
 use marac_domain::matching::PersonDetails;
 use marac_store::{Store, Ts};
-use marac_web::casework;
-use marac_web::clock::ManualClock;
-use marac_web::{AppState, Keys, WebConfig};
 use std::sync::Arc;
 use time::{Date, Duration, OffsetDateTime};
 
@@ -69,16 +69,12 @@ pub async fn seed(store: Arc<dyn Store>, keys: Keys, partnership_code: &str, tar
         return Ok(0);
     }
     let now = OffsetDateTime::now_utc();
-    let config = WebConfig {
-        secure_cookies: false,
-        hsts: false,
-        second_factor_roles: Vec::new(),
-        demo: true,
-        trust_proxy: false,
-        suppress_below: marac_domain::suppression::DEFAULT_THRESHOLD,
-        list_retention_days: marac_web::DEFAULT_LIST_RETENTION_DAYS,
-    };
-    let state = AppState::new(store.clone(), config, keys, Arc::new(ManualClock::new(now)));
+    let state = marac_app::App::new(
+        store.clone(),
+        keys,
+        Arc::new(ManualClock::new(now)),
+        marac_app::DEFAULT_LIST_RETENTION_DAYS,
+    );
     // Seeded by how many exist, so topping up continues the sequence rather than repeating it.
     let mut rng = Rng(0x5eed_0f9e_0b1e ^ known.wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let mut added = 0u64;

@@ -10,14 +10,14 @@
 //! another Marac holds.
 
 use anyhow::Context as _;
+use marac_app::Keys;
+use marac_app::casework::{self, Purpose};
+use marac_app::clock::{Clock, ManualClock};
 use marac_domain::Role;
 use marac_domain::checklist::Checklist;
 use marac_domain::policy::Grant;
 use marac_domain::referral_form::FormMap;
 use marac_store::{Decision, DirectoryEntry, DirectoryKind, Marac, NewUser, ReferralFilter, Store, Ts, User};
-use marac_web::casework::{self, Purpose};
-use marac_web::clock::{Clock, ManualClock};
-use marac_web::{AppState, Keys, WebConfig};
 use std::sync::Arc;
 use time::{Date, Duration, OffsetDateTime};
 
@@ -73,7 +73,7 @@ fn dmy(d: Date) -> String {
 struct Generator<'a> {
     store: &'a dyn Store,
     clock: Arc<ManualClock>,
-    state: AppState,
+    state: marac_app::App,
     dash: Checklist,
     rng: Rng,
 }
@@ -186,7 +186,7 @@ fn person(rng: &mut Rng, women: bool, min_age: u64, max_age: u64, on: Date) -> (
 /// Demo practitioners who make the synthetic referrals: one referrer per agency.
 async fn referrers(store: &dyn Store, marac_ids: &[i64]) -> anyhow::Result<Vec<User>> {
     let mut users = Vec::new();
-    let hash = marac_web::password::hash_blocking(super::demo::DEMO_PASSWORD)?;
+    let hash = marac_app::password::hash_blocking(super::demo::DEMO_PASSWORD)?;
     for agency in store.list_agencies().await? {
         let email = format!("referrer-{}@demo.marac.example", agency.code.to_lowercase());
         let id = match store.find_user_by_email(&email).await? {
@@ -283,16 +283,7 @@ pub async fn seed(store: Arc<dyn Store>, keys: Keys, marac_codes: &[&str]) -> an
     let dash_text = marac_domain::checklist::SHIPPED[0];
     let now = OffsetDateTime::now_utc();
     let clock = Arc::new(ManualClock::new(now));
-    let config = WebConfig {
-        secure_cookies: false,
-        hsts: false,
-        second_factor_roles: Vec::new(),
-        demo: true,
-        trust_proxy: false,
-        suppress_below: marac_domain::suppression::DEFAULT_THRESHOLD,
-        list_retention_days: marac_web::DEFAULT_LIST_RETENTION_DAYS,
-    };
-    let state = AppState::new(store.clone(), config, keys, clock.clone());
+    let state = marac_app::App::new(store.clone(), keys, clock.clone(), marac_app::DEFAULT_LIST_RETENTION_DAYS);
     let mut g = Generator {
         store: store.as_ref(),
         clock,

@@ -5,8 +5,8 @@
 use crate::settings::Settings;
 use anyhow::Context;
 use clap::Subcommand;
+use marac_app::clock::SystemClock;
 use marac_domain::fields::Email;
-use marac_web::clock::SystemClock;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -29,7 +29,7 @@ pub enum ImportCommand {
 pub async fn run(settings: &Settings, command: ImportCommand) -> anyhow::Result<ExitCode> {
     let ImportCommand::Referrals { file, by } = command;
     let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-    if bytes.len() > marac_web::import::MAX_FILE_BYTES {
+    if bytes.len() > marac_app::import::MAX_FILE_BYTES {
         anyhow::bail!("{} is larger than the 20 MB an import takes; split it by year", file.display());
     }
     let (store, secrets) = super::open_ready(settings).await?;
@@ -39,18 +39,9 @@ pub async fn run(settings: &Settings, command: ImportCommand) -> anyhow::Result<
         .await?
         .with_context(|| format!("--by: no user has the address {email}"))?;
     let keys = secrets.web_keys();
-    let config = marac_web::WebConfig {
-        secure_cookies: false,
-        hsts: false,
-        second_factor_roles: Vec::new(),
-        demo: false,
-        trust_proxy: false,
-        suppress_below: settings.suppress_below,
-        list_retention_days: settings.list_retention_days,
-    };
-    let state = marac_web::AppState::new(store.clone(), config, keys, Arc::new(SystemClock));
-    let actor = marac_web::session::actor_of(&user);
-    match marac_web::import::import(&state, &user, &actor, &bytes).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+    let state = marac_app::App::new(store.clone(), keys, Arc::new(SystemClock), settings.list_retention_days);
+    let actor = marac_app::actor_of(&user);
+    match marac_app::import::import(&state, &user, &actor, &bytes).await.map_err(|e| anyhow::anyhow!("{e}"))? {
         Ok(count) => {
             println!(
                 "Imported {}: {} referrals added, {} already imported, {} meetings made for the days cases were heard.",

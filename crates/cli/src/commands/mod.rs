@@ -108,8 +108,8 @@ async fn prove_keys(store: &dyn Store, held: &HeldKeys, needed: &[KeyPurpose]) -
         let proven = match purpose {
             KeyPurpose::Encryption => {
                 let samples = store.sealed_samples(PROOF_SAMPLE).await?;
-                let key = marac_web::crypto::SealingKey { id: marac_domain::keys::FIRST_KEY_ID, key: *key };
-                samples.is_empty() || samples.iter().any(|s| marac_web::casework::sample_opens(&key, s))
+                let key = marac_app::crypto::SealingKey { id: marac_domain::keys::FIRST_KEY_ID, key: *key };
+                samples.is_empty() || samples.iter().any(|s| marac_app::casework::sample_opens(&key, s))
             }
             KeyPurpose::Audit => {
                 let (head, _) = store.audit_head().await?;
@@ -191,5 +191,6 @@ pub fn cli_event(action: &str, target: &str, detail: serde_json::Value) -> NewAu
         ip: "local".to_owned(),
         detail: detail.to_string(),
         idempotency: None,
+        notices: Vec::new(),
     }
 }

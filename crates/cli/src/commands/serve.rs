@@ -3,11 +3,11 @@
 use crate::secrets::Secrets;
 use crate::settings::{LogFormat, Settings};
 use anyhow::Context;
+use marac_app::clock::SystemClock;
+use marac_app::mailer::Mailer;
+use marac_app::worker::Worker;
 use marac_store::Store;
-use marac_web::clock::SystemClock;
-use marac_web::mailer::Mailer;
 use marac_web::server::Limits;
-use marac_web::worker::Worker;
 use marac_web::{AppState, WebConfig};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -66,7 +66,7 @@ pub async fn serve(
     };
     // Every server runs the worker; claims keep two of them from sending the same message.
     let worker = tokio::spawn(
-        Worker::new(state.clone(), mailer, &settings.public_url).run(Duration::from_secs(settings.worker_seconds)),
+        Worker::new(state.app.clone(), mailer, &settings.public_url).run(Duration::from_secs(settings.worker_seconds)),
     );
     let app = marac_web::router(state);
     let listener = tokio::net::TcpListener::bind(settings.bind)

@@ -56,8 +56,8 @@ pub async fn run(settings: &Settings, command: TokenCommand) -> anyhow::Result<E
         TokenCommand::Create { user, name } => {
             let user = find_user(store.as_ref(), &user).await?;
             let name = required_text(&name, "a name for the token", 100).map_err(|m| anyhow::anyhow!("--name: {m}"))?;
-            let token = format!("{TOKEN_PREFIX}{}", marac_web::crypto::random_token()?);
-            let hash = marac_web::crypto::token_hash(&token);
+            let token = format!("{TOKEN_PREFIX}{}", marac_app::crypto::random_token()?);
+            let hash = marac_app::crypto::token_hash(&token);
             let event = super::cli_event("api_token.create", "", serde_json::json!({ "user": user.id, "name": name }));
             let id = store.create_api_token(user.id, &name, &hash, event).await?;
             eprintln!("Token {id} for {} ({name}). It is shown only now; keep it in a secret store:", user.email);

@@ -81,7 +81,7 @@ pub async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<Ex
             std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
             let password = line.trim_end_matches(['\n', '\r']);
             password_policy::check(password, email.as_str()).map_err(|m| anyhow::anyhow!("password: {m}"))?;
-            let password_hash = marac_web::password::hash_blocking(password)?;
+            let password_hash = marac_app::password::hash_blocking(password)?;
             let grant = Grant { role, marac_id: if role.is_per_marac() { marac_id } else { None } };
             let user = NewUser {
                 email: email.to_string(),

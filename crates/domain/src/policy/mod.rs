@@ -555,5 +555,11 @@ fn case_access_in(actor: &Actor, case: &CaseAccess, m: i64, write: bool) -> Resu
     Err(Denied("no reason to see this case"))
 }
 
+/// Whether two sets of roles are the same, whatever their order.
+#[must_use]
+pub fn same_grants(a: &[Grant], b: &[Grant]) -> bool {
+    a.iter().all(|g| b.contains(g)) && b.iter().all(|g| a.contains(g))
+}
+
 #[cfg(test)]
 mod tests;

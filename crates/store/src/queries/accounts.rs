@@ -63,6 +63,42 @@ impl crate::AccountStore for This {
         rows.into_iter().map(|r| r.into_user(&roles)).collect()
     }
 
+    async fn users_holding(
+        &self,
+        roles: &[marac_domain::Role],
+        marac_ids: &[i64],
+    ) -> crate::StoreResult<Vec<crate::User>> {
+        if roles.is_empty() || marac_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // A grant with no Marac holds the role for every Marac.
+        let sql = format!(
+            "SELECT id, email, name, agency_id, password_hash, disabled, totp_secret, is_demo FROM users \
+             WHERE id IN (SELECT user_id FROM user_roles WHERE role IN ({}) AND (marac_id IS NULL OR marac_id IN ({}))) \
+             ORDER BY name, id",
+            crate::rows::placeholders(1, roles.len()),
+            crate::rows::placeholders(1 + roles.len(), marac_ids.len()),
+        );
+        // Built from placeholders only; values are bound.
+        let mut q = sqlx::query_as::<_, crate::rows::UserRow>(sqlx::AssertSqlSafe(sql));
+        for r in roles {
+            q = q.bind(r.code());
+        }
+        for m in marac_ids {
+            q = q.bind(m);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        let mut conn = self.pool.acquire().await?;
+        let roles: Vec<(i64, String, Option<i64>)> = Self::rows_for_ids(
+            &mut conn,
+            "SELECT user_id, role, marac_id FROM user_roles WHERE user_id IN ({}) ORDER BY id",
+            &ids,
+        )
+        .await?;
+        rows.into_iter().map(|r| r.into_user(&roles)).collect()
+    }
+
     async fn get_user(&self, id: i64) -> crate::StoreResult<crate::User> {
         let row: crate::rows::UserRow = sqlx::query_as(
             "SELECT id, email, name, agency_id, password_hash, disabled, totp_secret, is_demo FROM users WHERE id = $1",

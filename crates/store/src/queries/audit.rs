@@ -20,6 +20,7 @@ impl This {
                 .await?;
         let mut event = event;
         event.at = marac_domain::audit::to_micros(event.at);
+        let notices = std::mem::take(&mut event.notices);
         let sealed = marac_domain::audit::seal(key, head_seq, &head_hash, event);
         sqlx::query(
             "INSERT INTO audit_events (seq, at, actor_user_id, actor_label, action, target, outcome, ip, detail, prev_hash, hash) \
@@ -39,6 +40,9 @@ impl This {
         .execute(&mut *conn)
         .await?;
         sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&sealed.hash).execute(&mut *conn).await?;
+        if !notices.is_empty() {
+            Self::add_notices_in(&mut *conn, &notices, crate::Ts::new(sealed.event.at)).await?;
+        }
         Ok(())
     }
 }

@@ -318,10 +318,22 @@ impl crate::MeetingStore for This {
     async fn publish_meeting(
         &self,
         meeting_id: i64,
+        publication: &crate::Publication,
         at: crate::Ts,
         audit: marac_domain::audit::NewAuditEvent,
     ) -> crate::StoreResult<()> {
-        self.move_meeting(meeting_id, "planned", "published", at, audit).await
+        let mut tx = self.begin_write().await?;
+        Self::meeting_status_in(&mut tx, meeting_id, &["planned"]).await?;
+        sqlx::query("DELETE FROM meeting_agencies WHERE meeting_id = $1").bind(meeting_id).execute(&mut *tx).await?;
+        Self::invite_in(&mut tx, meeting_id, &publication.invited_agency_ids).await?;
+        sqlx::query("UPDATE meetings SET status = 'published', updated_at = $1, published_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(meeting_id)
+            .execute(&mut *tx)
+            .await?;
+        Self::append_in(&mut tx, &self.audit_key, audit).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn close_meeting(

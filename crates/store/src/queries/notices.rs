@@ -1,12 +1,16 @@
 //! The queries of [`crate::NoticeStore`], written once and compiled for each backend:
 //! `sqlite.rs` and `postgres.rs` include this file with `Db` and `This` naming their types.
 
-use super::This;
+use super::{Db, This};
 
-#[async_trait::async_trait]
-impl crate::NoticeStore for This {
-    async fn add_notices(&self, notices: &[crate::NewNotice], at: crate::Ts) -> crate::StoreResult<u64> {
-        let mut tx = self.begin_write().await?;
+impl This {
+    /// Adds notices within a transaction, each once per reader and event (`dedupe_key`), with
+    /// an e-mail in the outbox for those that carry an address; returns how many were new.
+    pub(super) async fn add_notices_in(
+        conn: &mut <Db as sqlx::Database>::Connection,
+        notices: &[crate::NewNotice],
+        at: crate::Ts,
+    ) -> crate::StoreResult<u64> {
         let mut added = 0;
         for n in notices {
             let id: Option<(i64,)> = sqlx::query_as(
@@ -18,7 +22,7 @@ impl crate::NoticeStore for This {
             .bind(&n.link)
             .bind(&n.dedupe_key)
             .bind(at)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?;
             let Some((id,)) = id else { continue };
             added += 1;
@@ -31,10 +35,19 @@ impl crate::NoticeStore for This {
                 .bind(n.kind.code())
                 .bind(to)
                 .bind(at)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
             }
         }
+        Ok(added)
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::NoticeStore for This {
+    async fn add_notices(&self, notices: &[crate::NewNotice], at: crate::Ts) -> crate::StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let added = Self::add_notices_in(&mut tx, notices, at).await?;
         tx.commit().await?;
         Ok(added)
     }

@@ -104,7 +104,7 @@ pub async fn get(
     caller.authorise_audited(&state, Action::ViewHome, "checklists").await?;
     let record = state.store.get_checklist(&id, &version).await?.ok_or_else(Problem::not_found)?;
     let c = Checklist::parse(&record.definition)
-        .map_err(|e| Problem::from(marac_store::StoreError::Corrupt(e.to_string())))?;
+        .map_err(|e| Problem::from(marac_app::store::StoreError::Corrupt(e.to_string())))?;
     let questions = c
         .sections
         .iter()

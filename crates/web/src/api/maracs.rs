@@ -4,9 +4,9 @@
 use super::ApiUser;
 use super::problem::Problem;
 use crate::AppState;
-use crate::casework;
 use axum::Json;
 use axum::extract::State;
+use marac_app::casework;
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -6,13 +6,13 @@
 use super::ApiUser;
 use super::problem::Problem;
 use crate::AppState;
-use crate::casework::{self, Purpose};
-use crate::routes::meeting_case::{ActionText, Discussion};
 use axum::Json;
 use axum::extract::{Path, State};
+use marac_app::casework::{self, Purpose};
+use marac_app::payloads::{ActionText, Discussion};
+use marac_app::store::ActionFilter;
 use marac_domain::meeting_rules::MeetingStatus;
 use marac_domain::policy::Action;
-use marac_store::ActionFilter;
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -9,15 +9,15 @@ pub mod problem;
 pub mod referrals;
 
 use crate::AppState;
-use crate::crypto;
 use axum::Router;
 use axum::extract::{FromRequestParts, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
+use marac_app::crypto;
+use marac_app::store::User;
 use marac_domain::audit::NewAuditEvent;
 use marac_domain::policy::{Action, Actor, Basis, authorise};
-use marac_store::User;
 use problem::Problem;
 use std::sync::Arc;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -55,6 +55,7 @@ impl ApiUser {
             ip: "api".to_owned(),
             detail: detail.to_string(),
             idempotency: self.idempotency.clone(),
+            notices: Vec::new(),
         }
     }
 
@@ -70,7 +71,7 @@ impl ApiUser {
     ) -> Result<Basis, Problem> {
         let actor = self.actor();
         match authorise(&actor, action) {
-            Ok(basis) => match crate::casework::statement_needed(state, &actor, &action, basis).await? {
+            Ok(basis) => match marac_app::casework::statement_needed(state, &actor, &action, basis).await? {
                 None => Ok(basis),
                 Some(_) => Err(self
                     .refuse(

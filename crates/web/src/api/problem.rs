@@ -4,7 +4,7 @@
 use crate::faults::DatabaseFault;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use marac_store::StoreError;
+use marac_app::store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -177,18 +177,13 @@ impl Problem {
 
 impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => Problem::not_found(),
-            StoreError::Conflict { .. } => Problem::conflict(),
-            e if e.is_transient() => {
-                tracing::warn!(error = %e, "database unavailable");
-                Problem::unavailable(DatabaseFault::of(&e).unwrap_or(DatabaseFault::Unavailable))
-            }
-            other => {
-                tracing::error!(error = ?other, "API request failed");
-                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on the server", None)
-            }
-        }
+        Problem::from(crate::error::AppError::from(e))
+    }
+}
+
+impl From<marac_app::Error> for Problem {
+    fn from(e: marac_app::Error) -> Self {
+        Problem::from(crate::error::AppError::from(e))
     }
 }
 

@@ -4,15 +4,15 @@
 use super::ApiUser;
 use super::problem::{FieldProblem, Problem};
 use crate::AppState;
-use crate::casework;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use marac_app::casework;
+use marac_app::store::Referral;
 use marac_domain::policy::Action;
 use marac_domain::referral_form::{self as form, FieldError};
-use marac_store::{Referral, Ts};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -157,20 +157,13 @@ pub async fn submit(
     for s in form::Section::ALL {
         map.insert(form::saved_key(s), "1".into());
     }
-    let prepared = match casework::prepare(&state, &user.user, &map, None).await? {
-        Ok(p) => p,
+    let event = user.event(&state, "referral.submit", "", serde_json::json!({ "via": "api" }));
+    let sent = match marac_app::workflows::referrals::submit(&state, &user.user, &map, None, event).await? {
+        Ok(sent) => sent,
         Err(errors) => return Err(problems(errors)),
     };
-    let detail = serde_json::json!({ "criteria": prepared.assessment.criteria, "score": prepared.submission.score, "via": "api" });
-    let done = state
-        .store
-        .submit_referral(
-            &prepared.submission,
-            Ts::new(state.clock.now()),
-            user.event(&state, "referral.submit", "", detail),
-        )
-        .await?;
-    casework::notify_held_elsewhere(&state, &done).await?;
+    state.metrics.observe_matching(sent.matching);
+    let done = sent.done;
     let r = state.store.get_referral(done.referral_id).await?;
     Ok((StatusCode::CREATED, Json(ReferralResult::from(&r))).into_response())
 }

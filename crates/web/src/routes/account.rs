@@ -46,7 +46,7 @@ struct AccountPage {
 }
 
 /// Names for the grants a user holds ("Coordinator, North Marac").
-pub(crate) async fn role_views(state: &AppState, user: &marac_store::User) -> Result<Vec<RoleView>, AppError> {
+pub(crate) async fn role_views(state: &AppState, user: &marac_app::store::User) -> Result<Vec<RoleView>, AppError> {
     let maracs = state.store.list_maracs().await?;
     Ok(user
         .grants

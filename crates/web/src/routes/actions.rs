@@ -3,21 +3,21 @@
 //! victim, action, agency, date status reported, status.
 
 use crate::AppState;
-use crate::casework::{self, Purpose};
 use crate::error::AppError;
 use crate::forms::{Errors, FormData};
 use crate::page::PageContext;
 use crate::routes::admin::Choice;
 use crate::routes::display_date;
-use crate::routes::meeting_case::ActionText;
 use crate::session::Signed;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::casework::{self, Purpose};
+use marac_app::payloads::ActionText;
+use marac_app::store::{ActionEvent, ActionFilter, ActionRecord, ReferralFilter, Ts};
 use marac_domain::meeting_rules::{self, ActionStatus, DelayReason};
 use marac_domain::policy::{Action, authorise};
-use marac_store::{ActionEvent, ActionFilter, ActionRecord, ReferralFilter, Ts};
 
 /// One line of the tracker.
 pub struct TrackerRow {
@@ -201,7 +201,7 @@ async fn action_page(
         let by = match e.by_user_id {
             Some(id) => match state.store.get_user(id).await {
                 Ok(u) => u.name,
-                Err(marac_store::StoreError::NotFound) => String::new(),
+                Err(marac_app::store::StoreError::NotFound) => String::new(),
                 Err(other) => return Err(other.into()),
             },
             None => String::new(),

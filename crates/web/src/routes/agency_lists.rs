@@ -5,10 +5,7 @@
 //! Every view, upload and deletion is audited, and so is every refusal.
 
 use crate::AppState;
-use crate::casework::{self, Purpose};
-use crate::cross_reference::{self, Uploaded};
 use crate::error::AppError;
-use crate::import::MAX_FILE_BYTES;
 use crate::page::PageContext;
 use crate::session::Signed;
 use askama::Template;
@@ -16,11 +13,14 @@ use askama_web::WebTemplate;
 use axum::extract::{Multipart, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::casework::{self, Purpose};
+use marac_app::cross_reference::{self, Uploaded};
+use marac_app::import::MAX_FILE_BYTES;
+use marac_app::store::{AgencyList, Marac, Ts};
 use marac_domain::AgencyCategory;
 use marac_domain::agency_list::{COLUMNS, ListRow};
 use marac_domain::import::{Column, Problems};
 use marac_domain::policy::{Action, authorise};
-use marac_store::{AgencyList, Marac, Ts};
 
 /// A list as the page shows it.
 pub struct ListView {

@@ -12,9 +12,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::store::Ts;
 use marac_domain::confidentiality::Standing;
 use marac_domain::policy::Action;
-use marac_store::Ts;
 use serde::Deserialize;
 
 /// Where to go once confirmed.
@@ -56,7 +56,7 @@ async fn page(
     me.authorise(state, Action::ConfirmStatement { marac_id }, &format!("marac:{marac_id}")).await?;
     let marac = state.store.get_marac(marac_id).await?;
     let statement = state.store.current_statement(marac_id).await?;
-    let standing = crate::casework::statement_standing(state, me.user.id, marac_id).await?;
+    let standing = marac_app::casework::statement_standing(state, me.user.id, marac_id).await?;
     Ok(StatementPage {
         ctx: PageContext::new(state, &me.visitor, "Confidentiality statement", "/"),
         marac_id,

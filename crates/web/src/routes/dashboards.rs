@@ -16,12 +16,12 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::store::{AgencyAttendance, PartnershipFigure, Ts};
 use marac_domain::measures::{self, ActionFacts, Attendance, Facts, Measure, OUTSIDE_MEASURES, Outside, Status};
 use marac_domain::period::Quarter;
 use marac_domain::policy::Action;
 use marac_domain::safelives_return::MeetingCounts;
 use marac_domain::{AgencyCategory, fields::number_in_range};
-use marac_store::{AgencyAttendance, PartnershipFigure, Ts};
 use serde::Deserialize;
 
 /// Quarters in each trend, the chosen one last.

@@ -11,9 +11,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::store::{DirectoryEntry, DirectoryKind, Ts};
 use marac_domain::fields::{Email, required_text};
 use marac_domain::policy::{Action, authorise};
-use marac_store::{DirectoryEntry, DirectoryKind, Ts};
 
 /// One Marac's contacts.
 pub struct MaracContacts {

@@ -3,7 +3,6 @@
 
 use crate::AppState;
 use crate::error::AppError;
-use crate::import::{self, MAX_FILE_BYTES};
 use crate::page::PageContext;
 use crate::session::Signed;
 use askama::Template;
@@ -11,10 +10,11 @@ use askama_web::WebTemplate;
 use axum::extract::{Multipart, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use marac_app::import::{self, MAX_FILE_BYTES};
+use marac_app::store::ImportCount;
 use marac_domain::import::{COLUMNS, Column, Problems, template_header};
 use marac_domain::policy::Action;
 use marac_domain::referral_form::ETHNICITIES;
-use marac_store::ImportCount;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "returns/import.html")]

@@ -11,8 +11,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::store::Ts;
 use marac_domain::policy::Action;
-use marac_store::Ts;
 
 /// One notice as listed.
 struct NoticeView {

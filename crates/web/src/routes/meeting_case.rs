@@ -3,10 +3,8 @@
 //! minutes. Every page needs the viewer's confidentiality confirmation for that meeting.
 
 use crate::AppState;
-use crate::casework::{self, Purpose};
 use crate::error::AppError;
 use crate::forms::{Errors, FormData};
-use crate::notify;
 use crate::page::PageContext;
 use crate::routes::admin::Choice;
 use crate::routes::display_date;
@@ -19,32 +17,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use marac_domain::AgencyCategory;
+use marac_app::casework::{self, Purpose};
+use marac_app::payloads::{ActionText, Discussion};
+use marac_app::store::{AttendanceEntry, DiscussionRecord, ListedCase, NewAction, Ts};
 use marac_domain::flags::FlagKind;
 use marac_domain::meeting_rules::{
-    self, ActionKind, ActionSubject, AttendanceKind, CaseOutcome, MeetingStatus, PerpetratorApproach,
+    ActionKind, ActionSubject, AttendanceKind, CaseOutcome, MeetingStatus, PerpetratorApproach,
 };
 use marac_domain::policy::Action;
 use marac_domain::referral_form::{FormMap, parse_date};
-use marac_store::{AttendanceEntry, DiscussionRecord, ListedCase, NewAction, Ts};
-use serde::{Deserialize, Serialize};
-
-/// What the meeting recorded about a case.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Discussion {
-    /// Information the agencies shared.
-    pub information: String,
-    /// The victim's voice, usually through the Idva.
-    pub victim_voice: String,
-    /// The child's voice, where sought.
-    pub child_voice: String,
-    /// Risks identified.
-    pub risks: String,
-    /// Other notes.
-    pub notes: String,
-    /// Why the case was deferred.
-    pub deferred_reason: String,
-}
 
 const DISCUSSION_FIELDS: [(&str, &str); 5] = [
     ("information", "Information shared by the agencies"),
@@ -53,35 +34,6 @@ const DISCUSSION_FIELDS: [(&str, &str); 5] = [
     ("risks", "Risks identified"),
     ("notes", "Other notes"),
 ];
-
-impl Discussion {
-    fn get(&self, field: &str) -> &str {
-        match field {
-            "information" => &self.information,
-            "victim_voice" => &self.victim_voice,
-            "child_voice" => &self.child_voice,
-            "risks" => &self.risks,
-            "notes" => &self.notes,
-            _ => &self.deferred_reason,
-        }
-    }
-
-    /// This discussion with the fields `form` sends replaced: an autosave sends only the boxes
-    /// that changed, so the others keep what was saved.
-    fn overlay(&self, form: &FormData) -> Self {
-        let t = |k: &str, saved: &str| {
-            if form.0.iter().any(|(name, _)| name == k) { form.get(k).trim().to_owned() } else { saved.to_owned() }
-        };
-        Discussion {
-            information: t("information", &self.information),
-            victim_voice: t("victim_voice", &self.victim_voice),
-            child_voice: t("child_voice", &self.child_voice),
-            risks: t("risks", &self.risks),
-            notes: t("notes", &self.notes),
-            deferred_reason: t("deferred_reason", &self.deferred_reason),
-        }
-    }
-}
 
 /// Which form on the meeting-mode case page was sent (and came back with a problem): its
 /// values fill its own fields only, so a mistake in one form never blanks another.
@@ -92,15 +44,6 @@ pub(crate) enum Sent {
     Discussion(FormData),
     /// Another form (an action, a flag), as typed.
     Other(FormData),
-}
-
-/// An action's text.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ActionText {
-    /// What is to be done.
-    pub description: String,
-    /// For an action about a child: which child.
-    pub child: String,
 }
 
 /// An action as shown.
@@ -200,8 +143,8 @@ async fn require_case(state: &AppState, me: &Signed, st: &Standing, case_id: i64
 
 fn action_view(
     state: &AppState,
-    a: &marac_store::ActionRecord,
-    agencies: &[marac_store::Agency],
+    a: &marac_app::store::ActionRecord,
+    agencies: &[marac_app::store::Agency],
 ) -> Result<ActionView, AppError> {
     let text: ActionText = casework::open(state, Purpose::Action, &a.action.description_sealed)?;
     let mut subject = a.action.subject.label().to_owned();
@@ -268,10 +211,10 @@ pub(crate) async fn case_page(
     };
     let (discussion, form, typed_outcome) = match sent {
         Sent::Nothing => (saved, FormData::default(), false),
-        Sent::Discussion(form) => (saved.overlay(&form), form, true),
+        Sent::Discussion(form) => (saved.overlay(&form.0), form, true),
         Sent::Other(form) => (saved, form, false),
     };
-    let filter = marac_store::ActionFilter { case_id: Some(case_id), limit: 200, ..Default::default() };
+    let filter = marac_app::store::ActionFilter { case_id: Some(case_id), limit: 200, ..Default::default() };
     let mut actions = Vec::new();
     for a in state.store.list_actions(&filter).await? {
         actions.push(action_view(state, &a, &agencies)?);
@@ -284,7 +227,7 @@ pub(crate) async fn case_page(
     let outcome =
         if typed_outcome && !form.get("outcome").is_empty() { form.get("outcome") } else { listed.outcome.code() };
     let today = state.clock.now().date();
-    let flag_filter = marac_store::FlagFilter { case_id: Some(case_id), ..Default::default() };
+    let flag_filter = marac_app::store::FlagFilter { case_id: Some(case_id), ..Default::default() };
     let flags =
         crate::routes::meeting_flags::views(state, &state.store.list_flags(&flag_filter).await?, &agencies, today)?;
     let flag_until = match form.get("flag_until") {
@@ -413,7 +356,7 @@ pub async fn save(
     let (before, _) = listed_case(&state, &st, case_id).await?;
     let saved = open_discussion(&state, &before)?;
     // An autosave sends only the boxes that changed; the rest keep what was saved.
-    let discussion = saved.overlay(&form);
+    let discussion = saved.overlay(&form.0);
     let outcome = match form.get("outcome") {
         _ if autosave => before.outcome,
         "" => CaseOutcome::Listed,
@@ -455,7 +398,7 @@ pub async fn save(
     let at = Ts::new(state.clock.now());
     let version = match state.store.save_discussion((id, case_id), &record, outcome, me.user.id, at, event).await {
         Ok(v) => v,
-        Err(marac_store::StoreError::Conflict { .. }) => {
+        Err(marac_app::store::StoreError::Conflict { .. }) => {
             return conflict(&state, &me, (id, case_id), &st, &form, &discussion, autosave).await;
         }
         Err(e) => return Err(e.into()),
@@ -464,7 +407,8 @@ pub async fn save(
         return Ok(Json(serde_json::json!({ "saved": true, "version": version })).into_response());
     }
     if outcome == CaseOutcome::Heard && before.outcome != CaseOutcome::Heard {
-        tell_victim_task(&state, &me, &st, &before).await?;
+        let event = me.audit(&state, "action.create", "", serde_json::json!({}));
+        marac_app::workflows::actions::tell_victim_outcome(&state, &st.meeting, &before, me.user.id, event).await?;
     }
     let to = if form.get("then") == "next" {
         listed_case(&state, &standing(&state, &me, id).await?, case_id)
@@ -525,54 +469,6 @@ async fn conflict(
         );
     }
     case_page(state, me, id, case_id, Sent::Discussion(form.clone()), errors).await
-}
-
-/// Once a case is heard, its Idva service gets an action to tell the victim the outcome,
-/// so it is tracked, reminded and escalated like any other, and its Idvas get a notice.
-/// The Idva service is the referring agency if that is one, else the first invited.
-async fn tell_victim_task(state: &AppState, me: &Signed, st: &Standing, case: &ListedCase) -> Result<(), AppError> {
-    let agencies = state.store.list_agencies().await?;
-    let is_idva = |id: i64| agencies.iter().any(|a| a.id == id && a.category == AgencyCategory::Idva);
-    let idva = case
-        .referring_agency_id
-        .filter(|a| is_idva(*a))
-        .or_else(|| st.meeting.details.invited_agency_ids.iter().copied().find(|a| is_idva(*a)));
-    let Some(agency_id) = idva else {
-        return Ok(());
-    };
-    let users = state.store.list_users().await?;
-    let idvas: Vec<&str> = users
-        .iter()
-        .filter(|u| {
-            u.agency_id == Some(agency_id) && !u.disabled && marac_domain::policy::is_idva(&crate::session::actor_of(u))
-        })
-        .map(|u| u.name.as_str())
-        .collect();
-    let text = ActionText { description: meeting_rules::TELL_VICTIM_OUTCOME.to_owned(), child: String::new() };
-    let now = state.clock.now();
-    let action = NewAction {
-        case_id: case.case_id,
-        meeting_id: st.meeting.id,
-        agency_id,
-        owner_name: match idvas.as_slice() {
-            [one] => (*one).to_owned(),
-            _ => "The case's Idva".to_owned(),
-        },
-        subject: ActionSubject::Victim,
-        approach: None,
-        description_sealed: casework::seal(state, Purpose::Action, &text)?,
-        due_on: now.date() + time::Duration::days(meeting_rules::TELL_VICTIM_WITHIN_DAYS),
-        kind: ActionKind::General,
-    };
-    let event = me.audit(
-        state,
-        "action.create",
-        "",
-        serde_json::json!({ "case": case.case_id, "meeting": st.meeting.id, "agency": agency_id, "tell_victim": true }),
-    );
-    let action_id = state.store.add_action(&action, me.user.id, Ts::new(now), event).await?;
-    notify::send(state, notify::tell_victim_outcome(&users, st.marac.id, agency_id, action_id)).await;
-    Ok(())
 }
 
 /// `POST /meetings/{id}/cases/{case}/actions`: adds an action to the case's plan.
@@ -864,7 +760,7 @@ pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i
             None => (String::new(), String::new()),
         };
         let flag_filter =
-            marac_store::FlagFilter { case_id: Some(c.case_id), meeting_id: Some(id), ..Default::default() };
+            marac_app::store::FlagFilter { case_id: Some(c.case_id), meeting_id: Some(id), ..Default::default() };
         let flags = crate::routes::meeting_flags::views(
             &state,
             &state.store.list_flags(&flag_filter).await?,
@@ -875,7 +771,7 @@ pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i
             Some(s) => casework::open(&state, Purpose::Discussion, s)?,
             None => Discussion::default(),
         };
-        let filter = marac_store::ActionFilter {
+        let filter = marac_app::store::ActionFilter {
             case_id: Some(c.case_id),
             meeting_id: Some(id),
             limit: 200,
@@ -900,7 +796,7 @@ pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i
             transferred_from,
         });
     }
-    let filter = marac_store::ActionFilter {
+    let filter = marac_app::store::ActionFilter {
         marac_ids: Some(vec![st.marac.id]),
         outstanding_only: true,
         limit: 200,

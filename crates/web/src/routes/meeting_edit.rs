@@ -13,11 +13,12 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::store::{Meeting, NewMeeting, Ts};
+use marac_domain::Role;
 use marac_domain::fields::number_in_range;
 use marac_domain::meeting_rules::{MeetingFormat, MeetingStatus};
 use marac_domain::policy::Action;
 use marac_domain::referral_form::parse_date;
-use marac_store::{Meeting, NewMeeting, Ts};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "meetings/edit.html")]
@@ -71,10 +72,11 @@ async fn page(
     let d = &meeting.details;
     let marac = state.store.get_marac(d.marac_id).await?;
     // Chairs of this Marac; a chair already set stays on offer even if their role has gone.
-    let chairs = state
-        .store
-        .list_users()
-        .await?
+    let mut candidates = state.store.users_holding(&[Role::Chair], &[d.marac_id]).await?;
+    if let Some(chair) = d.chair_user_id.filter(|c| candidates.iter().all(|u| u.id != *c)) {
+        candidates.push(state.store.get_user(chair).await?);
+    }
+    let chairs = candidates
         .into_iter()
         .filter(|u| !u.disabled)
         .filter(|u| {
@@ -144,16 +146,16 @@ pub async fn save(
         Some(day) => Some(day),
     };
     let arranged = arrangements(&form, &mut errors);
-    let users = state.store.list_users().await?;
+    let users = state.store.users_holding(&[Role::Chair], &[d.marac_id]).await?;
     let chair = match form.get("chair") {
         "" => Some(None),
         raw => {
+            // The chair already set stays a valid choice even if their role has gone.
             let chosen = raw.parse::<i64>().ok().filter(|c| {
-                users.iter().any(|u| {
-                    u.id == *c
-                        && (Some(u.id) == d.chair_user_id
-                            || marac_domain::policy::may_chair(&crate::session::actor_of(u), d.marac_id))
-                })
+                Some(*c) == d.chair_user_id
+                    || users.iter().any(|u| {
+                        u.id == *c && marac_domain::policy::may_chair(&crate::session::actor_of(u), d.marac_id)
+                    })
             });
             if chosen.is_none() {
                 errors.add("chair", "Select a chair of this Marac");

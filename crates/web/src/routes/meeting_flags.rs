@@ -3,7 +3,6 @@
 //! early when the Marac agrees. Each runs for the Marac's set months unless ended.
 
 use crate::AppState;
-use crate::casework::{self, Purpose};
 use crate::error::AppError;
 use crate::forms::{Errors, FormData};
 use crate::routes::display_date;
@@ -11,9 +10,10 @@ use crate::routes::meeting_case::{Sent, case_page, runner};
 use crate::session::Signed;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::casework::{self, Purpose};
+use marac_app::store::{Agency, CaseFlag, FlagFilter, NewFlag, Ts};
 use marac_domain::flags::{self, FlagKind, FlagState};
 use marac_domain::referral_form::parse_date;
-use marac_store::{Agency, CaseFlag, FlagFilter, NewFlag, Ts};
 use time::Date;
 
 /// A flag as shown.

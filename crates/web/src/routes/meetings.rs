@@ -12,11 +12,11 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::store::{Marac, Meeting, NewMeeting, Ts, WaitingCase};
 use marac_domain::flags;
 use marac_domain::meeting_rules::{self, ListCandidate, MeetingFormat, MeetingKind, MeetingStatus};
 use marac_domain::policy::{Action, Basis, authorise};
 use marac_domain::referral_form::{FormMap, parse_date};
-use marac_store::{Marac, Meeting, NewMeeting, Ts, WaitingCase};
 
 /// The longest a schedule can be made for at once.
 const MAX_SCHEDULE_DAYS: i64 = 366;
@@ -324,7 +324,7 @@ pub(crate) async fn confirmed_current(
     state: &AppState,
     meeting: &Meeting,
     user_id: i64,
-) -> Result<bool, marac_store::StoreError> {
+) -> Result<bool, marac_app::store::StoreError> {
     let Some(current) = state.store.current_statement(meeting.details.marac_id).await? else { return Ok(false) };
     Ok(state
         .store
@@ -466,11 +466,11 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
     if st.can_manage || show_cases {
         for c in state.store.meeting_cases(id).await? {
             let form: Option<FormMap> = match &c.form_sealed {
-                Some(sealed) => Some(crate::casework::open(state, crate::casework::Purpose::Form, sealed)?),
+                Some(sealed) => Some(marac_app::casework::open(state, marac_app::casework::Purpose::Form, sealed)?),
                 None => None,
             };
             let victim = match (&form, show_cases) {
-                (Some(map), true) => crate::casework::victim_name(map),
+                (Some(map), true) => marac_app::casework::victim_name(map),
                 _ => String::new(),
             };
             let transferred_from = form.as_ref().map(transferred_from).unwrap_or_default();
@@ -525,7 +525,7 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
         let reference = |case_id: i64| {
             cases.binary_search_by_key(&case_id, |c| c.case_id).map(|i| cases[i].reference.clone()).unwrap_or_default()
         };
-        let filter = marac_store::ActionFilter {
+        let filter = marac_app::store::ActionFilter {
             marac_ids: Some(vec![d.marac_id]),
             outstanding_only: true,
             limit: 200,
@@ -592,12 +592,12 @@ pub(crate) struct StandingItems {
 }
 
 /// Works out the standing items of `meeting` from its Marac's cases (as
-/// [`marac_store::Store::case_summaries`] gives them, ordered by case id).
+/// [`marac_app::store::Store::case_summaries`] gives them, ordered by case id).
 pub(crate) async fn standing_items(
     state: &AppState,
-    cases: &[marac_store::CaseSummary],
+    cases: &[marac_app::store::CaseSummary],
     meeting: &Meeting,
-    agencies: &[marac_store::Agency],
+    agencies: &[marac_app::store::Agency],
 ) -> Result<StandingItems, AppError> {
     let held_on = meeting.details.held_on;
     let reference = |case_id: i64| {
@@ -609,9 +609,12 @@ pub(crate) async fn standing_items(
         .filter(|(_, last)| meeting_rules::twelve_month_review_due(*last, held_on))
         .map(|(c, last)| (c.reference.clone(), crate::routes::display_date(last)))
         .collect();
-    let running =
-        marac_store::FlagFilter { marac_id: Some(meeting.details.marac_id), running_only: true, ..Default::default() };
-    let due: Vec<marac_store::CaseFlag> = state
+    let running = marac_app::store::FlagFilter {
+        marac_id: Some(meeting.details.marac_id),
+        running_only: true,
+        ..Default::default()
+    };
+    let due: Vec<marac_app::store::CaseFlag> = state
         .store
         .list_flags(&running)
         .await?
@@ -721,39 +724,14 @@ pub async fn publish(State(state): State<AppState>, me: Signed, Path(id): Path<i
     let (meeting, _) = visible(&state, &me, id).await?;
     let marac_id = meeting.details.marac_id;
     me.authorise(&state, Action::ManageMeetings { marac_id }, &format!("meeting:{id}")).await?;
-    let mut errors = Errors::default();
-    if state.store.current_statement(marac_id).await?.is_none() {
-        errors.add("statement", "Set the Marac's confidentiality statement before publishing a list");
-    }
-    if meeting.listed == 0 {
-        errors.add("list", "Add at least one case to the list before publishing it");
-    }
-    if !errors.is_empty() {
+    let event = me.audit(&state, "meeting.publish", &format!("meeting:{id}"), serde_json::json!({}));
+    if let Err(unready) = marac_app::workflows::meetings::publish(&state, &meeting, event).await? {
+        let mut errors = Errors::default();
+        for u in unready {
+            errors.add(u.field(), u.message());
+        }
         return show_page(&state, &me, id, errors).await;
     }
-    // Agencies that referred a listed case are invited with the Marac's regulars.
-    let mut meeting = meeting;
-    let referring = state.store.meeting_cases(id).await?.into_iter().filter_map(|c| c.referring_agency_id);
-    let before = meeting.details.invited_agency_ids.len();
-    for agency in referring {
-        if !meeting.details.invited_agency_ids.contains(&agency) {
-            meeting.details.invited_agency_ids.push(agency);
-        }
-    }
-    if meeting.details.invited_agency_ids.len() != before {
-        let event = me.audit(
-            &state,
-            "meeting.invite",
-            &format!("meeting:{id}"),
-            serde_json::json!({ "agencies": meeting.details.invited_agency_ids }),
-        );
-        state.store.update_meeting(id, &meeting.details, Ts::new(state.clock.now()), event).await?;
-    }
-    let event =
-        me.audit(&state, "meeting.publish", &format!("meeting:{id}"), serde_json::json!({ "cases": meeting.listed }));
-    state.store.publish_meeting(id, Ts::new(state.clock.now()), event).await?;
-    let users = state.store.list_users().await?;
-    crate::notify::send(&state, crate::notify::list_published(&users, &meeting)).await;
     Ok(Redirect::to(&format!("/meetings/{id}")).into_response())
 }
 

@@ -51,7 +51,7 @@ struct RandomRequestId;
 
 impl MakeRequestId for RandomRequestId {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
-        let id = crate::crypto::random_bytes::<8>().ok().map(hex::encode)?;
+        let id = marac_app::crypto::random_bytes::<8>().ok().map(hex::encode)?;
         axum::http::HeaderValue::from_str(&id).ok().map(RequestId::new)
     }
 }
@@ -134,7 +134,7 @@ pub fn table(state: &AppState) -> Vec<Route> {
 /// layers; `ops` (health, metrics, assets) does not.
 fn routes(state: &AppState) -> (Router<AppState>, Router<AppState>, Vec<Route>) {
     use Access::{Hidden, Public, Signed, SigningIn};
-    let file = crate::import::MAX_FILE_BYTES;
+    let file = marac_app::import::MAX_FILE_BYTES;
     let (pages, mut table) = Table::new(state)
         .get("/", Signed(Gate::AnyRole), home::show)
         .get("/sign-in", Public, sign_in::form)

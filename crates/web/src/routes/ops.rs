@@ -16,8 +16,8 @@ pub async fn healthz() -> impl IntoResponse {
 /// the database does ([`faults::readiness`]).
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let backend = match state.store.backend() {
-        marac_store::Backend::Sqlite => "sqlite",
-        marac_store::Backend::Postgres => "postgres",
+        marac_app::store::Backend::Sqlite => "sqlite",
+        marac_app::store::Backend::Postgres => "postgres",
     };
     match faults::readiness(&state).await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready", "database": backend }))).into_response(),

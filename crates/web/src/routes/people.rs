@@ -5,7 +5,6 @@
 //! which can be undone. Coordinators only; every view and every answer is audited.
 
 use crate::AppState;
-use crate::casework::{self, Purpose, StoredPerson};
 use crate::error::AppError;
 use crate::forms::{FormData, Params};
 use crate::page::PageContext;
@@ -14,9 +13,10 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::casework::{self, Purpose, StoredPerson};
+use marac_app::store::{Marac, MaracPerson, PersonMerge, Ts};
 use marac_domain::matching::{self, PersonDetails};
 use marac_domain::policy::{Action, authorise};
-use marac_store::{Marac, MaracPerson, PersonMerge, Ts};
 use serde::Deserialize;
 use std::collections::{HashMap, HashSet};
 
@@ -121,7 +121,7 @@ pub async fn queue(State(state): State<AppState>, me: Signed, Params(q): Params<
     let details = people
         .iter()
         .map(|p| casework::open::<StoredPerson>(&state, Purpose::Person, &p.person.details_sealed))
-        .collect::<Result<Vec<_>, AppError>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     let distinct: HashSet<(i64, i64)> = state.store.distinct_people().await?.into_iter().collect();
     let said_distinct = |a: i64, b: i64| distinct.contains(&(a.min(b), a.max(b)));
     let compared: Vec<PersonDetails> = details.iter().cloned().map(PersonDetails::from).collect();

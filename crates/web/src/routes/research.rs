@@ -2,7 +2,6 @@
 //! each agency's notes, private to it until it shares them.
 
 use crate::AppState;
-use crate::casework::{self, Purpose};
 use crate::error::AppError;
 use crate::forms::{Errors, FormData};
 use crate::page::PageContext;
@@ -12,10 +11,11 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::casework::{self, Purpose};
+use marac_app::store::{NewResearchNote, NoteKind, ReferralFilter, ReferralStatus, Ts};
 use marac_domain::policy;
 use marac_domain::policy::{Action, authorise};
 use marac_domain::referral_form::{self as form, FormMap};
-use marac_store::{NewResearchNote, NoteKind, ReferralFilter, ReferralStatus, Ts};
 
 /// An accepted case in the research list.
 pub struct CaseRow {
@@ -85,8 +85,8 @@ pub struct SocialCareView {
 async fn social_care_views(
     state: &AppState,
     case_id: i64,
-    referrals: &[marac_store::Referral],
-    agencies: &[marac_store::Agency],
+    referrals: &[marac_app::store::Referral],
+    agencies: &[marac_app::store::Agency],
     until: Option<time::OffsetDateTime>,
 ) -> Result<Vec<SocialCareView>, AppError> {
     let mut out = Vec::new();
@@ -148,7 +148,7 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
     me.authorise(&state, Action::ViewHome, "research").await?;
     let actor = me.actor();
     let maracs = state.store.list_maracs().await?;
-    let theirs: Vec<&marac_store::Marac> = maracs.iter().filter(|m| policy::researches(&actor, m.id)).collect();
+    let theirs: Vec<&marac_app::store::Marac> = maracs.iter().filter(|m| policy::researches(&actor, m.id)).collect();
     let ids: Vec<i64> = theirs.iter().map(|m| m.id).collect();
     let standings = casework::statement_standings(&state, me.user.id, &ids).await?;
     let mut mine: Vec<i64> = Vec::new();
@@ -234,7 +234,7 @@ async fn case_page(
         None => (String::new(), 0, String::new()),
     };
     let agencies = state.store.list_agencies().await?;
-    let flag_filter = marac_store::FlagFilter { case_id: Some(case_id), ..Default::default() };
+    let flag_filter = marac_app::store::FlagFilter { case_id: Some(case_id), ..Default::default() };
     let mut flag_records = state.store.list_flags(&flag_filter).await?;
     flag_records.retain(|f| held(f.flag.set_at));
     let flags = crate::routes::meeting_flags::views(state, &flag_records, &agencies, state.clock.now().date())?;

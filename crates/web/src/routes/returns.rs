@@ -15,10 +15,10 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use marac_app::store::{Marac, MeetingReturn, ReturnScope};
 use marac_domain::period::Quarter;
 use marac_domain::policy::{Action, authorise};
 use marac_domain::safelives_return::{self, Check, Line, MeetingCounts, Population};
-use marac_store::{Marac, MeetingReturn, ReturnScope};
 use serde::{Deserialize, Serialize};
 
 /// The marking on every page and file.

@@ -4,16 +4,17 @@ use crate::error::AppError;
 use crate::forms::{Errors, FormData};
 use crate::page::PageContext;
 use crate::session::{self, Visitor};
-use crate::{AppState, audit, crypto};
+use crate::{AppState, audit};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use cookie::SameSite;
+use marac_app::crypto;
+use marac_app::store::{Session, SessionStage, Ts, User};
 use marac_domain::fields::Email;
 use marac_domain::sign_in_throttle;
-use marac_store::{Session, SessionStage, Ts, User};
 use serde::Deserialize;
 
 /// The longest e-mail address there can be (RFC 5321's path limit less its brackets).
@@ -199,7 +200,7 @@ pub async fn submit(State(state): State<AppState>, visitor: Visitor, form: FormD
         }
     };
     state.store.clear_sign_in_failures(&account).await?;
-    if crate::password::needs_rehash(&user.password_hash)
+    if marac_app::password::needs_rehash(&user.password_hash)
         && let Ok(h) = state.passwords.hash(password).await
     {
         state.store.set_password_hash(user.id, &h).await?;

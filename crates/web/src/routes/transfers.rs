@@ -8,16 +8,14 @@
 use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{Errors, FormData};
-use crate::notify;
 use crate::page::PageContext;
 use crate::session::Signed;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use marac_domain::notices::NoticeKind;
+use marac_app::store::{CaseTransfer, DirectoryKind, TransferOutcome, Ts};
 use marac_domain::policy::{Action, authorise};
-use marac_store::{CaseTransfer, DirectoryKind, TransferOutcome, Ts};
 
 /// What one Marac may know of a case another Marac holds: never its content.
 pub struct HeldElsewhere {
@@ -113,7 +111,7 @@ fn sides(me: &Signed, t: &CaseTransfer) -> Vec<i64> {
 async fn load(state: &AppState, me: &Signed, id: i64) -> Result<(CaseTransfer, Vec<i64>), AppError> {
     let found = match state.store.get_case_transfer(id).await {
         Ok(t) => Some(t),
-        Err(marac_store::StoreError::NotFound) => None,
+        Err(marac_app::store::StoreError::NotFound) => None,
         Err(e) => return Err(e.into()),
     };
     match found {
@@ -142,7 +140,7 @@ async fn page(
     // The case's newest reference: which case, not what it holds.
     let case_reference = state
         .store
-        .list_referrals(&marac_store::ReferralFilter { case_id: Some(t.case_id), limit: 1, ..Default::default() })
+        .list_referrals(&marac_app::store::ReferralFilter { case_id: Some(t.case_id), limit: 1, ..Default::default() })
         .await?
         .first()
         .and_then(|r| r.reference.clone())
@@ -198,20 +196,8 @@ pub async fn ask(State(state): State<AppState>, me: Signed, Path(id): Path<i64>)
     let target = format!("case:{}", t.case_id);
     let detail =
         serde_json::json!({ "transfer": t.id, "from": t.from_marac_id, "to": t.to_marac_id, "asked_by_marac": side });
-    let now = state.clock.now();
-    state
-        .store
-        .ask_case_transfer(t.id, side, me.user.id, Ts::new(now), me.audit(&state, "case.transfer.ask", &target, detail))
-        .await?;
-    let other = if side == t.to_marac_id { t.from_marac_id } else { t.to_marac_id };
-    let users = state.store.list_users().await?;
-    state
-        .store
-        .add_notices(
-            &notify::case_transfer(&users, NoticeKind::CaseTransferAsked, &[other], t.id, "asked"),
-            Ts::new(now),
-        )
-        .await?;
+    let event = me.audit(&state, "case.transfer.ask", &target, detail);
+    marac_app::workflows::transfers::ask(&state, &t, side, me.user.id, event).await?;
     Ok(Redirect::to(&format!("/transfers/{}", t.id)).into_response())
 }
 
@@ -258,16 +244,6 @@ pub async fn answer(
     } else {
         vec![me.audit(&state, "case.transfer.refuse", &target, detail("answering"))]
     };
-    let now = state.clock.now();
-    state.store.decide_case_transfer(t.id, agree, me.user.id, Ts::new(now), events).await?;
-    let asked = t.asked_by_marac.unwrap_or(t.to_marac_id);
-    let users = state.store.list_users().await?;
-    state
-        .store
-        .add_notices(
-            &notify::case_transfer(&users, NoticeKind::CaseTransferAnswered, &[asked], t.id, "answered"),
-            Ts::new(now),
-        )
-        .await?;
+    marac_app::workflows::transfers::answer(&state, &t, agree, me.user.id, events).await?;
     Ok(Redirect::to(&format!("/transfers/{}", t.id)).into_response())
 }

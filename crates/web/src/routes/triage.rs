@@ -1,7 +1,6 @@
 //! The coordinator's queue of new referrals.
 
 use crate::AppState;
-use crate::casework::{self, Purpose};
 use crate::error::AppError;
 use crate::page::PageContext;
 use crate::session::Signed;
@@ -9,9 +8,10 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use marac_app::casework::{self, Purpose};
+use marac_app::store::{ReferralFilter, ReferralStatus};
 use marac_domain::policy::{Action, authorise};
 use marac_domain::referral_form::FormMap;
-use marac_store::{ReferralFilter, ReferralStatus};
 
 /// One referral waiting for triage.
 pub struct QueueRow {

@@ -6,12 +6,13 @@ use crate::error::AppError;
 use crate::forms::{Errors, FormData};
 use crate::page::{PageContext, SERVICE_NAME};
 use crate::session::{LoadedSession, Visitor};
-use crate::{AppState, audit, crypto, totp};
+use crate::{AppState, audit};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use marac_store::{SessionStage, Ts};
+use marac_app::store::{SessionStage, Ts};
+use marac_app::{crypto, totp};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "two_factor.html")]
@@ -90,7 +91,8 @@ pub async fn challenge_submit(
         .totp_secret
         .as_deref()
         .map(|sealed| crypto::open(&state.keys.encryption, &secret_context(user.id), sealed))
-        .transpose()?
+        .transpose()
+        .map_err(marac_app::Error::from)?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("second factor step without a secret")))?;
     let digits: String = typed.chars().filter(|c| !c.is_whitespace()).collect();
     let now = state.clock.now().unix_timestamp();
@@ -129,7 +131,7 @@ pub async fn challenge_submit(
 async fn signed_in(
     state: &AppState,
     visitor: &Visitor,
-    user: &marac_store::User,
+    user: &marac_app::store::User,
     detail: serde_json::Value,
 ) -> Result<Response, AppError> {
     begin_session(state, visitor, user, SessionStage::Full, "sign_in.success", detail).await

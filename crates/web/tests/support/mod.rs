@@ -10,13 +10,14 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
+use marac_app::clock::ManualClock;
+use marac_app::crypto::SealingKey;
+use marac_app::{crypto, password, totp};
 use marac_domain::policy::Grant;
 use marac_domain::{AgencyCategory, MaracRules, MeetingCadence, Role};
 use marac_store::testing::TestDb;
 use marac_store::{AgencyInput, MaracInput, NewUser, PartnershipInput};
-use marac_web::clock::ManualClock;
-use marac_web::crypto::SealingKey;
-use marac_web::{AppState, Keys, WebConfig, crypto, password, totp};
+use marac_web::{AppState, Keys, WebConfig};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -67,7 +68,7 @@ impl TestApp {
         let state = AppState::new(db.store.clone(), config, KEYS, clock.clone());
         let router = marac_web::router(state.clone());
         let s = db.store.as_ref();
-        let event = || marac_web::audit::system_event(&state, "test.seed", "");
+        let event = || marac_app::audit::system_event(&state, "test.seed", "");
         let p = s
             .create_partnership(
                 &PartnershipInput { code: "TP".into(), name: "Test Partnership".into(), is_demo: false },
@@ -123,7 +124,7 @@ impl TestApp {
         let id = self
             .db
             .store
-            .create_user(&user, marac_web::audit::system_event(&self.state, "test.seed", ""))
+            .create_user(&user, marac_app::audit::system_event(&self.state, "test.seed", ""))
             .await
             .unwrap();
         if with_totp {
@@ -131,7 +132,7 @@ impl TestApp {
             let codes: Vec<String> = vec![totp::recovery_code_hash(&KEYS.encryption.key, id, "aaaa-bbbb-cccc-dddd")];
             self.db
                 .store
-                .set_second_factor(id, &sealed, 0, &codes, marac_web::audit::system_event(&self.state, "test.seed", ""))
+                .set_second_factor(id, &sealed, 0, &codes, marac_app::audit::system_event(&self.state, "test.seed", ""))
                 .await
                 .unwrap();
         }
@@ -148,7 +149,7 @@ impl TestApp {
             category,
             marac_ids: maracs.to_vec(),
         };
-        self.db.store.create_agency(&input, marac_web::audit::system_event(&self.state, "test.seed", "")).await.unwrap()
+        self.db.store.create_agency(&input, marac_app::audit::system_event(&self.state, "test.seed", "")).await.unwrap()
     }
 
     pub fn now_code(&self) -> String {
@@ -334,7 +335,7 @@ pub fn referral_fields(marac_id: i64, given: &str, family: &str, dob: &str, yes:
 pub async fn list_on_published_meeting(app: &TestApp, case_id: i64, referral_id: i64, agencies: &[i64]) -> i64 {
     let s = app.db.store.as_ref();
     let at = marac_store::Ts::new(app.state.clock.now());
-    let event = || marac_web::audit::system_event(&app.state, "meeting.test", "");
+    let event = || marac_app::audit::system_event(&app.state, "meeting.test", "");
     let meeting = marac_store::NewMeeting {
         marac_id: app.marac_id,
         kind: marac_domain::meeting_rules::MeetingKind::Regular,
@@ -350,7 +351,8 @@ pub async fn list_on_published_meeting(app: &TestApp, case_id: i64, referral_id:
     };
     let id = s.create_meetings(&[meeting], at, event()).await.unwrap()[0];
     s.set_meeting_list(id, &[(case_id, referral_id)], at, event()).await.unwrap();
-    s.publish_meeting(id, at, event()).await.unwrap();
+    let publication = marac_store::Publication { invited_agency_ids: agencies.to_vec() };
+    s.publish_meeting(id, &publication, at, event()).await.unwrap();
     id
 }
 
@@ -384,8 +386,8 @@ pub async fn api_get(app: &TestApp, path: &str, token: Option<&str>) -> Page {
 }
 
 pub async fn token_for(app: &TestApp, user_id: i64, token: &str) -> i64 {
-    let event = marac_web::audit::system_event(&app.state, "api_token.create", "");
-    app.db.store.create_api_token(user_id, "test", &marac_web::crypto::token_hash(token), event).await.unwrap()
+    let event = marac_app::audit::system_event(&app.state, "api_token.create", "");
+    app.db.store.create_api_token(user_id, "test", &marac_app::crypto::token_hash(token), event).await.unwrap()
 }
 
 pub async fn api_post(app: &TestApp, token: &str, body: &serde_json::Value) -> (StatusCode, serde_json::Value) {
@@ -441,7 +443,7 @@ pub async fn confirm_statement(app: &TestApp, b: &Browser<'_>, marac_id: i64) {
     let s = app.db.store.as_ref();
     if s.current_statement(marac_id).await.unwrap().is_none() {
         let at = marac_store::Ts::new(app.state.clock.now());
-        let event = marac_web::audit::system_event(&app.state, "confidentiality.statement", "");
+        let event = marac_app::audit::system_event(&app.state, "confidentiality.statement", "");
         s.add_statement(marac_id, "What is shared about a case stays with those who need it.", None, at, event)
             .await
             .unwrap();

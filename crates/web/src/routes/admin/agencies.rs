@@ -11,10 +11,10 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::store::{Agency, AgencyInput};
 use marac_domain::fields::{Code, required_text};
 use marac_domain::policy::Action;
 use marac_domain::{AgencyCategory, Role};
-use marac_store::{Agency, AgencyInput};
 
 struct Row {
     agency: Agency,

@@ -10,10 +10,10 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::store::{Marac, MaracInput};
 use marac_domain::fields::{Code, number_in_range, required_text};
 use marac_domain::policy::Action;
 use marac_domain::{MaracRules, MeetingCadence};
-use marac_store::{Marac, MaracInput};
 
 struct Row {
     marac: Marac,

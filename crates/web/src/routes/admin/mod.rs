@@ -72,13 +72,13 @@ async fn partnership_choices(state: &AppState, form: &crate::forms::FormData) ->
 
 /// Puts a clash on a unique column against the field it came from, or passes other errors on.
 fn conflict_to_field(
-    result: Result<i64, marac_store::StoreError>,
+    result: Result<i64, marac_app::store::StoreError>,
     errors: &mut crate::forms::Errors,
     fields: &[(&str, &str, &str)],
 ) -> Result<Option<i64>, AppError> {
     match result {
         Ok(id) => Ok(Some(id)),
-        Err(marac_store::StoreError::Conflict { constraint }) => {
+        Err(marac_app::store::StoreError::Conflict { constraint }) => {
             let (field, message) = fields
                 .iter()
                 .find(|(c, _, _)| *c == constraint)

@@ -10,9 +10,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::store::{Partnership, PartnershipInput};
 use marac_domain::fields::{Code, required_text};
 use marac_domain::policy::Action;
-use marac_store::{Partnership, PartnershipInput};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/partnerships.html")]

@@ -10,11 +10,11 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::store::{NewUser, User, UserChanges};
 use marac_domain::Role;
 use marac_domain::fields::{Email, required_text};
 use marac_domain::password_policy;
 use marac_domain::policy::{Action, Grant};
-use marac_store::{NewUser, User, UserChanges};
 
 struct Row {
     user: User,
@@ -286,7 +286,7 @@ pub async fn update(
     form.0.push(("email".to_owned(), existing.email.clone()));
     let mut errors = Errors::default();
     let p = parse(&state, &form, &mut errors).await?;
-    let changed = !same_grants(&existing.grants, &p.grants);
+    let changed = !marac_domain::policy::same_grants(&existing.grants, &p.grants);
     // No one changes their own roles: another administrator must.
     if id == me.user.id && changed {
         errors.0.retain(|(field, _)| field != "grant");
@@ -295,22 +295,11 @@ pub async fn update(
     if let (Some(name), true) = (p.name, errors.is_empty()) {
         let detail = serde_json::json!({ "before": existing.grants, "after": p.grants, "agency": p.agency_id });
         let event = me.audit(&state, "user.update", &format!("user:{id}"), detail);
-        let before = existing.grants.clone();
-        let after = p.grants.clone();
-        state.store.update_user(id, &UserChanges { name, agency_id: p.agency_id, grants: p.grants }, event).await?;
-        if changed {
-            let users = state.store.list_users().await?;
-            crate::notify::send(&state, crate::notify::roles_changed(&users, id, &before, &after, state.clock.now()))
-                .await;
-        }
+        let changes = UserChanges { name, agency_id: p.agency_id, grants: p.grants };
+        marac_app::workflows::accounts::update_user(&state, &existing, &changes, event).await?;
         return Ok(Redirect::to("/admin/users").into_response());
     }
     Ok(form_page(&state, &me, Some(id), form, errors).await?.into_response())
-}
-
-/// Whether two sets of roles are the same, whatever their order.
-fn same_grants(a: &[Grant], b: &[Grant]) -> bool {
-    a.iter().all(|g| b.contains(g)) && b.iter().all(|g| a.contains(g))
 }
 
 async fn set_disabled(state: AppState, me: Signed, id: i64, disabled: bool) -> Result<Response, AppError> {

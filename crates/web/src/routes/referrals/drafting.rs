@@ -5,7 +5,6 @@ use super::submitting::{AnswerRow, display};
 use super::triage::view;
 use super::{audit_view, checklist_choices, editable, id_of, load_editable, page_errors};
 use crate::AppState;
-use crate::casework::{self, Context, Purpose};
 use crate::error::AppError;
 use crate::forms::{Errors, FormData, Params};
 use crate::page::PageContext;
@@ -14,11 +13,12 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::casework::{self, Context, Purpose};
+use marac_app::store::{ReferralStatus, Ts};
 use marac_domain::checklist::Checklist;
 use marac_domain::policy::Basis;
 use marac_domain::referral_form::{self as form, FieldError, FieldSpec, FormMap, Kind, Section, Status};
 use marac_domain::referral_rules::Criterion;
-use marac_store::{ReferralStatus, Ts};
 
 /// One question as the page shows it.
 pub struct FieldView {

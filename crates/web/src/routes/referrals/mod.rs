@@ -4,7 +4,6 @@
 //! `triage`.
 
 use crate::AppState;
-use crate::casework::{self, Purpose};
 use crate::error::AppError;
 use crate::forms::Errors;
 use crate::page::PageContext;
@@ -13,9 +12,10 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::casework::{self, Purpose};
+use marac_app::store::{Referral, ReferralFilter, ReferralStatus};
 use marac_domain::policy::{Action, Basis};
 use marac_domain::referral_form::{FieldError, FormMap};
-use marac_store::{Referral, ReferralFilter, ReferralStatus};
 
 pub mod drafting;
 pub mod submitting;
@@ -141,7 +141,7 @@ pub async fn start(State(state): State<AppState>, me: Signed) -> Result<Response
     if maracs.len() == 1 {
         map.insert("referral.marac".into(), first.id.to_string());
     }
-    let draft = marac_store::NewDraft {
+    let draft = marac_app::store::NewDraft {
         marac_id: first.id,
         referrer_user_id: me.user.id,
         referring_agency_id: agency,

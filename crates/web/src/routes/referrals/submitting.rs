@@ -3,7 +3,6 @@
 use super::drafting::{CriterionView, criteria_views};
 use super::{audit_view, checklist_choices, id_of, load_editable};
 use crate::AppState;
-use crate::casework::{self, Context};
 use crate::error::AppError;
 use crate::forms::Errors;
 use crate::page::PageContext;
@@ -12,9 +11,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::casework::Context;
 use marac_domain::policy::{Action, Basis};
 use marac_domain::referral_form::{self as form, FieldError, FieldSpec, FormMap, Kind, Section};
-use marac_store::Ts;
 
 /// One answer on a summary.
 pub struct AnswerRow {
@@ -174,14 +173,11 @@ pub async fn submit(State(state): State<AppState>, me: Signed, Path(id): Path<i6
         &format!("referral:{id}"),
     )
     .await?;
-    let prepared = match casework::prepare(&state, &me.user, &map, Some(id)).await? {
-        Ok(p) => p,
+    let event = me.audit(&state, "referral.submit", "", serde_json::json!({}));
+    match marac_app::workflows::referrals::submit(&state, &me.user, &map, Some(id), event).await? {
+        Ok(sent) => state.metrics.observe_matching(sent.matching),
         Err(errors) => return check_page(&state, &me, id, &map, &errors).await,
-    };
-    let detail = serde_json::json!({ "criteria": prepared.assessment.criteria, "score": prepared.submission.score });
-    let event = me.audit(&state, "referral.submit", "", detail);
-    let done = state.store.submit_referral(&prepared.submission, Ts::new(state.clock.now()), event).await?;
-    casework::notify_held_elsewhere(&state, &done).await?;
+    }
     Ok(Redirect::to(&format!("/referrals/{id}/submitted")).into_response())
 }
 

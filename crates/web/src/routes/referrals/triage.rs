@@ -4,7 +4,6 @@
 use super::submitting::{SummarySection, summary};
 use super::{audit_view, checklist_choices};
 use crate::AppState;
-use crate::casework::{self, Context, Purpose};
 use crate::error::AppError;
 use crate::forms::{Errors, FormData};
 use crate::page::PageContext;
@@ -13,9 +12,10 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use marac_app::casework::{self, Context, Purpose};
+use marac_app::store::{Decision, Referral, ReferralStatus, Ts};
 use marac_domain::policy::Action;
 use marac_domain::referral_form::FormMap;
-use marac_store::{Decision, Referral, ReferralStatus, Ts};
 
 /// A candidate match on the referral page.
 pub struct MatchView {
@@ -171,7 +171,7 @@ pub async fn answer_match(
         serde_json::json!({ "subject": subject, "person": person_id }),
     );
     let decision =
-        marac_store::MatchDecision { referral_id: id, subject, person_id, confirm, repeat_months, by: me.user.id };
+        marac_app::store::MatchDecision { referral_id: id, subject, person_id, confirm, repeat_months, by: me.user.id };
     state.store.decide_match(&decision, Ts::new(state.clock.now()), event).await?;
     Ok(Redirect::to(&format!("/referrals/{id}#matches")).into_response())
 }
@@ -226,11 +226,6 @@ pub async fn decide(
         Decision::Decline(_) => "referral.decline",
     };
     let event = me.audit(&state, action, &format!("referral:{id}"), serde_json::json!({}));
-    let at = Ts::new(state.clock.now());
-    state.store.decide_referral(id, &chosen, me.user.id, at, event).await?;
-    if matches!(chosen, Decision::SendBack(_)) {
-        let users = state.store.list_users().await?;
-        crate::notify::send(&state, crate::notify::referral_returned(&users, id, r.referrer_user_id, at)).await;
-    }
+    marac_app::workflows::referrals::decide(&state, &r, &chosen, me.user.id, event).await?;
     Ok(Redirect::to("/triage").into_response())
 }

@@ -3,7 +3,7 @@
 //! happened and link to the page; the words are in [`marac_domain::notices`], and nothing
 //! here puts case detail into them.
 
-use crate::AppState;
+use crate::App;
 use marac_domain::Role;
 use marac_domain::notices::{ActionNotice, NoticeKind, action_notice, dedupe_key};
 use marac_store::{ActionFilter, ActionRecord, Meeting, NewNotice, StoreResult, Ts, User};
@@ -49,14 +49,21 @@ pub fn referral_returned(users: &[User], referral_id: i64, referrer_user_id: i64
         .collect()
 }
 
-/// The Idvas of an agency hear that they should tell a victim the outcome of a meeting.
+/// The Idvas of an agency hear that they should tell a victim the outcome of a meeting: once
+/// for each case and meeting at which it was heard.
 #[must_use]
-pub fn tell_victim_outcome(users: &[User], marac_id: i64, idva_agency_id: i64, action_id: i64) -> Vec<NewNotice> {
+pub fn tell_victim_outcome(
+    users: &[User],
+    marac_id: i64,
+    idva_agency_id: i64,
+    (case_id, meeting_id): (i64, i64),
+) -> Vec<NewNotice> {
+    let occasion = format!("heard:{meeting_id}");
     users
         .iter()
         .filter(|u| u.agency_id == Some(idva_agency_id) && holds(u, Role::Idva, marac_id))
         .map(|u| {
-            let key = dedupe_key(NoticeKind::TellVictimOutcome, action_id, "heard");
+            let key = dedupe_key(NoticeKind::TellVictimOutcome, case_id, &occasion);
             notice(u, NoticeKind::TellVictimOutcome, "/actions".into(), key)
         })
         .collect()
@@ -93,14 +100,7 @@ pub fn roles_changed(
     at: time::OffsetDateTime,
 ) -> Vec<NewNotice> {
     let occasion = at.unix_timestamp_nanos().to_string();
-    let mut maracs: Vec<i64> = before
-        .iter()
-        .filter(|g| !after.contains(g))
-        .chain(after.iter().filter(|g| !before.contains(g)))
-        .filter_map(|g| g.marac_id)
-        .collect();
-    maracs.sort_unstable();
-    maracs.dedup();
+    let maracs = maracs_changed(before, after);
     let own = users.iter().filter(|u| u.id == user_id && !u.disabled).map(|u| {
         notice(u, NoticeKind::RolesChanged, "/account".into(), dedupe_key(NoticeKind::RolesChanged, user_id, &occasion))
     });
@@ -110,6 +110,20 @@ pub fn roles_changed(
             notice(u, NoticeKind::MaracRolesChanged, "/".into(), key)
         });
     own.chain(coordinators).collect()
+}
+
+/// The Maracs in which a role was given or taken away, between `before` and `after`.
+#[must_use]
+pub fn maracs_changed(before: &[marac_domain::policy::Grant], after: &[marac_domain::policy::Grant]) -> Vec<i64> {
+    let mut maracs: Vec<i64> = before
+        .iter()
+        .filter(|g| !after.contains(g))
+        .chain(after.iter().filter(|g| !before.contains(g)))
+        .filter_map(|g| g.marac_id)
+        .collect();
+    maracs.sort_unstable();
+    maracs.dedup();
+    maracs
 }
 
 /// For one outstanding action on `today`: a reminder to its owner (the named person when an
@@ -153,7 +167,7 @@ pub fn for_action(users: &[User], action: &ActionRecord, today: time::Date) -> V
 ///
 /// # Errors
 /// When the store fails.
-pub async fn sweep_actions(state: &AppState) -> StoreResult<u64> {
+pub async fn sweep_actions(state: &App) -> StoreResult<u64> {
     let now = state.clock.now();
     let today = now.date();
     let actions = state
@@ -163,7 +177,10 @@ pub async fn sweep_actions(state: &AppState) -> StoreResult<u64> {
     if actions.is_empty() {
         return Ok(0);
     }
-    let users = state.store.list_users().await?;
+    let mut maracs: Vec<i64> = actions.iter().map(|a| a.marac_id).collect();
+    maracs.sort_unstable();
+    maracs.dedup();
+    let users = state.store.users_holding(&[Role::AgencyRep, Role::Idva, Role::Coordinator], &maracs).await?;
     let notices: Vec<NewNotice> = actions.iter().flat_map(|a| for_action(&users, a, today)).collect();
     if notices.is_empty() {
         return Ok(0);
@@ -173,7 +190,7 @@ pub async fn sweep_actions(state: &AppState) -> StoreResult<u64> {
 
 /// Adds notices, logging rather than failing the page that caused them: the change the
 /// user made has been saved, and the worker's sweep does not depend on these.
-pub async fn send(state: &AppState, notices: Vec<NewNotice>) {
+pub async fn send(state: &App, notices: Vec<NewNotice>) {
     if notices.is_empty() {
         return;
     }

@@ -9,7 +9,7 @@
 //! server refuses is tried again with back-off ([`marac_domain::notices::retry_after`]) and
 //! given up after [`marac_domain::notices::MAX_EMAIL_ATTEMPTS`].
 
-use crate::AppState;
+use crate::App;
 use crate::mailer::Mailer;
 use crate::notify;
 use marac_domain::notices::retry_after;
@@ -45,7 +45,7 @@ pub struct Round {
 /// A background worker.
 #[derive(Clone)]
 pub struct Worker {
-    state: AppState,
+    state: App,
     mailer: Option<Mailer>,
     public_url: String,
     id: String,
@@ -55,7 +55,7 @@ impl Worker {
     /// A worker sending through `mailer` (none: notices stay in the inbox and the outbox
     /// waits) with links to `public_url`.
     #[must_use]
-    pub fn new(state: AppState, mailer: Option<Mailer>, public_url: &str) -> Self {
+    pub fn new(state: App, mailer: Option<Mailer>, public_url: &str) -> Self {
         // An id unique to this process, so its claims are told apart from another server's.
         let nonce = crate::crypto::random_bytes::<6>().map(hex::encode).unwrap_or_default();
         let id = format!("{}-{nonce}", std::process::id());
@@ -123,7 +123,7 @@ impl Worker {
     /// needs mending by hand) without holding up notices and e-mail.
     async fn file_people_again(&self) -> usize {
         // Everyone is filed under the current keys from then on: new people are filed so.
-        if self.state.people_all_filed.load(std::sync::atomic::Ordering::Relaxed) {
+        if self.state.people_all_filed() {
             return 0;
         }
         let mut filed = 0;

@@ -5,9 +5,10 @@
 //! under its own context so a sealed value cannot be moved to another column. People are
 //! filed under keyed hashes of their matching keys, so the index says nothing by itself.
 
-use crate::AppState;
+use crate::App;
+use crate::Error;
 use crate::crypto;
-use crate::error::AppError;
+pub use crate::payloads::StoredPerson;
 use marac_domain::checklist::Checklist;
 use marac_domain::matching::{self, MatchResult, PersonDetails};
 use marac_domain::policy::{Action, Actor, authorise};
@@ -64,22 +65,22 @@ impl Purpose {
 ///
 /// # Errors
 /// When there is no randomness or the value cannot be serialised.
-pub fn seal<T: Serialize>(state: &AppState, purpose: Purpose, value: &T) -> Result<String, AppError> {
-    let json = serde_json::to_vec(value).map_err(|e| AppError::Internal(e.into()))?;
-    crypto::seal(&state.keys.encryption, purpose.context(), &json).map_err(|e| AppError::Internal(e.into()))
+pub fn seal<T: Serialize>(state: &App, purpose: Purpose, value: &T) -> Result<String, Error> {
+    let json = serde_json::to_vec(value).map_err(|e| Error::Internal(e.into()))?;
+    crypto::seal(&state.keys.encryption, purpose.context(), &json).map_err(|e| Error::Internal(e.into()))
 }
 
 /// Decrypts a stored value.
 ///
 /// # Errors
-/// [`AppError::KeyNotHeld`] when it was sealed under a key this server lacks; otherwise when
+/// [`Error::KeyNotHeld`] when it was sealed under a key this server lacks; otherwise when
 /// it was sealed for another purpose, or is damaged.
-pub fn open<T: for<'de> Deserialize<'de>>(state: &AppState, purpose: Purpose, sealed: &str) -> Result<T, AppError> {
+pub fn open<T: for<'de> Deserialize<'de>>(state: &App, purpose: Purpose, sealed: &str) -> Result<T, Error> {
     let plain = crypto::open(&state.keys.encryption, purpose.context(), sealed).map_err(|e| match e {
-        crypto::SealError::UnknownKey(id) => AppError::KeyNotHeld(id),
-        other => AppError::Internal(anyhow::anyhow!("{other} ({})", purpose.context())),
+        crypto::SealError::UnknownKey(id) => Error::KeyNotHeld(id),
+        other => Error::Internal(anyhow::anyhow!("{other} ({})", purpose.context())),
     })?;
-    serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.into()))
+    serde_json::from_slice(&plain).map_err(|e| Error::Internal(e.into()))
 }
 
 /// Whether `key` opens a value sealed in the database: how a database set up before key check
@@ -94,62 +95,11 @@ pub fn sample_opens(key: &crypto::SealingKey, sample: &marac_store::SealedSample
     }
 }
 
-/// A known person as stored (sealed).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct StoredPerson {
-    /// Given name.
-    pub given_name: String,
-    /// Family name.
-    pub family_name: String,
-    /// Aliases.
-    pub aliases: Vec<String>,
-    /// Date of birth.
-    pub date_of_birth: Option<Date>,
-    /// Estimated year of birth.
-    pub estimated_birth_year: Option<i32>,
-    /// Postcode.
-    pub postcode: Option<String>,
-}
-
-impl StoredPerson {
-    /// Given and family name, as people read them.
-    #[must_use]
-    pub fn full_name(&self) -> String {
-        format!("{} {}", self.given_name, self.family_name).trim().to_owned()
-    }
-}
-
-impl From<&PersonDetails> for StoredPerson {
-    fn from(p: &PersonDetails) -> Self {
-        StoredPerson {
-            given_name: p.given_name.clone(),
-            family_name: p.family_name.clone(),
-            aliases: p.aliases.clone(),
-            date_of_birth: p.date_of_birth,
-            estimated_birth_year: p.estimated_birth_year,
-            postcode: p.postcode.clone(),
-        }
-    }
-}
-
-impl From<StoredPerson> for PersonDetails {
-    fn from(p: StoredPerson) -> Self {
-        PersonDetails {
-            given_name: p.given_name,
-            family_name: p.family_name,
-            aliases: p.aliases,
-            date_of_birth: p.date_of_birth,
-            estimated_birth_year: p.estimated_birth_year,
-            postcode: p.postcode,
-        }
-    }
-}
-
 /// The keyed hashes `p` is filed and searched under in `partnership_id`. Keyed per partnership
 /// too: the index does not link one partnership's people with another's, and the store counts
 /// and ranks a key's people within the partnership alone.
 #[must_use]
-pub fn index_keys(state: &AppState, partnership_id: i64, p: &PersonDetails) -> Vec<String> {
+pub fn index_keys(state: &App, partnership_id: i64, p: &PersonDetails) -> Vec<String> {
     let partnership = partnership_id.to_be_bytes();
     matching::blocking_keys(p)
         .iter()
@@ -159,7 +109,7 @@ pub fn index_keys(state: &AppState, partnership_id: i64, p: &PersonDetails) -> V
 
 /// The keyed hashes version 1 filed `p` under (one key for all partnerships, without the name
 /// with day and month): searched as well until everyone is filed again.
-fn version_1_keys(state: &AppState, p: &PersonDetails) -> Vec<String> {
+fn version_1_keys(state: &App, p: &PersonDetails) -> Vec<String> {
     matching::blocking_keys(p)
         .iter()
         .filter(|k| !k.starts_with("nd:"))
@@ -171,7 +121,7 @@ fn version_1_keys(state: &AppState, p: &PersonDetails) -> Vec<String> {
 ///
 /// # Errors
 /// When sealing fails.
-pub fn seal_person(state: &AppState, p: &PersonDetails) -> Result<String, AppError> {
+pub fn seal_person(state: &App, p: &PersonDetails) -> Result<String, Error> {
     seal(state, Purpose::Person, &StoredPerson::from(p))
 }
 
@@ -179,7 +129,7 @@ pub fn seal_person(state: &AppState, p: &PersonDetails) -> Result<String, AppErr
 ///
 /// # Errors
 /// When sealing fails.
-pub fn new_person(state: &AppState, partnership_id: i64, p: &PersonDetails) -> Result<(String, Vec<String>), AppError> {
+pub fn new_person(state: &App, partnership_id: i64, p: &PersonDetails) -> Result<(String, Vec<String>), Error> {
     Ok((seal_person(state, p)?, index_keys(state, partnership_id, p)))
 }
 
@@ -194,11 +144,11 @@ pub const FILE_AGAIN_BATCH: usize = 250;
 /// # Errors
 /// Store failures, or a stored person that cannot be opened (damaged, or sealed under another
 /// key), which stops the filing where it is until mended.
-pub async fn file_people_again(state: &AppState) -> marac_store::StoreResult<usize> {
+pub async fn file_people_again(state: &App) -> marac_store::StoreResult<usize> {
     let version = matching::BLOCKING_KEYS_VERSION;
     let batch = state.store.people_to_file_again(version, i64::try_from(FILE_AGAIN_BATCH).unwrap_or(1)).await?;
     if batch.is_empty() {
-        state.people_all_filed.store(true, std::sync::atomic::Ordering::Relaxed);
+        state.set_people_all_filed();
         return Ok(0);
     }
     let mut filed = Vec::with_capacity(batch.len());
@@ -218,24 +168,21 @@ pub async fn file_people_again(state: &AppState) -> marac_store::StoreResult<usi
 ///
 /// # Errors
 /// Store failures.
-pub async fn notify_held_elsewhere(state: &AppState, done: &marac_store::Submitted) -> Result<(), AppError> {
+pub async fn notify_held_elsewhere(state: &App, done: &marac_store::Submitted) -> Result<(), Error> {
     let (Some(transfer_id), Some((_, holder))) = (done.transfer_id, done.held_elsewhere) else {
         return Ok(());
     };
     let t = state.store.get_case_transfer(transfer_id).await?;
-    let users = state.store.list_users().await?;
+    let maracs = [holder, t.to_marac_id];
+    let users = state.store.users_holding(&[marac_domain::Role::Coordinator], &maracs).await?;
     let kind = marac_domain::notices::NoticeKind::CaseHeldElsewhere;
-    crate::notify::send(
-        state,
-        crate::notify::case_transfer(&users, kind, &[holder, t.to_marac_id], transfer_id, "opened"),
-    )
-    .await;
+    crate::notify::send(state, crate::notify::case_transfer(&users, kind, &maracs, transfer_id, "opened")).await;
     Ok(())
 }
 
 /// Today's date for the rules.
 #[must_use]
-pub fn today(state: &AppState) -> Date {
+pub fn today(state: &App) -> Date {
     state.clock.now().date()
 }
 
@@ -243,7 +190,7 @@ pub fn today(state: &AppState) -> Date {
 ///
 /// # Errors
 /// Store failures.
-pub async fn referable_maracs(state: &AppState, actor: &Actor) -> Result<Vec<Marac>, AppError> {
+pub async fn referable_maracs(state: &App, actor: &Actor) -> Result<Vec<Marac>, Error> {
     Ok(state
         .store
         .list_maracs()
@@ -257,12 +204,12 @@ pub async fn referable_maracs(state: &AppState, actor: &Actor) -> Result<Vec<Mar
 ///
 /// # Errors
 /// Store failures, or a stored checklist that no longer parses.
-pub async fn named_checklist(state: &AppState, map: &FormMap) -> Result<Option<Checklist>, AppError> {
+pub async fn named_checklist(state: &App, map: &FormMap) -> Result<Option<Checklist>, Error> {
     let named = map.get("checklist.version").map_or("", |v| v.trim());
     let Some((id, version)) = named.split_once('@') else { return Ok(None) };
     match state.store.get_checklist(id, version).await? {
         Some(record) => {
-            Ok(Some(Checklist::parse(&record.definition).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?))
+            Ok(Some(Checklist::parse(&record.definition).map_err(|e| Error::Internal(anyhow::anyhow!("{e}")))?))
         }
         None => Ok(None),
     }
@@ -288,8 +235,8 @@ impl Context {
     ///
     /// # Errors
     /// Store failures.
-    pub async fn load(state: &AppState, user: &User, map: &FormMap) -> Result<Context, AppError> {
-        let actor = crate::session::actor_of(user);
+    pub async fn load(state: &App, user: &User, map: &FormMap) -> Result<Context, Error> {
+        let actor = crate::actor_of(user);
         let maracs = referable_maracs(state, &actor).await?;
         let partnerships: Vec<i64> = maracs.iter().map(|m| m.partnership_id).collect();
         let agencies: Vec<marac_store::Agency> = state
@@ -315,7 +262,7 @@ impl Context {
     ///
     /// # Errors
     /// Store failures.
-    pub async fn for_reading(state: &AppState, map: &FormMap) -> Result<Context, AppError> {
+    pub async fn for_reading(state: &App, map: &FormMap) -> Result<Context, Error> {
         let maracs = state.store.list_maracs().await?;
         let agencies = state.store.list_agencies().await?;
         Ok(Context {
@@ -359,12 +306,12 @@ const MOST_CANDIDATES: i64 = 200;
 /// # Errors
 /// Store failures, or a stored person that cannot be opened.
 pub async fn find_matches(
-    state: &AppState,
+    state: &App,
     partnership_id: i64,
     person: &PersonDetails,
-) -> Result<Vec<(i64, MatchResult)>, AppError> {
+) -> Result<Vec<(i64, MatchResult)>, Error> {
     let mut keys = index_keys(state, partnership_id, person);
-    if !state.people_all_filed.load(std::sync::atomic::Ordering::Relaxed) {
+    if !state.people_all_filed() {
         keys.extend(version_1_keys(state, person));
     }
     // Records confirmed to be one person are offered as that person, with the best evidence
@@ -392,6 +339,8 @@ pub struct Prepared {
     pub submission: Submission,
     /// The rules' conclusion.
     pub assessment: Assessment,
+    /// How long finding the people took, for the server's metrics.
+    pub matching: std::time::Duration,
 }
 
 /// Validates a whole referral, finds the people, applies the rules and builds the
@@ -400,11 +349,11 @@ pub struct Prepared {
 /// # Errors
 /// Store failures.
 pub async fn prepare(
-    state: &AppState,
+    state: &App,
     user: &User,
     map: &FormMap,
     referral_id: Option<i64>,
-) -> Result<Result<Prepared, Vec<FieldError>>, AppError> {
+) -> Result<Result<Prepared, Vec<FieldError>>, Error> {
     let ctx = Context::load(state, user, map).await?;
     let errors = form::validate_all(map, &ctx.form());
     let (Some(marac), Some(checklist), Some(agency_id), true) =
@@ -416,7 +365,7 @@ pub async fn prepare(
     let mut matches = Vec::new();
     let mut matching = std::time::Duration::ZERO;
 
-    let mut resolve = async |subject: String, person: &PersonDetails| -> Result<PersonRef, AppError> {
+    let mut resolve = async |subject: String, person: &PersonDetails| -> Result<PersonRef, Error> {
         let started = std::time::Instant::now();
         let found = find_matches(state, marac.partnership_id, person).await?;
         matching += started.elapsed();
@@ -443,7 +392,6 @@ pub async fn prepare(
     for (i, p) in form::perpetrator_details(map, today).iter().enumerate() {
         perpetrators.push(resolve(format!("perpetrator:{}", i + 1), p).await?);
     }
-    state.metrics.observe_matching(matching);
 
     // A repeat needs the same victim and the same people causing harm, all already known.
     let known = |p: &PersonRef| match p {
@@ -485,15 +433,15 @@ pub async fn prepare(
         incident_date: map.get("referral.incident_date").and_then(|d| form::parse_date(d)).unwrap_or(today).to_string(),
         profile: form::profile(map, today),
     };
-    Ok(Ok(Prepared { submission, assessment }))
+    Ok(Ok(Prepared { submission, assessment, matching }))
 }
 
 /// The names of a case's victim and of the people causing harm, opened from the people's records.
 ///
 /// # Errors
 /// Store failures, or a record that cannot be opened.
-pub async fn case_names(state: &AppState, case: &marac_store::Case) -> Result<(String, Vec<String>), AppError> {
-    let name = |sealed: &str| -> Result<String, AppError> {
+pub async fn case_names(state: &App, case: &marac_store::Case) -> Result<(String, Vec<String>), Error> {
+    let name = |sealed: &str| -> Result<String, Error> {
         let p: StoredPerson = open(state, Purpose::Person, sealed)?;
         Ok(p.full_name())
     };
@@ -523,7 +471,7 @@ pub fn victim_name(map: &FormMap) -> String {
 /// # Errors
 /// The store's.
 pub async fn statement_needed(
-    state: &AppState,
+    state: &App,
     actor: &Actor,
     action: &Action<'_>,
     basis: marac_domain::policy::Basis,
@@ -539,7 +487,7 @@ pub async fn statement_needed(
 /// # Errors
 /// The store's.
 pub async fn statement_standing(
-    state: &AppState,
+    state: &App,
     user_id: i64,
     marac_id: i64,
 ) -> Result<marac_domain::confidentiality::Standing, marac_store::StoreError> {
@@ -553,7 +501,7 @@ pub async fn statement_standing(
 /// # Errors
 /// The store's.
 pub async fn statement_standings(
-    state: &AppState,
+    state: &App,
     user_id: i64,
     marac_ids: &[i64],
 ) -> Result<Vec<marac_domain::confidentiality::Standing>, marac_store::StoreError> {

@@ -3,9 +3,9 @@
 //! victims and children, seal the rows, and keep them for the installation's set number of
 //! days. Only what was linked outlives the list.
 
-use crate::AppState;
+use crate::App;
+use crate::Error;
 use crate::casework::{self, Purpose};
-use crate::error::AppError;
 use marac_domain::agency_list::{self, ListRow};
 use marac_domain::import::Problems;
 use marac_domain::matching::PersonDetails;
@@ -26,7 +26,7 @@ struct Subject {
 }
 
 /// The victims and household members of a Marac's sent referrals, from each case's newest.
-async fn subjects(state: &AppState, marac_id: i64) -> Result<Vec<Subject>, AppError> {
+async fn subjects(state: &App, marac_id: i64) -> Result<Vec<Subject>, Error> {
     let filter = ReferralFilter {
         marac_ids: Some(vec![marac_id]),
         statuses: vec![ReferralStatus::Submitted, ReferralStatus::Accepted],
@@ -70,13 +70,13 @@ pub struct Uploaded {
 /// # Errors
 /// Store failures, or a stored referral that cannot be opened.
 pub async fn upload(
-    state: &AppState,
+    state: &App,
     by: &User,
     agency_id: i64,
     marac_id: i64,
     bytes: &[u8],
     audit: impl FnOnce(serde_json::Value) -> marac_domain::audit::NewAuditEvent,
-) -> Result<Result<Uploaded, Problems>, AppError> {
+) -> Result<Result<Uploaded, Problems>, Error> {
     let today = casework::today(state);
     let rows: Vec<ListRow> = match crate::import::check_csv(bytes, |header| agency_list::Checker::new(header, today)) {
         Ok(rows) => rows,
@@ -102,9 +102,9 @@ pub async fn upload(
     let sealed = rows
         .iter()
         .map(|r| Ok((i64::try_from(r.line).unwrap_or(i64::MAX), casework::seal(state, Purpose::AgencyListRow, r)?)))
-        .collect::<Result<Vec<_>, AppError>>()?;
+        .collect::<Result<Vec<_>, Error>>()?;
     let now = state.clock.now();
-    let keep = time::Duration::days(i64::from(state.config.list_retention_days));
+    let keep = time::Duration::days(i64::from(state.list_retention_days));
     let list = NewAgencyList {
         marac_id,
         agency_id,
@@ -125,7 +125,7 @@ pub async fn upload(
 ///
 /// # Errors
 /// Store failures.
-pub async fn delete_expired(state: &AppState) -> marac_store::StoreResult<usize> {
+pub async fn delete_expired(state: &App) -> marac_store::StoreResult<usize> {
     let now = state.clock.now();
     let expired = state.store.expired_agency_lists(Ts::new(now)).await?;
     for id in &expired {

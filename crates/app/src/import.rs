@@ -2,9 +2,9 @@
 //! `marac import referrals`: read the file, check every row (nothing is written if any row is
 //! wrong), find the people already known, and file the referrals in one transaction.
 
-use crate::AppState;
+use crate::App;
+use crate::Error;
 use crate::casework::{self, Purpose};
-use crate::error::AppError;
 use marac_domain::import::{self, ImportRow, Lookup, Problems, RowChecker, RowError};
 use marac_domain::policy::{Action, Actor, authorise};
 use marac_domain::referral_form as form;
@@ -76,11 +76,11 @@ pub fn check_csv<C: RowChecker>(
 /// # Errors
 /// Store failures.
 pub async fn import(
-    state: &AppState,
+    state: &App,
     by: &User,
     actor: &Actor,
     bytes: &[u8],
-) -> Result<Result<ImportCount, Problems>, AppError> {
+) -> Result<Result<ImportCount, Problems>, Error> {
     let all_maracs = state.store.list_maracs().await?;
     let maracs: BTreeMap<String, i64> = all_maracs.iter().map(|m| (m.code.to_ascii_uppercase(), m.id)).collect();
     let agencies: BTreeMap<String, i64> =
@@ -107,7 +107,7 @@ pub async fn import(
     }
     let mut items = Vec::with_capacity(checked.len());
     for row in &checked {
-        let Some(marac) = all_maracs.iter().find(|m| m.id == row.marac_id) else { return Err(AppError::NotFound) };
+        let Some(marac) = all_maracs.iter().find(|m| m.id == row.marac_id) else { return Err(Error::NotFound) };
         items.push(referral(state, by, marac, row).await?);
     }
     // The page and the command line both record the importing person.
@@ -119,13 +119,13 @@ pub async fn import(
 
 /// One good row as a referral: its form sealed, its people found or filed new.
 async fn referral(
-    state: &AppState,
+    state: &App,
     by: &User,
     marac: &marac_store::Marac,
     row: &ImportRow,
-) -> Result<ImportedReferral, AppError> {
+) -> Result<ImportedReferral, Error> {
     let on = row.referral_date;
-    let resolve = async |person: &marac_domain::matching::PersonDetails| -> Result<PersonRef, AppError> {
+    let resolve = async |person: &marac_domain::matching::PersonDetails| -> Result<PersonRef, Error> {
         let found = casework::find_matches(state, marac.partnership_id, person).await?;
         match found.iter().find(|(_, m)| m.certain) {
             Some((id, _)) => Ok(PersonRef::Existing(*id)),

@@ -1,0 +1,67 @@
+//! Workflows of a referral.
+
+use crate::{App, Result, casework};
+use marac_domain::audit::NewAuditEvent;
+use marac_domain::referral_form::{FieldError, FormMap};
+use marac_store::{Decision, Referral, Submitted, Ts, User};
+
+/// A referral sent.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    /// What the store did with it: its id, reference, and any case another Marac holds.
+    pub done: Submitted,
+    /// How long finding the people took, for the server's metrics.
+    pub matching: std::time::Duration,
+}
+
+/// Submits `user`'s referral (`referral_id`, or a new one when the API sends it whole): checks
+/// the whole form, finds the people it names, applies the Marac's rules and writes the referral
+/// with `event` (its detail gains the criteria and score). When the people are a case another
+/// Marac holds, both Maracs' coordinators are told. `Ok(Err(..))` carries the problems for the
+/// form or the API.
+///
+/// # Errors
+/// The store's failures, or a stored person that cannot be opened.
+pub async fn submit(
+    app: &App,
+    user: &User,
+    map: &FormMap,
+    referral_id: Option<i64>,
+    mut event: NewAuditEvent,
+) -> Result<Result<Sent, Vec<FieldError>>> {
+    let prepared = match casework::prepare(app, user, map, referral_id).await? {
+        Ok(p) => p,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let mut detail: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&event.detail).unwrap_or_default();
+    detail.insert("criteria".into(), serde_json::json!(prepared.assessment.criteria));
+    detail.insert("score".into(), serde_json::json!(prepared.submission.score));
+    event.detail = serde_json::Value::Object(detail).to_string();
+    let done = app.store.submit_referral(&prepared.submission, Ts::new(app.clock.now()), event).await?;
+    // The transfer question is only known once the referral is written: its notices follow the
+    // commit, and a failure to add them is logged, not the referral's.
+    casework::notify_held_elsewhere(app, &done).await?;
+    Ok(Ok(Sent { done, matching: prepared.matching }))
+}
+
+/// Records the coordinator's triage decision on `referral`; a referral sent back tells its
+/// referrer, in the same transaction.
+///
+/// # Errors
+/// The store's: `Conflict` when the referral is no longer waiting for triage.
+pub async fn decide(
+    app: &App,
+    referral: &Referral,
+    decision: &Decision,
+    by: i64,
+    mut event: NewAuditEvent,
+) -> Result<()> {
+    let at = Ts::new(app.clock.now());
+    if matches!(decision, Decision::SendBack(_)) {
+        let referrer = app.store.get_user(referral.referrer_user_id).await?;
+        event.notices = crate::notify::referral_returned(&[referrer], referral.id, referral.referrer_user_id, at);
+    }
+    app.store.decide_referral(referral.id, decision, by, at, event).await?;
+    Ok(())
+}
