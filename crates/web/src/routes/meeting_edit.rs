@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::forms::{Errors, FormData};
 use crate::page::PageContext;
 use crate::routes::admin::Choice;
-use crate::routes::meetings::arrangements;
+use crate::routes::meeting_schedule::arrangements;
 use crate::routes::{display_date, input_date};
 use crate::session::Signed;
 use askama::Template;

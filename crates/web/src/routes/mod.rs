@@ -14,6 +14,8 @@ pub mod inbox;
 pub mod meeting_case;
 pub mod meeting_edit;
 pub mod meeting_flags;
+pub mod meeting_minutes;
+pub mod meeting_schedule;
 pub mod meetings;
 pub mod ops;
 pub mod people;
@@ -174,7 +176,7 @@ fn routes(state: &AppState) -> (Router<AppState>, Router<AppState>, Vec<Route>) 
         .post("/cases/{id}/notes", Signed(Gate::ReadCases), research::add_note)
         .post("/cases/{id}/notes/{note}/share", Signed(Gate::ReadCases), research::share_note)
         .get("/meetings", Signed(Gate::AnyRole), meetings::list)
-        .post("/meetings", Signed(Gate::ManageMeetings), meetings::schedule)
+        .post("/meetings", Signed(Gate::ManageMeetings), meeting_schedule::schedule)
         .get("/actions", Signed(Gate::AnyRole), actions::list)
         .get("/actions/{id}", Signed(Gate::ReportActions), actions::show)
         .post("/actions/{id}", Signed(Gate::ReportActions), actions::report)
@@ -189,9 +191,9 @@ fn routes(state: &AppState) -> (Router<AppState>, Router<AppState>, Vec<Route>) 
         .post("/meetings/{id}/close", Hidden(Gate::AttendMeetings), meetings::close)
         .post("/meetings/{id}/confirm", Hidden(Gate::AttendMeetings), meetings::confirm)
         .post("/meetings/{id}/statement", Hidden(Gate::AttendMeetings), meetings::set_statement)
-        .get("/meetings/{id}/attendance", Hidden(Gate::AttendMeetings), meeting_case::attendance_form)
-        .post("/meetings/{id}/attendance", Hidden(Gate::AttendMeetings), meeting_case::attendance_save)
-        .get("/meetings/{id}/minutes", Hidden(Gate::AttendMeetings), meeting_case::minutes)
+        .get("/meetings/{id}/attendance", Hidden(Gate::AttendMeetings), meeting_minutes::attendance_form)
+        .post("/meetings/{id}/attendance", Hidden(Gate::AttendMeetings), meeting_minutes::attendance_save)
+        .get("/meetings/{id}/minutes", Hidden(Gate::AttendMeetings), meeting_minutes::minutes)
         .get("/meetings/{id}/cases/{case}", Hidden(Gate::AttendMeetings), meeting_case::show)
         .post("/meetings/{id}/cases/{case}", Hidden(Gate::AttendMeetings), meeting_case::save)
         .post("/meetings/{id}/cases/{case}/actions", Hidden(Gate::AttendMeetings), meeting_case::add_action)
