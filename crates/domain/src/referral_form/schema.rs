@@ -45,10 +45,21 @@ pub struct FieldSpec {
     pub hint: &'static str,
     /// How it is answered.
     pub kind: Kind,
+    /// What to say when it is left empty, if it must always be answered; fields whose need
+    /// depends on other answers are checked by their section's rules instead.
+    pub required: Option<&'static str>,
 }
 
 pub(super) const fn f(name: &'static str, label: &'static str, hint: &'static str, kind: Kind) -> FieldSpec {
-    FieldSpec { name, label, hint, kind }
+    FieldSpec { name, label, hint, kind, required: None }
+}
+
+impl FieldSpec {
+    /// This field, answered always: `message` when left empty.
+    #[must_use]
+    pub const fn required(self, message: &'static str) -> FieldSpec {
+        FieldSpec { required: Some(message), ..self }
+    }
 }
 
 /// Yes or no.
@@ -102,8 +113,9 @@ pub const HOUSEHOLD_RELATIONSHIPS: &[Opt] = &[
 ];
 
 pub(super) const REFERRAL: &[FieldSpec] = &[
-    f("marac", "Which Marac are you referring to?", "", Kind::Marac),
-    f("incident_date", "Date of the incident or concern", "For example, 27/3/2026", Kind::Date),
+    f("marac", "Which Marac are you referring to?", "", Kind::Marac).required("Select the Marac you are referring to"),
+    f("incident_date", "Date of the incident or concern", "For example, 27/3/2026", Kind::Date)
+        .required("Enter the date of the incident or concern"),
     f(
         "police_incidents",
         "Dates of incidents reported to the police in the last 12 months (optional)",
@@ -120,8 +132,8 @@ pub(super) const REFERRAL: &[FieldSpec] = &[
 ];
 
 pub(super) const VICTIM: &[FieldSpec] = &[
-    f("given_name", "Given name", "", Kind::Text),
-    f("family_name", "Family name", "", Kind::Text),
+    f("given_name", "Given name", "", Kind::Text).required("Enter the victim's given name"),
+    f("family_name", "Family name", "", Kind::Text).required("Enter the victim's family name"),
     f("aliases", "Other names they are known by (optional)", "Separate names with commas", Kind::Text),
     f(
         "date_of_birth",
@@ -130,13 +142,18 @@ pub(super) const VICTIM: &[FieldSpec] = &[
         Kind::Date,
     ),
     f("age", "Age, or an estimate, if you do not know their date of birth", "", Kind::Number),
-    f("gender", "Gender", "", Kind::Radios(GENDERS)),
-    f("ethnicity", "Ethnic group", "", Kind::Select(ETHNICITIES)),
-    f("disability", "Do they have a disability?", "", Kind::Radios(YES_NO_UNKNOWN)),
-    f("lgbt", "Do they identify as lesbian, gay, bisexual or trans (LGBT+)?", "", Kind::Radios(YES_NO_UNKNOWN)),
-    f("pregnant", "Are they pregnant or have they had a baby in the last 6 months?", "", Kind::Radios(YES_NO_UNKNOWN)),
+    f("gender", "Gender", "", Kind::Radios(GENDERS)).required("Select the victim's gender, or 'Not known'"),
+    f("ethnicity", "Ethnic group", "", Kind::Select(ETHNICITIES))
+        .required("Select the victim's ethnic group, or 'Not known or not given'"),
+    f("disability", "Do they have a disability?", "", Kind::Radios(YES_NO_UNKNOWN))
+        .required("Select whether the victim has a disability"),
+    f("lgbt", "Do they identify as lesbian, gay, bisexual or trans (LGBT+)?", "", Kind::Radios(YES_NO_UNKNOWN))
+        .required("Select whether the victim identifies as LGBT+"),
+    f("pregnant", "Are they pregnant or have they had a baby in the last 6 months?", "", Kind::Radios(YES_NO_UNKNOWN))
+        .required("Select whether the victim is pregnant or has a new baby"),
     f("first_language", "First language (optional)", "", Kind::Text),
-    f("interpreter", "Do they need an interpreter?", "", Kind::Radios(YES_NO)),
+    f("interpreter", "Do they need an interpreter?", "", Kind::Radios(YES_NO))
+        .required("Select whether the victim needs an interpreter"),
     f(
         "address",
         "Address (optional)",
@@ -156,8 +173,9 @@ pub(super) const PERSON_CAUSING_HARM: &[FieldSpec] = &[
     f("aliases", "Other names they are known by (optional)", "Separate names with commas", Kind::Text),
     f("date_of_birth", "Date of birth (optional)", "For example, 27/3/1988", Kind::Date),
     f("age", "Age, or an estimate (optional)", "", Kind::Number),
-    f("gender", "Gender", "", Kind::Radios(GENDERS)),
-    f("relationship", "Relationship to the victim", "", Kind::Radios(RELATIONSHIPS)),
+    f("gender", "Gender", "", Kind::Radios(GENDERS)).required("Select the person's gender, or 'Not known'"),
+    f("relationship", "Relationship to the victim", "", Kind::Radios(RELATIONSHIPS))
+        .required("Select how the person is related to the victim"),
     f("address", "Address (optional)", "", Kind::Textarea),
     f("postcode", "Postcode (optional)", "", Kind::Postcode),
 ];
@@ -167,20 +185,23 @@ pub(super) const CHILDREN: &[FieldSpec] = &[f(
     "Are there children or other people in the household?",
     "Include unborn children",
     Kind::Radios(YES_NO),
-)];
+)
+.required("Select whether there are children or other people in the household")];
 
 pub(super) const HOUSEHOLD_MEMBER: &[FieldSpec] = &[
-    f("name", "Name", "", Kind::Text),
+    f("name", "Name", "", Kind::Text).required("Enter the name (for an unborn child, 'Unborn')"),
     f(
         "date_of_birth",
         "Date of birth (optional)",
         "For example, 2/9/2019. Leave blank for an unborn child.",
         Kind::Date,
     ),
-    f("relationship", "Relationship", "", Kind::Radios(HOUSEHOLD_RELATIONSHIPS)),
+    f("relationship", "Relationship", "", Kind::Radios(HOUSEHOLD_RELATIONSHIPS)).required("Select the relationship"),
     f("school", "School, nursery or college (optional)", "", Kind::Text),
-    f("known_to_social_care", "Known to children's social care?", "", Kind::Radios(YES_NO_UNKNOWN)),
-    f("child_protection_plan", "Subject to a child protection plan?", "", Kind::Radios(YES_NO_UNKNOWN)),
+    f("known_to_social_care", "Known to children's social care?", "", Kind::Radios(YES_NO_UNKNOWN))
+        .required("Select whether they are known to children's social care"),
+    f("child_protection_plan", "Subject to a child protection plan?", "", Kind::Radios(YES_NO_UNKNOWN))
+        .required("Select whether they have a child protection plan"),
 ];
 
 pub(super) const CHECKLIST: &[FieldSpec] = &[f("version", "Which risk checklist did you use?", "", Kind::Checklist)];
@@ -191,7 +212,8 @@ pub(super) const REASON: &[FieldSpec] = &[
         "Are you also referring on professional judgement?",
         "Use it when you believe the risk is high whatever the score. It can only add a reason to refer.",
         Kind::Radios(YES_NO),
-    ),
+    )
+    .required("Select whether you are also referring on professional judgement"),
     f(
         "professional_judgement_reason",
         "Why do you judge the risk to be high?",
@@ -201,8 +223,10 @@ pub(super) const REASON: &[FieldSpec] = &[
 ];
 
 pub(super) const CONSENT: &[FieldSpec] = &[
-    f("given", "Has the victim consented to this referral?", "", Kind::Radios(YES_NO)),
-    f("victim_knows", "Does the victim know about this referral?", "", Kind::Radios(YES_NO)),
+    f("given", "Has the victim consented to this referral?", "", Kind::Radios(YES_NO))
+        .required("Select whether the victim has consented"),
+    f("victim_knows", "Does the victim know about this referral?", "", Kind::Radios(YES_NO))
+        .required("Select whether the victim knows about the referral"),
     f(
         "justification",
         "Why are you referring without consent?",
@@ -212,7 +236,8 @@ pub(super) const CONSENT: &[FieldSpec] = &[
     f("afraid_of", "Who is the victim afraid of? (optional)", "", Kind::Textarea),
     f("safe_to_talk", "Who is it safe to talk to about this? (optional)", "", Kind::Textarea),
     f("not_safe_to_talk", "Who is it not safe to talk to? (optional)", "", Kind::Textarea),
-    f("previous_maracs", "Has the victim been discussed at a Marac before?", "", Kind::Radios(YES_NO_UNKNOWN)),
+    f("previous_maracs", "Has the victim been discussed at a Marac before?", "", Kind::Radios(YES_NO_UNKNOWN))
+        .required("Select whether the victim has been discussed at a Marac before"),
     f("previous_details", "Where and when, if known (optional)", "", Kind::Text),
 ];
 
@@ -221,7 +246,8 @@ pub(super) const SUMMARY: &[FieldSpec] = &[f(
     "Summary of the current situation",
     "What happened, what the victim wants, what you have done so far and what you are asking the Marac to do",
     Kind::Textarea,
-)];
+)
+.required("Enter a summary of the current situation")];
 
 /// The pages of the form, in the order of the task list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

@@ -222,3 +222,37 @@ fn adding_a_person_gives_the_new_index_until_the_group_is_full() {
     while add_to_group(&mut m, s).is_some() {}
     assert_eq!(group_count(&m, s), MAX_GROUP);
 }
+
+#[test]
+fn what_must_always_be_answered_is_declared_with_the_field_and_reported_in_page_order() {
+    let errors = validate(Section::Victim, &map(&[("victim.phone", "01234 567890")]), &ctx());
+    assert_eq!(
+        keys(&errors),
+        [
+            "victim.given_name",
+            "victim.family_name",
+            "victim.age",
+            "victim.gender",
+            "victim.ethnicity",
+            "victim.disability",
+            "victim.lgbt",
+            "victim.pregnant",
+            "victim.interpreter",
+            "victim.safe_to_call",
+        ],
+        "the definition's required fields and the rules between fields, in the page's order"
+    );
+    let required = |fields: &[FieldSpec]| fields.iter().filter(|f| f.required.is_some()).count();
+    assert_eq!(required(Section::Victim.fields()), 8);
+    let family = map(&[
+        ("_count.perpetrators", "2"),
+        ("perpetrators.1.given_name", "Sam"),
+        ("perpetrators.1.gender", "male"),
+        ("perpetrators.1.relationship", "ex_partner"),
+    ]);
+    assert_eq!(
+        keys(&validate(Section::Perpetrators, &family, &ctx())),
+        ["perpetrators.0.given_name", "perpetrators.0.gender", "perpetrators.0.relationship"],
+        "each person of a group is checked against the group's definition"
+    );
+}

@@ -47,8 +47,9 @@ pub fn choice_label(options: &[Opt], value: &str) -> String {
     options.iter().find(|(c, _)| *c == value).map_or_else(|| value.to_owned(), |(_, l)| (*l).to_owned())
 }
 
-/// Checks the shape of every field in `fields` under `prefix`: lengths, dates, numbers and
-/// choices. Whether a field is required is each section's own rule.
+/// Checks every field in `fields` under `prefix`: that it is answered if it must always be
+/// ([`FieldSpec::required`]), and its shape: lengths, dates, numbers and choices. A field needed
+/// only because of another answer is its section's own rule.
 pub(super) fn check_shapes(
     map: &FormMap,
     prefix: &str,
@@ -60,6 +61,9 @@ pub(super) fn check_shapes(
         let key = format!("{prefix}.{}", spec.name);
         let value = get(map, &key);
         if value.is_empty() {
+            if let Some(message) = spec.required {
+                errors.push(FieldError::new(key, message));
+            }
             continue;
         }
         let problem = match spec.kind {
@@ -121,8 +125,6 @@ pub fn validate(section: Section, map: &FormMap, ctx: &FormContext<'_>) -> Vec<F
     let e = &mut errors;
     match section {
         Section::Referral => {
-            require(map, "referral.marac", "Select the Marac you are referring to", e);
-            require(map, "referral.incident_date", "Enter the date of the incident or concern", e);
             for (n, line) in get(map, "referral.police_incidents").lines().enumerate() {
                 let line = line.trim();
                 if line.is_empty() {
@@ -140,8 +142,6 @@ pub fn validate(section: Section, map: &FormMap, ctx: &FormContext<'_>) -> Vec<F
             }
         }
         Section::Victim => {
-            require(map, "victim.given_name", "Enter the victim's given name", e);
-            require(map, "victim.family_name", "Enter the victim's family name", e);
             let has_dob = !get(map, "victim.date_of_birth").is_empty();
             if !has_dob {
                 require(map, "victim.age", "Enter the victim's date of birth, or their age (an estimate will do)", e);
@@ -152,12 +152,6 @@ pub fn validate(section: Section, map: &FormMap, ctx: &FormContext<'_>) -> Vec<F
                 let field = if has_dob { "victim.date_of_birth" } else { "victim.age" };
                 e.push(FieldError::new(field, Refusal::VictimUnder16.to_string()));
             }
-            require(map, "victim.gender", "Select the victim's gender, or 'Not known'", e);
-            require(map, "victim.ethnicity", "Select the victim's ethnic group, or 'Not known or not given'", e);
-            require(map, "victim.disability", "Select whether the victim has a disability", e);
-            require(map, "victim.lgbt", "Select whether the victim identifies as LGBT+", e);
-            require(map, "victim.pregnant", "Select whether the victim is pregnant or has a new baby", e);
-            require(map, "victim.interpreter", "Select whether the victim needs an interpreter", e);
             if !get(map, "victim.phone").is_empty() {
                 require(map, "victim.safe_to_call", "Select whether it is safe to call this number", e);
             }
@@ -180,12 +174,9 @@ pub fn validate(section: Section, map: &FormMap, ctx: &FormContext<'_>) -> Vec<F
                         "Enter the person's name, or what they are known as",
                     ));
                 }
-                require(map, &format!("{gp}.gender"), "Select the person's gender, or 'Not known'", e);
-                require(map, &format!("{gp}.relationship"), "Select how the person is related to the victim", e);
             }
         }
         Section::Children => {
-            require(map, "children.any", "Select whether there are children or other people in the household", e);
             if get(map, "children.any") == "yes" {
                 let n = group_count(map, section);
                 if n == 0 {
@@ -197,20 +188,6 @@ pub fn validate(section: Section, map: &FormMap, ctx: &FormContext<'_>) -> Vec<F
                 for i in 0..n {
                     let gp = format!("{p}.{i}");
                     check_shapes(map, &gp, section.group_fields(), ctx, e);
-                    require(map, &format!("{gp}.name"), "Enter the name (for an unborn child, 'Unborn')", e);
-                    require(map, &format!("{gp}.relationship"), "Select the relationship", e);
-                    require(
-                        map,
-                        &format!("{gp}.known_to_social_care"),
-                        "Select whether they are known to children's social care",
-                        e,
-                    );
-                    require(
-                        map,
-                        &format!("{gp}.child_protection_plan"),
-                        "Select whether they have a child protection plan",
-                        e,
-                    );
                 }
             }
         }
@@ -251,12 +228,6 @@ pub fn validate(section: Section, map: &FormMap, ctx: &FormContext<'_>) -> Vec<F
             }
         },
         Section::Reason => {
-            require(
-                map,
-                "reason.professional_judgement",
-                "Select whether you are also referring on professional judgement",
-                e,
-            );
             let f = facts(map, ctx.today, None);
             if let Err(problems) = referral_rules::assess_input(&f) {
                 for problem in problems.iter().filter(|x| x.field.starts_with("reason.")) {
@@ -265,26 +236,32 @@ pub fn validate(section: Section, map: &FormMap, ctx: &FormContext<'_>) -> Vec<F
             }
         }
         Section::Consent => {
-            require(map, "consent.given", "Select whether the victim has consented", e);
-            require(map, "consent.victim_knows", "Select whether the victim knows about the referral", e);
             if get(map, "consent.given") == "no" && get(map, "consent.justification").chars().count() < 20 {
                 e.push(FieldError::new(
                     "consent.justification",
                     "Explain why the risk justifies referring without consent, in at least a sentence",
                 ));
             }
-            require(
-                map,
-                "consent.previous_maracs",
-                "Select whether the victim has been discussed at a Marac before",
-                e,
-            );
         }
-        Section::Summary => {
-            require(map, "summary.text", "Enter a summary of the current situation", e);
-        }
+        // Its one field is required whatever else was answered.
+        Section::Summary => {}
     }
+    // Required fields are found field by field, the rules between fields afterwards: shown in
+    // the order of the page, whichever found them.
+    errors.sort_by_key(|e| page_position(section, &e.key));
     errors
+}
+
+/// Where a field's key comes on its section's page: the section's own fields first, then each
+/// person of a group in turn; keys the definition does not list (checklist answers) keep their
+/// order after them.
+fn page_position(section: Section, key: &str) -> (usize, usize) {
+    let rest = key.strip_prefix(section.prefix()).and_then(|r| r.strip_prefix('.')).unwrap_or(key);
+    let position = |fields: &[FieldSpec], name: &str| fields.iter().position(|f| f.name == name);
+    match rest.split_once('.').and_then(|(i, name)| Some((i.parse::<usize>().ok()?, name))) {
+        Some((index, name)) => (index + 1, position(section.group_fields(), name).unwrap_or(usize::MAX)),
+        None => (0, position(section.fields(), rest).unwrap_or(usize::MAX)),
+    }
 }
 
 /// Checks every section.
