@@ -79,7 +79,7 @@ fn decode(name: &str, hex_text: &str) -> Result<[u8; 32], SettingError> {
 pub fn read(data_dir: &Path) -> Result<HeldKeys, SettingError> {
     let dir = data_dir.join("keys");
     let mut held = HeldKeys::default();
-    for purpose in KeyPurpose::ALL {
+    for &purpose in KeyPurpose::ALL {
         if let Ok(v) = std::env::var(purpose.env_var()) {
             held.keys.insert(purpose, decode(purpose.env_var(), &v)?);
             continue;
@@ -103,7 +103,7 @@ pub fn read(data_dir: &Path) -> Result<HeldKeys, SettingError> {
 pub fn create_missing(data_dir: &Path, held: &mut HeldKeys) -> Result<Vec<KeyPurpose>, SettingError> {
     let dir = data_dir.join("keys");
     let mut made = Vec::new();
-    for purpose in KeyPurpose::ALL {
+    for &purpose in KeyPurpose::ALL {
         if held.keys.contains_key(&purpose) {
             continue;
         }

@@ -1,101 +1,39 @@
 //! The fourteen SafeLives referral-source categories every agency maps to.
 
-use serde::{Deserialize, Serialize};
+use crate::coded_enum;
 use std::str::FromStr;
 
-/// The SafeLives referral-source category of an agency. Returns count referrals by these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AgencyCategory {
-    /// Police.
-    Police,
-    /// Independent domestic violence advisers.
-    Idva,
-    /// Children's social care services.
-    ChildrensSocialCare,
-    /// Adult social care services.
-    AdultSocialCare,
-    /// Primary care services (GPs, health visiting).
-    PrimaryCare,
-    /// Secondary care / acute trust services.
-    SecondaryCare,
-    /// Mental health services.
-    MentalHealth,
-    /// Substance misuse services.
-    SubstanceMisuse,
-    /// Probation.
-    Probation,
-    /// Voluntary sector.
-    VoluntarySector,
-    /// Multi-agency safeguarding hub.
-    Mash,
-    /// Education.
-    Education,
-    /// Housing.
-    Housing,
-    /// Any other agency.
-    Other,
-}
-
-impl AgencyCategory {
-    /// All fourteen, in SafeLives' order.
-    pub const ALL: [AgencyCategory; 14] = [
-        AgencyCategory::Police,
-        AgencyCategory::Idva,
-        AgencyCategory::ChildrensSocialCare,
-        AgencyCategory::AdultSocialCare,
-        AgencyCategory::PrimaryCare,
-        AgencyCategory::SecondaryCare,
-        AgencyCategory::MentalHealth,
-        AgencyCategory::SubstanceMisuse,
-        AgencyCategory::Probation,
-        AgencyCategory::VoluntarySector,
-        AgencyCategory::Mash,
-        AgencyCategory::Education,
-        AgencyCategory::Housing,
-        AgencyCategory::Other,
-    ];
-
-    /// The stable code stored in the database.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
-        match self {
-            AgencyCategory::Police => "police",
-            AgencyCategory::Idva => "idva",
-            AgencyCategory::ChildrensSocialCare => "childrens_social_care",
-            AgencyCategory::AdultSocialCare => "adult_social_care",
-            AgencyCategory::PrimaryCare => "primary_care",
-            AgencyCategory::SecondaryCare => "secondary_care",
-            AgencyCategory::MentalHealth => "mental_health",
-            AgencyCategory::SubstanceMisuse => "substance_misuse",
-            AgencyCategory::Probation => "probation",
-            AgencyCategory::VoluntarySector => "voluntary_sector",
-            AgencyCategory::Mash => "mash",
-            AgencyCategory::Education => "education",
-            AgencyCategory::Housing => "housing",
-            AgencyCategory::Other => "other",
-        }
-    }
-
-    /// The name as SafeLives prints it.
-    #[must_use]
-    pub const fn label(self) -> &'static str {
-        match self {
-            AgencyCategory::Police => "Police",
-            AgencyCategory::Idva => "Idva",
-            AgencyCategory::ChildrensSocialCare => "Children's Social Care",
-            AgencyCategory::AdultSocialCare => "Adult Social Care",
-            AgencyCategory::PrimaryCare => "Primary Care",
-            AgencyCategory::SecondaryCare => "Secondary Care / Acute Trust",
-            AgencyCategory::MentalHealth => "Mental Health",
-            AgencyCategory::SubstanceMisuse => "Substance Misuse",
-            AgencyCategory::Probation => "Probation",
-            AgencyCategory::VoluntarySector => "Voluntary Sector",
-            AgencyCategory::Mash => "MASH",
-            AgencyCategory::Education => "Education",
-            AgencyCategory::Housing => "Housing",
-            AgencyCategory::Other => "Other",
-        }
+coded_enum! {
+    /// The SafeLives referral-source category of an agency. Returns count referrals by these.
+    pub enum AgencyCategory {
+        /// Police.
+        Police = ("police", "Police"),
+        /// Independent domestic violence advisers.
+        Idva = ("idva", "Idva"),
+        /// Children's social care services.
+        ChildrensSocialCare = ("childrens_social_care", "Children's Social Care"),
+        /// Adult social care services.
+        AdultSocialCare = ("adult_social_care", "Adult Social Care"),
+        /// Primary care services (GPs, health visiting).
+        PrimaryCare = ("primary_care", "Primary Care"),
+        /// Secondary care / acute trust services.
+        SecondaryCare = ("secondary_care", "Secondary Care / Acute Trust"),
+        /// Mental health services.
+        MentalHealth = ("mental_health", "Mental Health"),
+        /// Substance misuse services.
+        SubstanceMisuse = ("substance_misuse", "Substance Misuse"),
+        /// Probation.
+        Probation = ("probation", "Probation"),
+        /// Voluntary sector.
+        VoluntarySector = ("voluntary_sector", "Voluntary Sector"),
+        /// Multi-agency safeguarding hub.
+        Mash = ("mash", "MASH"),
+        /// Education.
+        Education = ("education", "Education"),
+        /// Housing.
+        Housing = ("housing", "Housing"),
+        /// Any other agency.
+        Other = ("other", "Other"),
     }
 }
 
@@ -108,7 +46,7 @@ impl FromStr for AgencyCategory {
     type Err = UnknownCategory;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AgencyCategory::ALL.into_iter().find(|c| c.code() == s.trim()).ok_or_else(|| UnknownCategory(s.to_owned()))
+        AgencyCategory::from_code(s.trim()).ok_or_else(|| UnknownCategory(s.to_owned()))
     }
 }
 
@@ -122,7 +60,7 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), 14);
-        for c in AgencyCategory::ALL {
+        for c in AgencyCategory::ALL.iter().copied() {
             assert_eq!(c.code().parse::<AgencyCategory>(), Ok(c));
         }
     }

@@ -2,38 +2,19 @@
 //! small counts suppressed like every other figure for those who see suppressed figures, with
 //! a second area hidden where the total would give one away.
 
+use crate::coded_enum;
 use crate::referral_form::postcode_district;
 use crate::safelives_return::{Figure, Line};
 use crate::suppression::{Group, suppress};
 use std::collections::BTreeMap;
 
-/// How finely to count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    /// "NS1".
-    District,
-    /// "NS1 4".
-    Sector,
-}
-
-impl Level {
-    /// From the address: `district` or `sector`.
-    #[must_use]
-    pub fn parse(s: &str) -> Option<Level> {
-        match s {
-            "district" => Some(Level::District),
-            "sector" => Some(Level::Sector),
-            _ => None,
-        }
-    }
-
-    /// The code.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
-        match self {
-            Level::District => "district",
-            Level::Sector => "sector",
-        }
+coded_enum! {
+    /// How finely to count.
+    pub enum Level {
+        /// "NS1".
+        District = ("district", "Postcode district"),
+        /// "NS1 4".
+        Sector = ("sector", "Postcode sector"),
     }
 }
 

@@ -7,6 +7,7 @@
 //! open. Each key has an id, so that several versions of a key can be recorded once keys are
 //! rotated; values sealed before ids existed were sealed under [`FIRST_KEY_ID`].
 
+use crate::coded_enum;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::fmt;
@@ -14,37 +15,20 @@ use std::fmt;
 /// The id of the first key of each purpose, and of every value sealed without a key-id prefix.
 pub const FIRST_KEY_ID: u32 = 1;
 
-/// What a key is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum KeyPurpose {
-    /// Signs CSRF tokens.
-    Session,
-    /// Seals case data and second-factor secrets; keys the person index.
-    Encryption,
-    /// Chains the audit trail.
-    Audit,
+coded_enum! {
+    /// What a key is for; listed in the order keys are checked and reported.
+    #[derive(PartialOrd, Ord)]
+    pub enum KeyPurpose {
+        /// Seals case data and second-factor secrets; keys the person index.
+        Encryption = ("encryption", "Encryption key"),
+        /// Chains the audit trail.
+        Audit = ("audit", "Audit key"),
+        /// Signs CSRF tokens.
+        Session = ("session", "Session key"),
+    }
 }
 
 impl KeyPurpose {
-    /// Every purpose, in the order keys are checked and reported.
-    pub const ALL: [KeyPurpose; 3] = [KeyPurpose::Encryption, KeyPurpose::Audit, KeyPurpose::Session];
-
-    /// The code stored in the database.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
-        match self {
-            KeyPurpose::Session => "session",
-            KeyPurpose::Encryption => "encryption",
-            KeyPurpose::Audit => "audit",
-        }
-    }
-
-    /// The purpose a stored code names.
-    #[must_use]
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.code() == code)
-    }
-
     /// The key's file in the data directory's `keys/`.
     #[must_use]
     pub const fn file_name(self) -> &'static str {
@@ -208,10 +192,10 @@ mod tests {
     fn the_right_keys_pass_and_a_wrong_or_missing_one_is_named() {
         let recorded: Vec<KeyCheck> = KeyPurpose::ALL.iter().map(|&p| held(p, &A).check()).collect();
         let right: Vec<HeldKey<'_>> = KeyPurpose::ALL.iter().map(|&p| held(p, &A)).collect();
-        assert_eq!(compare(&right, &recorded, &KeyPurpose::ALL), Ok(()));
+        assert_eq!(compare(&right, &recorded, KeyPurpose::ALL), Ok(()));
 
         let wrong = [held(KeyPurpose::Encryption, &B), held(KeyPurpose::Audit, &A), held(KeyPurpose::Session, &A)];
-        let problem = compare(&wrong, &recorded, &KeyPurpose::ALL);
+        let problem = compare(&wrong, &recorded, KeyPurpose::ALL);
         assert_eq!(problem, Err(KeyProblem::Mismatch { purpose: KeyPurpose::Encryption }));
         assert_eq!(
             problem.err().map(|p| p.to_string()).unwrap_or_default(),
@@ -220,7 +204,7 @@ mod tests {
 
         let missing = [held(KeyPurpose::Encryption, &A), held(KeyPurpose::Session, &A)];
         assert_eq!(
-            compare(&missing, &recorded, &KeyPurpose::ALL),
+            compare(&missing, &recorded, KeyPurpose::ALL),
             Err(KeyProblem::Missing { purpose: KeyPurpose::Audit })
         );
         // A command that needs only the audit key is not stopped by the others.
@@ -245,12 +229,12 @@ mod tests {
 
     #[test]
     fn nothing_recorded_is_left_to_the_caller() {
-        assert_eq!(compare(&[], &[], &KeyPurpose::ALL), Ok(()));
+        assert_eq!(compare(&[], &[], KeyPurpose::ALL), Ok(()));
     }
 
     #[test]
     fn codes_round_trip() {
-        for p in KeyPurpose::ALL {
+        for &p in KeyPurpose::ALL {
             assert_eq!(KeyPurpose::from_code(p.code()), Some(p));
         }
         assert_eq!(KeyPurpose::from_code("other"), None);

@@ -224,7 +224,7 @@ pub fn marac_health(f: &Facts) -> Vec<Measure> {
         Some((rate, recommended)) => (Figure::Decimal(rate), f64::from(recommended)),
         None => (Figure::NotHeld, 40.0),
     };
-    let (present, invited) = attendance_of(f, &AgencyCategory::ALL);
+    let (present, invited) = attendance_of(f, AgencyCategory::ALL);
     vec![
         with_target(
             "volume",

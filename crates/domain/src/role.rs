@@ -1,75 +1,34 @@
 //! The roles a user can hold, globally or for one Marac.
 
-use serde::{Deserialize, Serialize};
+use crate::coded_enum;
 use std::fmt;
 use std::str::FromStr;
 
-/// A role held by a user. Roles are granted for one Marac or, for the roles that are not
-/// about one Marac (administration, audit), for the whole installation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Manages users, agencies, Maracs and configuration; sees no case content.
-    Admin,
-    /// Checks referrals, builds meeting lists, minutes meetings, chases actions.
-    Coordinator,
-    /// Runs the meeting.
-    Chair,
-    /// Represents an agency at the meeting and researches listed cases.
-    AgencyRep,
-    /// Independent domestic violence adviser: represents the victim's views.
-    Idva,
-    /// Any practitioner who refers cases.
-    Referrer,
-    /// Partnership analyst or board member: aggregate figures only.
-    Analyst,
-    /// Information governance: reads the audit trail.
-    Auditor,
+coded_enum! {
+    /// A role held by a user. Roles are granted for one Marac or, for the roles that are not
+    /// about one Marac (administration, audit), for the whole installation.
+    #[derive(PartialOrd, Ord)]
+    pub enum Role {
+        /// Manages users, agencies, Maracs and configuration; sees no case content.
+        Admin = ("admin", "System administrator"),
+        /// Checks referrals, builds meeting lists, minutes meetings, chases actions.
+        Coordinator = ("coordinator", "Coordinator"),
+        /// Runs the meeting.
+        Chair = ("chair", "Chair"),
+        /// Represents an agency at the meeting and researches listed cases.
+        AgencyRep = ("agency_rep", "Agency representative"),
+        /// Independent domestic violence adviser: represents the victim's views.
+        Idva = ("idva", "Idva"),
+        /// Any practitioner who refers cases.
+        Referrer = ("referrer", "Referrer"),
+        /// Partnership analyst or board member: aggregate figures only.
+        Analyst = ("analyst", "Analyst or board member"),
+        /// Information governance: reads the audit trail.
+        Auditor = ("auditor", "Auditor"),
+    }
 }
 
 impl Role {
-    /// Every role, in the order they are shown to administrators.
-    pub const ALL: [Role; 8] = [
-        Role::Admin,
-        Role::Coordinator,
-        Role::Chair,
-        Role::AgencyRep,
-        Role::Idva,
-        Role::Referrer,
-        Role::Analyst,
-        Role::Auditor,
-    ];
-
-    /// The stable code stored in the database and used on the command line.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Coordinator => "coordinator",
-            Role::Chair => "chair",
-            Role::AgencyRep => "agency_rep",
-            Role::Idva => "idva",
-            Role::Referrer => "referrer",
-            Role::Analyst => "analyst",
-            Role::Auditor => "auditor",
-        }
-    }
-
-    /// The name people read.
-    #[must_use]
-    pub const fn label(self) -> &'static str {
-        match self {
-            Role::Admin => "System administrator",
-            Role::Coordinator => "Coordinator",
-            Role::Chair => "Chair",
-            Role::AgencyRep => "Agency representative",
-            Role::Idva => "Idva",
-            Role::Referrer => "Referrer",
-            Role::Analyst => "Analyst or board member",
-            Role::Auditor => "Auditor",
-        }
-    }
-
     /// Whether the role is held for one Marac (as opposed to the whole installation).
     #[must_use]
     pub const fn is_per_marac(self) -> bool {
@@ -114,7 +73,7 @@ impl FromStr for Role {
     type Err = UnknownRole;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL.into_iter().find(|r| r.code() == s.trim()).ok_or_else(|| UnknownRole(s.to_owned()))
+        Role::ALL.iter().copied().find(|r| r.code() == s.trim()).ok_or_else(|| UnknownRole(s.to_owned()))
     }
 }
 
@@ -124,7 +83,7 @@ mod tests {
 
     #[test]
     fn codes_round_trip() {
-        for role in Role::ALL {
+        for role in Role::ALL.iter().copied() {
             assert_eq!(role.code().parse::<Role>(), Ok(role));
         }
         assert!("superuser".parse::<Role>().is_err());
@@ -132,7 +91,7 @@ mod tests {
 
     #[test]
     fn admin_and_coordinator_always_need_a_second_factor() {
-        let always: Vec<Role> = Role::ALL.into_iter().filter(|r| r.always_needs_second_factor()).collect();
+        let always: Vec<Role> = Role::ALL.iter().copied().filter(|r| r.always_needs_second_factor()).collect();
         assert_eq!(always, vec![Role::Admin, Role::Coordinator]);
     }
 }

@@ -1,5 +1,7 @@
 //! When a signed-in session ends by itself.
 
+use crate::coded_enum;
+
 use time::{Duration, OffsetDateTime};
 
 /// A session unused for this long has ended (ASVS 4.0.3 L3: 15 minutes).
@@ -36,6 +38,18 @@ pub fn expiry(
         Some(Expiry::Idle)
     } else {
         None
+    }
+}
+
+coded_enum! {
+    /// How far a session has got through signing in.
+    pub enum SessionStage {
+        /// Password accepted; the second factor is still to come.
+        SecondFactor = ("second_factor", "Second factor to give"),
+        /// Password accepted; a second factor must be set up before going further.
+        Enrol = ("enrol", "Second factor to set up"),
+        /// Fully signed in.
+        Full = ("full", "Signed in"),
     }
 }
 

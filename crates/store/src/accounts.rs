@@ -65,32 +65,7 @@ pub struct UserChanges {
     pub grants: Vec<Grant>,
 }
 
-/// How far a session has got through signing in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SessionStage {
-    /// Password accepted; the second factor is still to come.
-    SecondFactor,
-    /// Password accepted; a second factor must be set up before going further.
-    Enrol,
-    /// Fully signed in.
-    Full,
-}
-
-impl SessionStage {
-    /// The code stored in the database.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
-        match self {
-            SessionStage::SecondFactor => "second_factor",
-            SessionStage::Enrol => "enrol",
-            SessionStage::Full => "full",
-        }
-    }
-
-    pub(crate) fn from_code(s: &str) -> Option<Self> {
-        [SessionStage::SecondFactor, SessionStage::Enrol, SessionStage::Full].into_iter().find(|st| st.code() == s)
-    }
-}
+pub use marac_domain::session_rules::SessionStage;
 
 /// A session held in the database, so every server sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -101,48 +101,7 @@ pub struct AgencyInput {
     pub marac_ids: Vec<i64>,
 }
 
-/// What a directory entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DirectoryKind {
-    /// A Marac's coordinator contact.
-    Coordinator,
-    /// An agency's Marac representative.
-    Representative,
-    /// Their deputy.
-    Deputy,
-}
-
-impl DirectoryKind {
-    /// Every kind.
-    pub const ALL: [DirectoryKind; 3] =
-        [DirectoryKind::Coordinator, DirectoryKind::Representative, DirectoryKind::Deputy];
-
-    /// Stored code.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
-        match self {
-            DirectoryKind::Coordinator => "coordinator",
-            DirectoryKind::Representative => "representative",
-            DirectoryKind::Deputy => "deputy",
-        }
-    }
-
-    /// Words shown.
-    #[must_use]
-    pub const fn label(self) -> &'static str {
-        match self {
-            DirectoryKind::Coordinator => "Coordinator",
-            DirectoryKind::Representative => "Representative",
-            DirectoryKind::Deputy => "Deputy",
-        }
-    }
-
-    /// The kind with this code.
-    #[must_use]
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.code() == code)
-    }
-}
+pub use marac_domain::directory::DirectoryKind;
 
 /// A contact in the agency directory.
 #[derive(Debug, Clone, PartialEq, Eq)]

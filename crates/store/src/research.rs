@@ -4,47 +4,7 @@ use crate::{StoreResult, Ts};
 use async_trait::async_trait;
 use marac_domain::audit::NewAuditEvent;
 
-/// What kind of research note.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoteKind {
-    /// A fact from the agency's records.
-    Fact,
-    /// A professional opinion.
-    Opinion,
-    /// The agency holds information it will not share, and why.
-    NotShared,
-}
-
-impl NoteKind {
-    /// Every kind.
-    pub const ALL: [NoteKind; 3] = [NoteKind::Fact, NoteKind::Opinion, NoteKind::NotShared];
-
-    /// Stored code.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
-        match self {
-            NoteKind::Fact => "fact",
-            NoteKind::Opinion => "opinion",
-            NoteKind::NotShared => "not_shared",
-        }
-    }
-
-    /// Words shown.
-    #[must_use]
-    pub const fn label(self) -> &'static str {
-        match self {
-            NoteKind::Fact => "Fact",
-            NoteKind::Opinion => "Opinion",
-            NoteKind::NotShared => "Not shared, and why",
-        }
-    }
-
-    /// The kind with this code.
-    #[must_use]
-    pub fn from_code(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.code() == code)
-    }
-}
+pub use marac_domain::research::NoteKind;
 
 /// An agency's research note on a case.
 #[derive(Debug, Clone, PartialEq, Eq)]

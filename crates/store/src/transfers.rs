@@ -6,36 +6,7 @@ use crate::{StoreResult, Ts};
 use async_trait::async_trait;
 use marac_domain::audit::NewAuditEvent;
 
-/// How a transfer question ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransferOutcome {
-    /// The case moved to the referral's Marac.
-    Moved,
-    /// The other Marac refused.
-    Refused,
-    /// The referral was declined before anything was agreed.
-    Withdrawn,
-}
-
-impl TransferOutcome {
-    /// The stored code.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
-        match self {
-            TransferOutcome::Moved => "moved",
-            TransferOutcome::Refused => "refused",
-            TransferOutcome::Withdrawn => "withdrawn",
-        }
-    }
-
-    /// The outcome a stored code names.
-    #[must_use]
-    pub fn from_code(code: &str) -> Option<Self> {
-        [TransferOutcome::Moved, TransferOutcome::Refused, TransferOutcome::Withdrawn]
-            .into_iter()
-            .find(|o| o.code() == code)
-    }
-}
+pub use marac_domain::transfer::TransferOutcome;
 
 /// A transfer question between the Marac holding a case and the Marac a referral was made to.
 #[derive(Debug, Clone, PartialEq, Eq)]

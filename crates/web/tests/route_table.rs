@@ -81,7 +81,7 @@ async fn every_route_refuses_the_roles_its_gate_refuses_and_lets_the_others_reac
     each_backend!(|app| {
         let table = marac_web::routes::table(&app.state);
         let mut refusals = 0;
-        for role in Role::ALL {
+        for role in Role::ALL.iter().copied() {
             let email = format!("{}@x.org", role.code());
             let user_id = app.user(&email, role, true).await;
             let user = app.db.store.get_user(user_id).await.unwrap();

@@ -437,12 +437,12 @@ fn protected_pages(app: &TestApp, u: i64) -> Vec<(&'static str, String, Option<R
 #[tokio::test]
 async fn each_role_is_refused_every_page_it_must_not_reach() {
     each_backend!(|app| {
-        for role in Role::ALL {
+        for role in Role::ALL.iter().copied() {
             app.user(&format!("{}@x.org", role.code()), role, true).await;
         }
         let victim = app.user("victim@x.org", Role::Referrer, false).await;
         let pages = protected_pages(&app, victim);
-        for role in Role::ALL {
+        for role in Role::ALL.iter().copied() {
             let b = app.signed_in(&format!("{}@x.org", role.code())).await;
             b.get("/account").await;
             for (method, path, allowed) in &pages {

@@ -96,7 +96,7 @@ pub async fn seed(state: &App, password_hash: &str) -> anyhow::Result<usize> {
             ids.push((id, code, population));
         }
         let mut agencies = Vec::new();
-        for category in AgencyCategory::ALL {
+        for category in AgencyCategory::ALL.iter().copied() {
             let id = store
                 .create_agency(
                     &AgencyInput {

@@ -48,7 +48,7 @@ const PROOF_SAMPLE: i64 = 1_000;
 async fn open_checked(settings: &Settings, access: Access) -> anyhow::Result<(Arc<dyn Store>, HeldKeys)> {
     let write = matches!(access, Access::Write);
     let needed: &[KeyPurpose] = match access {
-        Access::Write => &KeyPurpose::ALL,
+        Access::Write => KeyPurpose::ALL,
         Access::Read(needed) => needed,
     };
     if write {
@@ -58,7 +58,7 @@ async fn open_checked(settings: &Settings, access: Access) -> anyhow::Result<(Ar
     // A key given is checked even where this command does not need it: a wrong one is a fault
     // to report now, not when a later command needs it.
     let checked: Vec<KeyPurpose> =
-        KeyPurpose::ALL.into_iter().filter(|p| needed.contains(p) || held.get(*p).is_some()).collect();
+        KeyPurpose::ALL.iter().copied().filter(|p| needed.contains(p) || held.get(*p).is_some()).collect();
     let store = connect(settings, &held, write).await?;
     let recorded = store.key_checks().await.context("cannot read the database's key checks")?;
     let holds_data = store.holds_data().await?;
@@ -137,7 +137,7 @@ async fn record_keys(store: &dyn Store, held: &HeldKeys) -> anyhow::Result<()> {
         tracing::info!(keys = ?purposes, "recorded the keys' check values");
     }
     let recorded = store.key_checks().await?;
-    marac_domain::keys::compare(&held.held(), &recorded, &KeyPurpose::ALL).map_err(KeyRefusal)?;
+    marac_domain::keys::compare(&held.held(), &recorded, KeyPurpose::ALL).map_err(KeyRefusal)?;
     Ok(())
 }
 
@@ -151,7 +151,7 @@ pub async fn open_read(
 
 /// Opens the database with all three keys, for a command that only reads.
 pub async fn open(settings: &Settings) -> anyhow::Result<(Arc<dyn Store>, Secrets)> {
-    let (store, held) = open_checked(settings, Access::Read(&KeyPurpose::ALL)).await?;
+    let (store, held) = open_checked(settings, Access::Read(KeyPurpose::ALL)).await?;
     Ok((store, held.secrets().map_err(KeyRefusal)?))
 }
 

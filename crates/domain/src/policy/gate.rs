@@ -253,7 +253,7 @@ mod tests {
 
     #[test]
     fn a_gate_never_refuses_what_the_policy_would_allow_on_some_record() {
-        for role in Role::ALL {
+        for role in Role::ALL.iter().copied() {
             for marac in [Some(M1), None] {
                 for agency in [Some(POLICE), None] {
                     let who = actor(7, agency, &[(role, marac)]);

@@ -457,7 +457,7 @@ pub fn authorise(actor: &Actor, action: Action<'_>) -> Result<Basis, Denied> {
             }
         }
         Action::ConfirmStatement { marac_id } => {
-            match Role::ALL.into_iter().find(|r| r.reads_cases() && actor.has_role_for(*r, marac_id)) {
+            match Role::ALL.iter().copied().find(|r| r.reads_cases() && actor.has_role_for(*r, marac_id)) {
                 Some(role) => Ok(Basis::Role(role)),
                 None => Err(Denied("the statement is confirmed by those who may see the Marac's cases")),
             }

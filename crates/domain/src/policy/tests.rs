@@ -32,7 +32,7 @@ fn administration_is_for_admins_only() {
     let admin = actor(1, None, &[(Role::Admin, None)]);
     assert!(authorise(&admin, Action::ManageUsers).is_ok());
     assert!(authorise(&admin, Action::ManageConfiguration).is_ok());
-    for role in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
+    for role in Role::ALL.iter().copied().filter(|r| *r != Role::Admin) {
         let other = actor(2, Some(POLICE), &[(role, Some(M1))]);
         assert!(authorise(&other, Action::ManageUsers).is_err(), "{role} managed users");
         assert!(authorise(&other, Action::ManageConfiguration).is_err(), "{role} managed config");
@@ -41,7 +41,7 @@ fn administration_is_for_admins_only() {
 
 #[test]
 fn audit_trail_is_for_auditors_only() {
-    for role in Role::ALL {
+    for role in Role::ALL.iter().copied() {
         let a = actor(1, None, &[(role, None)]);
         assert_eq!(authorise(&a, Action::ReadAuditTrail).is_ok(), role == Role::Auditor, "{role}");
     }

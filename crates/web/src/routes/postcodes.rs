@@ -76,7 +76,7 @@ pub async fn show(
     let r = resolve(&state, &me, q.scope.as_deref(), q.quarter.as_deref()).await?;
     let level = match q.level.as_deref() {
         None | Some("") => Level::District,
-        Some(l) => Level::parse(l).ok_or(AppError::BadRequest)?,
+        Some(l) => Level::from_code(l).ok_or(AppError::BadRequest)?,
     };
     let counts = state.store.postcode_counts(&r.scope(r.quarter)).await?;
     let suppressed = !r.exact();
