@@ -399,7 +399,7 @@ pub async fn prepare(
         PersonRef::New { .. } => None,
     };
     let last = match (known(&victim), perpetrators.iter().map(known).collect::<Option<Vec<i64>>>()) {
-        (Some(v), Some(ps)) => state.store.last_referral_date(v, &ps).await?.and_then(|d| form::parse_date(&d)),
+        (Some(v), Some(ps)) => state.store.last_referral_date(v, &ps).await?,
         _ => None,
     };
     let assessment = match form::assess(map, &marac.rules, today, last) {
@@ -429,8 +429,8 @@ pub async fn prepare(
         age_flags: assessment.age_flags.clone(),
         victim_age_group: form::age_group(age).to_owned(),
         children_count: i64::try_from(form::children_count(map, today)).unwrap_or(0),
-        referral_date: today.to_string(),
-        incident_date: map.get("referral.incident_date").and_then(|d| form::parse_date(d)).unwrap_or(today).to_string(),
+        referral_date: today,
+        incident_date: map.get("referral.incident_date").and_then(|d| form::parse_date(d)).unwrap_or(today),
         profile: form::profile(map, today),
     };
     Ok(Ok(Prepared { submission, assessment, matching }))

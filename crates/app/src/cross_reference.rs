@@ -39,7 +39,7 @@ async fn subjects(state: &App, marac_id: i64) -> Result<Vec<Subject>, Error> {
     for r in state.store.list_referrals(&filter).await? {
         let Some(case_id) = r.case_id.filter(|c| seen.insert(*c)) else { continue };
         let map: FormMap = casework::open(state, Purpose::Form, &r.form_sealed)?;
-        let on = r.referral_date.as_deref().and_then(form::parse_date).unwrap_or_else(|| casework::today(state));
+        let on = r.referral_date.unwrap_or_else(|| casework::today(state));
         out.push(Subject {
             case_id,
             referral_id: r.id,

@@ -160,8 +160,8 @@ async fn referral(
         age_flags: row.age_flags.clone(),
         victim_age_group: row.victim_age_group.clone(),
         children_count: i64::from(row.children),
-        referral_date: row.referral_date.to_string(),
-        incident_date: row.incident_date.to_string(),
+        referral_date: row.referral_date,
+        incident_date: row.incident_date,
         profile: row.profile.clone(),
     };
     Ok(ImportedReferral {

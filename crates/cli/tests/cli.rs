@@ -34,18 +34,7 @@ fn text(o: &Output) -> String {
 }
 
 fn event(n: i64) -> NewAuditEvent {
-    NewAuditEvent {
-        at: time::OffsetDateTime::now_utc(),
-        actor_user_id: None,
-        actor_label: "system".into(),
-        action: format!("test.event{n}"),
-        target: String::new(),
-        outcome: "success".into(),
-        ip: String::new(),
-        detail: "{}".into(),
-        idempotency: None,
-        notices: Vec::new(),
-    }
+    marac_store::testing::event(&format!("test.event{n}"))
 }
 
 /// Runs SQL as a database administrator would, past the application and its triggers.

@@ -18,9 +18,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use marac_domain::policy::Grant;
-use marac_domain::{AgencyCategory, MaracRules, MeetingCadence, Role};
+use marac_domain::Role;
 use marac_store::testing::{TEST_AUDIT_KEY, TestDb};
-use marac_store::{AgencyInput, MaracInput, NewUser, PartnershipInput};
+use marac_store::NewUser;
 use sqlx::Connection;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -53,53 +53,9 @@ fn random_hex() -> String {
 
 async fn installation(db: TestDb) -> Installation {
     let s = db.store.as_ref();
-    let event = || marac_domain::audit::NewAuditEvent {
-        at: time::OffsetDateTime::now_utc(),
-        actor_user_id: None,
-        actor_label: "fault suite".into(),
-        action: "test.seed".into(),
-        target: String::new(),
-        outcome: "success".into(),
-        ip: String::new(),
-        detail: "{}".into(),
-        idempotency: None,
-        notices: Vec::new(),
-    };
-    let p = s
-        .create_partnership(
-            &PartnershipInput { code: "FS".into(), name: "Fault Suite".into(), is_demo: false },
-            event(),
-        )
-        .await
-        .unwrap();
-    let marac_id = s
-        .create_marac(
-            &MaracInput {
-                partnership_id: p,
-                code: "FSM".into(),
-                name: "Fault Suite Marac".into(),
-                area: "Faultshire".into(),
-                adult_female_population: 50_000,
-                cadence: MeetingCadence::Monthly,
-                rules: MaracRules::default(),
-            },
-            event(),
-        )
-        .await
-        .unwrap();
-    let agency = s
-        .create_agency(
-            &AgencyInput {
-                partnership_id: p,
-                code: "FSP".into(),
-                name: "Fault Suite Police".into(),
-                category: AgencyCategory::Police,
-                marac_ids: vec![marac_id],
-            },
-            event(),
-        )
-        .await
-        .unwrap();
+    let event = || marac_store::testing::event("test.seed");
+    let marac_store::testing::Organisation { marac_id, agency_id: agency, .. } =
+        marac_store::testing::seed_organisation(s, "FS").await;
     let user = s
         .create_user(
             &NewUser {

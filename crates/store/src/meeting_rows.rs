@@ -6,17 +6,6 @@ use marac_domain::meeting_rules::{
     PerpetratorApproach,
 };
 use time::Date;
-use time::macros::format_description;
-
-/// Dates are stored as `YYYY-MM-DD` text in both backends, so text order is date order.
-pub(crate) fn day(d: Date) -> String {
-    d.to_string()
-}
-
-pub(crate) fn parse_day(s: &str) -> StoreResult<Date> {
-    Date::parse(s, format_description!("[year]-[month]-[day]"))
-        .map_err(|e| StoreError::Corrupt(format!("bad stored date {s}: {e}")))
-}
 
 fn code<T>(what: &str, value: &str, parse: fn(&str) -> Option<T>) -> StoreResult<T> {
     parse(value).ok_or_else(|| StoreError::Corrupt(format!("unknown {what} {value}")))
@@ -33,13 +22,13 @@ pub(crate) struct MeetingRow {
     pub kind: String,
     pub format: String,
     pub status: String,
-    pub held_on: String,
+    pub held_on: crate::Day,
     pub starts_at: String,
-    pub closing_on: Option<String>,
+    pub closing_on: Option<crate::Day>,
     pub location: String,
     pub chair_user_id: Option<i64>,
     pub capacity: i64,
-    pub list_cutoff_on: Option<String>,
+    pub list_cutoff_on: Option<crate::Day>,
     pub published_at: Option<Ts>,
     pub listed: i64,
 }
@@ -52,13 +41,13 @@ impl MeetingRow {
                 marac_id: self.marac_id,
                 kind: code("meeting kind", &self.kind, MeetingKind::from_code)?,
                 format: code("meeting format", &self.format, MeetingFormat::from_code)?,
-                held_on: parse_day(&self.held_on)?,
+                held_on: self.held_on.0,
                 starts_at: self.starts_at,
-                closing_on: self.closing_on.as_deref().map(parse_day).transpose()?,
+                closing_on: self.closing_on.map(Date::from),
                 location: self.location,
                 chair_user_id: self.chair_user_id,
                 capacity: u32::try_from(self.capacity).unwrap_or(0),
-                list_cutoff_on: self.list_cutoff_on.as_deref().map(parse_day).transpose()?,
+                list_cutoff_on: self.list_cutoff_on.map(Date::from),
                 invited_agency_ids,
             },
             status: code("meeting status", &self.status, MeetingStatus::from_code)?,
@@ -122,13 +111,13 @@ pub(crate) struct ActionRow {
     pub subject: String,
     pub approach: Option<String>,
     pub description_sealed: String,
-    pub due_on: String,
+    pub due_on: crate::Day,
     pub status: String,
     pub status_reason: Option<String>,
     pub status_reported_at: Option<Ts>,
     pub created_at: Ts,
     pub marac_id: i64,
-    pub held_on: String,
+    pub held_on: crate::Day,
     pub kind: String,
 }
 
@@ -148,7 +137,7 @@ impl ActionRow {
                     .map(|a| code("approach", a, PerpetratorApproach::from_code))
                     .transpose()?,
                 description_sealed: self.description_sealed,
-                due_on: parse_day(&self.due_on)?,
+                due_on: self.due_on.0,
                 kind: code("action kind", &self.kind, ActionKind::from_code)?,
             },
             status: code("action status", &self.status, ActionStatus::from_code)?,
@@ -160,7 +149,7 @@ impl ActionRow {
             status_reported_at: self.status_reported_at,
             created_at: self.created_at,
             marac_id: self.marac_id,
-            meeting_held_on: parse_day(&self.held_on)?,
+            meeting_held_on: self.held_on.0,
         })
     }
 }

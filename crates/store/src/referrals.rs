@@ -41,16 +41,16 @@ pub struct Referral {
     pub criteria: Vec<Criterion>,
     /// Whether it is a repeat.
     pub is_repeat: bool,
-    /// Age flag codes, comma-separated.
+    /// The age rules the victim's age met.
     pub age_flags: Vec<AgeFlag>,
     /// The victim's age band.
     pub victim_age_group: String,
     /// Children in the household.
     pub children_count: i64,
-    /// The date it was referred (`YYYY-MM-DD`).
-    pub referral_date: Option<String>,
-    /// The date of the incident or concern.
-    pub incident_date: Option<String>,
+    /// The day it was referred, once submitted.
+    pub referral_date: Option<Date>,
+    /// The day of the incident or concern, once submitted.
+    pub incident_date: Option<Date>,
     /// The coordinator's question or reason for declining, encrypted.
     pub decision_note_sealed: Option<String>,
     /// Who decided.
@@ -145,16 +145,16 @@ pub struct Submission {
     pub criteria: Vec<Criterion>,
     /// Whether it is a repeat.
     pub is_repeat: bool,
-    /// Age flag codes, comma-separated.
+    /// The age rules the victim's age met.
     pub age_flags: Vec<AgeFlag>,
     /// Victim's age band.
     pub victim_age_group: String,
     /// Children in the household.
     pub children_count: i64,
-    /// `YYYY-MM-DD`.
-    pub referral_date: String,
-    /// `YYYY-MM-DD`.
-    pub incident_date: String,
+    /// The day it is referred.
+    pub referral_date: Date,
+    /// The day of the incident or concern.
+    pub incident_date: Date,
     /// The plain facts returns count.
     pub profile: marac_domain::referral_form::Profile,
 }
@@ -285,7 +285,7 @@ pub trait ReferralStore {
     async fn list_referrals(&self, filter: &ReferralFilter) -> StoreResult<Vec<Referral>>;
     /// The date of the last referral (submitted or accepted) of the case with this victim and
     /// exactly these people causing harm.
-    async fn last_referral_date(&self, victim_person_id: i64, perpetrator_ids: &[i64]) -> StoreResult<Option<String>>;
+    async fn last_referral_date(&self, victim_person_id: i64, perpetrator_ids: &[i64]) -> StoreResult<Option<Date>>;
     /// Records a submission: people, case, reference and candidate matches, in one step.
     async fn submit_referral(&self, submission: &Submission, at: Ts, audit: NewAuditEvent) -> StoreResult<Submitted>;
     /// Records triage's decision on a submitted referral; `NotFound` if it is not waiting.

@@ -166,3 +166,84 @@ async fn ensure_test_database(mut admin: PgConnection) {
     }
     let _ = admin.close().await;
 }
+
+/// An audit event by the test itself at `at`, for the writes a test makes to set up what it
+/// checks: every test file builds its events here rather than writing the struct out again.
+#[must_use]
+pub fn event_at(at: time::OffsetDateTime, action: &str) -> marac_domain::audit::NewAuditEvent {
+    marac_domain::audit::NewAuditEvent {
+        at,
+        actor_user_id: None,
+        actor_label: "system".into(),
+        action: action.into(),
+        target: String::new(),
+        outcome: "success".into(),
+        ip: "127.0.0.1".into(),
+        detail: "{}".into(),
+        idempotency: None,
+        notices: Vec::new(),
+    }
+}
+
+/// [`event_at`] now.
+#[must_use]
+pub fn event(action: &str) -> marac_domain::audit::NewAuditEvent {
+    event_at(time::OffsetDateTime::now_utc(), action)
+}
+
+/// The smallest installation a test of casework needs: one partnership, one Marac and one
+/// agency (the police) working for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Organisation {
+    /// The partnership.
+    pub partnership_id: i64,
+    /// Its Marac.
+    pub marac_id: i64,
+    /// Its police agency, working for the Marac.
+    pub agency_id: i64,
+}
+
+/// Makes an [`Organisation`] whose codes start with `code`.
+///
+/// # Panics
+/// If the store refuses; tests want to stop there.
+#[expect(clippy::expect_used, reason = "test set-up")]
+pub async fn seed_organisation(store: &dyn Store, code: &str) -> Organisation {
+    use marac_domain::{AgencyCategory, MaracRules, MeetingCadence};
+    let partnership_id = store
+        .create_partnership(
+            &crate::PartnershipInput { code: code.into(), name: format!("{code} Partnership"), is_demo: false },
+            event("partnership.create"),
+        )
+        .await
+        .expect("partnership");
+    let marac_id = store
+        .create_marac(
+            &crate::MaracInput {
+                partnership_id,
+                code: format!("{code}M"),
+                name: format!("{code} Marac"),
+                area: format!("{code} area"),
+                adult_female_population: 120_000,
+                cadence: MeetingCadence::Fortnightly,
+                rules: MaracRules::default(),
+            },
+            event("marac.create"),
+        )
+        .await
+        .expect("marac");
+    let agency_id = store
+        .create_agency(
+            &crate::AgencyInput {
+                partnership_id,
+                code: format!("{code}P"),
+                name: format!("{code} Police"),
+                category: AgencyCategory::Police,
+                marac_ids: vec![marac_id],
+            },
+            event("agency.create"),
+        )
+        .await
+        .expect("agency");
+    Organisation { partnership_id, marac_id, agency_id }
+}

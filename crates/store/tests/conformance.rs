@@ -13,18 +13,7 @@ use time::{Duration, OffsetDateTime};
 const T0: OffsetDateTime = datetime!(2026-11-23 09:00:00.123456 UTC);
 
 fn audit(action: &str) -> NewAuditEvent {
-    NewAuditEvent {
-        at: T0,
-        actor_user_id: None,
-        actor_label: "system".into(),
-        action: action.into(),
-        target: String::new(),
-        outcome: "success".into(),
-        ip: "127.0.0.1".into(),
-        detail: "{}".into(),
-        idempotency: None,
-        notices: Vec::new(),
-    }
+    marac_store::testing::event_at(T0, action)
 }
 
 /// Runs `$body` once per available backend with `$db` bound to a fresh [`TestDb`].
@@ -488,6 +477,11 @@ async fn api_tokens_are_found_by_hash_and_revoked_by_their_owner() {
     });
 }
 
+/// A day written as people read it in a test, `YYYY-MM-DD`.
+fn day(text: &str) -> time::Date {
+    time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).unwrap()
+}
+
 fn submission(p: i64, m: i64, a: i64, u: i64, victim: PersonRef, perps: Vec<PersonRef>, date: &str) -> Submission {
     Submission {
         referral_id: None,
@@ -509,14 +503,60 @@ fn submission(p: i64, m: i64, a: i64, u: i64, victim: PersonRef, perps: Vec<Pers
         age_flags: Vec::new(),
         victim_age_group: "25-34".into(),
         children_count: 2,
-        referral_date: date.into(),
-        incident_date: date.into(),
+        referral_date: day(date),
+        incident_date: day(date),
         profile: marac_domain::referral_form::Profile::default(),
     }
 }
 
 fn new_person(name: &str, keys: &[&str]) -> PersonRef {
     PersonRef::New { details_sealed: format!("sealed:{name}"), keys: keys.iter().map(|k| (*k).to_owned()).collect() }
+}
+
+#[tokio::test]
+async fn days_are_stored_as_days_and_read_back_strictly() {
+    each_backend!(|db| {
+        let s = db.store.as_ref();
+        let (p, m, a) = seed(s).await;
+        let u = user(s, "days@example.org").await;
+        let mut sub = submission(p, m, a, u, new_person("Ada", &["k1"]), vec![], "2025-12-31");
+        sub.incident_date = day("2025-12-30");
+        let done = s.submit_referral(&sub, Ts::new(T0), audit("referral.submit")).await.unwrap();
+        let r = s.get_referral(done.referral_id).await.unwrap();
+        assert_eq!((r.referral_date, r.incident_date), (Some(day("2025-12-31")), Some(day("2025-12-30"))));
+        assert!(r.reference.as_deref().is_some_and(|x| x.contains("-2025-")), "the reference's year is the day's");
+        match (&db.sqlite, &db.postgres) {
+            // SQLite keeps the day as text: anything else found there is damage, not a day.
+            (Some(sqlite), _) => {
+                sqlx::query("UPDATE referrals SET referral_date = '31/12/2025' WHERE id = $1")
+                    .bind(done.referral_id)
+                    .execute(sqlite.pool())
+                    .await
+                    .unwrap();
+                assert!(s.get_referral(done.referral_id).await.is_err(), "a stored value that is not a day");
+            }
+            // PostgreSQL's columns are days: it refuses anything else itself.
+            (None, Some(pg)) => {
+                let types: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT column_name::text, data_type::text FROM information_schema.columns \
+                     WHERE table_schema = current_schema() AND column_name IN ('referral_date', 'incident_date', \
+                     'held_on', 'closing_on', 'list_cutoff_on', 'due_on', 'set_on', 'expires_on', 'opened_on', \
+                     'closed_on') ORDER BY 1",
+                )
+                .fetch_all(pg.pool())
+                .await
+                .unwrap();
+                assert_eq!(types.len(), 10, "{types:?}");
+                assert!(types.iter().all(|(_, t)| t == "date"), "{types:?}");
+                let bad = sqlx::query("UPDATE referrals SET referral_date = '31/12/2025x' WHERE id = $1")
+                    .bind(done.referral_id)
+                    .execute(pg.pool())
+                    .await;
+                assert!(bad.is_err());
+            }
+            (None, None) => unreachable!("a test database is one or the other"),
+        }
+    });
 }
 
 #[tokio::test]
@@ -589,10 +629,7 @@ async fn referrals_become_cases_with_references_triage_and_research() {
 
         // The same victim and perpetrator make a second episode of the same case.
         let victim_id = case.victim_person_id;
-        assert_eq!(
-            s.last_referral_date(victim_id, &case.perpetrator_ids).await.unwrap().as_deref(),
-            Some("2026-01-10")
-        );
+        assert_eq!(s.last_referral_date(victim_id, &case.perpetrator_ids).await.unwrap(), Some(day("2026-01-10")));
         let mut second = submission(
             p,
             m,
@@ -614,10 +651,7 @@ async fn referrals_become_cases_with_references_triage_and_research() {
         assert_eq!(again.case_id, Some(case_id));
         assert_eq!(again.reference, "NTH-2026-00002");
         assert_eq!(s.referral_matches(again.referral_id).await.unwrap().len(), 1);
-        assert_eq!(
-            s.last_referral_date(victim_id, &case.perpetrator_ids).await.unwrap().as_deref(),
-            Some("2026-06-01")
-        );
+        assert_eq!(s.last_referral_date(victim_id, &case.perpetrator_ids).await.unwrap(), Some(day("2026-06-01")));
         // A different set of perpetrators is a different case.
         let other = submission(p, m, a, u, PersonRef::Existing(victim_id), vec![], "2026-06-02");
         assert_ne!(

@@ -11,18 +11,9 @@ use marac_store::*;
 use std::time::{Duration, Instant};
 
 fn event(n: usize, detail_bytes: usize) -> NewAuditEvent {
-    NewAuditEvent {
-        at: time::OffsetDateTime::now_utc(),
-        actor_user_id: None,
-        actor_label: "system".into(),
-        action: format!("test.fill{n}"),
-        target: String::new(),
-        outcome: "success".into(),
-        ip: String::new(),
-        detail: serde_json::json!({ "filler": "x".repeat(detail_bytes) }).to_string(),
-        idempotency: None,
-        notices: Vec::new(),
-    }
+    let mut e = marac_store::testing::event(&format!("test.fill{n}"));
+    e.detail = serde_json::json!({ "filler": "x".repeat(detail_bytes) }).to_string();
+    e
 }
 
 #[tokio::test]

@@ -105,7 +105,8 @@ async fn a_history_imports_whole_or_not_at_all_and_only_once() {
             .list_referrals(&ReferralFilter { marac_ids: Some(vec![app.marac_id]), limit: 10, ..Default::default() })
             .await
             .unwrap();
-        let kate: Vec<_> = all.iter().filter(|r| r.referral_date.as_deref() != Some("2025-05-05")).collect();
+        let kate: Vec<_> =
+            all.iter().filter(|r| r.referral_date != Some(time::macros::date!(2025 - 05 - 05))).collect();
         assert_eq!(kate.len(), 2);
         assert_eq!(kate[0].case_id, kate[1].case_id, "the same victim and perpetrator are one case");
         let scope =

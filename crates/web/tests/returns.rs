@@ -100,8 +100,8 @@ async fn meeting(app: &TestApp, day: Date, cases: &[Case], by: i64, tag: &str) -
             },
             victim_age_group: c.age_group.into(),
             children_count: c.children,
-            referral_date: (day - time::Duration::days(20)).to_string(),
-            incident_date: (day - time::Duration::days(21)).to_string(),
+            referral_date: day - time::Duration::days(20),
+            incident_date: day - time::Duration::days(21),
             profile: c.profile.clone(),
         };
         let done = s.submit_referral(&sub, at, event()).await.unwrap();

@@ -725,6 +725,8 @@ async fn the_api_needs_a_live_token_and_answers_with_problem_json() {
         for token in [None, Some("marac_pat_wrong")] {
             let r = api_get(&app, "/api/v1/checklists", token).await;
             assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+            let problem: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            insta::assert_json_snapshot!("api_without_a_live_token", problem);
             assert_eq!(r.header("content-type"), "application/problem+json");
             assert_eq!(r.header("www-authenticate"), "Bearer");
             assert_eq!(r.header("x-content-type-options"), "nosniff", "security headers on the API too");
@@ -781,6 +783,8 @@ async fn the_openapi_document_describes_exactly_the_api_routes() {
     assert_eq!(r.status, StatusCode::OK);
     let doc: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true));
+    // The whole contract, so any change to it shows in review as a change to this file.
+    insta::assert_json_snapshot!("openapi_document", doc, { ".info.version" => "[version]" });
     let paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
     assert_eq!(
         paths,
@@ -1079,6 +1083,8 @@ async fn the_api_submits_referrals_with_the_form_rules_and_marks_repeats() {
         ] {
             assert!(pointers.contains(&expected), "{expected} missing from {pointers:?}");
         }
+        // The whole body, as a client reads it: every problem in page order, with its words.
+        insta::assert_json_snapshot!("api_referral_with_bad_fields", p);
         let (status, _) =
             api_post(&app, "marac_pat_ana", &referral_json(m, "Ann", "Bell", "3/4/1990", 9, "2026-11-20")).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "analysts do not refer");
@@ -1093,6 +1099,7 @@ async fn the_api_submits_referrals_with_the_form_rules_and_marks_repeats() {
             "Threats to kill since she left; he has found her new address.".into();
         let (status, first) = api_post(&app, "marac_pat_kim", &pj).await;
         assert_eq!(status, StatusCode::CREATED, "{first}");
+        insta::assert_json_snapshot!("api_referral_created", first, { ".reference" => "[reference]", ".id" => "[id]" });
         assert_eq!(first["criteria"], serde_json::json!(["professional_judgement"]));
         assert_eq!((first["score"].as_i64(), first["repeat"].as_bool()), (Some(9), Some(false)));
         let (_, other) =

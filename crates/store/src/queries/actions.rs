@@ -12,8 +12,8 @@ pub(crate) struct FlagRow {
     agency_id: i64,
     kind: String,
     note_sealed: String,
-    set_on: String,
-    expires_on: String,
+    set_on: crate::Day,
+    expires_on: crate::Day,
     set_by: Option<i64>,
     set_at: crate::Ts,
     ended_at: Option<crate::Ts>,
@@ -33,8 +33,8 @@ impl FlagRow {
                 agency_id: self.agency_id,
                 kind,
                 note_sealed: self.note_sealed,
-                set_on: crate::meeting_rows::parse_day(&self.set_on)?,
-                expires_on: crate::meeting_rows::parse_day(&self.expires_on)?,
+                set_on: self.set_on.0,
+                expires_on: self.expires_on.0,
                 set_by: self.set_by.unwrap_or_default(),
                 set_at: self.set_at,
             },
@@ -66,7 +66,7 @@ impl crate::ActionStore for This {
         .bind(a.subject.code())
         .bind(a.approach.map(|p| p.code()))
         .bind(&a.description_sealed)
-        .bind(crate::meeting_rows::day(a.due_on))
+        .bind(crate::Day(a.due_on))
         .bind(by)
         .bind(at)
         .bind(a.kind.code())
@@ -181,8 +181,8 @@ impl crate::ActionStore for This {
         .bind(f.agency_id)
         .bind(f.kind.code())
         .bind(&f.note_sealed)
-        .bind(crate::meeting_rows::day(f.set_on))
-        .bind(crate::meeting_rows::day(f.expires_on))
+        .bind(crate::Day(f.set_on))
+        .bind(crate::Day(f.expires_on))
         .bind(f.set_by)
         .bind(f.set_at)
         .fetch_one(&mut *tx)

@@ -65,8 +65,8 @@ impl crate::AgencyListStore for This {
                     .push_bind(k.referral_id)
                     .push_bind(k.subject.as_str())
                     .push_bind(if k.open { "open" } else { "closed" })
-                    .push_bind(crate::meeting_rows::day(k.opened_on))
-                    .push_bind(k.closed_on.map(crate::meeting_rows::day))
+                    .push_bind(crate::Day(k.opened_on))
+                    .push_bind(k.closed_on.map(crate::Day))
                     .push_bind(k.score)
                     .push_bind(l.uploaded_at);
             });
@@ -135,7 +135,7 @@ impl crate::AgencyListStore for This {
     }
 
     async fn social_care_links(&self, case_id: i64) -> crate::StoreResult<Vec<crate::SocialCareLink>> {
-        type Row = (i64, i64, i64, String, String, String, Option<String>, i64, crate::Ts);
+        type Row = (i64, i64, i64, String, String, crate::Day, Option<crate::Day>, i64, crate::Ts);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT s.list_id, l.agency_id, s.referral_id, s.subject, s.status, s.opened_on, s.closed_on, \
              s.score, s.recorded_at FROM social_care_links s JOIN agency_lists l ON l.id = s.list_id \
@@ -154,8 +154,8 @@ impl crate::AgencyListStore for This {
                         referral_id,
                         subject,
                         open: status == "open",
-                        opened_on: crate::meeting_rows::parse_day(&opened)?,
-                        closed_on: closed.as_deref().map(crate::meeting_rows::parse_day).transpose()?,
+                        opened_on: opened.0,
+                        closed_on: closed.map(time::Date::from),
                         score,
                     },
                     recorded_at,

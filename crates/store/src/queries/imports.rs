@@ -79,11 +79,11 @@ impl crate::ImportStore for This {
             .execute(&mut *tx)
             .await?;
             if let Some(day) = item.heard_on {
-                let held_on = crate::meeting_rows::day(day);
+                let held_on = crate::Day(day);
                 let found: Option<(i64,)> =
                     sqlx::query_as("SELECT id FROM meetings WHERE marac_id = $1 AND held_on = $2 ORDER BY id LIMIT 1")
                         .bind(s.marac_id)
-                        .bind(&held_on)
+                        .bind(held_on)
                         .fetch_optional(&mut *tx)
                         .await?;
                 let meeting_id = match found {
@@ -96,7 +96,7 @@ impl crate::ImportStore for This {
                              VALUES ($1, 'regular', 'in_person', 'held', $2, '10:00', '', 16, $3, $3) RETURNING id",
                         )
                         .bind(s.marac_id)
-                        .bind(&held_on)
+                        .bind(held_on)
                         .bind(item.made_at)
                         .fetch_one(&mut *tx)
                         .await?;
@@ -211,7 +211,7 @@ impl crate::ImportStore for This {
             );
             q.push_values(chunk.iter().enumerate(), |mut b, (i, r)| {
                 let k = n * CHUNK + i;
-                let day = r.referral_date.to_string();
+                let day = crate::Day(r.referral_date);
                 let p = &r.profile;
                 b.push_bind(referral0 + idx(k))
                     .push_bind(references[k].clone())
@@ -230,7 +230,7 @@ impl crate::ImportStore for This {
                     .push_bind(&r.age_flags)
                     .push_bind(&r.victim_age_group)
                     .push_bind(r.children)
-                    .push_bind(day.clone())
+                    .push_bind(day)
                     .push_bind(day)
                     .push_bind(h.user_id)
                     .push_bind(at(r.referral_date))
@@ -260,7 +260,7 @@ impl crate::ImportStore for This {
                     .push_bind("regular")
                     .push_bind("in_person")
                     .push_bind("held")
-                    .push_bind(crate::meeting_rows::day(m.held_on))
+                    .push_bind(crate::Day(m.held_on))
                     .push_bind("10:00")
                     .push_bind("")
                     .push_bind(16_i64)
@@ -350,7 +350,7 @@ impl crate::ImportStore for This {
                     .push_bind("Named person")
                     .push_bind(a.subject.code())
                     .push_bind(&h.form_sealed)
-                    .push_bind(crate::meeting_rows::day(a.due_on))
+                    .push_bind(crate::Day(a.due_on))
                     .push_bind(a.status.code())
                     .push_bind(h.user_id)
                     .push_bind(at(*day))

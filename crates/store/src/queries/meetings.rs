@@ -132,13 +132,13 @@ impl crate::MeetingStore for This {
             .bind(m.marac_id)
             .bind(m.kind.code())
             .bind(m.format.code())
-            .bind(crate::meeting_rows::day(m.held_on))
+            .bind(crate::Day(m.held_on))
             .bind(&m.starts_at)
-            .bind(m.closing_on.map(crate::meeting_rows::day))
+            .bind(m.closing_on.map(crate::Day))
             .bind(&m.location)
             .bind(m.chair_user_id)
             .bind(i64::from(m.capacity))
-            .bind(m.list_cutoff_on.map(crate::meeting_rows::day))
+            .bind(m.list_cutoff_on.map(crate::Day))
             .bind(at)
             .fetch_one(&mut *tx)
             .await?;
@@ -165,13 +165,13 @@ impl crate::MeetingStore for This {
         )
         .bind(m.kind.code())
         .bind(m.format.code())
-        .bind(crate::meeting_rows::day(m.held_on))
+        .bind(crate::Day(m.held_on))
         .bind(&m.starts_at)
-        .bind(m.closing_on.map(crate::meeting_rows::day))
+        .bind(m.closing_on.map(crate::Day))
         .bind(&m.location)
         .bind(m.chair_user_id)
         .bind(i64::from(m.capacity))
-        .bind(m.list_cutoff_on.map(crate::meeting_rows::day))
+        .bind(m.list_cutoff_on.map(crate::Day))
         .bind(at)
         .bind(id)
         .execute(&mut *tx)
@@ -208,8 +208,8 @@ impl crate::MeetingStore for This {
             crate::rows::placeholders(2, marac_ids.len()),
             marac_ids.len() + 2
         );
-        let mut q = sqlx::query_as::<_, crate::meeting_rows::MeetingRow>(sqlx::AssertSqlSafe(sql))
-            .bind(from.map(crate::meeting_rows::day));
+        let mut q =
+            sqlx::query_as::<_, crate::meeting_rows::MeetingRow>(sqlx::AssertSqlSafe(sql)).bind(from.map(crate::Day));
         for m in marac_ids {
             q = q.bind(m);
         }

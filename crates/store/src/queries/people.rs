@@ -58,8 +58,8 @@ impl This {
         conn: &mut <Db as sqlx::Database>::Connection,
         victim: i64,
         perpetrators: &[i64],
-        excluding: Option<(i64, &str)>,
-    ) -> crate::StoreResult<Option<String>> {
+        excluding: Option<(i64, time::Date)>,
+    ) -> crate::StoreResult<Option<time::Date>> {
         // One look-up for everyone named, and another only for people the cases add.
         let mut named = perpetrators.to_vec();
         named.push(victim);
@@ -90,18 +90,19 @@ impl This {
         if same.is_empty() {
             return Ok(None);
         }
-        let (skip, until) = excluding.unwrap_or((0, "9999-12-31"));
+        let (skip, until) = excluding.unwrap_or((0, time::Date::MAX));
         let sql = format!(
             "SELECT MAX(referral_date) FROM referrals WHERE case_id IN ({}) \
              AND status IN ('submitted', 'accepted') AND id <> $1 AND referral_date <= $2",
             crate::rows::placeholders(3, same.len())
         );
         // Built from placeholders only; values are bound.
-        let mut q = sqlx::query_as::<_, (Option<String>,)>(sqlx::AssertSqlSafe(sql)).bind(skip).bind(until);
+        let mut q =
+            sqlx::query_as::<_, (Option<crate::Day>,)>(sqlx::AssertSqlSafe(sql)).bind(skip).bind(crate::Day(until));
         for id in &same {
             q = q.bind(id);
         }
-        Ok(q.fetch_one(&mut *conn).await?.0)
+        Ok(q.fetch_one(&mut *conn).await?.0.map(time::Date::from))
     }
 
     /// Works out again whether a referral is a repeat of the same people, as they are
@@ -114,8 +115,8 @@ impl This {
         let (victim, key, referral_date, incident_date, criteria): (
             i64,
             String,
-            Option<String>,
-            Option<String>,
+            Option<crate::Day>,
+            Option<crate::Day>,
             String,
         ) = sqlx::query_as(
             "SELECT c.victim_person_id, c.perpetrator_ids, r.referral_date, r.incident_date, r.criteria \
@@ -125,10 +126,9 @@ impl This {
         .fetch_one(&mut *conn)
         .await?;
         let perpetrators = crate::rows::perpetrator_ids(referral_id, &key)?;
-        let on = referral_date.clone().unwrap_or_default();
-        let last = Self::last_date_of_people(&mut *conn, victim, &perpetrators, Some((referral_id, &on))).await?;
-        let day = |s: &Option<String>| s.as_deref().and_then(|s| crate::meeting_rows::parse_day(s).ok());
-        let repeat = match (day(&last), day(&incident_date).or(day(&referral_date))) {
+        let on = referral_date.map_or(time::Date::MIN, time::Date::from);
+        let last = Self::last_date_of_people(&mut *conn, victim, &perpetrators, Some((referral_id, on))).await?;
+        let repeat = match (last, incident_date.or(referral_date).map(time::Date::from)) {
             (Some(last), Some(incident)) => marac_domain::referral_rules::is_repeat(last, incident, repeat_months),
             _ => false,
         };

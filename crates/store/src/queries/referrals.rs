@@ -74,7 +74,7 @@ impl This {
         let reference = match reference {
             Some(r) => r,
             None => {
-                let year: i64 = s.referral_date.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0);
+                let year = i64::from(s.referral_date.year());
                 let (n,): (i64,) = sqlx::query_as(
                     "INSERT INTO reference_counters (marac_id, year, last_number) VALUES ($1, $2, 1) \
                      ON CONFLICT (marac_id, year) DO UPDATE SET last_number = reference_counters.last_number + 1 \
@@ -110,8 +110,8 @@ impl This {
         .bind(age_flags)
         .bind(&s.victim_age_group)
         .bind(s.children_count)
-        .bind(&s.referral_date)
-        .bind(&s.incident_date)
+        .bind(crate::Day(s.referral_date))
+        .bind(crate::Day(s.incident_date))
         .bind(at)
         .bind(referral_id)
         .bind(held_elsewhere.map(|(case, _)| case))
@@ -340,7 +340,7 @@ impl crate::ReferralStore for This {
         &self,
         victim_person_id: i64,
         perpetrator_ids: &[i64],
-    ) -> crate::StoreResult<Option<String>> {
+    ) -> crate::StoreResult<Option<time::Date>> {
         let mut conn = self.pool.acquire().await?;
         Self::last_date_of_people(&mut conn, victim_person_id, perpetrator_ids, None).await
     }
@@ -552,7 +552,7 @@ impl crate::ReferralStore for This {
     }
 
     async fn case_summaries(&self, marac_id: i64) -> crate::StoreResult<Vec<crate::CaseSummary>> {
-        let rows: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
+        let rows: Vec<(i64, Option<String>, Option<crate::Day>)> = sqlx::query_as(
             "SELECT case_id, MIN(reference), MAX(referral_date) FROM referrals \
              WHERE marac_id = $1 AND case_id IS NOT NULL AND status = 'accepted' GROUP BY case_id ORDER BY case_id",
         )
@@ -564,7 +564,7 @@ impl crate::ReferralStore for This {
             .map(|(case_id, reference, last)| crate::CaseSummary {
                 case_id,
                 reference: reference.unwrap_or_default(),
-                last_referral_on: last.as_deref().and_then(marac_domain::referral_form::parse_date),
+                last_referral_on: last.map(time::Date::from),
             })
             .collect())
     }

@@ -7,7 +7,7 @@ use super::{Db, This};
 pub(crate) type CountRow = (
     i64,            // meeting
     i64,            // marac
-    String,         // held_on
+    crate::Day,     // held_on
     String,         // referring category
     Option<String>, // joint category
     [i64; COUNTS],
@@ -60,7 +60,7 @@ pub(crate) fn fold(rows: Vec<CountRow>) -> crate::StoreResult<Vec<crate::Meeting
             out.push(crate::MeetingReturn {
                 meeting_id,
                 marac_id,
-                held_on: crate::meeting_rows::parse_day(&held_on)?,
+                held_on: held_on.0,
                 counts: marac_domain::safelives_return::MeetingCounts { meetings: 1, ..Default::default() },
             });
         }
@@ -98,8 +98,8 @@ pub(crate) fn fold(rows: Vec<CountRow>) -> crate::StoreResult<Vec<crate::Meeting
 impl This {
     /// `WHERE` conditions on meetings `m` for a scope, with its values bound.
     pub(super) fn returns_scope_on_meetings(q: &mut sqlx::QueryBuilder<Db>, scope: &crate::ReturnScope) {
-        q.push(" m.held_on >= ").push_bind(crate::meeting_rows::day(scope.from));
-        q.push(" AND m.held_on <= ").push_bind(crate::meeting_rows::day(scope.to));
+        q.push(" m.held_on >= ").push_bind(crate::Day(scope.from));
+        q.push(" AND m.held_on <= ").push_bind(crate::Day(scope.to));
         q.push(" AND m.marac_id");
         Self::returns_in_maracs(q, scope);
     }
@@ -238,8 +238,8 @@ impl crate::ReturnStore for This {
             "SELECT r.victim_postcode_sector, COUNT(*) FROM referrals r \
              WHERE r.status IN ('submitted', 'returned', 'accepted', 'declined') AND r.referral_date >= ",
         );
-        q.push_bind(crate::meeting_rows::day(scope.from));
-        q.push(" AND r.referral_date <= ").push_bind(crate::meeting_rows::day(scope.to));
+        q.push_bind(crate::Day(scope.from));
+        q.push(" AND r.referral_date <= ").push_bind(crate::Day(scope.to));
         q.push(" AND r.marac_id");
         Self::returns_in_maracs(&mut q, scope);
         q.push(" GROUP BY r.victim_postcode_sector ORDER BY r.victim_postcode_sector");

@@ -186,7 +186,7 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
             reference: r.reference.clone().unwrap_or_default(),
             victim: casework::victim_name(&map),
             marac: maracs.iter().find(|m| m.id == r.marac_id).map(|m| m.code.clone()).unwrap_or_default(),
-            referred: r.referral_date.clone().unwrap_or_default(),
+            referred: r.referral_date.map(|d| d.to_string()).unwrap_or_default(),
         });
     }
     if !seen.is_empty() {
@@ -270,7 +270,7 @@ async fn case_page(
             .filter(|r| r.status != ReferralStatus::Draft)
             .map(|r| EpisodeView {
                 reference: r.reference.clone().unwrap_or_default(),
-                date: r.referral_date.clone().unwrap_or_default(),
+                date: r.referral_date.map(|d| d.to_string()).unwrap_or_default(),
                 status: r.status.label(),
                 criteria: r.criteria.iter().map(|c| c.label()).collect::<Vec<_>>().join(", "),
             })

@@ -114,12 +114,18 @@ impl Table {
         handler: MethodRouter<AppState>,
     ) -> Self {
         let route = Route { method, path, access };
-        let state = self.state.clone();
-        let guarded = handler.route_layer(from_fn(move |req: Request, next: Next| {
-            let state = state.clone();
-            async move { guard(&state, route, req, next).await }
-        }));
-        self.router = self.router.route(path, guarded);
+        // A route with no gate (public, or the sign-in steps that check their own stage) has
+        // nothing to check in front of it, and is spared the layer on every request.
+        let handler = if access.gate().is_some() {
+            let state = self.state.clone();
+            handler.route_layer(from_fn(move |req: Request, next: Next| {
+                let state = state.clone();
+                async move { guard(&state, route, req, next).await }
+            }))
+        } else {
+            handler
+        };
+        self.router = self.router.route(path, handler);
         self.routes.push(route);
         self
     }

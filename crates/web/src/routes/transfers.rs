@@ -67,11 +67,7 @@ pub async fn held_elsewhere(state: &AppState, t: &CaseTransfer) -> Result<HeldEl
     let last = state.store.last_referral_date(case.victim_person_id, &case.perpetrator_ids).await?;
     Ok(HeldElsewhere {
         href: format!("/transfers/{}", t.id),
-        last_referred: last
-            .as_deref()
-            .and_then(marac_domain::referral_form::parse_date)
-            .map(crate::routes::display_date)
-            .unwrap_or_default(),
+        last_referred: last.map(crate::routes::display_date).unwrap_or_default(),
         contacts: coordinator_contacts(state, t.from_marac_id).await?,
         status: status(t, &from, &to),
         marac: from,
