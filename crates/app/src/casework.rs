@@ -445,11 +445,15 @@ pub async fn case_names(state: &App, case: &marac_store::Case) -> Result<(String
         let p: StoredPerson = open(state, Purpose::Person, sealed)?;
         Ok(p.full_name())
     };
-    let victim = name(&state.store.get_person(case.victim_person_id).await?.details_sealed)?;
-    let mut perpetrators = Vec::with_capacity(case.perpetrator_ids.len());
-    for p in &case.perpetrator_ids {
-        perpetrators.push(name(&state.store.get_person(*p).await?.details_sealed)?);
-    }
+    let mut ids = case.perpetrator_ids.clone();
+    ids.push(case.victim_person_id);
+    let people = state.store.get_people(&ids).await?;
+    let of = |id: i64| -> Result<String, Error> {
+        let person = people.iter().find(|p| p.id == id).ok_or(Error::NotFound)?;
+        name(&person.details_sealed)
+    };
+    let victim = of(case.victim_person_id)?;
+    let perpetrators = case.perpetrator_ids.iter().map(|p| of(*p)).collect::<Result<Vec<_>, _>>()?;
     Ok((victim, perpetrators))
 }
 

@@ -73,6 +73,8 @@ pub trait PeopleStore {
     ) -> StoreResult<()>;
     /// One known person.
     async fn get_person(&self, id: i64) -> StoreResult<PersonRecord>;
+    /// The known people with these ids, in one reading; ids with no person are left out.
+    async fn get_people(&self, ids: &[i64]) -> StoreResult<Vec<PersonRecord>>;
     /// The people named on these Maracs' cases (victims and people causing harm), with the
     /// Maracs and the references of the referrals naming them, for the duplicates queue.
     async fn marac_people(&self, marac_ids: &[i64]) -> StoreResult<Vec<MaracPerson>>;

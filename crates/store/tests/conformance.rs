@@ -626,6 +626,15 @@ async fn referrals_become_cases_with_references_triage_and_research() {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].details_sealed, "sealed:victim");
         assert!(s.find_people(p + 100, &["k:v2".into()], 10).await.unwrap().is_empty());
+        // A case's people are read together, by id; an id with no person is left out.
+        let mut ids = case.perpetrator_ids.clone();
+        ids.extend([case.victim_person_id, 999_999]);
+        let mut people: Vec<(i64, String)> =
+            s.get_people(&ids).await.unwrap().into_iter().map(|r| (r.id, r.details_sealed)).collect();
+        people.sort_unstable();
+        assert_eq!(people.len(), 2);
+        assert!(people.iter().any(|(id, sealed)| *id == case.victim_person_id && sealed == "sealed:victim"));
+        assert!(s.get_people(&[]).await.unwrap().is_empty());
 
         // The same victim and perpetrator make a second episode of the same case.
         let victim_id = case.victim_person_id;

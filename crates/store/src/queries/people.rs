@@ -288,6 +288,17 @@ impl crate::PeopleStore for This {
         Ok(crate::PersonRecord { id, details_sealed, merged_into })
     }
 
+    async fn get_people(&self, ids: &[i64]) -> crate::StoreResult<Vec<crate::PersonRecord>> {
+        let mut conn = self.pool.acquire().await?;
+        let rows: Vec<(i64, String, Option<i64>)> =
+            Self::rows_for_ids(&mut conn, "SELECT id, details_sealed, merged_into FROM people WHERE id IN ({})", ids)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, details_sealed, merged_into)| crate::PersonRecord { id, details_sealed, merged_into })
+            .collect())
+    }
+
     async fn marac_people(&self, marac_ids: &[i64]) -> crate::StoreResult<Vec<crate::MaracPerson>> {
         let mut conn = self.pool.acquire().await?;
         let cases = Self::marac_cases(&mut conn, marac_ids).await?;

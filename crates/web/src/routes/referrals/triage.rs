@@ -82,10 +82,13 @@ pub(super) async fn view(
     let ctx = Context::for_reading(state, &map).await?;
     let mut matches = Vec::new();
     if marac_domain::policy::authorise(&me.actor(), Action::TriageReferrals { marac_id: r.marac_id }).is_ok() {
-        for m in state.store.referral_matches(r.id).await? {
+        let found = state.store.referral_matches(r.id).await?;
+        let ids: Vec<i64> = found.iter().map(|m| m.person_id).collect();
+        let people = state.store.get_people(&ids).await?;
+        for m in found {
             let can_answer = m.decidable && !m.certain;
-            let person: casework::StoredPerson =
-                casework::open(state, Purpose::Person, &state.store.get_person(m.person_id).await?.details_sealed)?;
+            let record = people.iter().find(|p| p.id == m.person_id).ok_or(AppError::NotFound)?;
+            let person: casework::StoredPerson = casework::open(state, Purpose::Person, &record.details_sealed)?;
             matches.push(MatchView {
                 subject: match m.subject.strip_prefix("perpetrator:") {
                     Some(n) => format!("Person causing harm {n}"),
