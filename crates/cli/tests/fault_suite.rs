@@ -17,10 +17,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use marac_domain::policy::Grant;
 use marac_domain::Role;
-use marac_store::testing::{TEST_AUDIT_KEY, TestDb};
+use marac_domain::policy::Grant;
 use marac_store::NewUser;
+use marac_store::testing::{TEST_AUDIT_KEY, TestDb};
 use sqlx::Connection;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -47,16 +47,16 @@ pub struct BulkReferral {
     pub accepted: bool,
     /// Checklist score.
     pub score: i64,
-    /// Criteria codes, comma-separated.
-    pub criteria: String,
+    /// Criteria met.
+    pub criteria: Vec<marac_domain::referral_rules::Criterion>,
     /// A repeat.
     pub is_repeat: bool,
     /// Children.
     pub children: i64,
     /// Age band.
     pub victim_age_group: String,
-    /// Age flag codes.
-    pub age_flags: String,
+    /// The age rules met.
+    pub age_flags: Vec<marac_domain::referral_rules::AgeFlag>,
     /// The plain profile.
     pub profile: Profile,
 }

@@ -10,6 +10,7 @@ use marac_app::{App, casework};
 use marac_domain::meeting_rules::{ActionKind, ActionStatus, ActionSubject};
 use marac_domain::policy::Grant;
 use marac_domain::referral_form::{FormMap, Profile, age_group};
+use marac_domain::referral_rules::{AgeFlag, Criterion};
 use marac_domain::{AgencyCategory, MaracRules, MeetingCadence, Role};
 use marac_store::{
     AgencyInput, BulkAction, BulkHistory, BulkMeeting, BulkReferral, MaracInput, NewUser, PartnershipInput,
@@ -211,10 +212,10 @@ fn history(rng: &mut Rng, s: Shape<'_>, person_sealed: &str, form_sealed: &str) 
         };
         let mut flags = Vec::new();
         if (16..=17).contains(&age) {
-            flags.push("victim_16_17");
+            flags.push(AgeFlag::VictimAged16To17);
         }
         if young {
-            flags.push("perpetrator_under_18");
+            flags.push(AgeFlag::PerpetratorAged17OrUnder);
         }
         h.referrals.push(BulkReferral {
             case,
@@ -223,11 +224,11 @@ fn history(rng: &mut Rng, s: Shape<'_>, person_sealed: &str, form_sealed: &str) 
             referral_date: day,
             accepted: !rng.chance(4),
             score: i64::try_from(10 + rng.below(12)).unwrap_or(14),
-            criteria: if repeat { "repeat".into() } else { "visible_high_risk".into() },
+            criteria: vec![if repeat { Criterion::Repeat } else { Criterion::VisibleHighRisk }],
             is_repeat: repeat,
             children: i64::try_from(children).unwrap_or(0),
             victim_age_group: age_group(u32::try_from(age).ok()).to_owned(),
-            age_flags: flags.join(","),
+            age_flags: flags,
             profile,
         });
     }

@@ -2,8 +2,9 @@
 //! `sqlite.rs` and `postgres.rs` include this file with `Db` and `This` naming their types.
 
 use super::{Db, This};
+use marac_domain::referral_rules::{AgeFlag, Criterion};
 
-/// Rows per insert statement: at 33 columns, well under SQLite's 32,766 bound values.
+/// Rows per insert statement: at 35 columns, well under SQLite's 32,766 bound values.
 pub(crate) const CHUNK: usize = 500;
 
 impl This {
@@ -207,7 +208,7 @@ impl crate::ImportStore for This {
                  victim_age_group, children_count, referral_date, incident_date, decided_by, decided_at, created_at, \
                  updated_at, submitted_at, victim_gender, victim_minoritised, victim_disabled, victim_lgbt, \
                  young_perpetrators, young_perpetrators_partner, children_known_csc, children_cp_plan, \
-                 victim_postcode_sector) ",
+                 victim_postcode_sector, visible_high_risk, victim_aged_16_17) ",
             );
             q.push_values(chunk.iter().enumerate(), |mut b, (i, r)| {
                 let k = n * CHUNK + i;
@@ -225,9 +226,9 @@ impl crate::ImportStore for This {
                     .push_bind("safelives-dash")
                     .push_bind("2026.1")
                     .push_bind(r.score)
-                    .push_bind(&r.criteria)
+                    .push_bind(marac_domain::referral_rules::join_codes(&r.criteria, Criterion::code))
                     .push_bind(r.is_repeat)
-                    .push_bind(&r.age_flags)
+                    .push_bind(marac_domain::referral_rules::join_codes(&r.age_flags, AgeFlag::code))
                     .push_bind(&r.victim_age_group)
                     .push_bind(r.children)
                     .push_bind(day)
@@ -245,7 +246,9 @@ impl crate::ImportStore for This {
                     .push_bind(i64::from(p.young_perpetrators_partner))
                     .push_bind(i64::from(p.children_known_to_social_care))
                     .push_bind(i64::from(p.children_on_protection_plan))
-                    .push_bind(&p.victim_postcode_sector);
+                    .push_bind(&p.victim_postcode_sector)
+                    .push_bind(r.criteria.contains(&Criterion::VisibleHighRisk))
+                    .push_bind(r.age_flags.contains(&AgeFlag::VictimAged16To17));
             });
             q.build().execute(&mut *tx).await?;
         }

@@ -95,7 +95,8 @@ impl This {
             "UPDATE referrals SET reference = $1, status = 'submitted', marac_id = $2, joint_agency_id = $3, \
              form_sealed = $4, case_id = $5, checklist_id = $6, checklist_version = $7, score = $8, criteria = $9, \
              is_repeat = $10, age_flags = $11, victim_age_group = $12, children_count = $13, referral_date = $14, \
-             incident_date = $15, updated_at = $16, submitted_at = $16, known_case_id = $18 WHERE id = $17",
+             incident_date = $15, updated_at = $16, submitted_at = $16, known_case_id = $18, visible_high_risk = $19, \
+             victim_aged_16_17 = $20 WHERE id = $17",
         )
         .bind(&reference)
         .bind(s.marac_id)
@@ -115,6 +116,8 @@ impl This {
         .bind(at)
         .bind(referral_id)
         .bind(held_elsewhere.map(|(case, _)| case))
+        .bind(s.criteria.contains(&marac_domain::referral_rules::Criterion::VisibleHighRisk))
+        .bind(s.age_flags.contains(&marac_domain::referral_rules::AgeFlag::VictimAged16To17))
         .execute(&mut *tx)
         .await?;
         // The question between the two Maracs, opened once for this referral.

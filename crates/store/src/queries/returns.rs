@@ -28,7 +28,7 @@ pub(crate) const COUNT_COLUMNS: &str = "COUNT(*), \
      CAST(SUM(CASE WHEN r.victim_disabled <> '' THEN 1 ELSE 0 END) AS BIGINT), \
      CAST(SUM(CASE WHEN r.victim_gender = 'male' THEN 1 ELSE 0 END) AS BIGINT), \
      CAST(SUM(CASE WHEN r.victim_gender <> '' THEN 1 ELSE 0 END) AS BIGINT), \
-     CAST(SUM(CASE WHEN r.age_flags LIKE '%victim_16_17%' THEN 1 ELSE 0 END) AS BIGINT), \
+     CAST(SUM(CASE WHEN r.victim_aged_16_17 THEN 1 ELSE 0 END) AS BIGINT), \
      CAST(SUM(CASE WHEN r.victim_age_group NOT IN ('', 'Not known') THEN 1 ELSE 0 END) AS BIGINT), \
      CAST(SUM(COALESCE(r.young_perpetrators, 0)) AS BIGINT), \
      CAST(SUM(CASE WHEN r.young_perpetrators IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT), \
@@ -217,7 +217,7 @@ impl crate::ReturnStore for This {
         let start = |d: time::Date| crate::Ts::new(time::OffsetDateTime::new_utc(d, time::Time::MIDNIGHT));
         let mut q = sqlx::QueryBuilder::<Db>::new(
             "SELECT COUNT(*), CAST(SUM(CASE WHEN r.status = 'declined' THEN 1 ELSE 0 END) AS BIGINT) \
-             FROM referrals r WHERE r.criteria LIKE '%visible_high_risk%' AND r.decided_at >= ",
+             FROM referrals r WHERE r.visible_high_risk AND r.decided_at >= ",
         );
         q.push_bind(start(scope.from));
         q.push(" AND r.decided_at < ").push_bind(start(scope.to.next_day().unwrap_or(scope.to)));

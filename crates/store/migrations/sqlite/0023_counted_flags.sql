@@ -1,0 +1,8 @@
+-- Keep in step with PostgreSQL. What the returns count about a referral's criteria and age
+-- rules is kept as columns of its own, so counting asks a column rather than searching the
+-- codes' text.
+ALTER TABLE referrals ADD COLUMN visible_high_risk INTEGER NOT NULL DEFAULT 0 CHECK (visible_high_risk IN (0, 1));
+ALTER TABLE referrals ADD COLUMN victim_aged_16_17 INTEGER NOT NULL DEFAULT 0 CHECK (victim_aged_16_17 IN (0, 1));
+UPDATE referrals SET
+    visible_high_risk = ((',' || criteria || ',') LIKE '%,visible_high_risk,%'),
+    victim_aged_16_17 = ((',' || age_flags || ',') LIKE '%,victim_16_17,%');
