@@ -5,9 +5,9 @@
 //! `perpetrators.0.family_name`, `checklist.answer.q3`), so a draft keeps everything exactly
 //! as entered, errors and all, and the API's JSON maps onto the same keys (`/victim/given_name`).
 //!
-//! Split by job: [`schema`] declares the sections and their fields, [`keys`] names and moves
-//! the keys of a map, [`validate`] checks what was typed, [`extract`] reads people, facts and
-//! figures out of a checked map, and [`json`] turns the API's JSON into a map.
+//! Split by job: `schema.rs` declares the sections and their fields, `keys.rs` names and moves
+//! the keys of a map, `validate.rs` checks what was typed, `extract.rs` reads people, facts and
+//! figures out of a checked map, and `json.rs` turns the API's JSON into a map.
 
 use crate::MaracRules;
 use crate::checklist::{Answer, Checklist};
