@@ -12,6 +12,7 @@ pub use crate::payloads::StoredPerson;
 use marac_domain::checklist::Checklist;
 use marac_domain::matching::{self, MatchResult, PersonDetails};
 use marac_domain::policy::{Action, Actor, authorise};
+use marac_domain::referral_form::field;
 use marac_domain::referral_form::{self as form, FieldError, FormContext, FormMap};
 use marac_domain::referral_rules::{Assessment, Criterion};
 use marac_store::{CandidateMatch, Marac, PersonRef, Submission, User};
@@ -205,7 +206,7 @@ pub async fn referable_maracs(state: &App, actor: &Actor) -> Result<Vec<Marac>, 
 /// # Errors
 /// Store failures, or a stored checklist that no longer parses.
 pub async fn named_checklist(state: &App, map: &FormMap) -> Result<Option<Checklist>, Error> {
-    let named = map.get("checklist.version").map_or("", |v| v.trim());
+    let named = map.get(field::CHECKLIST_VERSION).map_or("", |v| v.trim());
     let Some((id, version)) = named.split_once('@') else { return Ok(None) };
     match state.store.get_checklist(id, version).await? {
         Some(record) => {
@@ -289,7 +290,7 @@ impl Context {
     /// The Marac the form names, if the referrer may refer to it.
     #[must_use]
     pub fn marac(&self, map: &FormMap) -> Option<&Marac> {
-        let id: i64 = map.get("referral.marac")?.trim().parse().ok()?;
+        let id: i64 = map.get(field::REFERRAL_MARAC)?.trim().parse().ok()?;
         self.maracs.iter().find(|m| m.id == id)
     }
 }
@@ -405,7 +406,7 @@ pub async fn prepare(
     let assessment = match form::assess(map, &marac.rules, today, last) {
         Ok(a) => a,
         Err(refusal) => {
-            return Ok(Err(vec![FieldError { key: "victim.date_of_birth".into(), message: refusal.to_string() }]));
+            return Ok(Err(vec![FieldError { key: field::VICTIM_DATE_OF_BIRTH.into(), message: refusal.to_string() }]));
         }
     };
     let age = form::victim_age(map, today);
@@ -416,7 +417,7 @@ pub async fn prepare(
         marac_id: marac.id,
         marac_code: marac.code.clone(),
         partnership_id: marac.partnership_id,
-        joint_agency_id: map.get("referral.joint_agency").and_then(|v| v.trim().parse().ok()),
+        joint_agency_id: map.get(field::REFERRAL_JOINT_AGENCY).and_then(|v| v.trim().parse().ok()),
         form_sealed: seal(state, Purpose::Form, map)?,
         victim,
         perpetrators,
@@ -430,7 +431,7 @@ pub async fn prepare(
         victim_age_group: form::age_group(age).to_owned(),
         children_count: i64::try_from(form::children_count(map, today)).unwrap_or(0),
         referral_date: today,
-        incident_date: map.get("referral.incident_date").and_then(|d| form::parse_date(d)).unwrap_or(today),
+        incident_date: map.get(field::REFERRAL_INCIDENT_DATE).and_then(|d| form::parse_date(d)).unwrap_or(today),
         profile: form::profile(map, today),
     };
     Ok(Ok(Prepared { submission, assessment, matching }))
@@ -462,8 +463,8 @@ pub async fn case_names(state: &App, case: &marac_store::Case) -> Result<(String
 pub fn victim_name(map: &FormMap) -> String {
     let name = format!(
         "{} {}",
-        map.get("victim.given_name").map_or("", |s| s.trim()),
-        map.get("victim.family_name").map_or("", |s| s.trim())
+        map.get(field::VICTIM_GIVEN_NAME).map_or("", |s| s.trim()),
+        map.get(field::VICTIM_FAMILY_NAME).map_or("", |s| s.trim())
     );
     let name = name.trim();
     if name.is_empty() { "Victim not named yet".to_owned() } else { name.to_owned() }

@@ -2,6 +2,7 @@
 //! referral), checking every row before anything is written, and turning a good row into the
 //! referral form and plain profile a referral made on the pages would have.
 
+use crate::referral_form::field;
 use crate::referral_form::{
     ETHNICITIES, FormMap, GENDERS, Profile, RELATIONSHIPS, age_group, age_on, is_minoritised, parse_date,
 };
@@ -526,21 +527,21 @@ fn check_row(row: &mut Row<'_>, lookup: &Lookup<'_>, seen: &mut BTreeMap<(i64, S
         }
     };
     let dmy = |d: Date| format!("{}/{}/{}", d.day(), u8::from(d.month()), d.year());
-    put("referral.marac", marac_id.to_string());
-    put("referral.incident_date", dmy(incident_date.unwrap_or(referral_date)));
-    put("referral.joint_agency", joint_agency_id.map(|a| a.to_string()).unwrap_or_default());
-    put("victim.given_name", row.get("victim_given_name").to_owned());
-    put("victim.family_name", row.get("victim_family_name").to_owned());
-    put("victim.date_of_birth", victim_dob.map(dmy).unwrap_or_default());
+    put(field::REFERRAL_MARAC, marac_id.to_string());
+    put(field::REFERRAL_INCIDENT_DATE, dmy(incident_date.unwrap_or(referral_date)));
+    put(field::REFERRAL_JOINT_AGENCY, joint_agency_id.map(|a| a.to_string()).unwrap_or_default());
+    put(field::VICTIM_GIVEN_NAME, row.get("victim_given_name").to_owned());
+    put(field::VICTIM_FAMILY_NAME, row.get("victim_family_name").to_owned());
+    put(field::VICTIM_DATE_OF_BIRTH, victim_dob.map(dmy).unwrap_or_default());
     put(
-        "victim.age",
+        field::VICTIM_AGE,
         if victim_dob.is_none() { victim_age.map(|a| a.to_string()).unwrap_or_default() } else { String::new() },
     );
-    put("victim.gender", victim_gender.clone());
-    put("victim.ethnicity", ethnicity.clone());
-    put("victim.disability", disability.clone());
-    put("victim.lgbt", lgbt.clone());
-    put("victim.postcode", row.get("victim_postcode").to_uppercase());
+    put(field::VICTIM_GENDER, victim_gender.clone());
+    put(field::VICTIM_ETHNICITY, ethnicity.clone());
+    put(field::VICTIM_DISABILITY, disability.clone());
+    put(field::VICTIM_LGBT, lgbt.clone());
+    put(field::VICTIM_POSTCODE, row.get("victim_postcode").to_uppercase());
     put("perpetrators.0.given_name", row.get("perpetrator_given_name").to_owned());
     put("perpetrators.0.family_name", row.get("perpetrator_family_name").to_owned());
     put("perpetrators.0.date_of_birth", perpetrator_dob.map(dmy).unwrap_or_default());
@@ -554,8 +555,8 @@ fn check_row(row: &mut Row<'_>, lookup: &Lookup<'_>, seen: &mut BTreeMap<(i64, S
     );
     put("perpetrators.0.gender", perpetrator_gender);
     put("perpetrators.0.relationship", relationship.clone());
-    put("children.any", if children > 0 { "yes" } else { "no" }.to_owned());
-    put("summary.text", format!("Imported from the Marac's records (reference {}).", row.get("source_reference")));
+    put(field::CHILDREN_ANY, if children > 0 { "yes" } else { "no" }.to_owned());
+    put(field::SUMMARY_TEXT, format!("Imported from the Marac's records (reference {}).", row.get("source_reference")));
     let young = p_age.map(|a| u32::from(a <= 17));
     let profile = Profile {
         victim_gender: if victim_gender == "not_known" { String::new() } else { victim_gender },
@@ -674,7 +675,7 @@ mod tests {
             (r.profile.victim_minoritised, r.profile.young_perpetrators, r.profile.young_perpetrators_partner),
             (Some(true), Some(1), 1)
         );
-        assert_eq!(r.form["victim.given_name"], "Kate");
+        assert_eq!(r.form[field::VICTIM_GIVEN_NAME], "Kate");
         assert_eq!(r.heard_at, Some(date!(2024 - 07 - 24)));
     }
 

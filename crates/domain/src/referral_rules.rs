@@ -4,6 +4,7 @@
 //! database, so every rule is tested by tables below.
 
 use crate::MaracRules;
+use crate::referral_form::field;
 use serde::Serialize;
 use time::{Date, Month};
 
@@ -169,13 +170,13 @@ pub fn assess_input(facts: &ReferralFacts) -> Result<(), Vec<InputError>> {
     let mut errors = Vec::new();
     if facts.professional_judgement.as_deref().is_some_and(|r| r.trim().len() < 20) {
         errors.push(InputError {
-            field: "reason.professional_judgement_reason",
+            field: field::REASON_PROFESSIONAL_JUDGEMENT_REASON,
             message: "Explain your professional judgement: what worries you about this person's safety, in at least a sentence",
         });
     }
     if facts.victim_age.is_some_and(|a| a > 120) {
         errors.push(InputError {
-            field: "victim.age",
+            field: field::VICTIM_AGE,
             message: "Enter the victim's age, or an estimate, between 16 and 120",
         });
     }
@@ -183,7 +184,7 @@ pub fn assess_input(facts: &ReferralFacts) -> Result<(), Vec<InputError>> {
         && incident > referral
     {
         errors.push(InputError {
-            field: "referral.incident_date",
+            field: field::REFERRAL_INCIDENT_DATE,
             message: "The date of the incident must be on or before today",
         });
     }
@@ -279,7 +280,10 @@ mod tests {
         assert_eq!(assess(&rules, &f).map(|a| a.criteria), Ok(vec![Criterion::ProfessionalJudgement]));
         f.professional_judgement = Some("  ".into());
         let errors = assess_input(&f).err().unwrap_or_default();
-        assert_eq!(errors.iter().map(|e| e.field).collect::<Vec<_>>(), vec!["reason.professional_judgement_reason"]);
+        assert_eq!(
+            errors.iter().map(|e| e.field).collect::<Vec<_>>(),
+            vec![field::REASON_PROFESSIONAL_JUDGEMENT_REASON]
+        );
         // A high score stays high whatever the judgement says.
         let mut high = facts(16);
         high.professional_judgement = Some("I do not think the risk is high.".into());
@@ -321,6 +325,6 @@ mod tests {
     fn incident_dates_cannot_be_in_the_future() {
         let mut f = facts(14);
         f.incident_date = Some(date!(2026 - 03 - 02));
-        assert_eq!(assess_input(&f).err().map(|e| e[0].field), Some("referral.incident_date"));
+        assert_eq!(assess_input(&f).err().map(|e| e[0].field), Some(field::REFERRAL_INCIDENT_DATE));
     }
 }

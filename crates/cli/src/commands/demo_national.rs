@@ -9,6 +9,7 @@ use super::demo_referrals::Rng;
 use marac_app::{App, casework};
 use marac_domain::meeting_rules::{ActionKind, ActionStatus, ActionSubject};
 use marac_domain::policy::Grant;
+use marac_domain::referral_form::field;
 use marac_domain::referral_form::{FormMap, Profile, age_group};
 use marac_domain::referral_rules::{AgeFlag, Criterion};
 use marac_domain::{AgencyCategory, MaracRules, MeetingCadence, Role};
@@ -57,9 +58,9 @@ pub async fn seed(state: &App, password_hash: &str) -> anyhow::Result<usize> {
     // Filed without matching keys: national rows are for figures, not for finding people.
     let person_sealed = casework::seal_person(state, &synthetic).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut form = FormMap::new();
-    form.insert("summary.text".into(), "Synthetic national-scale referral for benchmarks.".into());
-    form.insert("victim.given_name".into(), "Synthetic".into());
-    form.insert("victim.family_name".into(), "Person".into());
+    form.insert(field::SUMMARY_TEXT.into(), "Synthetic national-scale referral for benchmarks.".into());
+    form.insert(field::VICTIM_GIVEN_NAME.into(), "Synthetic".into());
+    form.insert(field::VICTIM_FAMILY_NAME.into(), "Person".into());
     let form_sealed = casework::seal(state, casework::Purpose::Form, &form).map_err(|e| anyhow::anyhow!("{e}"))?;
     let event = |what: &str| super::cli_event(what, "", serde_json::json!({ "demo": "national" }));
     let mut rng = Rng(0x0a71_0a41_5ca1_e000);

@@ -17,6 +17,7 @@ use marac_domain::Role;
 use marac_domain::checklist::Checklist;
 use marac_domain::policy::Grant;
 use marac_domain::referral_form::FormMap;
+use marac_domain::referral_form::field;
 use marac_store::{Decision, DirectoryEntry, DirectoryKind, Marac, NewUser, ReferralFilter, Store, Ts, User};
 use std::sync::Arc;
 use time::{Date, Duration, OffsetDateTime};
@@ -85,18 +86,18 @@ impl Generator<'_> {
         let mut put = |k: &str, v: String| {
             f.insert(k.to_owned(), v);
         };
-        put("referral.marac", marac.id.to_string());
-        put("referral.incident_date", dmy(on - Duration::days(i64::try_from(r.below(6)).unwrap_or(0))));
+        put(field::REFERRAL_MARAC, marac.id.to_string());
+        put(field::REFERRAL_INCIDENT_DATE, dmy(on - Duration::days(i64::try_from(r.below(6)).unwrap_or(0))));
         if let Some(j) = joint {
-            put("referral.joint_agency", j.to_string());
+            put(field::REFERRAL_JOINT_AGENCY, j.to_string());
         }
         let (g, fam, dob) = &known.victim;
-        put("victim.given_name", g.clone());
-        put("victim.family_name", fam.clone());
-        put("victim.date_of_birth", dob.clone());
-        put("victim.gender", if r.chance(92) { "female" } else { "male" }.into());
+        put(field::VICTIM_GIVEN_NAME, g.clone());
+        put(field::VICTIM_FAMILY_NAME, fam.clone());
+        put(field::VICTIM_DATE_OF_BIRTH, dob.clone());
+        put(field::VICTIM_GENDER, if r.chance(92) { "female" } else { "male" }.into());
         put(
-            "victim.ethnicity",
+            field::VICTIM_ETHNICITY,
             r.pick(&[
                 "white_british",
                 "white_british",
@@ -109,11 +110,11 @@ impl Generator<'_> {
             ])
             .to_string(),
         );
-        put("victim.disability", r.pick(&["no", "no", "no", "yes", "not_known"]).to_string());
-        put("victim.lgbt", r.pick(&["no", "no", "no", "no", "yes", "not_known"]).to_string());
-        put("victim.pregnant", r.pick(&["no", "no", "no", "no", "yes"]).to_string());
-        put("victim.interpreter", if r.chance(8) { "yes" } else { "no" }.into());
-        put("victim.postcode", known.postcode.clone());
+        put(field::VICTIM_DISABILITY, r.pick(&["no", "no", "no", "yes", "not_known"]).to_string());
+        put(field::VICTIM_LGBT, r.pick(&["no", "no", "no", "no", "yes", "not_known"]).to_string());
+        put(field::VICTIM_PREGNANT, r.pick(&["no", "no", "no", "no", "yes"]).to_string());
+        put(field::VICTIM_INTERPRETER, if r.chance(8) { "yes" } else { "no" }.into());
+        put(field::VICTIM_POSTCODE, known.postcode.clone());
         let (pg, pf, pdob) = &known.perpetrator;
         put("perpetrators.0.given_name", pg.clone());
         put("perpetrators.0.family_name", pf.clone());
@@ -121,7 +122,7 @@ impl Generator<'_> {
         put("perpetrators.0.gender", "male".into());
         put("perpetrators.0.relationship", r.pick(&["partner", "ex_partner", "ex_partner", "family"]).to_string());
         let children = r.pick(&[0u64, 0, 1, 1, 2, 2, 3]);
-        put("children.any", if *children > 0 { "yes" } else { "no" }.into());
+        put(field::CHILDREN_ANY, if *children > 0 { "yes" } else { "no" }.into());
         for i in 0..*children {
             let born = on - Duration::days(i64::try_from(365 + r.below(365 * 15)).unwrap_or(400));
             put(&format!("children.{i}.name"), r.pick(WOMEN).to_string());
@@ -137,7 +138,7 @@ impl Generator<'_> {
             6 | 7 => 7 + r.below(6),
             _ => 4 + r.below(8),
         };
-        put("checklist.version", format!("{}@{}", self.dash.id, self.dash.version));
+        put(field::CHECKLIST_VERSION, format!("{}@{}", self.dash.id, self.dash.version));
         for (i, q) in self.dash.questions().enumerate() {
             let a = if (i as u64) < yes {
                 "yes"
@@ -149,26 +150,26 @@ impl Generator<'_> {
             put(&format!("checklist.answer.{}", q.id), a.into());
         }
         if (6..=7).contains(&kind) {
-            put("reason.professional_judgement", "yes".into());
-            put("reason.professional_judgement_reason", "Recent separation and threats to take the children; the victim is more frightened than her answers show.".into());
+            put(field::REASON_PROFESSIONAL_JUDGEMENT, "yes".into());
+            put(field::REASON_PROFESSIONAL_JUDGEMENT_REASON, "Recent separation and threats to take the children; the victim is more frightened than her answers show.".into());
         } else {
-            put("reason.professional_judgement", "no".into());
+            put(field::REASON_PROFESSIONAL_JUDGEMENT, "no".into());
         }
         if kind >= 8 {
             let incidents: Vec<String> = (0..3 + r.below(2))
                 .map(|k| dmy(on - Duration::days(i64::try_from(20 + k * 70).unwrap_or(20))))
                 .collect();
-            put("referral.police_incidents", incidents.join("\n"));
+            put(field::REFERRAL_POLICE_INCIDENTS, incidents.join("\n"));
         }
         let consent = r.chance(85);
-        put("consent.given", if consent { "yes" } else { "no" }.into());
-        put("consent.victim_knows", if consent || r.chance(50) { "yes" } else { "no" }.into());
+        put(field::CONSENT_GIVEN, if consent { "yes" } else { "no" }.into());
+        put(field::CONSENT_VICTIM_KNOWS, if consent || r.chance(50) { "yes" } else { "no" }.into());
         if !consent {
-            put("consent.justification", "Risk of serious harm to the victim and children outweighs the lack of consent; discussed with the safeguarding lead.".into());
+            put(field::CONSENT_JUSTIFICATION, "Risk of serious harm to the victim and children outweighs the lack of consent; discussed with the safeguarding lead.".into());
         }
-        put("consent.previous_maracs", r.pick(&["no", "no", "yes", "not_known"]).to_string());
+        put(field::CONSENT_PREVIOUS_MARACS, r.pick(&["no", "no", "yes", "not_known"]).to_string());
         put(
-            "summary.text",
+            field::SUMMARY_TEXT,
             "Synthetic demo referral: incident after separation, victim frightened, children present at times.".into(),
         );
         f

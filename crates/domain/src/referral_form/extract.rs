@@ -36,7 +36,7 @@ pub(super) fn age_of(map: &FormMap, dob_key: &str, age_key: &str, on: Date) -> O
 /// The victim's age on `on`, from the date of birth or the estimate.
 #[must_use]
 pub fn victim_age(map: &FormMap, on: Date) -> Option<u32> {
-    age_of(map, "victim.date_of_birth", "victim.age", on)
+    age_of(map, field::VICTIM_DATE_OF_BIRTH, field::VICTIM_AGE, on)
 }
 
 /// The age band shown on the triage queue and counted in returns.
@@ -95,7 +95,7 @@ pub fn perpetrator_details(map: &FormMap, on: Date) -> Vec<PersonDetails> {
 /// lists: each with its place in the form. A name of several words is split at the last.
 #[must_use]
 pub fn household_details(map: &FormMap) -> Vec<(usize, PersonDetails)> {
-    if get(map, "children.any") != "yes" {
+    if get(map, field::CHILDREN_ANY) != "yes" {
         return Vec::new();
     }
     (0..group_count(map, Section::Children))
@@ -118,7 +118,7 @@ pub fn household_details(map: &FormMap) -> Vec<(usize, PersonDetails)> {
 /// Children listed, by date of birth (those under 18 or unborn count as children).
 #[must_use]
 pub fn children_count(map: &FormMap, on: Date) -> usize {
-    if get(map, "children.any") != "yes" {
+    if get(map, field::CHILDREN_ANY) != "yes" {
         return 0;
     }
     (0..group_count(map, Section::Children))
@@ -191,8 +191,8 @@ pub(super) fn yes_no(value: &str) -> Option<bool> {
 /// The referral's [`Profile`] on `on`.
 #[must_use]
 pub fn profile(map: &FormMap, on: Date) -> Profile {
-    let gender = get(map, "victim.gender");
-    let ethnicity = get(map, "victim.ethnicity");
+    let gender = get(map, field::VICTIM_GENDER);
+    let ethnicity = get(map, field::VICTIM_ETHNICITY);
     let mut young = None;
     let mut young_partner = 0;
     for i in 0..group_count(map, Section::Perpetrators) {
@@ -209,7 +209,7 @@ pub fn profile(map: &FormMap, on: Date) -> Profile {
         }
     }
     let children = |field: &str| {
-        if get(map, "children.any") != "yes" {
+        if get(map, field::CHILDREN_ANY) != "yes" {
             return 0;
         }
         let n = (0..group_count(map, Section::Children))
@@ -223,13 +223,13 @@ pub fn profile(map: &FormMap, on: Date) -> Profile {
             "" | "not_known" => None,
             code => Some(is_minoritised(code)),
         },
-        victim_disabled: yes_no(get(map, "victim.disability")),
-        victim_lgbt: yes_no(get(map, "victim.lgbt")),
+        victim_disabled: yes_no(get(map, field::VICTIM_DISABILITY)),
+        victim_lgbt: yes_no(get(map, field::VICTIM_LGBT)),
         young_perpetrators: young,
         young_perpetrators_partner: young_partner,
         children_known_to_social_care: children("known_to_social_care"),
         children_on_protection_plan: children("child_protection_plan"),
-        victim_postcode_sector: postcode_sector(get(map, "victim.postcode")),
+        victim_postcode_sector: postcode_sector(get(map, field::VICTIM_POSTCODE)),
     }
 }
 
@@ -262,10 +262,10 @@ pub fn facts(map: &FormMap, today: Date, last_referral_date: Option<Date>) -> Re
     let on = today;
     ReferralFacts {
         yes_answers: score(map),
-        professional_judgement: (get(map, "reason.professional_judgement") == "yes")
-            .then(|| get(map, "reason.professional_judgement_reason").to_owned()),
-        police_incidents: get(map, "referral.police_incidents").lines().filter_map(parse_date).collect(),
-        incident_date: parse_date(get(map, "referral.incident_date")),
+        professional_judgement: (get(map, field::REASON_PROFESSIONAL_JUDGEMENT) == "yes")
+            .then(|| get(map, field::REASON_PROFESSIONAL_JUDGEMENT_REASON).to_owned()),
+        police_incidents: get(map, field::REFERRAL_POLICE_INCIDENTS).lines().filter_map(parse_date).collect(),
+        incident_date: parse_date(get(map, field::REFERRAL_INCIDENT_DATE)),
         referral_date: Some(today),
         last_referral_date,
         victim_age: victim_age(map, on),

@@ -105,3 +105,121 @@ pub fn is_known_key(key: &str) -> bool {
         None => false,
     }
 }
+
+/// The keys of the form's own fields, one constant each, so code that reads or checks a field
+/// names it rather than retyping its key (a person of a group is keyed by [`group_key`]). The
+/// test `every_field_key_constant_names_a_field` holds them to the definition.
+pub mod field {
+    /// `referral.marac`.
+    pub const REFERRAL_MARAC: &str = "referral.marac";
+    /// `referral.incident_date`.
+    pub const REFERRAL_INCIDENT_DATE: &str = "referral.incident_date";
+    /// `referral.police_incidents`.
+    pub const REFERRAL_POLICE_INCIDENTS: &str = "referral.police_incidents";
+    /// `referral.joint_agency`.
+    pub const REFERRAL_JOINT_AGENCY: &str = "referral.joint_agency";
+    /// `referral.transferred_from`.
+    pub const REFERRAL_TRANSFERRED_FROM: &str = "referral.transferred_from";
+    /// `victim.given_name`.
+    pub const VICTIM_GIVEN_NAME: &str = "victim.given_name";
+    /// `victim.family_name`.
+    pub const VICTIM_FAMILY_NAME: &str = "victim.family_name";
+    /// `victim.aliases`.
+    pub const VICTIM_ALIASES: &str = "victim.aliases";
+    /// `victim.date_of_birth`.
+    pub const VICTIM_DATE_OF_BIRTH: &str = "victim.date_of_birth";
+    /// `victim.age`.
+    pub const VICTIM_AGE: &str = "victim.age";
+    /// `victim.gender`.
+    pub const VICTIM_GENDER: &str = "victim.gender";
+    /// `victim.ethnicity`.
+    pub const VICTIM_ETHNICITY: &str = "victim.ethnicity";
+    /// `victim.disability`.
+    pub const VICTIM_DISABILITY: &str = "victim.disability";
+    /// `victim.lgbt`.
+    pub const VICTIM_LGBT: &str = "victim.lgbt";
+    /// `victim.pregnant`.
+    pub const VICTIM_PREGNANT: &str = "victim.pregnant";
+    /// `victim.first_language`.
+    pub const VICTIM_FIRST_LANGUAGE: &str = "victim.first_language";
+    /// `victim.interpreter`.
+    pub const VICTIM_INTERPRETER: &str = "victim.interpreter";
+    /// `victim.address`.
+    pub const VICTIM_ADDRESS: &str = "victim.address";
+    /// `victim.postcode`.
+    pub const VICTIM_POSTCODE: &str = "victim.postcode";
+    /// `victim.phone`.
+    pub const VICTIM_PHONE: &str = "victim.phone";
+    /// `victim.safe_to_call`.
+    pub const VICTIM_SAFE_TO_CALL: &str = "victim.safe_to_call";
+    /// `victim.safe_times`.
+    pub const VICTIM_SAFE_TIMES: &str = "victim.safe_times";
+    /// `victim.email`.
+    pub const VICTIM_EMAIL: &str = "victim.email";
+    /// `children.any`.
+    pub const CHILDREN_ANY: &str = "children.any";
+    /// `checklist.version`.
+    pub const CHECKLIST_VERSION: &str = "checklist.version";
+    /// `reason.professional_judgement`.
+    pub const REASON_PROFESSIONAL_JUDGEMENT: &str = "reason.professional_judgement";
+    /// `reason.professional_judgement_reason`.
+    pub const REASON_PROFESSIONAL_JUDGEMENT_REASON: &str = "reason.professional_judgement_reason";
+    /// `consent.given`.
+    pub const CONSENT_GIVEN: &str = "consent.given";
+    /// `consent.victim_knows`.
+    pub const CONSENT_VICTIM_KNOWS: &str = "consent.victim_knows";
+    /// `consent.justification`.
+    pub const CONSENT_JUSTIFICATION: &str = "consent.justification";
+    /// `consent.afraid_of`.
+    pub const CONSENT_AFRAID_OF: &str = "consent.afraid_of";
+    /// `consent.safe_to_talk`.
+    pub const CONSENT_SAFE_TO_TALK: &str = "consent.safe_to_talk";
+    /// `consent.not_safe_to_talk`.
+    pub const CONSENT_NOT_SAFE_TO_TALK: &str = "consent.not_safe_to_talk";
+    /// `consent.previous_maracs`.
+    pub const CONSENT_PREVIOUS_MARACS: &str = "consent.previous_maracs";
+    /// `consent.previous_details`.
+    pub const CONSENT_PREVIOUS_DETAILS: &str = "consent.previous_details";
+    /// `summary.text`.
+    pub const SUMMARY_TEXT: &str = "summary.text";
+
+    /// Every constant above, for the test that holds them to the form's definition.
+    pub const ALL: &[&str] = &[
+        REFERRAL_MARAC,
+        REFERRAL_INCIDENT_DATE,
+        REFERRAL_POLICE_INCIDENTS,
+        REFERRAL_JOINT_AGENCY,
+        REFERRAL_TRANSFERRED_FROM,
+        VICTIM_GIVEN_NAME,
+        VICTIM_FAMILY_NAME,
+        VICTIM_ALIASES,
+        VICTIM_DATE_OF_BIRTH,
+        VICTIM_AGE,
+        VICTIM_GENDER,
+        VICTIM_ETHNICITY,
+        VICTIM_DISABILITY,
+        VICTIM_LGBT,
+        VICTIM_PREGNANT,
+        VICTIM_FIRST_LANGUAGE,
+        VICTIM_INTERPRETER,
+        VICTIM_ADDRESS,
+        VICTIM_POSTCODE,
+        VICTIM_PHONE,
+        VICTIM_SAFE_TO_CALL,
+        VICTIM_SAFE_TIMES,
+        VICTIM_EMAIL,
+        CHILDREN_ANY,
+        CHECKLIST_VERSION,
+        REASON_PROFESSIONAL_JUDGEMENT,
+        REASON_PROFESSIONAL_JUDGEMENT_REASON,
+        CONSENT_GIVEN,
+        CONSENT_VICTIM_KNOWS,
+        CONSENT_JUSTIFICATION,
+        CONSENT_AFRAID_OF,
+        CONSENT_SAFE_TO_TALK,
+        CONSENT_NOT_SAFE_TO_TALK,
+        CONSENT_PREVIOUS_MARACS,
+        CONSENT_PREVIOUS_DETAILS,
+        SUMMARY_TEXT,
+    ];
+}

@@ -256,3 +256,12 @@ fn what_must_always_be_answered_is_declared_with_the_field_and_reported_in_page_
         "each person of a group is checked against the group's definition"
     );
 }
+
+#[test]
+fn every_field_key_constant_names_a_field() {
+    for key in field::ALL {
+        assert!(is_known_key(key), "{key} is not a field of the form");
+    }
+    let own: usize = Section::ALL.into_iter().map(|s| s.fields().len()).sum();
+    assert_eq!(field::ALL.len(), own, "one constant for each field of the sections' own fields");
+}

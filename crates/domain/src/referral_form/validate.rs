@@ -125,7 +125,7 @@ pub fn validate(section: Section, map: &FormMap, ctx: &FormContext<'_>) -> Vec<F
     let e = &mut errors;
     match section {
         Section::Referral => {
-            for (n, line) in get(map, "referral.police_incidents").lines().enumerate() {
+            for (n, line) in get(map, field::REFERRAL_POLICE_INCIDENTS).lines().enumerate() {
                 let line = line.trim();
                 if line.is_empty() {
                     continue;
@@ -136,24 +136,29 @@ pub fn validate(section: Section, map: &FormMap, ctx: &FormContext<'_>) -> Vec<F
                     Some(_) => None,
                 };
                 if let Some(m) = message {
-                    e.push(FieldError::new("referral.police_incidents", m));
+                    e.push(FieldError::new(field::REFERRAL_POLICE_INCIDENTS, m));
                     break;
                 }
             }
         }
         Section::Victim => {
-            let has_dob = !get(map, "victim.date_of_birth").is_empty();
+            let has_dob = !get(map, field::VICTIM_DATE_OF_BIRTH).is_empty();
             if !has_dob {
-                require(map, "victim.age", "Enter the victim's date of birth, or their age (an estimate will do)", e);
+                require(
+                    map,
+                    field::VICTIM_AGE,
+                    "Enter the victim's date of birth, or their age (an estimate will do)",
+                    e,
+                );
             }
-            if !e.iter().any(|x| x.key == "victim.date_of_birth" || x.key == "victim.age")
+            if !e.iter().any(|x| x.key == field::VICTIM_DATE_OF_BIRTH || x.key == field::VICTIM_AGE)
                 && victim_age(map, ctx.today).is_some_and(|a| a < 16)
             {
-                let field = if has_dob { "victim.date_of_birth" } else { "victim.age" };
+                let field = if has_dob { field::VICTIM_DATE_OF_BIRTH } else { field::VICTIM_AGE };
                 e.push(FieldError::new(field, Refusal::VictimUnder16.to_string()));
             }
-            if !get(map, "victim.phone").is_empty() {
-                require(map, "victim.safe_to_call", "Select whether it is safe to call this number", e);
+            if !get(map, field::VICTIM_PHONE).is_empty() {
+                require(map, field::VICTIM_SAFE_TO_CALL, "Select whether it is safe to call this number", e);
             }
         }
         Section::Perpetrators => {
@@ -177,7 +182,7 @@ pub fn validate(section: Section, map: &FormMap, ctx: &FormContext<'_>) -> Vec<F
             }
         }
         Section::Children => {
-            if get(map, "children.any") == "yes" {
+            if get(map, field::CHILDREN_ANY) == "yes" {
                 let n = group_count(map, section);
                 if n == 0 {
                     e.push(FieldError::new(
@@ -191,10 +196,10 @@ pub fn validate(section: Section, map: &FormMap, ctx: &FormContext<'_>) -> Vec<F
                 }
             }
         }
-        Section::Checklist => match (get(map, "checklist.version"), ctx.checklist) {
-            ("", _) => e.push(FieldError::new("checklist.version", "Select the risk checklist you used")),
+        Section::Checklist => match (get(map, field::CHECKLIST_VERSION), ctx.checklist) {
+            ("", _) => e.push(FieldError::new(field::CHECKLIST_VERSION, "Select the risk checklist you used")),
             (v, None) => {
-                e.push(FieldError::new("checklist.version", format!("'{v}' is not a risk checklist loaded here")))
+                e.push(FieldError::new(field::CHECKLIST_VERSION, format!("'{v}' is not a risk checklist loaded here")))
             }
             (_, Some(c)) => {
                 let questions: Vec<_> = c.questions().collect();
@@ -236,9 +241,9 @@ pub fn validate(section: Section, map: &FormMap, ctx: &FormContext<'_>) -> Vec<F
             }
         }
         Section::Consent => {
-            if get(map, "consent.given") == "no" && get(map, "consent.justification").chars().count() < 20 {
+            if get(map, field::CONSENT_GIVEN) == "no" && get(map, field::CONSENT_JUSTIFICATION).chars().count() < 20 {
                 e.push(FieldError::new(
-                    "consent.justification",
+                    field::CONSENT_JUSTIFICATION,
                     "Explain why the risk justifies referring without consent, in at least a sentence",
                 ));
             }

@@ -24,6 +24,7 @@ use marac_app::store::{DiscussionRecord, ListedCase, NewAction, Ts};
 use marac_domain::flags::FlagKind;
 use marac_domain::meeting_rules::{ActionKind, ActionSubject, CaseOutcome, MeetingStatus, PerpetratorApproach};
 use marac_domain::policy::Action;
+use marac_domain::referral_form::field;
 use marac_domain::referral_form::{FormMap, parse_date};
 
 pub(crate) const DISCUSSION_FIELDS: [(&str, &str); 5] = [
@@ -189,7 +190,7 @@ pub(crate) async fn case_page(
     let (summary, transferred_from) = match &listed.form_sealed {
         Some(sealed) => {
             let map: FormMap = casework::open(state, Purpose::Form, sealed)?;
-            (map.get("summary.text").cloned().unwrap_or_default(), crate::routes::meetings::transferred_from(&map))
+            (map.get(field::SUMMARY_TEXT).cloned().unwrap_or_default(), crate::routes::meetings::transferred_from(&map))
         }
         None => (String::new(), String::new()),
     };

@@ -17,6 +17,7 @@ use marac_domain::flags;
 use marac_domain::meeting_rules::{self, ListCandidate, MeetingFormat, MeetingKind, MeetingStatus};
 use marac_domain::policy::{Action, Basis, authorise};
 use marac_domain::referral_form::FormMap;
+use marac_domain::referral_form::field;
 
 /// A meeting in the list of meetings.
 pub struct MeetingRow {
@@ -241,7 +242,7 @@ pub struct ListedView {
 
 /// The Marac a referral says the case is transferring from; empty if none.
 pub(crate) fn transferred_from(form: &FormMap) -> String {
-    form.get("referral.transferred_from").map(|s| s.trim().to_owned()).unwrap_or_default()
+    form.get(field::REFERRAL_TRANSFERRED_FROM).map(|s| s.trim().to_owned()).unwrap_or_default()
 }
 
 /// A case waiting for a meeting.

@@ -15,6 +15,7 @@ use marac_app::casework::{self, Purpose};
 use marac_app::store::{NewResearchNote, NoteKind, ReferralFilter, ReferralStatus, Ts};
 use marac_domain::policy;
 use marac_domain::policy::{Action, authorise};
+use marac_domain::referral_form::field;
 use marac_domain::referral_form::{self as form, FormMap};
 
 /// An accepted case in the research list.
@@ -226,7 +227,7 @@ async fn case_page(
         Some(r) => {
             let map: FormMap = casework::open(state, Purpose::Form, &r.form_sealed)?;
             (
-                map.get("summary.text").cloned().unwrap_or_default(),
+                map.get(field::SUMMARY_TEXT).cloned().unwrap_or_default(),
                 r.children_count,
                 crate::routes::meetings::transferred_from(&map),
             )

@@ -17,6 +17,7 @@ use marac_app::casework::{self, Context, Purpose};
 use marac_app::store::{ReferralStatus, Ts};
 use marac_domain::checklist::Checklist;
 use marac_domain::policy::Basis;
+use marac_domain::referral_form::field;
 use marac_domain::referral_form::{self as form, FieldError, FieldSpec, FormMap, Kind, Section, Status};
 use marac_domain::referral_rules::Criterion;
 
@@ -521,7 +522,7 @@ pub async fn section_save(
     } else {
         map.insert(form::saved_key(section), "1".into());
     }
-    let marac_id = map.get("referral.marac").and_then(|m| m.parse().ok()).unwrap_or(r.marac_id);
+    let marac_id = map.get(field::REFERRAL_MARAC).and_then(|m| m.parse().ok()).unwrap_or(r.marac_id);
     let ctx = Context::load(&state, &me.user, &map).await?;
     // Only a Marac the referrer may refer to is kept on the record.
     let marac_id = if ctx.maracs.iter().any(|m| m.id == marac_id) { marac_id } else { r.marac_id };

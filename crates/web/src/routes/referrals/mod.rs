@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use marac_app::casework::{self, Purpose};
 use marac_app::store::{Referral, ReferralFilter, ReferralStatus};
 use marac_domain::policy::{Action, Basis};
+use marac_domain::referral_form::field;
 use marac_domain::referral_form::{FieldError, FormMap};
 
 pub mod drafting;
@@ -139,7 +140,7 @@ pub async fn start(State(state): State<AppState>, me: Signed) -> Result<Response
     };
     let mut map = FormMap::new();
     if maracs.len() == 1 {
-        map.insert("referral.marac".into(), first.id.to_string());
+        map.insert(field::REFERRAL_MARAC.into(), first.id.to_string());
     }
     let draft = marac_app::store::NewDraft {
         marac_id: first.id,

@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use marac_app::casework::Context;
 use marac_domain::policy::{Action, Basis};
+use marac_domain::referral_form::field;
 use marac_domain::referral_form::{self as form, FieldError, FieldSpec, FormMap, Kind, Section};
 
 /// One answer on a summary.
@@ -169,7 +170,7 @@ pub async fn submit(State(state): State<AppState>, me: Signed, Path(id): Path<i6
     let (_, map) = load_editable(&state, &me, id).await?;
     me.authorise(
         &state,
-        Action::CreateReferral { marac_id: map.get("referral.marac").and_then(|m| m.parse().ok()).unwrap_or(0) },
+        Action::CreateReferral { marac_id: map.get(field::REFERRAL_MARAC).and_then(|m| m.parse().ok()).unwrap_or(0) },
         &format!("referral:{id}"),
     )
     .await?;
