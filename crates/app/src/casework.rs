@@ -164,23 +164,6 @@ pub async fn file_people_again(state: &App) -> marac_store::StoreResult<usize> {
     Ok(filed.len())
 }
 
-/// When a submitted referral names the people of a case another Marac holds, the coordinators
-/// of both Maracs are asked what should happen to the case.
-///
-/// # Errors
-/// Store failures.
-pub async fn notify_held_elsewhere(state: &App, done: &marac_store::Submitted) -> Result<(), Error> {
-    let (Some(transfer_id), Some((_, holder))) = (done.transfer_id, done.held_elsewhere) else {
-        return Ok(());
-    };
-    let t = state.store.get_case_transfer(transfer_id).await?;
-    let maracs = [holder, t.to_marac_id];
-    let users = state.store.users_holding(&[marac_domain::Role::Coordinator], &maracs).await?;
-    let kind = marac_domain::notices::NoticeKind::CaseHeldElsewhere;
-    crate::notify::send(state, crate::notify::case_transfer(&users, kind, &maracs, transfer_id, "opened")).await;
-    Ok(())
-}
-
 /// Today's date for the rules.
 #[must_use]
 pub fn today(state: &App) -> Date {

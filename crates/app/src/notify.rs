@@ -188,17 +188,6 @@ pub async fn sweep_actions(state: &App) -> StoreResult<u64> {
     state.store.add_notices(&notices, Ts::new(now)).await
 }
 
-/// Adds notices, logging rather than failing the page that caused them: the change the
-/// user made has been saved, and the worker's sweep does not depend on these.
-pub async fn send(state: &App, notices: Vec<NewNotice>) {
-    if notices.is_empty() {
-        return;
-    }
-    if let Err(e) = state.store.add_notices(&notices, Ts::new(state.clock.now())).await {
-        tracing::error!(error = %e, count = notices.len(), "could not add notices");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -159,6 +159,17 @@ pub struct Submission {
     pub profile: marac_domain::referral_form::Profile,
 }
 
+/// Who is told that a referral names the people of a case another Marac holds: given the id of
+/// the question opened and the Marac holding the case, the notices to add. The application
+/// decides who; the store writes them with the submission.
+pub type TellHeldElsewhere = dyn Fn(i64, i64) -> Vec<crate::NewNotice> + Send + Sync;
+
+/// For a submission that tells no one (a test, the demo's history).
+#[must_use]
+pub fn tell_no_one(_transfer_id: i64, _holder_marac_id: i64) -> Vec<crate::NewNotice> {
+    Vec::new()
+}
+
 /// What submission made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submitted {
@@ -286,8 +297,17 @@ pub trait ReferralStore {
     /// The date of the last referral (submitted or accepted) of the case with this victim and
     /// exactly these people causing harm.
     async fn last_referral_date(&self, victim_person_id: i64, perpetrator_ids: &[i64]) -> StoreResult<Option<Date>>;
-    /// Records a submission: people, case, reference and candidate matches, in one step.
-    async fn submit_referral(&self, submission: &Submission, at: Ts, audit: NewAuditEvent) -> StoreResult<Submitted>;
+    /// Records a submission: people, case, reference and candidate matches, in one step. When
+    /// its people are a case another Marac holds, the question it opens is told to whoever
+    /// `tell` names (given the question's id and the Marac holding the case), in the same
+    /// transaction.
+    async fn submit_referral(
+        &self,
+        submission: &Submission,
+        at: Ts,
+        audit: NewAuditEvent,
+        tell: &TellHeldElsewhere,
+    ) -> StoreResult<Submitted>;
     /// Records triage's decision on a submitted referral; `NotFound` if it is not waiting.
     async fn decide_referral(
         &self,

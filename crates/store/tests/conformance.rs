@@ -521,7 +521,7 @@ async fn days_are_stored_as_days_and_read_back_strictly() {
         let u = user(s, "days@example.org").await;
         let mut sub = submission(p, m, a, u, new_person("Ada", &["k1"]), vec![], "2025-12-31");
         sub.incident_date = day("2025-12-30");
-        let done = s.submit_referral(&sub, Ts::new(T0), audit("referral.submit")).await.unwrap();
+        let done = s.submit_referral(&sub, Ts::new(T0), audit("referral.submit"), &tell_no_one).await.unwrap();
         let r = s.get_referral(done.referral_id).await.unwrap();
         assert_eq!((r.referral_date, r.incident_date), (Some(day("2025-12-31")), Some(day("2025-12-30"))));
         assert!(r.reference.as_deref().is_some_and(|x| x.contains("-2025-")), "the reference's year is the day's");
@@ -611,7 +611,7 @@ async fn referrals_become_cases_with_references_triage_and_research() {
             "2026-01-10",
         );
         first.referral_id = Some(draft);
-        let done = s.submit_referral(&first, Ts::new(T0), audit("referral.submit")).await.unwrap();
+        let done = s.submit_referral(&first, Ts::new(T0), audit("referral.submit"), &tell_no_one).await.unwrap();
         assert_eq!(done.reference, "NTH-2026-00001");
         let case_id = done.case_id.unwrap();
         assert!(
@@ -656,7 +656,7 @@ async fn referrals_become_cases_with_references_triage_and_research() {
             certain: true,
             reasons_sealed: "why".into(),
         }];
-        let again = s.submit_referral(&second, Ts::new(T0), audit("referral.submit")).await.unwrap();
+        let again = s.submit_referral(&second, Ts::new(T0), audit("referral.submit"), &tell_no_one).await.unwrap();
         assert_eq!(again.case_id, Some(case_id));
         assert_eq!(again.reference, "NTH-2026-00002");
         assert_eq!(s.referral_matches(again.referral_id).await.unwrap().len(), 1);
@@ -664,7 +664,7 @@ async fn referrals_become_cases_with_references_triage_and_research() {
         // A different set of perpetrators is a different case.
         let other = submission(p, m, a, u, PersonRef::Existing(victim_id), vec![], "2026-06-02");
         assert_ne!(
-            s.submit_referral(&other, Ts::new(T0), audit("referral.submit")).await.unwrap().case_id,
+            s.submit_referral(&other, Ts::new(T0), audit("referral.submit"), &tell_no_one).await.unwrap().case_id,
             Some(case_id)
         );
 
@@ -854,7 +854,7 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
                 "2026-11-01",
             );
             sub.children_count = children;
-            let done = s.submit_referral(&sub, Ts::new(T0), audit("referral.submit")).await.unwrap();
+            let done = s.submit_referral(&sub, Ts::new(T0), audit("referral.submit"), &tell_no_one).await.unwrap();
             let at = Ts::new(T0 + Duration::minutes(i64::try_from(i).unwrap()));
             s.decide_referral(done.referral_id, &Decision::Accept, u, at, audit("referral.accept")).await.unwrap();
             cases.push(done);
@@ -1190,7 +1190,7 @@ async fn flags_are_listed_by_case_marac_and_meeting_and_end_once() {
                 vec![new_person(&format!("p{i}"), &[&format!("k:p{i}")])],
                 "2026-11-01",
             );
-            let done = s.submit_referral(&sub, Ts::new(T0), audit("referral.submit")).await.unwrap();
+            let done = s.submit_referral(&sub, Ts::new(T0), audit("referral.submit"), &tell_no_one).await.unwrap();
             s.decide_referral(done.referral_id, &Decision::Accept, u, Ts::new(T0), audit("referral.accept"))
                 .await
                 .unwrap();
@@ -1335,7 +1335,7 @@ async fn returns_count_the_cases_heard_per_meeting() {
                 marac_domain::referral_rules::split_codes(flags, marac_domain::referral_rules::AgeFlag::from_code)
                     .unwrap();
             sub.profile = profile.clone();
-            let done = s.submit_referral(&sub, Ts::new(T0), audit("referral.submit")).await.unwrap();
+            let done = s.submit_referral(&sub, Ts::new(T0), audit("referral.submit"), &tell_no_one).await.unwrap();
             s.decide_referral(done.referral_id, &Decision::Accept, u, Ts::new(T0), audit("referral.accept"))
                 .await
                 .unwrap();
@@ -1434,7 +1434,7 @@ async fn returns_count_the_cases_heard_per_meeting() {
             "2026-11-01",
         );
         sub.criteria = vec![marac_domain::referral_rules::Criterion::VisibleHighRisk];
-        let refused = s.submit_referral(&sub, Ts::new(T0), audit("referral.submit")).await.unwrap();
+        let refused = s.submit_referral(&sub, Ts::new(T0), audit("referral.submit"), &tell_no_one).await.unwrap();
         s.decide_referral(refused.referral_id, &Decision::Decline("sealed".into()), u, Ts::new(T0), audit("d"))
             .await
             .unwrap();

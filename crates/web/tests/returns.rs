@@ -104,7 +104,7 @@ async fn meeting(app: &TestApp, day: Date, cases: &[Case], by: i64, tag: &str) -
             incident_date: day - time::Duration::days(21),
             profile: c.profile.clone(),
         };
-        let done = s.submit_referral(&sub, at, event()).await.unwrap();
+        let done = s.submit_referral(&sub, at, event(), &marac_store::tell_no_one).await.unwrap();
         s.decide_referral(done.referral_id, &Decision::Accept, by, at, event()).await.unwrap();
         list.push((done.case_id.unwrap(), done.referral_id));
     }

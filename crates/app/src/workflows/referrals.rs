@@ -1,7 +1,9 @@
 //! Workflows of a referral.
 
-use crate::{App, Result, casework};
+use crate::{App, Result, casework, notify};
+use marac_domain::Role;
 use marac_domain::audit::NewAuditEvent;
+use marac_domain::notices::NoticeKind;
 use marac_domain::referral_form::{FieldError, FormMap};
 use marac_store::{Decision, Referral, Submitted, Ts, User};
 
@@ -17,7 +19,7 @@ pub struct Sent {
 /// Submits `user`'s referral (`referral_id`, or a new one when the API sends it whole): checks
 /// the whole form, finds the people it names, applies the Marac's rules and writes the referral
 /// with `event` (its detail gains the criteria and score). When the people are a case another
-/// Marac holds, both Maracs' coordinators are told. `Ok(Err(..))` carries the problems for the
+/// Marac holds, both Maracs' coordinators are told, in the same transaction. `Ok(Err(..))` carries the problems for the
 /// form or the API.
 ///
 /// # Errors
@@ -38,10 +40,18 @@ pub async fn submit(
     detail.insert("criteria".into(), serde_json::json!(prepared.assessment.criteria));
     detail.insert("score".into(), serde_json::json!(prepared.submission.score));
     event.detail = serde_json::Value::Object(detail).to_string();
-    let done = app.store.submit_referral(&prepared.submission, Ts::new(app.clock.now()), event).await?;
-    // The transfer question is only known once the referral is written: its notices follow the
-    // commit, and a failure to add them is logged, not the referral's.
-    casework::notify_held_elsewhere(app, &done).await?;
+    // Which Marac holds the people's case, if one does, is found as the referral is written; the
+    // coordinators who may have to be asked are read first (a case is held within the
+    // partnership), so the question's notices are written in the same transaction.
+    let to = prepared.submission.marac_id;
+    let partnership = prepared.submission.partnership_id;
+    let maracs: Vec<i64> =
+        app.store.list_maracs().await?.into_iter().filter(|m| m.partnership_id == partnership).map(|m| m.id).collect();
+    let coordinators = app.store.users_holding(&[Role::Coordinator], &maracs).await?;
+    let tell = move |transfer_id: i64, holder: i64| {
+        notify::case_transfer(&coordinators, NoticeKind::CaseHeldElsewhere, &[holder, to], transfer_id, "opened")
+    };
+    let done = app.store.submit_referral(&prepared.submission, Ts::new(app.clock.now()), event, &tell).await?;
     Ok(Ok(Sent { done, matching: prepared.matching }))
 }
 

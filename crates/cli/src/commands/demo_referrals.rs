@@ -394,7 +394,7 @@ impl Generator<'_> {
             };
         let at = Ts::new(self.clock.now());
         let event = super::cli_event("referral.submit", "", serde_json::json!({ "demo": true }));
-        let done = self.store.submit_referral(&prepared.submission, at, event).await?;
+        let done = self.store.submit_referral(&prepared.submission, at, event, &marac_store::tell_no_one).await?;
         known[index].last = day;
         // The last two days' referrals wait for triage; older ones were decided.
         let age = OffsetDateTime::now_utc().date() - day;

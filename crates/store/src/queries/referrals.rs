@@ -353,11 +353,15 @@ impl crate::ReferralStore for This {
         s: &crate::Submission,
         at: crate::Ts,
         audit: marac_domain::audit::NewAuditEvent,
+        tell: &crate::TellHeldElsewhere,
     ) -> crate::StoreResult<crate::Submitted> {
         let mut tx = self.begin_write().await?;
         let (done, _) = Self::submit_in(&mut tx, s, at, false).await?;
         let mut audit = audit;
         audit.target = format!("referral:{}", done.referral_id);
+        if let (Some(transfer_id), Some((_, holder))) = (done.transfer_id, done.held_elsewhere) {
+            audit.notices.extend(tell(transfer_id, holder));
+        }
         Self::append_in(&mut tx, &self.audit_key, audit).await?;
         tx.commit().await?;
         Ok(done)
