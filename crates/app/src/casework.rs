@@ -230,15 +230,7 @@ impl Context {
             .into_iter()
             .filter(|a| partnerships.contains(&a.partnership_id) && Some(a.id) != user.agency_id)
             .collect();
-        let checklist = named_checklist(state, map).await?;
-        Ok(Context {
-            today: today(state),
-            marac_ids: maracs.iter().map(|m| m.id).collect(),
-            agency_ids: agencies.iter().map(|a| a.id).collect(),
-            maracs,
-            agencies,
-            checklist,
-        })
+        Ok(Context::of(today(state), maracs, agencies, named_checklist(state, map).await?))
     }
 
     /// The context for showing a submitted referral to anyone allowed to read it: every Marac
@@ -249,14 +241,18 @@ impl Context {
     pub async fn for_reading(state: &App, map: &FormMap) -> Result<Context, Error> {
         let maracs = state.store.list_maracs().await?;
         let agencies = state.store.list_agencies().await?;
-        Ok(Context {
-            today: today(state),
+        Ok(Context::of(today(state), maracs, agencies, named_checklist(state, map).await?))
+    }
+
+    fn of(today: Date, maracs: Vec<Marac>, agencies: Vec<marac_store::Agency>, checklist: Option<Checklist>) -> Self {
+        Context {
+            today,
             marac_ids: maracs.iter().map(|m| m.id).collect(),
             agency_ids: agencies.iter().map(|a| a.id).collect(),
             maracs,
             agencies,
-            checklist: named_checklist(state, map).await?,
-        })
+            checklist,
+        }
     }
 
     /// The view validation takes.

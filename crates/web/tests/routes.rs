@@ -1353,6 +1353,17 @@ fn dmy(d: time::Date) -> String {
 /// A one-off meeting in a week, with the waiting case proposed onto its list, the Marac's
 /// statement set and the list published by the coordinator; its address.
 async fn published_meeting(app: &TestApp, cora: &support::Browser<'_>) -> String {
+    let meeting = scheduled_meeting(app, cora).await;
+    cora.get(&meeting).await;
+    assert_eq!(cora.post(&format!("{meeting}/list"), &[("op", "propose")]).await.status, StatusCode::SEE_OTHER);
+    let set = cora.post(&format!("{meeting}/statement"), &[("statement", STATEMENT)]).await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER);
+    assert_eq!(cora.post(&format!("{meeting}/publish"), &[]).await.status, StatusCode::SEE_OTHER);
+    meeting
+}
+
+/// A one-off meeting in a week, in Room 4, scheduled by the coordinator; its address.
+async fn scheduled_meeting(app: &TestApp, cora: &support::Browser<'_>) -> String {
     let today = app.state.clock.now().date();
     let marac = app.marac_id.to_string();
     let r = cora
@@ -1369,20 +1380,13 @@ async fn published_meeting(app: &TestApp, cora: &support::Browser<'_>) -> String
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let meeting = r.location().to_owned();
-    cora.get(&meeting).await;
-    assert_eq!(cora.post(&format!("{meeting}/list"), &[("op", "propose")]).await.status, StatusCode::SEE_OTHER);
-    let set = cora.post(&format!("{meeting}/statement"), &[("statement", STATEMENT)]).await;
-    assert_eq!(set.status, StatusCode::SEE_OTHER);
-    assert_eq!(cora.post(&format!("{meeting}/publish"), &[]).await.status, StatusCode::SEE_OTHER);
-    meeting
+    r.location().to_owned()
 }
 
 #[tokio::test]
 async fn a_meeting_is_scheduled_keeping_what_was_typed_and_published_once_with_a_statement() {
     each_backend!(|app| {
         let MeetingStory { cora, .. } = meeting_story(&app).await;
-        let today = app.state.clock.now().date();
         let statement = STATEMENT;
         // The coordinator schedules, proposes the list, and cannot publish without a statement.
         cora.get("/meetings").await;
@@ -1405,21 +1409,7 @@ async fn a_meeting_is_scheduled_keeping_what_was_typed_and_published_once_with_a
             bad.body
         );
         assert!(bad.body.contains("value=\"1/1/2020\""), "what was typed is kept");
-        let r = cora
-            .post(
-                "/meetings",
-                &[
-                    ("marac", &marac),
-                    ("kind", "one_off"),
-                    ("format", "in_person"),
-                    ("first", &dmy(today + time::Duration::days(7))),
-                    ("starts_at", "10:00"),
-                    ("location", "Room 4"),
-                ],
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        let meeting = r.location().to_owned();
+        let meeting = scheduled_meeting(&app, &cora).await;
         cora.get(&meeting).await;
         assert_eq!(cora.post(&format!("{meeting}/list"), &[("op", "propose")]).await.status, StatusCode::SEE_OTHER);
         let page = cora.get(&meeting).await;

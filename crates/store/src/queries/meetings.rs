@@ -45,30 +45,6 @@ impl This {
             Err(crate::StoreError::Conflict { constraint: "meetings.status".into() })
         }
     }
-
-    pub(super) async fn move_meeting(
-        &self,
-        meeting_id: i64,
-        from: &str,
-        to: &str,
-        at: crate::Ts,
-        audit: marac_domain::audit::NewAuditEvent,
-    ) -> crate::StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        Self::meeting_status_in(&mut tx, meeting_id, &[from]).await?;
-        sqlx::query(
-            "UPDATE meetings SET status = $1, updated_at = $2, \
-             published_at = CASE WHEN $1 = 'published' THEN $2 ELSE published_at END WHERE id = $3",
-        )
-        .bind(to)
-        .bind(at)
-        .bind(meeting_id)
-        .execute(&mut *tx)
-        .await?;
-        Self::append_in(&mut tx, &self.audit_key, audit).await?;
-        tx.commit().await?;
-        Ok(())
-    }
 }
 
 #[async_trait::async_trait]
@@ -342,7 +318,16 @@ impl crate::MeetingStore for This {
         at: crate::Ts,
         audit: marac_domain::audit::NewAuditEvent,
     ) -> crate::StoreResult<()> {
-        self.move_meeting(meeting_id, "published", "held", at, audit).await
+        let mut tx = self.begin_write().await?;
+        Self::meeting_status_in(&mut tx, meeting_id, &["published"]).await?;
+        sqlx::query("UPDATE meetings SET status = 'held', updated_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(meeting_id)
+            .execute(&mut *tx)
+            .await?;
+        Self::append_in(&mut tx, &self.audit_key, audit).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn confirm_confidentiality(
