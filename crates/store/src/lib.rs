@@ -24,6 +24,7 @@ pub mod accounts;
 pub mod actions;
 pub mod agency_lists;
 pub mod audit;
+pub mod cases;
 pub mod checklists;
 pub mod database;
 mod day;
@@ -50,6 +51,7 @@ pub use accounts::*;
 pub use actions::*;
 pub use agency_lists::*;
 pub use audit::*;
+pub use cases::*;
 pub use checklists::*;
 pub use database::*;
 pub use day::Day;
@@ -249,6 +251,7 @@ pub trait Store:
     + AuditStore
     + ChecklistStore
     + ReferralStore
+    + CaseStore
     + PeopleStore
     + ResearchStore
     + MeetingStore
@@ -273,6 +276,7 @@ impl<T> Store for T where
         + AuditStore
         + ChecklistStore
         + ReferralStore
+        + CaseStore
         + PeopleStore
         + ResearchStore
         + MeetingStore

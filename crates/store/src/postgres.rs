@@ -101,6 +101,8 @@ mod actions;
 mod agency_lists;
 #[path = "queries/audit.rs"]
 mod audit;
+#[path = "queries/cases.rs"]
+mod cases;
 #[path = "queries/checklists.rs"]
 mod checklists;
 #[path = "queries/database.rs"]

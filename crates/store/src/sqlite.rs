@@ -159,6 +159,8 @@ mod actions;
 mod agency_lists;
 #[path = "queries/audit.rs"]
 mod audit;
+#[path = "queries/cases.rs"]
+mod cases;
 #[path = "queries/checklists.rs"]
 mod checklists;
 #[path = "queries/database.rs"]

@@ -1464,3 +1464,143 @@ async fn returns_count_the_cases_heard_per_meeting() {
         );
     });
 }
+
+/// A case moves through its stages in the transactions of the changes that move it, each move
+/// recorded with who and when, and the lists of cases follow the stage and the reader's scope.
+#[tokio::test]
+async fn cases_move_through_their_stages_and_lists_follow_them() {
+    use marac_domain::case_stage::CaseStage as S;
+    use marac_domain::meeting_rules::*;
+    use marac_domain::paging::PageRequest;
+    use marac_domain::policy::CaseScope;
+    use time::macros::date;
+    each_backend!(|db| {
+        let s = db.store.as_ref();
+        let (p, m, police) = seed(s).await;
+        let u = user(s, "co@example.org").await;
+        let audit = |action: &str| NewAuditEvent { actor_user_id: Some(u), ..audit(action) };
+        let mut cases = Vec::new();
+        for i in 0..3 {
+            let sub = submission(p, m, police, u, new_person(&format!("v{i}"), &[]), vec![], "2026-11-01");
+            let done = s.submit_referral(&sub, Ts::new(T0), audit("referral.submit"), &tell_no_one).await.unwrap();
+            cases.push((done.case_id.unwrap(), done.referral_id));
+        }
+        let stage = |c: i64| async move { s.case_stage(c).await.unwrap().0 };
+        assert_eq!(stage(cases[0].0).await, Some(S::Referred));
+        let at = |minutes: i64| Ts::new(T0 + Duration::minutes(minutes));
+        for (c, r) in &cases[..2] {
+            s.decide_referral(*r, &Decision::Accept, u, at(1), audit("referral.accept")).await.unwrap();
+            assert_eq!(stage(*c).await, Some(S::AwaitingMeeting));
+        }
+        s.decide_referral(cases[2].1, &Decision::Decline("n".into()), u, at(1), audit("referral.decline"))
+            .await
+            .unwrap();
+        assert_eq!(stage(cases[2].0).await, Some(S::Declined));
+
+        let meeting = |held_on| NewMeeting {
+            marac_id: m,
+            kind: MeetingKind::Regular,
+            format: MeetingFormat::Virtual,
+            held_on,
+            starts_at: "10:00".into(),
+            closing_on: None,
+            location: String::new(),
+            chair_user_id: None,
+            capacity: 4,
+            list_cutoff_on: None,
+            invited_agency_ids: vec![police],
+        };
+        let ids = s
+            .create_meetings(&[meeting(date!(2026 - 12 - 15)), meeting(date!(2026 - 12 - 01))], at(2), audit("m"))
+            .await
+            .unwrap();
+        // Listed on a meeting, taken off again, listed on the other.
+        s.set_meeting_list(ids[0], &[cases[0], cases[1]], at(3), audit("meeting.list")).await.unwrap();
+        assert_eq!(s.case_stage(cases[0].0).await.unwrap(), (Some(S::Listed), Some((ids[0], date!(2026 - 12 - 15)))));
+        s.set_meeting_list(ids[0], &[cases[0]], at(4), audit("meeting.list")).await.unwrap();
+        assert_eq!(stage(cases[1].0).await, Some(S::AwaitingMeeting));
+        s.set_meeting_list(ids[1], &[cases[1]], at(4), audit("meeting.list")).await.unwrap();
+
+        // The coordinator's list of cases on their way: soonest meeting first.
+        let coordinator = CaseScope { user_id: u, whole_maracs: vec![m], ..CaseScope::default() };
+        let on_the_way = CaseFilter {
+            scope: coordinator.clone(),
+            stages: S::ON_THE_WAY.to_vec(),
+            page: PageRequest { number: 1, size: 1 },
+            ..CaseFilter::default()
+        };
+        let first = s.list_cases(&on_the_way).await.unwrap();
+        assert_eq!((first.total, first.rows.len()), (2, 1), "paged by the database, counted in full");
+        assert_eq!(first.rows[0].case_id, cases[1].0, "the 1 December meeting comes first");
+        assert_eq!(first.rows[0].stage_meeting, Some((ids[1], date!(2026 - 12 - 01))));
+        let second =
+            s.list_cases(&CaseFilter { page: PageRequest { number: 2, size: 1 }, ..on_the_way.clone() }).await.unwrap();
+        assert_eq!(second.rows.iter().map(|r| r.case_id).collect::<Vec<_>>(), [cases[0].0]);
+        // Another agency's practitioner sees none of them; the referring agency's sees both.
+        let other = CaseScope {
+            user_id: 99,
+            agency_id: Some(police + 1000),
+            practitioner_maracs: vec![m],
+            ..CaseScope::default()
+        };
+        assert_eq!(s.list_cases(&CaseFilter { scope: other, ..on_the_way.clone() }).await.unwrap().total, 0);
+        let referrer =
+            CaseScope { user_id: 98, agency_id: Some(police), practitioner_maracs: vec![m], ..CaseScope::default() };
+        assert_eq!(s.list_cases(&CaseFilter { scope: referrer, ..on_the_way.clone() }).await.unwrap().total, 2);
+
+        // Heard, an action agreed, the meeting closed, the action done: closed.
+        s.publish_meeting(ids[1], &Publication { invited_agency_ids: vec![police] }, at(5), audit("publish"))
+            .await
+            .unwrap();
+        let discussion = DiscussionRecord { sealed: "d".into(), child_voice_recorded: false, saved_version: None };
+        s.save_discussion((ids[1], cases[1].0), &discussion, CaseOutcome::Heard, u, at(6), audit("save"))
+            .await
+            .unwrap();
+        assert_eq!(stage(cases[1].0).await, Some(S::Heard));
+        let action = NewAction {
+            case_id: cases[1].0,
+            meeting_id: ids[1],
+            agency_id: police,
+            owner_name: "PC Reed".into(),
+            subject: ActionSubject::Victim,
+            approach: None,
+            description_sealed: "a".into(),
+            due_on: date!(2026 - 12 - 09),
+            kind: ActionKind::General,
+        };
+        let action_id = s.add_action(&action, u, at(7), audit("action.create")).await.unwrap();
+        assert_eq!(stage(cases[1].0).await, Some(S::ActionsOpen));
+        s.close_meeting(ids[1], at(8), audit("meeting.close")).await.unwrap();
+        assert_eq!(stage(cases[1].0).await, Some(S::ActionsOpen), "open while its action is");
+        let done =
+            ActionEvent { status: ActionStatus::Done, reason: None, note_sealed: None, by_user_id: Some(u), at: at(9) };
+        s.report_action(action_id, &done, audit("action.report")).await.unwrap();
+        assert_eq!(stage(cases[1].0).await, Some(S::Closed));
+
+        let history = s.case_history(cases[1].0).await.unwrap();
+        assert_eq!(
+            history.iter().map(|h| h.stage).collect::<Vec<_>>(),
+            [
+                S::Referred,
+                S::AwaitingMeeting,
+                S::Listed,
+                S::AwaitingMeeting,
+                S::Listed,
+                S::Heard,
+                S::ActionsOpen,
+                S::Closed
+            ]
+        );
+        assert!(history.iter().all(|h| h.by_user_id == Some(u)));
+        assert_eq!(history[5].meeting_on, Some(date!(2026 - 12 - 01)), "heard at the 1 December meeting");
+        assert_eq!(history.last().unwrap().at, at(9));
+        let closed = s
+            .list_cases(&CaseFilter { scope: coordinator, stages: vec![S::Closed], ..CaseFilter::default() })
+            .await
+            .unwrap();
+        assert_eq!(closed.rows.iter().map(|r| r.case_id).collect::<Vec<_>>(), [cases[1].0]);
+        // Nothing is left unstaged to work out again.
+        assert_eq!(s.stage_unstaged_cases().await.unwrap(), 0);
+        verify_audit_chain(s, TEST_AUDIT_KEY).await.unwrap();
+    });
+}

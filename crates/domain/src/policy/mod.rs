@@ -9,8 +9,10 @@
 //! of those facts, so later features add facts rather than new rules in handlers.
 
 mod gate;
+mod scope;
 
 pub use gate::Gate;
+pub use scope::CaseScope;
 
 use crate::Role;
 use serde::Serialize;

@@ -2,6 +2,7 @@
 //! `sqlite.rs` and `postgres.rs` include this file with `Db` and `This` naming their types.
 
 use super::{Db, This};
+use marac_domain::case_stage::CaseEvent;
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct FlagRow {
@@ -78,6 +79,7 @@ impl crate::ActionStore for This {
             .bind(at)
             .execute(&mut *tx)
             .await?;
+        Self::move_case_in(&mut tx, a.case_id, CaseEvent::ActionsChanged, None, Some(by), at).await?;
         let mut audit = audit;
         audit.target = format!("action:{id}");
         Self::append_in(&mut tx, &self.audit_key, audit).await?;
@@ -155,6 +157,9 @@ impl crate::ActionStore for This {
         .bind(e.at)
         .execute(&mut *tx)
         .await?;
+        let (case_id,): (i64,) =
+            sqlx::query_as("SELECT case_id FROM actions WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+        Self::move_case_in(&mut tx, case_id, CaseEvent::ActionsChanged, None, e.by_user_id, e.at).await?;
         Self::append_in(&mut tx, &self.audit_key, audit).await?;
         tx.commit().await?;
         Ok(())

@@ -16,7 +16,10 @@ impl crate::DatabaseStore for This {
     }
 
     async fn migrate(&self) -> crate::StoreResult<()> {
-        self.run_migrations().await
+        self.run_migrations().await?;
+        // Cases from before stages were recorded get theirs from their records, once.
+        crate::CaseStore::stage_unstaged_cases(self).await?;
+        Ok(())
     }
 
     async fn ping(&self) -> crate::StoreResult<()> {

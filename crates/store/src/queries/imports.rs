@@ -117,8 +117,13 @@ impl crate::ImportStore for This {
                 .execute(&mut *tx)
                 .await?;
             }
+            if let Some(case_id) = done.case_id {
+                // Worked out again from its records once the whole history is in.
+                sqlx::query("UPDATE cases SET stage = NULL WHERE id = $1").bind(case_id).execute(&mut *tx).await?;
+            }
             count.added += 1;
         }
+        Self::stage_unstaged_in(&mut tx).await?;
         let mut audit = audit;
         audit.detail = serde_json::json!({
             "added": count.added,
@@ -367,6 +372,7 @@ impl crate::ImportStore for This {
                 sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
             }
         }
+        Self::stage_unstaged_in(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! `sqlite.rs` and `postgres.rs` include this file with `Db` and `This` naming their types.
 
 use super::{Db, This};
+use marac_domain::case_stage::CaseEvent;
 
 impl This {
     pub(super) async fn invite_in(
@@ -256,6 +257,8 @@ impl crate::MeetingStore for This {
                 .bind(case_id)
                 .execute(&mut *tx)
                 .await?;
+                Self::move_case_in(&mut tx, *case_id, CaseEvent::Unlisted, Some(meeting_id), audit.actor_user_id, at)
+                    .await?;
             }
         }
         for (i, (case_id, referral_id)) in list.iter().enumerate() {
@@ -279,6 +282,8 @@ impl crate::MeetingStore for This {
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
+                Self::move_case_in(&mut tx, *case_id, CaseEvent::Listed, Some(meeting_id), audit.actor_user_id, at)
+                    .await?;
             }
         }
         sqlx::query("UPDATE meetings SET updated_at = $1 WHERE id = $2")
@@ -325,6 +330,15 @@ impl crate::MeetingStore for This {
             .bind(meeting_id)
             .execute(&mut *tx)
             .await?;
+        let heard: Vec<(i64,)> =
+            sqlx::query_as("SELECT case_id FROM meeting_cases WHERE meeting_id = $1 AND outcome = 'heard'")
+                .bind(meeting_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        for (case_id,) in heard {
+            Self::move_case_in(&mut tx, case_id, CaseEvent::MeetingClosed, Some(meeting_id), audit.actor_user_id, at)
+                .await?;
+        }
         Self::append_in(&mut tx, &self.audit_key, audit).await?;
         tx.commit().await?;
         Ok(())
@@ -544,6 +558,12 @@ impl crate::MeetingStore for This {
                 Some(_) => crate::StoreError::Conflict { constraint: "meeting_cases.discussion_version".into() },
             });
         };
+        let event = match outcome {
+            marac_domain::meeting_rules::CaseOutcome::Listed => CaseEvent::Listed,
+            marac_domain::meeting_rules::CaseOutcome::Heard => CaseEvent::Heard,
+            marac_domain::meeting_rules::CaseOutcome::Deferred => CaseEvent::Deferred,
+        };
+        Self::move_case_in(&mut tx, case_id, event, Some(meeting_id), Some(by), at).await?;
         Self::append_in(&mut tx, &self.audit_key, audit).await?;
         tx.commit().await?;
         Ok(version)

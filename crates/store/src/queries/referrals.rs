@@ -2,6 +2,7 @@
 //! `sqlite.rs` and `postgres.rs` include this file with `Db` and `This` naming their types.
 
 use super::{Db, This};
+use marac_domain::case_stage::CaseEvent;
 
 impl This {
     /// The id of a person on a submission, filing someone new (with their keys) first.
@@ -357,6 +358,9 @@ impl crate::ReferralStore for This {
     ) -> crate::StoreResult<crate::Submitted> {
         let mut tx = self.begin_write().await?;
         let (done, _) = Self::submit_in(&mut tx, s, at, false).await?;
+        if let Some(case_id) = done.case_id {
+            Self::move_case_in(&mut tx, case_id, CaseEvent::Referred, None, audit.actor_user_id, at).await?;
+        }
         let mut audit = audit;
         audit.target = format!("referral:{}", done.referral_id);
         if let (Some(transfer_id), Some((_, holder))) = (done.transfer_id, done.held_elsewhere) {
@@ -396,6 +400,16 @@ impl crate::ReferralStore for This {
         .execute(&mut *tx)
         .await?;
         Self::found(r)?;
+        let (case_id,): (Option<i64>,) =
+            sqlx::query_as("SELECT case_id FROM referrals WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+        let event = match decision {
+            crate::Decision::Accept => Some(CaseEvent::Accepted),
+            crate::Decision::Decline(_) => Some(CaseEvent::Declined),
+            crate::Decision::SendBack(_) => None,
+        };
+        if let (Some(case_id), Some(event)) = (case_id, event) {
+            Self::move_case_in(&mut tx, case_id, event, None, Some(by), at).await?;
+        }
         if status == "declined" {
             sqlx::query(
                 "UPDATE case_transfers SET outcome = 'withdrawn', decided_by = $1, decided_at = $2 \
