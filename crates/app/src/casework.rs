@@ -167,7 +167,7 @@ pub async fn file_people_again(state: &App) -> marac_store::StoreResult<usize> {
 /// Today's date for the rules.
 #[must_use]
 pub fn today(state: &App) -> Date {
-    state.clock.now().date()
+    state.clock.today()
 }
 
 /// The Maracs `actor` may refer to.
@@ -490,12 +490,14 @@ pub async fn statement_standings(
     marac_ids: &[i64],
 ) -> Result<Vec<marac_domain::confidentiality::Standing>, marac_store::StoreError> {
     let confirmations = state.store.statement_confirmations(user_id).await?;
-    let today = state.clock.now().date();
+    let today = state.clock.today();
     let mut standings = Vec::with_capacity(marac_ids.len());
     for &marac_id in marac_ids {
         let current = state.store.current_statement(marac_id).await?.map(|s| s.version);
-        let confirmed =
-            confirmations.iter().find(|c| c.marac_id == marac_id).map(|c| (c.version, c.confirmed_at.0.date()));
+        let confirmed = confirmations
+            .iter()
+            .find(|c| c.marac_id == marac_id)
+            .map(|c| (c.version, marac_domain::uk_time::uk_date(c.confirmed_at.0)));
         standings.push(marac_domain::confidentiality::Standing::of(current, confirmed, today));
     }
     Ok(standings)

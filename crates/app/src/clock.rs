@@ -7,6 +7,12 @@ use time::{Duration, OffsetDateTime};
 pub trait Clock: Send + Sync + 'static {
     /// Now, in UTC.
     fn now(&self) -> OffsetDateTime;
+
+    /// Today, as a day in the UK: what "overdue", "upcoming" and "today" mean to the people
+    /// using the service, whatever the hour in UTC.
+    fn today(&self) -> time::Date {
+        marac_domain::uk_time::uk_date(self.now())
+    }
 }
 
 /// The system clock.

@@ -85,7 +85,7 @@ pub async fn import(
     let maracs: BTreeMap<String, i64> = all_maracs.iter().map(|m| (m.code.to_ascii_uppercase(), m.id)).collect();
     let agencies: BTreeMap<String, i64> =
         state.store.list_agencies().await?.iter().map(|a| (a.code.to_ascii_uppercase(), a.id)).collect();
-    let lookup = Lookup { maracs: &maracs, agencies: &agencies, today: state.clock.now().date() };
+    let lookup = Lookup { maracs: &maracs, agencies: &agencies, today: state.clock.today() };
     let checked = match check_csv(bytes, |header| import::Checker::new(header, &lookup)) {
         Ok(rows) => rows,
         Err(problems) => return Ok(Err(problems)),

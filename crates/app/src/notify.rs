@@ -169,7 +169,7 @@ pub fn for_action(users: &[User], action: &ActionRecord, today: time::Date) -> V
 /// When the store fails.
 pub async fn sweep_actions(state: &App) -> StoreResult<u64> {
     let now = state.clock.now();
-    let today = now.date();
+    let today = marac_domain::uk_time::uk_date(now);
     let actions = state
         .store
         .list_actions(&ActionFilter { outstanding_only: true, limit: SWEEP_LIMIT, ..ActionFilter::default() })

@@ -37,6 +37,7 @@ pub mod session_rules;
 pub mod sign_in_throttle;
 pub mod suppression;
 pub mod transfer;
+pub mod uk_time;
 
 pub use agency_category::AgencyCategory;
 pub use cadence::MeetingCadence;

@@ -5,6 +5,8 @@ use async_trait::async_trait;
 use marac_domain::audit::NewAuditEvent;
 use marac_domain::flags::FlagKind;
 use marac_domain::meeting_rules::{ActionStatus, ActionSubject, DelayReason, PerpetratorApproach};
+use marac_domain::paging::{Page, PageRequest};
+use marac_domain::policy::CaseScope;
 use time::Date;
 
 /// What is needed to agree an action.
@@ -79,8 +81,26 @@ pub struct ActionFilter {
     pub marac_ids: Option<Vec<i64>>,
     /// Only open or carried forward.
     pub outstanding_only: bool,
+    /// Only those in this state (the tracker's status filter).
+    pub state: Option<ActionState>,
+    /// Only those due on or before this day.
+    pub due_by: Option<Date>,
+    /// Only those this person tracks: every action of the Maracs they coordinate or chair, and
+    /// their own agency's in the Maracs they practise in.
+    pub tracked_by: Option<CaseScope>,
     /// At most this many.
     pub limit: i64,
+}
+
+/// The states the action tracker filters by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionState {
+    /// Open or carried forward.
+    Outstanding,
+    /// Outstanding and due before this day.
+    OverdueOn(Date),
+    /// Done, or not done for a reason recorded.
+    Ended,
 }
 
 /// A flag to record.
@@ -143,6 +163,9 @@ pub trait ActionStore {
     async fn get_action(&self, id: i64) -> StoreResult<ActionRecord>;
     /// Actions matching a filter, soonest due first.
     async fn list_actions(&self, filter: &ActionFilter) -> StoreResult<Vec<ActionRecord>>;
+    /// A page of the actions matching the filter (its `limit` aside), outstanding ones first and
+    /// then by due date, and how many match in all.
+    async fn page_actions(&self, filter: &ActionFilter, page: PageRequest) -> StoreResult<Page<ActionRecord>>;
     /// Reports an action's new status, kept with its history.
     async fn report_action(&self, id: i64, event: &ActionEvent, audit: NewAuditEvent) -> StoreResult<()>;
     /// An action's history, oldest first.

@@ -18,6 +18,7 @@ pub mod forms;
 pub mod idempotency;
 pub mod metrics;
 pub mod page;
+pub mod paging;
 pub mod returns_files;
 pub mod routes;
 pub mod security_headers;

@@ -65,7 +65,7 @@ async fn the_coordinator_changes_a_meeting_and_nobody_else_can() {
         let kim = app.signed_in("kim@x.org").await;
         let cora = app.signed_in("cora@x.org").await;
         accepted(&app, &kim, &cora, "Nina").await;
-        let today = app.state.clock.now().date();
+        let today = app.state.clock.today();
 
         // Regular meetings close their list the Marac's set days before.
         cora.get("/meetings").await;
@@ -219,7 +219,7 @@ async fn flags_run_their_time_and_meeting_notes_save_as_they_are_typed() {
         let cora = app.signed_in("cora@x.org").await;
         let (referral, case_id) = accepted(&app, &kim, &cora, "Nina").await;
         let id = list_on_published_meeting(&app, case_id, referral, &[app.agency_id]).await;
-        let today = app.state.clock.now().date();
+        let today = app.state.clock.today();
         let held = s.get_meeting(id).await.unwrap().details.held_on;
         let statement = "Information shared at this meeting is confidential and used only to keep people safe.";
         s.add_statement(app.marac_id, statement, None, marac_store::Ts::new(app.state.clock.now()), {

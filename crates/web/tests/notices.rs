@@ -67,7 +67,7 @@ async fn the_right_people_are_told_in_the_inbox_and_by_email_and_no_message_hold
         add_user(&app, "hou@x.org", "Hugh Housing", housing, Role::AgencyRep).await;
         let mailer = Mailer::new(&smtp.url(), "Marac <marac@test.example>").unwrap();
         let worker = Worker::new(app.state.app.clone(), Some(mailer), "https://marac.test/");
-        let today = app.state.clock.now().date();
+        let today = app.state.clock.today();
         let dmy = |d: time::Date| format!("{}/{}/{}", d.day(), u8::from(d.month()), d.year());
 
         // Triage returns one referral with a question and accepts another.

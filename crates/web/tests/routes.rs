@@ -9,7 +9,8 @@ use marac_domain::Role;
 use marac_store::AuditFilter;
 use marac_web::routes::sign_in::{GENERIC_FAILURE, LOCKED};
 use support::{
-    PASSWORD, TestApp, api_get, api_post, list_on_published_meeting, refer, referral_fields, referral_json, token_for,
+    MeetingStory, PASSWORD, STATEMENT, TestApp, api_get, api_post, dmy, list_on_published_meeting, meeting_story,
+    published_meeting, refer, referral_fields, referral_json, scheduled_meeting, token_for,
 };
 use time::Duration;
 
@@ -1292,97 +1293,6 @@ async fn the_directory_and_triage_decisions_refuse_those_who_may_not_change_them
     });
 }
 
-/// The statement the meeting stories set before publishing.
-const STATEMENT: &str =
-    "Information shared at this meeting is confidential and used only to keep the victim and children safe.";
-
-/// What every meeting story starts from: a referrer, a coordinator and a chair of the Marac,
-/// representatives of a health agency working for it and of a housing agency working for the
-/// other Marac (each with an API token named after their address), and Nina Vale's referral,
-/// accepted as a case.
-struct MeetingStory<'a> {
-    health: i64,
-    case_id: i64,
-    /// The coordinator, signed in (a second factor's code is good once).
-    cora: support::Browser<'a>,
-}
-
-async fn meeting_story(app: &TestApp) -> MeetingStory<'_> {
-    let s = app.db.store.as_ref();
-    marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
-    app.user("kim@x.org", Role::Referrer, false).await;
-    app.user("cora@x.org", Role::Coordinator, true).await;
-    app.user("cha@x.org", Role::Chair, false).await;
-    let event = || marac_app::audit::system_event(&app.state, "test.seed", "");
-    let p = s.list_partnerships().await.unwrap()[0].id;
-    let agency = |code: &str, marac: i64| marac_store::AgencyInput {
-        partnership_id: p,
-        code: code.into(),
-        name: format!("{code} agency"),
-        category: marac_domain::AgencyCategory::SecondaryCare,
-        marac_ids: vec![marac],
-    };
-    let health = s.create_agency(&agency("HEA", app.marac_id), event()).await.unwrap();
-    let housing = s.create_agency(&agency("HOU", app.other_marac_id), event()).await.unwrap();
-    for (email, agency_id) in [("hea@x.org", health), ("hou@x.org", housing)] {
-        let user = marac_store::NewUser {
-            email: email.into(),
-            name: "Rep".into(),
-            agency_id: Some(agency_id),
-            password_hash: support::password_hash(),
-            is_demo: false,
-            grants: vec![marac_domain::policy::Grant { role: Role::AgencyRep, marac_id: Some(app.marac_id) }],
-        };
-        let id = s.create_user(&user, event()).await.unwrap();
-        token_for(app, id, &format!("{email}-token")).await;
-    }
-    let kim = app.signed_in("kim@x.org").await;
-    let referral = refer(&kim, &referral_fields(app.marac_id, "Nina", "Vale", "4/4/1990", 15)).await;
-    let cora = app.signed_in("cora@x.org").await;
-    cora.get(&format!("/referrals/{referral}")).await;
-    cora.post(&format!("/referrals/{referral}/decision"), &[("decision", "accept")]).await;
-    let case_id = s.get_referral(referral).await.unwrap().case_id.unwrap();
-    MeetingStory { health, case_id, cora }
-}
-
-/// A day as people type it.
-fn dmy(d: time::Date) -> String {
-    format!("{}/{}/{}", d.day(), u8::from(d.month()), d.year())
-}
-
-/// A one-off meeting in a week, with the waiting case proposed onto its list, the Marac's
-/// statement set and the list published by the coordinator; its address.
-async fn published_meeting(app: &TestApp, cora: &support::Browser<'_>) -> String {
-    let meeting = scheduled_meeting(app, cora).await;
-    cora.get(&meeting).await;
-    assert_eq!(cora.post(&format!("{meeting}/list"), &[("op", "propose")]).await.status, StatusCode::SEE_OTHER);
-    let set = cora.post(&format!("{meeting}/statement"), &[("statement", STATEMENT)]).await;
-    assert_eq!(set.status, StatusCode::SEE_OTHER);
-    assert_eq!(cora.post(&format!("{meeting}/publish"), &[]).await.status, StatusCode::SEE_OTHER);
-    meeting
-}
-
-/// A one-off meeting in a week, in Room 4, scheduled by the coordinator; its address.
-async fn scheduled_meeting(app: &TestApp, cora: &support::Browser<'_>) -> String {
-    let today = app.state.clock.now().date();
-    let marac = app.marac_id.to_string();
-    let r = cora
-        .post(
-            "/meetings",
-            &[
-                ("marac", &marac),
-                ("kind", "one_off"),
-                ("format", "in_person"),
-                ("first", &dmy(today + time::Duration::days(7))),
-                ("starts_at", "10:00"),
-                ("location", "Room 4"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    r.location().to_owned()
-}
-
 #[tokio::test]
 async fn a_meeting_is_scheduled_keeping_what_was_typed_and_published_once_with_a_statement() {
     each_backend!(|app| {
@@ -1493,7 +1403,7 @@ async fn the_chair_runs_the_meeting_the_agency_reports_its_action_and_the_minute
         let s = app.db.store.as_ref();
         let MeetingStory { health, case_id, cora } = meeting_story(&app).await;
         let meeting = published_meeting(&app, &cora).await;
-        let today = app.state.clock.now().date();
+        let today = app.state.clock.today();
         let case_page = format!("{meeting}/cases/{case_id}");
         let api_case = format!("/api/v1{meeting}/cases/{case_id}");
         let hea = app.signed_in("hea@x.org").await;

@@ -52,7 +52,7 @@ pub async fn tell_victim_outcome(
         subject: ActionSubject::Victim,
         approach: None,
         description_sealed: casework::seal(app, casework::Purpose::Action, &text)?,
-        due_on: now.date() + time::Duration::days(meeting_rules::TELL_VICTIM_WITHIN_DAYS),
+        due_on: marac_domain::uk_time::uk_date(now) + time::Duration::days(meeting_rules::TELL_VICTIM_WITHIN_DAYS),
         kind: ActionKind::General,
     };
     event.detail =

@@ -45,7 +45,7 @@ pub async fn seed(state: &App, password_hash: &str) -> anyhow::Result<usize> {
     if store.find_partnership_by_code("NAT01").await?.is_some() {
         return Ok(0);
     }
-    let today = state.clock.now().date();
+    let today = state.clock.today();
     let start = today - Duration::days(YEARS * 365);
     let synthetic = marac_domain::matching::PersonDetails {
         given_name: "Synthetic".into(),

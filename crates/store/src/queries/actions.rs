@@ -45,6 +45,56 @@ impl FlagRow {
     }
 }
 
+impl This {
+    /// `select` over the actions the filter admits (with `a` the action and `m` its meeting).
+    fn filtered_actions(select: &str, f: &crate::ActionFilter) -> sqlx::QueryBuilder<Db> {
+        let mut q = sqlx::QueryBuilder::<Db>::new(select);
+        q.push(" FROM actions a JOIN meetings m ON m.id = a.meeting_id WHERE 1 = 1");
+        if let Some(a) = f.agency_id {
+            q.push(" AND a.agency_id = ").push_bind(a);
+        }
+        if let Some(c) = f.case_id {
+            q.push(" AND a.case_id = ").push_bind(c);
+        }
+        if let Some(m) = f.meeting_id {
+            q.push(" AND a.meeting_id = ").push_bind(m);
+        }
+        if let Some(ids) = &f.marac_ids {
+            q.push(" AND ");
+            super::cases::push_in(&mut q, "m.marac_id", ids);
+        }
+        if let Some(scope) = &f.tracked_by {
+            q.push(" AND (");
+            super::cases::push_in(&mut q, "m.marac_id", &scope.whole_maracs);
+            if let Some(agency) = scope.agency_id {
+                q.push(" OR (a.agency_id = ").push_bind(agency).push(" AND ");
+                super::cases::push_in(&mut q, "m.marac_id", &scope.practitioner_maracs);
+                q.push(")");
+            }
+            q.push(")");
+        }
+        if f.outstanding_only {
+            q.push(" AND a.status IN ('open', 'carried_forward')");
+        }
+        match f.state {
+            None => {}
+            Some(crate::ActionState::Outstanding) => {
+                q.push(" AND a.status IN ('open', 'carried_forward')");
+            }
+            Some(crate::ActionState::OverdueOn(day)) => {
+                q.push(" AND a.status IN ('open', 'carried_forward') AND a.due_on < ").push_bind(crate::Day(day));
+            }
+            Some(crate::ActionState::Ended) => {
+                q.push(" AND a.status NOT IN ('open', 'carried_forward')");
+            }
+        }
+        if let Some(day) = f.due_by {
+            q.push(" AND a.due_on <= ").push_bind(crate::Day(day));
+        }
+        q
+    }
+}
+
 #[async_trait::async_trait]
 impl crate::ActionStore for This {
     async fn add_action(
@@ -98,36 +148,30 @@ impl crate::ActionStore for This {
     }
 
     async fn list_actions(&self, f: &crate::ActionFilter) -> crate::StoreResult<Vec<crate::ActionRecord>> {
-        let mut q = sqlx::QueryBuilder::<Db>::new(format!(
-            "SELECT {} FROM actions a JOIN meetings m ON m.id = a.meeting_id WHERE 1 = 1",
-            crate::meeting_rows::ACTION_COLUMNS
-        ));
-        if let Some(a) = f.agency_id {
-            q.push(" AND a.agency_id = ").push_bind(a);
-        }
-        if let Some(c) = f.case_id {
-            q.push(" AND a.case_id = ").push_bind(c);
-        }
-        if let Some(m) = f.meeting_id {
-            q.push(" AND a.meeting_id = ").push_bind(m);
-        }
-        if let Some(ids) = &f.marac_ids {
-            if ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            q.push(" AND m.marac_id IN (");
-            let mut list = q.separated(", ");
-            for id in ids {
-                list.push_bind(*id);
-            }
-            list.push_unseparated(")");
-        }
-        if f.outstanding_only {
-            q.push(" AND a.status IN ('open', 'carried_forward')");
-        }
+        let mut q = Self::filtered_actions(&format!("SELECT {}", crate::meeting_rows::ACTION_COLUMNS), f);
         q.push(" ORDER BY a.due_on, a.id LIMIT ").push_bind(f.limit);
         let rows: Vec<crate::meeting_rows::ActionRow> = q.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(crate::meeting_rows::ActionRow::into_action).collect()
+    }
+
+    async fn page_actions(
+        &self,
+        f: &crate::ActionFilter,
+        page: marac_domain::paging::PageRequest,
+    ) -> crate::StoreResult<marac_domain::paging::Page<crate::ActionRecord>> {
+        let (total,): (i64,) =
+            Self::filtered_actions("SELECT COUNT(*)", f).build_query_as().fetch_one(&self.pool).await?;
+        let mut q = Self::filtered_actions(&format!("SELECT {}", crate::meeting_rows::ACTION_COLUMNS), f);
+        q.push(" ORDER BY CASE WHEN a.status IN ('open', 'carried_forward') THEN 0 ELSE 1 END, a.due_on, a.id LIMIT ")
+            .push_bind(page.limit())
+            .push(" OFFSET ")
+            .push_bind(page.offset());
+        let rows: Vec<crate::meeting_rows::ActionRow> = q.build_query_as().fetch_all(&self.pool).await?;
+        Ok(marac_domain::paging::Page {
+            rows: rows.into_iter().map(crate::meeting_rows::ActionRow::into_action).collect::<Result<_, _>>()?,
+            total: u64::try_from(total).unwrap_or(0),
+            request: page,
+        })
     }
 
     async fn report_action(

@@ -10,12 +10,6 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use marac_domain::policy::Action;
-use time::format_description::BorrowedFormatItem;
-use time::macros::format_description;
-
-/// How times are shown on pages: "23 Nov 2026 09:14 UTC".
-pub const SHOWN_TIME: &[BorrowedFormatItem<'static>] =
-    format_description!("[day padding:none] [month repr:short] [year] [hour]:[minute] UTC");
 
 struct SessionView {
     id: String,
@@ -78,8 +72,8 @@ pub async fn show(State(state): State<AppState>, me: Signed) -> Result<Response,
         .into_iter()
         .map(|s| SessionView {
             current: s.id == me.session.id,
-            started: s.created_at.0.format(SHOWN_TIME).unwrap_or_default(),
-            last_seen: s.last_seen_at.0.format(SHOWN_TIME).unwrap_or_default(),
+            started: crate::routes::display_at(s.created_at.0),
+            last_seen: crate::routes::display_at(s.last_seen_at.0),
             ip: s.ip,
             browser: s.user_agent,
             id: s.id,

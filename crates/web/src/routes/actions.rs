@@ -6,18 +6,22 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{Errors, FormData};
 use crate::page::PageContext;
+use crate::paging::Pagination;
 use crate::routes::admin::Choice;
 use crate::routes::display_date;
 use crate::session::Signed;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use marac_app::casework::{self, Purpose};
 use marac_app::payloads::ActionText;
-use marac_app::store::{ActionEvent, ActionFilter, ActionRecord, ReferralFilter, Ts};
+use marac_app::store::{ActionEvent, ActionFilter, ActionRecord, ActionState, ReferralFilter, Ts};
 use marac_domain::meeting_rules::{self, ActionStatus, DelayReason};
+use marac_domain::paging::PageRequest;
+use marac_domain::policy;
 use marac_domain::policy::{Action, authorise};
+use marac_domain::referral_form::parse_date;
 
 /// One line of the tracker.
 pub struct TrackerRow {
@@ -43,13 +47,6 @@ pub struct TrackerRow {
     pub status: &'static str,
     /// The viewer may report on it.
     pub can_update: bool,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "actions.html")]
-struct TrackerPage {
-    ctx: PageContext,
-    rows: Vec<TrackerRow>,
 }
 
 /// One earlier report on an action.
@@ -108,8 +105,8 @@ async fn row_of(
         description: text.description,
         agency: format!("{agency}, {}", a.action.owner_name),
         due: display_date(a.action.due_on),
-        overdue: meeting_rules::is_overdue(a.status, a.action.due_on, state.clock.now().date()),
-        reported: a.status_reported_at.map(|t| display_date(t.0.date())).unwrap_or_default(),
+        overdue: meeting_rules::is_overdue(a.status, a.action.due_on, state.clock.today()),
+        reported: a.status_reported_at.map(|t| crate::routes::display_day(t)).unwrap_or_default(),
         status: a.status.label(),
         can_update: authorise(
             actor,
@@ -119,62 +116,169 @@ async fn row_of(
     })
 }
 
-async fn page(state: &AppState, me: &Signed) -> Result<Response, AppError> {
-    me.authorise(state, Action::ViewHome, "actions").await?;
+/// The tracker's filters, as they come in the address (nothing in them names a person).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct TrackerQuery {
+    /// `outstanding` (the default), `overdue`, `ended` or `all`.
+    status: Option<String>,
+    /// An agency's id.
+    agency: Option<String>,
+    /// A Marac's id.
+    marac: Option<String>,
+    /// A meeting's id: the actions it agreed.
+    meeting: Option<String>,
+    /// Due on or before this day, as typed.
+    due_by: Option<String>,
+    /// The page.
+    page: Option<String>,
+}
+
+/// The status filter's choices: value and label.
+const STATUS_CHOICES: [(&str, &str); 4] =
+    [("outstanding", "Outstanding"), ("overdue", "Overdue"), ("ended", "Ended"), ("all", "All")];
+
+#[derive(Template, WebTemplate)]
+#[template(path = "actions.html")]
+struct TrackerPage {
+    ctx: PageContext,
+    rows: Vec<TrackerRow>,
+    statuses: Vec<Choice>,
+    agencies: Vec<Choice>,
+    maracs: Vec<Choice>,
+    /// The meeting filtered by: its id, described, and the address without it.
+    meeting: Option<(i64, String, String)>,
+    due_by: String,
+    due_by_error: Option<String>,
+    pagination: Pagination,
+    /// What the list holds, for its caption.
+    caption: String,
+}
+
+/// `GET /actions`: the action tracker, filtered and paged by the database.
+///
+/// # Errors
+/// Store failures; refused to those holding no role.
+pub async fn list(
+    State(state): State<AppState>,
+    me: Signed,
+    Query(q): Query<TrackerQuery>,
+) -> Result<Response, AppError> {
+    me.authorise(&state, Action::ViewHome, "actions").await?;
     let actor = me.actor();
     let maracs = state.store.list_maracs().await?;
-    let coordinated: Vec<i64> =
-        maracs.iter().filter(|m| marac_domain::policy::coordinates(&actor, m.id)).map(|m| m.id).collect();
-    let mut records = Vec::new();
-    if !coordinated.is_empty() {
-        records.extend(
-            state
-                .store
-                .list_actions(&ActionFilter { marac_ids: Some(coordinated), limit: 500, ..Default::default() })
-                .await?,
-        );
-    }
-    if let Some(agency) = me.user.agency_id {
-        for a in state
-            .store
-            .list_actions(&ActionFilter { agency_id: Some(agency), limit: 500, ..Default::default() })
-            .await?
-        {
-            if !records.iter().any(|r| r.id == a.id) {
-                records.push(a);
-            }
-        }
-    }
-    records.sort_by(|a, b| a.action.due_on.cmp(&b.action.due_on).then(a.id.cmp(&b.id)));
+    let all: Vec<i64> = maracs.iter().map(|m| m.id).collect();
+    let scope = policy::CaseScope::of(&actor, &all);
+    let today = state.clock.today();
+    let text = |o: &Option<String>| o.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    let id = |o: &Option<String>| o.as_deref().and_then(|v| v.trim().parse::<i64>().ok());
+    let status = STATUS_CHOICES.iter().find(|(v, _)| Some(*v) == q.status.as_deref()).map_or("outstanding", |c| c.0);
+    let state_filter = match status {
+        "overdue" => Some(ActionState::OverdueOn(today)),
+        "ended" => Some(ActionState::Ended),
+        "all" => None,
+        _ => Some(ActionState::Outstanding),
+    };
+    let due_typed = text(&q.due_by);
+    let (due_by, due_by_error) = match due_typed.as_str() {
+        "" => (None, None),
+        typed => match parse_date(typed) {
+            Some(d) => (Some(d), None),
+            None => (None, Some("Enter the date as day, month and year, for example 6/12/2026".to_owned())),
+        },
+    };
+    let tracked: Vec<i64> = maracs
+        .iter()
+        .filter(|m| scope.whole_maracs.contains(&m.id) || scope.practitioner_maracs.contains(&m.id))
+        .map(|m| m.id)
+        .collect();
+    let marac = id(&q.marac).filter(|m| tracked.contains(m));
+    let meeting = match id(&q.meeting) {
+        Some(m) => match state.store.get_meeting(m).await {
+            Ok(found) if tracked.contains(&found.details.marac_id) => Some(found),
+            Ok(_) | Err(marac_app::store::StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let filter = ActionFilter {
+        agency_id: id(&q.agency),
+        marac_ids: marac.map(|m| vec![m]),
+        meeting_id: meeting.as_ref().map(|m| m.id),
+        state: state_filter,
+        due_by,
+        tracked_by: Some(scope.clone()),
+        ..Default::default()
+    };
+    let page = state.store.page_actions(&filter, PageRequest::from_query(q.page.as_deref())).await?;
     let agencies = state.store.list_agencies().await?;
     let mut rows = Vec::new();
     let mut cases = Vec::new();
-    for a in &records {
+    for a in &page.rows {
+        // The database filtered by the tracker's rule; each case shown is still asked of the policy.
         let access = state.store.case_access(a.action.case_id).await?;
         if authorise(&actor, Action::ReadCase(&access)).is_err() {
             continue;
         }
         cases.push(a.action.case_id);
         let agency = agencies.iter().find(|x| x.id == a.action.agency_id).map_or("", |x| x.name.as_str());
-        rows.push(row_of(state, &actor, a, agency).await?);
+        rows.push(row_of(&state, &actor, a, agency).await?);
     }
     cases.sort_unstable();
     cases.dedup();
     if !cases.is_empty() {
         state
             .store
-            .append_audit(me.audit(state, "action.list", "actions", serde_json::json!({ "cases": cases })))
+            .append_audit(me.audit(&state, "action.list", "actions", serde_json::json!({ "cases": cases })))
             .await?;
     }
-    Ok(TrackerPage { ctx: PageContext::new(state, &me.visitor, "Actions", "/actions"), rows }.into_response())
-}
-
-/// `GET /actions`: the action tracker.
-///
-/// # Errors
-/// Store failures; refused to those holding no role.
-pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response, AppError> {
-    page(&state, &me).await
+    // The agency filter offers the agencies of the Maracs whose every action the person sees;
+    // someone tracking only their own agency's actions has nothing to choose.
+    let chosen_agency = filter.agency_id.unwrap_or(0);
+    let agency_choices: Vec<Choice> = if scope.whole_maracs.is_empty() {
+        Vec::new()
+    } else {
+        agencies
+            .iter()
+            .filter(|a| a.marac_ids.iter().any(|m| scope.whole_maracs.contains(m)))
+            .map(|a| Choice::new(a.id, a.name.clone(), a.id == chosen_agency))
+            .collect()
+    };
+    let marac_choices: Vec<Choice> = if tracked.len() > 1 {
+        maracs
+            .iter()
+            .filter(|m| tracked.contains(&m.id))
+            .map(|m| Choice::new(m.id, m.name.clone(), Some(m.id) == marac))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let filters = [
+        ("status", if status == "outstanding" { String::new() } else { status.to_owned() }),
+        ("agency", filter.agency_id.map(|a| a.to_string()).unwrap_or_default()),
+        ("marac", marac.map(|m| m.to_string()).unwrap_or_default()),
+        ("meeting", meeting.as_ref().map(|m| m.id.to_string()).unwrap_or_default()),
+        ("due_by", if due_by.is_some() { due_typed.clone() } else { String::new() }),
+    ];
+    let pagination = Pagination::new(&page, "/actions", &filters);
+    let meeting_view = meeting.map(|m| {
+        let without: Vec<(&str, String)> = filters.iter().filter(|(k, _)| *k != "meeting").cloned().collect();
+        let href = crate::paging::filtered_href("/actions", &without);
+        (m.id, format!("Agreed at the meeting on {}", display_date(m.details.held_on)), href)
+    });
+    let label = STATUS_CHOICES.iter().find(|(v, _)| *v == status).map_or("Outstanding", |c| c.1);
+    Ok(TrackerPage {
+        ctx: PageContext::new(&state, &me.visitor, "Actions", "/actions"),
+        caption: format!("{label} actions, outstanding first, soonest due first"),
+        rows,
+        statuses: STATUS_CHOICES.iter().map(|(v, l)| Choice::new(v, *l, *v == status)).collect(),
+        agencies: agency_choices,
+        maracs: marac_choices,
+        meeting: meeting_view,
+        due_by: due_typed,
+        due_by_error,
+        pagination,
+    }
+    .into_response())
 }
 
 /// What the report form held, shown again with its problems.
@@ -211,7 +315,7 @@ async fn action_page(
             None => String::new(),
         };
         reports.push(ReportView {
-            at: display_date(e.at.0.date()),
+            at: crate::routes::display_day(e.at),
             by,
             status: e.status.label(),
             reason: e.reason.map_or("", DelayReason::label),

@@ -121,7 +121,7 @@ async fn own_list(state: &AppState, me: &Signed, id: i64) -> Result<(AgencyList,
 }
 
 fn list_view(l: &AgencyList, maracs: &[Marac]) -> ListView {
-    let day = |ts: &Ts| crate::routes::display_date(ts.0.date());
+    let day = |ts: &Ts| crate::routes::display_day(*ts);
     ListView {
         id: l.id,
         uploaded: day(&l.uploaded_at),

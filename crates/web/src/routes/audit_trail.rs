@@ -1,6 +1,5 @@
 //! The auditor's view of the audit trail, with filters and paging back in time.
 
-use super::account::SHOWN_TIME;
 use crate::AppState;
 use crate::error::AppError;
 use crate::page::PageContext;
@@ -111,7 +110,7 @@ pub async fn list(
         .into_iter()
         .map(|e| Row {
             seq: e.seq,
-            at: e.event.at.format(SHOWN_TIME).unwrap_or_default(),
+            at: crate::routes::display_at(e.event.at),
             actor: e.event.actor_label,
             action: e.event.action,
             target: e.event.target,

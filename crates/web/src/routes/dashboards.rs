@@ -9,7 +9,6 @@ use crate::error::AppError;
 use crate::forms::{Errors, FormData, Params};
 use crate::page::PageContext;
 use crate::routes::admin::Choice;
-use crate::routes::display_date;
 use crate::routes::returns::{MARKING, Resolved, resolve};
 use crate::session::Signed;
 use askama::Template;
@@ -260,7 +259,7 @@ async fn page(
                 Some(f) => format!(
                     "Entered by {} on {}",
                     state.store.get_user(f.entered_by).await.map(|u| u.name).unwrap_or_default(),
-                    display_date(f.entered_at.0.date())
+                    crate::routes::display_day(f.entered_at)
                 ),
                 None => "Not entered".to_owned(),
             };

@@ -5,7 +5,6 @@
 use crate::AppState;
 use crate::error::AppError;
 use crate::page::PageContext;
-use crate::routes::display_date;
 use crate::session::Signed;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -48,7 +47,7 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
             summary: n.kind.summary(),
             received: format!(
                 "{} {:02}:{:02}",
-                display_date(n.created_at.0.date()),
+                crate::routes::display_day(n.created_at),
                 n.created_at.0.hour(),
                 n.created_at.0.minute()
             ),

@@ -226,7 +226,7 @@ pub(crate) async fn case_page(
     };
     let outcome =
         if typed_outcome && !form.get("outcome").is_empty() { form.get("outcome") } else { listed.outcome.code() };
-    let today = state.clock.now().date();
+    let today = state.clock.today();
     let flag_filter = marac_app::store::FlagFilter { case_id: Some(case_id), ..Default::default() };
     let flags =
         crate::routes::meeting_flags::views(state, &state.store.list_flags(&flag_filter).await?, &agencies, today)?;
@@ -515,7 +515,7 @@ pub async fn add_action(
     } else if let Err(e) = marac_domain::fields::check_text(description, marac_domain::fields::TextKind::Multiline) {
         errors.add("description", e);
     }
-    let today = state.clock.now().date();
+    let today = state.clock.today();
     let due = parse_date(form.get("due"));
     match due {
         None => errors.add("due", "Enter the date it is due, for example 15/12/2026"),

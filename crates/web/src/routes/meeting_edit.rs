@@ -98,7 +98,7 @@ async fn page(
     Ok(EditPage {
         ctx: PageContext::new(state, &me.visitor, "Change the meeting", "/meetings"),
         id: meeting.id,
-        heading: format!("{} at {}", display_date(d.held_on), d.starts_at),
+        heading: format!("{} at {}", display_date(d.held_on), crate::routes::display_clock(&d.starts_at)),
         marac: marac.name,
         formats,
         chairs,
@@ -132,7 +132,7 @@ pub async fn save(
     let meeting = editable(&state, &me, id).await?;
     let d = &meeting.details;
     let mut errors = Errors::default();
-    let today = state.clock.now().date();
+    let today = state.clock.today();
     let held_on = match parse_date(form.get("held_on")) {
         None => {
             errors.add("held_on", "Enter the date of the meeting, for example 3/12/2026");

@@ -110,7 +110,7 @@ pub async fn add(
     } else if let Err(e) = marac_domain::fields::check_text(note, marac_domain::fields::TextKind::Line) {
         errors.add("flag_note", e);
     }
-    let today = state.clock.now().date();
+    let today = state.clock.today();
     let until = match parse_date(form.get("flag_until")) {
         None => {
             errors.add("flag_until", "Enter the day the flag runs until, for example 23/11/2027");

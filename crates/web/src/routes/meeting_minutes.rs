@@ -227,7 +227,7 @@ pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i
             &state,
             &state.store.list_flags(&flag_filter).await?,
             &agencies,
-            state.clock.now().date(),
+            state.clock.today(),
         )?;
         let d: Discussion = match &c.discussion_sealed {
             Some(s) => casework::open(&state, Purpose::Discussion, s)?,
@@ -280,7 +280,7 @@ pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i
                 format!(
                     "confirmed version {} at {}",
                     c.statement_version,
-                    c.confirmed_at.0.time().to_string().get(..5).unwrap_or("")
+                    marac_domain::uk_time::time(c.confirmed_at.0)
                 )
             })
             .unwrap_or_else(|| "not confirmed".into())
@@ -292,7 +292,7 @@ pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i
             "{} meeting, {} at {}",
             st.marac.name,
             display_date(st.meeting.details.held_on),
-            st.meeting.details.starts_at
+            crate::routes::display_clock(&st.meeting.details.starts_at)
         ),
         statement_version: statement.as_ref().map_or(0, |s| s.version),
         statement: statement.map(|s| s.body).unwrap_or_default(),

@@ -37,7 +37,7 @@ pub async fn schedule(State(state): State<AppState>, me: Signed, form: FormData)
         errors.add("kind", "Select the kind of meeting");
     }
     let arranged = arrangements(&form, &mut errors);
-    let today = state.clock.now().date();
+    let today = state.clock.today();
     let first = parse_date(form.get("first"));
     match first {
         None => errors.add("first", "Enter the date of the meeting, for example 3/12/2026"),

@@ -54,7 +54,7 @@ fn meeting_row(m: &Meeting, maracs: &[Marac]) -> MeetingRow {
     let d = &m.details;
     MeetingRow {
         href: format!("/meetings/{}", m.id),
-        when: format!("{} at {}", crate::routes::display_date(d.held_on), d.starts_at),
+        when: format!("{} at {}", crate::routes::display_date(d.held_on), crate::routes::display_clock(&d.starts_at)),
         marac: maracs.iter().find(|x| x.id == d.marac_id).map(|x| x.name.clone()).unwrap_or_default(),
         kind: d.kind.label(),
         format: d.format.label(),
@@ -89,7 +89,7 @@ pub(crate) async fn list_page(
 ) -> Result<Response, AppError> {
     me.authorise(state, Action::ViewHome, "meetings").await?;
     let maracs = state.store.list_maracs().await?;
-    let today = state.clock.now().date();
+    let today = state.clock.today();
     let meetings = visible_meetings(state, me, &maracs).await?;
     let (past, upcoming): (Vec<&Meeting>, Vec<&Meeting>) = meetings.iter().partition(|m| m.details.held_on < today);
     let actor = me.actor();
@@ -367,14 +367,14 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
                 referral_id: w.referral_id,
                 reference: w.reference,
                 children: w.children_count,
-                accepted: crate::routes::display_date(w.accepted_at.0.date()),
-                late: d.list_cutoff_on.is_some_and(|c| w.accepted_at.0.date() > c),
+                accepted: crate::routes::display_day(w.accepted_at),
+                late: d.list_cutoff_on.is_some_and(|c| marac_domain::uk_time::uk_date(w.accepted_at.0) > c),
             })
             .collect()
     } else {
         Vec::new()
     };
-    let today = state.clock.now().date();
+    let today = state.clock.today();
     let mut outstanding = Vec::new();
     let mut twelve_months = Vec::new();
     let mut flags_ending = Vec::new();
@@ -409,7 +409,11 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
             "/meetings",
         ),
         id,
-        heading: format!("{} at {}", crate::routes::display_date(d.held_on), d.starts_at),
+        heading: format!(
+            "{} at {}",
+            crate::routes::display_date(d.held_on),
+            crate::routes::display_clock(&d.starts_at)
+        ),
         marac: st.marac.name.clone(),
         kind: d.kind.label(),
         format: d.format.label(),
@@ -479,7 +483,7 @@ pub(crate) async fn standing_items(
         .into_iter()
         .filter(|f| flags::review_due(f.flag.expires_on, false, held_on))
         .collect();
-    let views = crate::routes::meeting_flags::views(state, &due, agencies, state.clock.now().date())?;
+    let views = crate::routes::meeting_flags::views(state, &due, agencies, state.clock.today())?;
     Ok(StandingItems {
         twelve_months,
         flags_ending: due.iter().map(|f| reference(f.flag.case_id)).zip(views).collect(),
@@ -518,7 +522,7 @@ pub async fn change_list(
             let cutoff = meeting.details.list_cutoff_on;
             let candidates: Vec<ListCandidate> = waiting
                 .iter()
-                .filter(|w| cutoff.is_none_or(|c| w.accepted_at.0.date() <= c))
+                .filter(|w| cutoff.is_none_or(|c| marac_domain::uk_time::uk_date(w.accepted_at.0) <= c))
                 .map(WaitingCase::as_candidate)
                 .collect();
             for c in meeting_rules::propose(&candidates, room) {

@@ -305,5 +305,27 @@ pub fn input_date(d: time::Date) -> String {
 /// A date as people write it: "1 December 2026".
 #[must_use]
 pub fn display_date(d: time::Date) -> String {
-    format!("{} {} {}", d.day(), d.month(), d.year())
+    marac_domain::uk_time::date(d)
+}
+
+/// The UK day a moment fell on: "1 December 2026".
+#[must_use]
+pub fn display_day(t: marac_app::store::Ts) -> String {
+    marac_domain::uk_time::date(marac_domain::uk_time::uk_date(t.0))
+}
+
+/// A moment in UK time: "1 December 2026 at 9:48pm".
+#[must_use]
+pub fn display_at(t: time::OffsetDateTime) -> String {
+    marac_domain::uk_time::date_time(t)
+}
+
+/// A meeting's start as typed ("14:30"), the way pages write times ("2:30pm"); what cannot be
+/// read is shown as it is.
+#[must_use]
+pub fn display_clock(hh_mm: &str) -> String {
+    let parsed = hh_mm
+        .split_once(':')
+        .and_then(|(h, m)| Some(time::Time::from_hms(h.trim().parse().ok()?, m.trim().parse().ok()?, 0).ok()?));
+    parsed.map_or_else(|| hh_mm.to_owned(), marac_domain::uk_time::clock)
 }

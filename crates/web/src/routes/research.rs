@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{Errors, FormData};
 use crate::page::PageContext;
+use crate::paging::Pagination;
 use crate::routes::meeting_flags::FlagView;
 use crate::session::Signed;
 use askama::Template;
@@ -12,7 +13,9 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use marac_app::casework::{self, Purpose};
-use marac_app::store::{NewResearchNote, NoteKind, ReferralFilter, ReferralStatus, Ts};
+use marac_app::store::{CaseFilter, CaseOrder, NewResearchNote, NoteKind, ReferralFilter, ReferralStatus, Ts};
+use marac_domain::case_stage::{self, CaseStage};
+use marac_domain::paging::PageRequest;
 use marac_domain::policy;
 use marac_domain::policy::{Action, authorise};
 use marac_domain::referral_form::field;
@@ -28,8 +31,10 @@ pub struct CaseRow {
     pub victim: String,
     /// Marac code.
     pub marac: String,
-    /// Accepted on.
+    /// Referred on.
     pub referred: String,
+    /// Where it stands: "Listed for the meeting on 6 December 2026".
+    pub stage: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -39,6 +44,7 @@ struct ListPage {
     rows: Vec<CaseRow>,
     /// Maracs whose cases wait for the statement to be confirmed: name, link, why.
     to_confirm: Vec<(String, String, &'static str)>,
+    pagination: Pagination,
 }
 
 /// A note as shown.
@@ -114,7 +120,51 @@ async fn social_care_views(
             None => format!("Open since {}", day(k.opened_on)),
         };
         let agency = agencies.iter().find(|a| a.id == l.agency_id).map(|a| a.name.clone()).unwrap_or_default();
-        out.push(SocialCareView { who, dates, source: format!("{agency}, list of {}", day(l.recorded_at.0.date())) });
+        out.push(SocialCareView {
+            who,
+            dates,
+            source: format!("{agency}, list of {}", crate::routes::display_day(l.recorded_at)),
+        });
+    }
+    Ok(out)
+}
+
+/// One move of a case, as its page lists them.
+pub struct StageView {
+    /// When, in UK time.
+    pub at: String,
+    /// Where it moved to, with its meeting's date.
+    pub stage: String,
+    /// Who made the change.
+    pub by: String,
+}
+
+/// Every move of a case the reader may see, newest first, with the names of who made them.
+async fn stage_history(state: &AppState, case_id: i64, held: impl Fn(Ts) -> bool) -> Result<Vec<StageView>, AppError> {
+    let mut names: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for h in state.store.case_history(case_id).await?.into_iter().rev().filter(|h| held(h.at)) {
+        let by = match h.by_user_id {
+            None => "The system".to_owned(),
+            Some(id) => match names.get(&id) {
+                Some(n) => n.clone(),
+                None => {
+                    // An account since removed shows no name; any other failure is the page's.
+                    let name = match state.store.get_user(id).await {
+                        Ok(u) => u.name,
+                        Err(marac_app::store::StoreError::NotFound) => String::new(),
+                        Err(e) => return Err(e.into()),
+                    };
+                    names.insert(id, name.clone());
+                    name
+                }
+            },
+        };
+        out.push(StageView {
+            at: crate::routes::display_at(h.at.0),
+            stage: stage_line(Some(h.stage), h.meeting_on),
+            by,
+        });
     }
     Ok(out)
 }
@@ -127,6 +177,9 @@ struct CasePage {
     victim: String,
     perpetrators: Vec<String>,
     marac: String,
+    stage: String,
+    window: String,
+    history: Vec<StageView>,
     summary: String,
     children: i64,
     episodes: Vec<EpisodeView>,
@@ -141,11 +194,41 @@ struct CasePage {
     errors: Errors,
 }
 
-/// `GET /research`: accepted cases the user's agency may research.
+/// The query of a paged list: which page.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PageQuery {
+    page: Option<String>,
+}
+
+/// Where a case stands, in words: "Listed for 6 December 2026", "Heard on 1 December 2026:
+/// actions open".
+#[must_use]
+pub fn stage_line(stage: Option<CaseStage>, meeting_on: Option<time::Date>) -> String {
+    let on = |words: &str| match meeting_on {
+        Some(d) => format!("{words} {}", crate::routes::display_date(d)),
+        None => words.to_owned(),
+    };
+    match stage {
+        None => "Not yet worked out".into(),
+        Some(CaseStage::Listed) => on("Listed for the meeting on"),
+        Some(CaseStage::Deferred) => on("Deferred at the meeting on"),
+        Some(CaseStage::Heard) => on("Heard on"),
+        Some(CaseStage::ActionsOpen) => format!("{}: actions open", on("Heard on")),
+        Some(CaseStage::Closed) => format!("{}: all actions ended", on("Closed, heard on")),
+        Some(s) => s.label().to_owned(),
+    }
+}
+
+/// `GET /research`: the cases on their way to a meeting that the user's agency may research,
+/// the soonest meeting first, a page at a time.
 ///
 /// # Errors
 /// Store failures.
-pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response, AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+    me: Signed,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+) -> Result<Response, AppError> {
     me.authorise(&state, Action::ViewHome, "research").await?;
     let actor = me.actor();
     let maracs = state.store.list_maracs().await?;
@@ -163,39 +246,48 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
             to_confirm.push((m.name.clone(), format!("/confidentiality/{}?next=/research", m.id), standing.reason()));
         }
     }
-    let accepted = state
+    let all: Vec<i64> = maracs.iter().map(|m| m.id).collect();
+    let page = state
         .store
-        .list_referrals(&ReferralFilter {
+        .list_cases(&CaseFilter {
+            scope: policy::CaseScope::of(&actor, &all),
             marac_ids: Some(mine),
-            statuses: vec![ReferralStatus::Accepted],
-            limit: 500,
-            ..Default::default()
+            stages: CaseStage::ON_THE_WAY.to_vec(),
+            order: CaseOrder::SoonestMeeting,
+            page: PageRequest::from_query(q.page.as_deref()),
         })
         .await?;
     let mut rows = Vec::new();
     let mut seen = Vec::new();
-    for r in &accepted {
-        let Some(case_id) = r.case_id.filter(|c| !seen.contains(c)) else { continue };
-        seen.push(case_id);
-        let access = state.store.case_access(case_id).await?;
+    for r in &page.rows {
+        // The database filtered by the same rule; each case shown is still asked of the policy.
+        let access = state.store.case_access(r.case_id).await?;
         if authorise(&actor, Action::ReadCase(&access)).is_err() {
             continue;
         }
+        seen.push(r.case_id);
         let map: FormMap = casework::open(&state, Purpose::Form, &r.form_sealed)?;
         rows.push(CaseRow {
-            href: format!("/cases/{case_id}"),
-            reference: r.reference.clone().unwrap_or_default(),
+            href: format!("/cases/{}", r.case_id),
+            reference: r.reference.clone(),
             victim: casework::victim_name(&map),
             marac: maracs.iter().find(|m| m.id == r.marac_id).map(|m| m.code.clone()).unwrap_or_default(),
-            referred: r.referral_date.map(|d| d.to_string()).unwrap_or_default(),
+            referred: r.referral_date.map(crate::routes::display_date).unwrap_or_default(),
+            stage: stage_line(r.stage, r.stage_meeting.map(|(_, d)| d)),
         });
     }
     if !seen.is_empty() {
         let event = me.audit(&state, "case.list", "research", serde_json::json!({ "cases": seen }));
         state.store.append_audit(event).await?;
     }
-    Ok(ListPage { ctx: PageContext::new(&state, &me.visitor, "Cases to research", "/research"), rows, to_confirm }
-        .into_response())
+    let pagination = Pagination::new(&page, "/research", &[]);
+    Ok(ListPage {
+        ctx: PageContext::new(&state, &me.visitor, "Cases to research", "/research"),
+        rows,
+        to_confirm,
+        pagination,
+    }
+    .into_response())
 }
 
 async fn case_page(
@@ -238,7 +330,7 @@ async fn case_page(
     let flag_filter = marac_app::store::FlagFilter { case_id: Some(case_id), ..Default::default() };
     let mut flag_records = state.store.list_flags(&flag_filter).await?;
     flag_records.retain(|f| held(f.flag.set_at));
-    let flags = crate::routes::meeting_flags::views(state, &flag_records, &agencies, state.clock.now().date())?;
+    let flags = crate::routes::meeting_flags::views(state, &flag_records, &agencies, state.clock.today())?;
     let social_care = social_care_views(state, case_id, &referrals, &agencies, until).await?;
     let mut notes = Vec::new();
     for n in
@@ -251,9 +343,18 @@ async fn case_page(
             body: casework::open(state, Purpose::Note, &n.body_sealed)?,
             shared: n.shared,
             own: Some(n.agency_id) == me.user.agency_id,
-            written: n.created_at.0.date().to_string(),
+            written: crate::routes::display_day(n.created_at),
         });
     }
+    let marac = state.store.get_marac(case.marac_id).await?;
+    let (stage, stage_meeting) = state.store.case_stage(case_id).await?;
+    let last_accepted = referrals.iter().filter(|r| r.status == ReferralStatus::Accepted).find_map(|r| r.referral_date);
+    let window = last_accepted.map(|last| {
+        let (end, runs) = case_stage::repeat_window(last, marac.rules.repeat_months, state.clock.today());
+        let end = crate::routes::display_date(end);
+        if runs { format!("Runs until {end}: a referral by then is a repeat") } else { format!("Ended on {end}") }
+    });
+    let history = stage_history(state, case_id, held).await?;
     let can_write = me.user.agency_id.is_some() && authorise(&me.actor(), Action::WriteCase(&access)).is_ok();
     let chosen = form.get("kind");
     // The title names the case, never a person: titles stay in browser history and window lists.
@@ -263,7 +364,10 @@ async fn case_page(
         case_id,
         victim,
         perpetrators,
-        marac: state.store.get_marac(case.marac_id).await?.name,
+        marac: marac.name,
+        stage: stage_line(stage, stage_meeting.map(|(_, d)| d)),
+        window: window.unwrap_or_default(),
+        history,
         summary,
         children,
         episodes: referrals
@@ -271,7 +375,7 @@ async fn case_page(
             .filter(|r| r.status != ReferralStatus::Draft)
             .map(|r| EpisodeView {
                 reference: r.reference.clone().unwrap_or_default(),
-                date: r.referral_date.map(|d| d.to_string()).unwrap_or_default(),
+                date: r.referral_date.map(crate::routes::display_date).unwrap_or_default(),
                 status: r.status.label(),
                 criteria: r.criteria.iter().map(|c| c.label()).collect::<Vec<_>>().join(", "),
             })

@@ -199,7 +199,7 @@ pub(crate) async fn resolve(
     let Some((code, name, maracs)) = chosen else {
         return Err(me.refuse(state, "returns", "no return on offer").await);
     };
-    let today = state.clock.now().date();
+    let today = state.clock.today();
     let quarter = match quarter {
         None | Some("") => Quarter::containing(today).previous(),
         Some(q) => Quarter::parse(q).ok_or(AppError::BadRequest)?,

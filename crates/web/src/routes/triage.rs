@@ -87,7 +87,7 @@ pub async fn queue(State(state): State<AppState>, me: Signed) -> Result<Response
         rows.push(QueueRow {
             href: format!("/referrals/{}", r.id),
             reference: r.reference.clone().unwrap_or_default(),
-            received: r.referral_date.map(|d| d.to_string()).unwrap_or_default(),
+            received: r.referral_date.map(crate::routes::display_date).unwrap_or_default(),
             victim: casework::victim_name(&map),
             marac: maracs.iter().find(|m| m.id == r.marac_id).map(|m| m.code.clone()).unwrap_or_default(),
             score: r.score.unwrap_or(0),

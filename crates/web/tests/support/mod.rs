@@ -340,7 +340,7 @@ pub async fn list_on_published_meeting(app: &TestApp, case_id: i64, referral_id:
         marac_id: app.marac_id,
         kind: marac_domain::meeting_rules::MeetingKind::Regular,
         format: marac_domain::meeting_rules::MeetingFormat::InPerson,
-        held_on: app.state.clock.now().date() + time::Duration::days(7),
+        held_on: app.state.clock.today() + time::Duration::days(7),
         starts_at: "10:00".into(),
         closing_on: None,
         location: String::new(),
@@ -452,4 +452,129 @@ pub async fn confirm_statement(app: &TestApp, b: &Browser<'_>, marac_id: i64) {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let r = b.post(&format!("/confidentiality/{marac_id}"), &[("agree", "yes"), ("next", "/")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
+/// The statement the meeting stories set before publishing.
+pub const STATEMENT: &str =
+    "Information shared at this meeting is confidential and used only to keep the victim and children safe.";
+
+/// What every meeting story starts from: a referrer, a coordinator and a chair of the Marac,
+/// representatives of a health agency working for it and of a housing agency working for the
+/// other Marac (each with an API token named after their address), and Nina Vale's referral,
+/// accepted as a case.
+pub struct MeetingStory<'a> {
+    /// The health agency.
+    pub health: i64,
+    /// Nina Vale's case.
+    pub case_id: i64,
+    /// The coordinator, signed in (a second factor's code is good once).
+    pub cora: Browser<'a>,
+}
+
+pub async fn meeting_story(app: &TestApp) -> MeetingStory<'_> {
+    let s = app.db.store.as_ref();
+    marac_store::install_shipped_checklists(s, app.state.clock.now()).await.unwrap();
+    app.user("kim@x.org", Role::Referrer, false).await;
+    app.user("cora@x.org", Role::Coordinator, true).await;
+    app.user("cha@x.org", Role::Chair, false).await;
+    let event = || marac_app::audit::system_event(&app.state, "test.seed", "");
+    let p = s.list_partnerships().await.unwrap()[0].id;
+    let agency = |code: &str, marac: i64| marac_store::AgencyInput {
+        partnership_id: p,
+        code: code.into(),
+        name: format!("{code} agency"),
+        category: marac_domain::AgencyCategory::SecondaryCare,
+        marac_ids: vec![marac],
+    };
+    let health = s.create_agency(&agency("HEA", app.marac_id), event()).await.unwrap();
+    let housing = s.create_agency(&agency("HOU", app.other_marac_id), event()).await.unwrap();
+    for (email, agency_id) in [("hea@x.org", health), ("hou@x.org", housing)] {
+        let user = marac_store::NewUser {
+            email: email.into(),
+            name: "Rep".into(),
+            agency_id: Some(agency_id),
+            password_hash: password_hash(),
+            is_demo: false,
+            grants: vec![marac_domain::policy::Grant { role: Role::AgencyRep, marac_id: Some(app.marac_id) }],
+        };
+        let id = s.create_user(&user, event()).await.unwrap();
+        token_for(app, id, &format!("{email}-token")).await;
+    }
+    let kim = app.signed_in("kim@x.org").await;
+    let referral = refer(&kim, &referral_fields(app.marac_id, "Nina", "Vale", "4/4/1990", 15)).await;
+    let cora = app.signed_in("cora@x.org").await;
+    cora.get(&format!("/referrals/{referral}")).await;
+    cora.post(&format!("/referrals/{referral}/decision"), &[("decision", "accept")]).await;
+    let case_id = s.get_referral(referral).await.unwrap().case_id.unwrap();
+    MeetingStory { health, case_id, cora }
+}
+
+/// A day as people type it.
+pub fn dmy(d: time::Date) -> String {
+    format!("{}/{}/{}", d.day(), u8::from(d.month()), d.year())
+}
+
+/// A one-off meeting in a week, with the waiting case proposed onto its list, the Marac's
+/// statement set and the list published by the coordinator; its address.
+pub async fn published_meeting(app: &TestApp, cora: &Browser<'_>) -> String {
+    let meeting = scheduled_meeting(app, cora).await;
+    cora.get(&meeting).await;
+    assert_eq!(cora.post(&format!("{meeting}/list"), &[("op", "propose")]).await.status, StatusCode::SEE_OTHER);
+    let set = cora.post(&format!("{meeting}/statement"), &[("statement", STATEMENT)]).await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER);
+    assert_eq!(cora.post(&format!("{meeting}/publish"), &[]).await.status, StatusCode::SEE_OTHER);
+    meeting
+}
+
+/// A one-off meeting in a week, in Room 4, scheduled by the coordinator; its address.
+pub async fn scheduled_meeting(app: &TestApp, cora: &Browser<'_>) -> String {
+    let today = app.state.clock.today();
+    let marac = app.marac_id.to_string();
+    let r = cora
+        .post(
+            "/meetings",
+            &[
+                ("marac", &marac),
+                ("kind", "one_off"),
+                ("format", "in_person"),
+                ("first", &dmy(today + time::Duration::days(7))),
+                ("starts_at", "10:00"),
+                ("location", "Room 4"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    r.location().to_owned()
+}
+
+/// The chair confirms the published `meeting`'s statement and records `case_id` as heard; the
+/// chair, signed in.
+pub async fn hear_case<'a>(app: &'a TestApp, meeting: &str, case_id: i64) -> Browser<'a> {
+    let cha = app.signed_in("cha@x.org").await;
+    cha.get(meeting).await;
+    assert_eq!(cha.post(&format!("{meeting}/confirm"), &[("agree", "yes")]).await.status, StatusCode::SEE_OTHER);
+    let case_page = format!("{meeting}/cases/{case_id}");
+    cha.get(&case_page).await;
+    let r = cha
+        .post(
+            &case_page,
+            &[
+                ("information", "Police: two call-outs since October."),
+                ("victim_voice", "She wants to stay."),
+                ("outcome", "heard"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    cha
+}
+
+/// A system audit event for set-up done straight on the store.
+pub fn event(app: &TestApp) -> marac_domain::audit::NewAuditEvent {
+    marac_app::audit::system_event(&app.state, "test.seed", "")
+}
+
+/// A day as pages write it: "6 December 2026".
+pub fn display(d: time::Date) -> String {
+    marac_domain::uk_time::date(d)
 }

@@ -115,7 +115,7 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
             marac: maracs.iter().find(|m| m.id == r.marac_id).map(|m| m.code.clone()).unwrap_or_default(),
             status: r.status.label(),
             returned: r.status == ReferralStatus::Returned,
-            updated: crate::routes::display_date(r.updated_at.0.date()),
+            updated: crate::routes::display_day(r.updated_at),
         });
     }
     if !mine.is_empty() {

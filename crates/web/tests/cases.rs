@@ -1,0 +1,116 @@
+//! Cases as the unit of work: where a case stands, the lists it drives, and the action tracker
+//! filtered and paged by the database, on SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use axum::http::StatusCode;
+use marac_app::store::NewAction;
+use marac_domain::meeting_rules::{ActionKind, ActionSubject};
+use support::{MeetingStory, dmy, hear_case, meeting_story, published_meeting};
+
+/// How many rows a stacked table shows.
+fn rows(body: &str) -> usize {
+    body.matches("data-label=\"Case\"").count()
+}
+
+#[tokio::test]
+async fn a_case_shows_where_it_stands_and_research_lists_only_cases_on_their_way() {
+    each_backend!(|app| {
+        let MeetingStory { case_id, cora, .. } = meeting_story(&app).await;
+        let case_page = format!("/cases/{case_id}");
+        let page = cora.get(&case_page).await;
+        assert!(page.body.contains(r#"id="case-status">Awaiting a meeting<"#), "{}", page.body);
+        assert!(cora.get("/research").await.body.contains(&format!("href=\"{case_page}\"")));
+
+        let meeting = published_meeting(&app, &cora).await;
+        let day = support::display(app.state.clock.today() + time::Duration::days(7));
+        let page = cora.get(&case_page).await;
+        assert!(page.body.contains(&format!(">Listed for the meeting on {day}<")), "{}", page.body);
+        let research = cora.get("/research").await;
+        assert!(research.body.contains(&format!("Listed for the meeting on {day}")), "{}", research.body);
+
+        // Heard: the case says so (it used to stay "awaiting a meeting" for ever) and leaves the
+        // list of cases to research.
+        hear_case(&app, &meeting, case_id).await;
+        let page = cora.get(&case_page).await;
+        assert!(page.body.contains(&format!(">Heard on {day}<")), "{}", page.body);
+        assert!(page.body.contains("Status history"));
+        for earlier in ["Awaiting a meeting", "Listed for the meeting on", "Referred: awaiting triage"] {
+            assert!(page.body.contains(earlier), "history shows {earlier}");
+        }
+        assert!(page.body.contains("Runs until"), "the repeat window is running");
+        let research = cora.get("/research").await;
+        assert!(!research.body.contains(&format!("href=\"{case_page}\"")), "a heard case is not researched");
+        assert!(research.body.contains("There are no cases for you to research."));
+    });
+}
+
+#[tokio::test]
+async fn the_action_tracker_is_filtered_and_paged_by_the_database() {
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        let MeetingStory { health, case_id, cora } = meeting_story(&app).await;
+        let meeting = published_meeting(&app, &cora).await;
+        hear_case(&app, &meeting, case_id).await;
+        let meeting_id: i64 = meeting.rsplit('/').next().unwrap().parse().unwrap();
+        let today = app.state.clock.today();
+        let by = s.find_user_by_email("cora@x.org").await.unwrap().unwrap().id;
+        // 30 actions: the health agency's first 12 (the first 4 past due), the police's 18.
+        for i in 0..30_i64 {
+            let action = NewAction {
+                case_id,
+                meeting_id,
+                agency_id: if i < 12 { health } else { app.agency_id },
+                owner_name: format!("Owner {i}"),
+                subject: ActionSubject::Victim,
+                approach: None,
+                description_sealed: marac_app::casework::seal(
+                    &app.state,
+                    marac_app::casework::Purpose::Action,
+                    &marac_app::payloads::ActionText {
+                        description: format!("Action number {i}"),
+                        child: String::new(),
+                    },
+                )
+                .unwrap(),
+                due_on: today + time::Duration::days(i - 4),
+                kind: ActionKind::General,
+            };
+            s.add_action(&action, by, marac_app::store::Ts::new(app.state.clock.now()), support::event(&app))
+                .await
+                .unwrap();
+        }
+        let first = cora.get("/actions").await;
+        assert_eq!(first.status, StatusCode::OK);
+        assert_eq!(rows(&first.body), 25, "a page holds 25");
+        assert!(first.body.contains("Showing 1 to 25 of 30"), "{}", first.body);
+        assert!(first.body.contains(r#"href="/actions?page=2""#));
+        assert_eq!(rows(&cora.get("/actions?page=2").await.body), 5);
+
+        let overdue = cora.get("/actions?status=overdue").await;
+        assert_eq!(rows(&overdue.body), 4, "{}", overdue.body);
+        assert!(overdue.body.contains("Action number 0") && !overdue.body.contains("Action number 4<"));
+        let theirs = cora.get(&format!("/actions?agency={health}")).await;
+        assert_eq!(rows(&theirs.body), 12);
+        let by_meeting = cora.get(&format!("/actions?meeting={meeting_id}&due_by={}", dmy(today))).await;
+        assert_eq!(rows(&by_meeting.body), 5, "due by today: four overdue and one due today");
+        assert!(by_meeting.body.contains("Agreed at the meeting on"));
+
+        // A date that cannot be read is said so beside its field, keeping what was typed.
+        let bad = cora.get("/actions?due_by=next+tuesday").await;
+        assert_eq!(bad.status, StatusCode::OK);
+        assert!(
+            bad.body.contains("Enter the date as day, month and year") && bad.body.contains("value=\"next tuesday\"")
+        );
+        assert!(bad.body.contains("<title>Error: "));
+
+        // A representative tracks only their own agency's actions, whatever they ask for.
+        let hea = app.signed_in("hea@x.org").await;
+        assert_eq!(rows(&hea.get("/actions").await.body), 12);
+        assert_eq!(rows(&hea.get(&format!("/actions?agency={}", app.agency_id)).await.body), 0);
+        let hou = app.signed_in("hou@x.org").await;
+        assert_eq!(rows(&hou.get("/actions?status=all").await.body), 0, "another Marac's agency sees none");
+    });
+}
