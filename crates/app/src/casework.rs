@@ -43,6 +43,8 @@ pub enum Purpose {
     AgencyListRow,
     /// A response kept for a request that may be sent again.
     IdempotentResponse,
+    /// What a search asked for, kept for its results' address.
+    Search,
 }
 
 impl Purpose {
@@ -58,6 +60,7 @@ impl Purpose {
             Purpose::Flag => "case-flag",
             Purpose::AgencyListRow => "agency-list-row",
             Purpose::IdempotentResponse => "idempotent-response",
+            Purpose::Search => "search",
         }
     }
 }
@@ -96,14 +99,26 @@ pub fn sample_opens(key: &crypto::SealingKey, sample: &marac_store::SealedSample
     }
 }
 
-/// The keyed hashes `p` is filed and searched under in `partnership_id`. Keyed per partnership
-/// too: the index does not link one partnership's people with another's, and the store counts
-/// and ranks a key's people within the partnership alone.
+/// The keyed hashes `p` is filed under in `partnership_id`: the keys matching looks up and
+/// those only a search asks. Keyed per partnership too: the index does not link one
+/// partnership's people with another's, and the store counts and ranks a key's people within
+/// the partnership alone.
 #[must_use]
 pub fn index_keys(state: &App, partnership_id: i64, p: &PersonDetails) -> Vec<String> {
+    hashed_keys(state, partnership_id, &matching::filing_keys(p))
+}
+
+/// The keyed hashes matching looks `p`'s candidates up by.
+#[must_use]
+pub fn match_keys(state: &App, partnership_id: i64, p: &PersonDetails) -> Vec<String> {
+    hashed_keys(state, partnership_id, &matching::blocking_keys(p))
+}
+
+/// Index keys as the store holds them: hashed under the installation's key, per partnership.
+#[must_use]
+pub fn hashed_keys(state: &App, partnership_id: i64, keys: &[String]) -> Vec<String> {
     let partnership = partnership_id.to_be_bytes();
-    matching::blocking_keys(p)
-        .iter()
+    keys.iter()
         .map(|k| crypto::hmac(&state.keys.encryption.key, &[b"person-index", &partnership, k.as_bytes()]))
         .collect()
 }
@@ -290,7 +305,7 @@ pub async fn find_matches(
     partnership_id: i64,
     person: &PersonDetails,
 ) -> Result<Vec<(i64, MatchResult)>, Error> {
-    let mut keys = index_keys(state, partnership_id, person);
+    let mut keys = match_keys(state, partnership_id, person);
     if !state.people_all_filed() {
         keys.extend(version_1_keys(state, person));
     }

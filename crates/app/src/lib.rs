@@ -22,6 +22,7 @@ pub mod mailer;
 pub mod notify;
 pub mod password;
 pub mod payloads;
+pub mod search;
 pub mod totp;
 pub mod worker;
 pub mod workflows;

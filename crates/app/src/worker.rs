@@ -40,6 +40,8 @@ pub struct Round {
     pub people_filed_again: usize,
     /// Idempotency keys (and the responses kept with them) forgotten after their lifetime.
     pub keys_forgotten: u64,
+    /// Searches removed once no session that could have made them is still alive.
+    pub searches_removed: u64,
 }
 
 /// A background worker.
@@ -81,6 +83,7 @@ impl Worker {
                         lists_deleted = r.lists_deleted,
                         people_filed_again = r.people_filed_again,
                         keys_forgotten = r.keys_forgotten,
+                        searches_removed = r.searches_removed,
                         "worker round"
                     );
                 }
@@ -102,6 +105,10 @@ impl Worker {
             keys_forgotten: {
                 let before = self.state.clock.now() - marac_domain::idempotency::KEY_LIFETIME;
                 self.state.store.forget_idempotency(marac_store::Ts::new(before)).await?
+            },
+            searches_removed: {
+                let before = self.state.clock.now() - marac_domain::session_rules::ABSOLUTE_TIMEOUT;
+                self.state.store.remove_searches_before(marac_store::Ts::new(before)).await?
             },
             ..Round::default()
         };

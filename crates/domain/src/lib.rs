@@ -33,6 +33,7 @@ pub mod referral_status;
 pub mod research;
 pub mod role;
 pub mod safelives_return;
+pub mod search;
 pub mod session_rules;
 pub mod sign_in_throttle;
 pub mod suppression;

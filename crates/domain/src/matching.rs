@@ -94,11 +94,62 @@ fn birth_years(p: &PersonDetails) -> Vec<i32> {
     }
 }
 
-/// Which set of [`blocking_keys`] people are filed under. When the keys (or how the store's
-/// index hashes them) change, this goes up and a migration marks everyone filed under an older
-/// set, for the worker to file again (migration 0015 set it to 2: the hashes keyed per
-/// partnership, and the name with day and month of birth added).
-pub const BLOCKING_KEYS_VERSION: i64 = 2;
+/// Which set of [`filing_keys`] people are filed under. When the keys (or how the store's
+/// index hashes them) change, this goes up and everyone filed under an older set is filed again
+/// by the worker (2: the hashes keyed per partnership, and the name with day and month of birth
+/// added; 3: the [`search_keys`] for a family name or a postcode alone).
+pub const BLOCKING_KEYS_VERSION: i64 = 3;
+
+/// Every key a person is filed under: the [`blocking_keys`] matching looks up, and the
+/// [`search_keys`] only a search asks.
+#[must_use]
+pub fn filing_keys(p: &PersonDetails) -> Vec<String> {
+    let mut keys = blocking_keys(p);
+    keys.extend(search_keys(p));
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The keys a search finds a person by when it has no more than a family name or a postcode:
+/// too common to find candidates for a referral, so matching never looks them up.
+#[must_use]
+pub fn search_keys(p: &PersonDetails) -> Vec<String> {
+    let mut keys: Vec<String> = names_of(p)
+        .into_iter()
+        .map(|(_, family)| soundex(&family))
+        .filter(|f| !f.is_empty())
+        .map(|f| family_key(&f))
+        .collect();
+    if let Some(pc) = p.postcode.as_deref().map(normalise_postcode).filter(|s| !s.is_empty()) {
+        keys.push(postcode_key(&pc));
+    }
+    keys
+}
+
+/// The search key of a family name's Soundex code.
+#[must_use]
+pub fn family_key(soundex_code: &str) -> String {
+    format!("sn:{soundex_code}")
+}
+
+/// The search key of a normalised postcode.
+#[must_use]
+pub fn postcode_key(postcode: &str) -> String {
+    format!("po:{postcode}")
+}
+
+/// The matching key of a given and family name's Soundex codes.
+#[must_use]
+pub fn name_key(given_sx: &str, family_sx: &str) -> String {
+    format!("nm:{given_sx}:{family_sx}")
+}
+
+/// The matching key of a date of birth.
+#[must_use]
+pub fn birth_key(d: Date) -> String {
+    format!("dob:{d}")
+}
 
 /// The index keys under which a person is filed and searched. Two people who could match
 /// share at least one key; most people share none, and a likely match shares two or more
@@ -107,7 +158,7 @@ pub const BLOCKING_KEYS_VERSION: i64 = 2;
 pub fn blocking_keys(p: &PersonDetails) -> Vec<String> {
     let mut keys = Vec::new();
     if let Some(d) = p.date_of_birth {
-        keys.push(format!("dob:{d}"));
+        keys.push(birth_key(d));
     }
     let postcode = p.postcode.as_deref().map(normalise_postcode).filter(|s| !s.is_empty());
     for (given, family) in names_of(p) {
@@ -116,7 +167,7 @@ pub fn blocking_keys(p: &PersonDetails) -> Vec<String> {
             for y in birth_years(p) {
                 keys.push(format!("fy:{f}:{y}"));
             }
-            keys.push(format!("nm:{g}:{f}"));
+            keys.push(name_key(&g, &f));
             // With the name, a slip in the year of birth still leaves a second key in common.
             if let Some(d) = p.date_of_birth {
                 keys.push(format!("nd:{g}:{f}:{:02}-{:02}", u8::from(d.month()), d.day()));

@@ -53,7 +53,7 @@ pub enum CaseOrder {
     /// Cases listed for the soonest meeting first, then those still waiting, oldest first.
     #[default]
     SoonestMeeting,
-    /// The latest referral first.
+    /// The case with the latest referral first.
     Newest,
 }
 
@@ -66,6 +66,10 @@ pub struct CaseFilter {
     pub marac_ids: Option<Vec<i64>>,
     /// Only cases at these stages (empty: any).
     pub stages: Vec<CaseStage>,
+    /// Only cases whose victim is one of these people, or a record merged into one of them.
+    pub victim_person_ids: Option<Vec<i64>>,
+    /// Only these cases.
+    pub case_ids: Option<Vec<i64>>,
     /// In which order.
     pub order: CaseOrder,
     /// Which page.

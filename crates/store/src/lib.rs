@@ -41,6 +41,7 @@ pub mod referrals;
 pub mod research;
 pub mod returns;
 mod rows;
+pub mod searches;
 pub mod sqlite;
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -65,6 +66,7 @@ pub use people::*;
 pub use referrals::*;
 pub use research::*;
 pub use returns::*;
+pub use searches::*;
 use std::sync::Arc;
 pub use transfers::*;
 pub use ts::Ts;
@@ -252,6 +254,7 @@ pub trait Store:
     + ChecklistStore
     + ReferralStore
     + CaseStore
+    + SearchStore
     + PeopleStore
     + ResearchStore
     + MeetingStore
@@ -277,6 +280,7 @@ impl<T> Store for T where
         + ChecklistStore
         + ReferralStore
         + CaseStore
+        + SearchStore
         + PeopleStore
         + ResearchStore
         + MeetingStore

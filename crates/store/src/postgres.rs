@@ -127,5 +127,7 @@ mod referrals;
 mod research;
 #[path = "queries/returns.rs"]
 mod returns;
+#[path = "queries/searches.rs"]
+mod searches;
 #[path = "queries/transfers.rs"]
 mod transfers;

@@ -44,6 +44,8 @@ pub struct PageContext {
     pub csrf: String,
     /// Demo banner.
     pub demo: bool,
+    /// The header holds the search box: the visitor holds a role that reads cases.
+    pub can_search: bool,
 }
 
 impl PageContext {
@@ -58,13 +60,21 @@ impl PageContext {
             nav,
             csrf: visitor.csrf_token(&state.keys.session_key),
             demo: state.config.demo,
+            can_search: signed.is_some_and(|s| Gate::ReadCases.admits(&crate::session::actor_of(&s.user)).is_ok()),
         }
     }
 
     /// A context with no visitor, for errors raised before the session is known.
     #[must_use]
     pub fn bare(title: impl Into<String>) -> Self {
-        PageContext { title: title.into(), user_name: None, nav: Vec::new(), csrf: String::new(), demo: false }
+        PageContext {
+            title: title.into(),
+            user_name: None,
+            nav: Vec::new(),
+            csrf: String::new(),
+            demo: false,
+            can_search: false,
+        }
     }
 }
 

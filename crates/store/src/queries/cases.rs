@@ -157,6 +157,17 @@ impl crate::CaseStore for This {
                 q.push(" AND ");
                 push_in(&mut q, "c.marac_id", ids);
             }
+            if let Some(people) = &f.victim_person_ids {
+                q.push(" AND (");
+                push_in(&mut q, "c.victim_person_id", people);
+                q.push(" OR c.victim_person_id IN (SELECT p.id FROM people p WHERE ");
+                push_in(&mut q, "p.merged_into", people);
+                q.push("))");
+            }
+            if let Some(ids) = &f.case_ids {
+                q.push(" AND ");
+                push_in(&mut q, "c.id", ids);
+            }
             if !f.stages.is_empty() {
                 q.push(" AND c.stage IN (");
                 let mut list = q.separated(", ");
@@ -178,7 +189,10 @@ impl crate::CaseStore for This {
                 " ORDER BY CASE WHEN c.stage = 'listed' THEN 0 ELSE 1 END, \
                  CASE WHEN c.stage = 'listed' THEN sm.held_on END, c.id"
             }
-            crate::CaseOrder::Newest => " ORDER BY c.id DESC",
+            crate::CaseOrder::Newest => {
+                " ORDER BY (SELECT MAX(r.id) FROM referrals r WHERE r.case_id = c.id \
+                 AND r.status IN ('submitted', 'accepted', 'declined')) DESC, c.id DESC"
+            }
         });
         q.push(" LIMIT ").push_bind(f.page.limit()).push(" OFFSET ").push_bind(f.page.offset());
         let cases: Vec<(i64, i64, Option<String>, Option<i64>, Option<crate::Day>)> =

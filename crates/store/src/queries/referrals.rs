@@ -199,11 +199,13 @@ impl This {
             crate::PersonRef::Existing(id) => Ok(*id),
             crate::PersonRef::New { details_sealed, keys } => {
                 let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO people (partnership_id, details_sealed, created_at) VALUES ($1, $2, $3) RETURNING id",
+                    "INSERT INTO people (partnership_id, details_sealed, created_at, keys_version) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
                 )
                 .bind(partnership_id)
                 .bind(details_sealed)
                 .bind(at)
+                .bind(marac_domain::matching::BLOCKING_KEYS_VERSION)
                 .fetch_one(&mut *conn)
                 .await?;
                 Self::file_person_in(&mut *conn, id, keys).await?;

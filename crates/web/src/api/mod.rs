@@ -7,6 +7,7 @@ pub mod maracs;
 pub mod meetings;
 pub mod problem;
 pub mod referrals;
+pub mod search;
 
 use crate::AppState;
 use axum::Router;
@@ -150,6 +151,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .routes(routes!(referrals::submit))
         .routes(routes!(referrals::get))
         .routes(routes!(meetings::case))
+        .routes(routes!(search::find))
         .split_for_parts();
     doc.info = InfoBuilder::new()
         .title("Marac case management API")

@@ -23,6 +23,7 @@ pub mod postcodes;
 pub mod referrals;
 pub mod research;
 pub mod returns;
+pub mod search;
 pub mod sign_in;
 mod table;
 pub mod transfers;
@@ -123,6 +124,7 @@ pub const API_ROUTES: &[Route] = &[
         path: "/api/v1/meetings/{id}/cases/{case}",
         access: Access::ApiHidden(Gate::AttendMeetings),
     },
+    Route { method: "POST", path: "/api/v1/search", access: Access::Api(Gate::ReadCases) },
 ];
 
 /// The route table: every address the service answers and who may reach it, built with the
@@ -172,6 +174,9 @@ fn routes(state: &AppState) -> (Router<AppState>, Router<AppState>, Vec<Route>) 
         .post("/transfers/{id}/ask", Hidden(Gate::TriageReferrals), transfers::ask)
         .post("/transfers/{id}/answer", Hidden(Gate::TriageReferrals), transfers::answer)
         .get("/research", Signed(Gate::AnyRole), research::list)
+        .get("/search", Signed(Gate::ReadCases), search::form)
+        .post("/search", Signed(Gate::ReadCases), search::submit)
+        .get("/search/{id}", Signed(Gate::ReadCases), search::results)
         .get("/cases/{id}", Signed(Gate::ReadCases), research::show)
         .post("/cases/{id}/notes", Signed(Gate::ReadCases), research::add_note)
         .post("/cases/{id}/notes/{note}/share", Signed(Gate::ReadCases), research::share_note)

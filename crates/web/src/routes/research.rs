@@ -255,6 +255,7 @@ pub async fn list(
             stages: CaseStage::ON_THE_WAY.to_vec(),
             order: CaseOrder::SoonestMeeting,
             page: PageRequest::from_query(q.page.as_deref()),
+            ..CaseFilter::default()
         })
         .await?;
     let mut rows = Vec::new();

@@ -391,9 +391,24 @@ pub async fn token_for(app: &TestApp, user_id: i64, token: &str) -> i64 {
 }
 
 pub async fn api_post(app: &TestApp, token: &str, body: &serde_json::Value) -> (StatusCode, serde_json::Value) {
+    api_post_to(app, "/api/v1/referrals", token, body).await
+}
+
+/// `POST /api/v1/search` with `body`.
+pub async fn api_search(app: &TestApp, token: &str, body: &serde_json::Value) -> (StatusCode, serde_json::Value) {
+    api_post_to(app, "/api/v1/search", token, body).await
+}
+
+/// A JSON `POST` to `path` with `token`.
+pub async fn api_post_to(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> (StatusCode, serde_json::Value) {
     let req = axum::http::Request::builder()
         .method("POST")
-        .uri("/api/v1/referrals")
+        .uri(path)
         .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/json")
         .body(axum::body::Body::from(body.to_string()))
