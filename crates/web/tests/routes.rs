@@ -795,7 +795,8 @@ async fn the_openapi_document_describes_exactly_the_api_routes() {
             "/maracs",
             "/meetings/{id}/cases/{case}",
             "/referrals",
-            "/referrals/{reference}"
+            "/referrals/{reference}",
+            "/search"
         ]
     );
     // Every documented read answers as documented.

@@ -86,7 +86,7 @@ pub async fn submit(State(state): State<AppState>, me: Signed, form: FormData) -
         Ok(terms) => terms,
         Err(problem) => {
             return Ok(SearchPage {
-                ctx: PageContext::new(&state, &me.visitor, "Error: Search for a case", "/search"),
+                ctx: PageContext::new(&state, &me.visitor, "Search for a case", "/search"),
                 typed,
                 error: Some(problem.message()),
                 searched: false,
