@@ -35,6 +35,23 @@ pub fn list_published(users: &[User], meeting: &Meeting) -> Vec<NewNotice> {
         .collect()
 }
 
+/// Representatives and Idvas of the invited agencies hear that a case joined a list already
+/// published (once per case and meeting).
+#[must_use]
+pub fn case_added_to_list(users: &[User], meeting: &Meeting, case_id: i64) -> Vec<NewNotice> {
+    let marac_id = meeting.details.marac_id;
+    let occasion = format!("case:{case_id}");
+    users
+        .iter()
+        .filter(|u| u.agency_id.is_some_and(|a| meeting.details.invited_agency_ids.contains(&a)))
+        .filter(|u| holds(u, Role::AgencyRep, marac_id) || holds(u, Role::Idva, marac_id))
+        .map(|u| {
+            let key = dedupe_key(NoticeKind::CaseAddedToList, meeting.id, &occasion);
+            notice(u, NoticeKind::CaseAddedToList, format!("/meetings/{}", meeting.id), key)
+        })
+        .collect()
+}
+
 /// The referrer hears that triage returned their referral with a question.
 #[must_use]
 pub fn referral_returned(users: &[User], referral_id: i64, referrer_user_id: i64, decided_at: Ts) -> Vec<NewNotice> {

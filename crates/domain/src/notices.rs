@@ -14,6 +14,8 @@ coded_enum! {
     pub enum NoticeKind {
         /// A meeting list the reader's agency is invited to has been published.
         ListPublished = ("list_published", "Meeting list published"),
+        /// A case was added to a published list the reader's agency is invited to.
+        CaseAddedToList = ("case_added_to_list", "Case added to a published list"),
         /// An action the reader's agency owns is due soon.
         ActionDue = ("action_due", "Action due soon"),
         /// An action is overdue (to the coordinators).
@@ -41,6 +43,7 @@ impl NoticeKind {
     pub const fn subject(self) -> &'static str {
         match self {
             NoticeKind::ListPublished => "Marac: a meeting list has been published",
+            NoticeKind::CaseAddedToList => "Marac: a case was added to a meeting list",
             NoticeKind::ActionDue => "Marac: an action for your agency is due soon",
             NoticeKind::ActionOverdue => "Marac: an action is overdue",
             NoticeKind::ReferralReturned => "Marac: a referral has been returned to you with a question",
@@ -59,6 +62,9 @@ impl NoticeKind {
         match self {
             NoticeKind::ListPublished => {
                 "A list for a meeting your agency is invited to has been published. Research on its cases is open."
+            }
+            NoticeKind::CaseAddedToList => {
+                "A case was added to the published list of a meeting your agency is invited to. Research on it is open."
             }
             NoticeKind::ActionDue => "An action your agency owns is due within three days. Please report its status.",
             NoticeKind::ActionOverdue => {

@@ -188,8 +188,11 @@ pub struct Submitted {
 /// What triage decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// Accepted for a meeting.
+    /// Accepted to wait for a meeting.
     Accept,
+    /// Accepted and put on this meeting's list (of the referral's Marac, not yet held, with
+    /// room), in the same transaction.
+    AcceptOnto(i64),
     /// Sent back with a question (encrypted).
     SendBack(String),
     /// Declined with a reason (encrypted).
@@ -294,6 +297,14 @@ pub trait ReferralStore {
     async fn find_referral_by_reference(&self, reference: &str) -> StoreResult<Option<Referral>>;
     /// Referrals matching a filter, most recently changed first.
     async fn list_referrals(&self, filter: &ReferralFilter) -> StoreResult<Vec<Referral>>;
+    /// A page of the referrals matching the filter (its `limit` aside), oldest first (the order
+    /// a queue is worked in) or latest changed first, and how many match in all.
+    async fn page_referrals(
+        &self,
+        filter: &ReferralFilter,
+        page: marac_domain::paging::PageRequest,
+        oldest_first: bool,
+    ) -> StoreResult<marac_domain::paging::Page<Referral>>;
     /// The date of the last referral (submitted or accepted) of the case with this victim and
     /// exactly these people causing harm.
     async fn last_referral_date(&self, victim_person_id: i64, perpetrator_ids: &[i64]) -> StoreResult<Option<Date>>;

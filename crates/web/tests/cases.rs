@@ -114,3 +114,52 @@ async fn the_action_tracker_is_filtered_and_paged_by_the_database() {
         assert_eq!(rows(&hou.get("/actions?status=all").await.body), 0, "another Marac's agency sees none");
     });
 }
+
+#[tokio::test]
+async fn triage_accepts_a_referral_onto_a_meeting_with_room_in_one_step() {
+    each_backend!(|app| {
+        let MeetingStory { cora, .. } = meeting_story(&app).await;
+        let meeting = published_meeting(&app, &cora).await;
+        let meeting_id: i64 = meeting.rsplit('/').next().unwrap().parse().unwrap();
+        let kim = app.signed_in("kim@x.org").await;
+        let referral =
+            support::refer(&kim, &support::referral_fields(app.marac_id, "Ada", "Lowe", "1/1/1985", 15)).await;
+        let page = cora.get(&format!("/referrals/{referral}")).await;
+        let day = support::display(app.state.clock.today() + time::Duration::days(7));
+        assert!(page.body.contains(&format!("value=\"{meeting_id}\"")), "{}", page.body);
+        assert!(page.body.contains("places taken"));
+        assert!(page.body.contains("published: the invited agencies are told"));
+
+        // A meeting not offered (another Marac's, or none) is refused beside the choice.
+        let r = cora
+            .post(&format!("/referrals/{referral}/decision"), &[("decision", "accept"), ("meeting", "999999")])
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(r.body.contains("Choose a meeting that still has room"), "{}", r.body);
+        let case_id = app.db.store.get_referral(referral).await.unwrap().case_id.unwrap();
+        assert!(
+            app.db.store.case_stage(case_id).await.unwrap().0 == Some(marac_domain::case_stage::CaseStage::Referred)
+        );
+
+        let meeting_value = meeting_id.to_string();
+        let r = cora
+            .post(&format!("/referrals/{referral}/decision"), &[("decision", "accept"), ("meeting", &meeting_value)])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let banner = cora.get(r.location()).await;
+        assert!(banner.body.contains(&format!("accepted and listed for the meeting on {day}")), "{}", banner.body);
+        assert_eq!(
+            app.db.store.case_stage(case_id).await.unwrap(),
+            (
+                Some(marac_domain::case_stage::CaseStage::Listed),
+                Some((meeting_id, app.state.clock.today() + time::Duration::days(7)))
+            )
+        );
+        let reference = app.db.store.get_referral(referral).await.unwrap().reference.unwrap();
+        let listed = cora.get(&meeting).await;
+        assert!(listed.body.contains(&reference), "on the list: {}", listed.body);
+        // The invited agencies hear that the published list grew.
+        let hea = app.signed_in("hea@x.org").await;
+        assert!(hea.get("/inbox").await.body.contains("Case added to a published list"));
+    });
+}

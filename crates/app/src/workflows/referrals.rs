@@ -68,9 +68,23 @@ pub async fn decide(
     mut event: NewAuditEvent,
 ) -> Result<()> {
     let at = Ts::new(app.clock.now());
-    if matches!(decision, Decision::SendBack(_)) {
-        let referrer = app.store.get_user(referral.referrer_user_id).await?;
-        event.notices = crate::notify::referral_returned(&[referrer], referral.id, referral.referrer_user_id, at);
+    match decision {
+        Decision::SendBack(_) => {
+            let referrer = app.store.get_user(referral.referrer_user_id).await?;
+            event.notices = crate::notify::referral_returned(&[referrer], referral.id, referral.referrer_user_id, at);
+        }
+        // A case added to a list already out is news to the agencies invited to it.
+        Decision::AcceptOnto(meeting_id) => {
+            let meeting = app.store.get_meeting(*meeting_id).await?;
+            if let (marac_domain::meeting_rules::MeetingStatus::Published, Some(case_id)) =
+                (meeting.status, referral.case_id)
+            {
+                let readers =
+                    app.store.users_holding(&[Role::AgencyRep, Role::Idva], &[meeting.details.marac_id]).await?;
+                event.notices = notify::case_added_to_list(&readers, &meeting, case_id);
+            }
+        }
+        Decision::Accept | Decision::Decline(_) => {}
     }
     app.store.decide_referral(referral.id, decision, by, at, event).await?;
     Ok(())

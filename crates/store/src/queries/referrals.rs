@@ -13,6 +13,65 @@ impl This {
     /// it (its agency sees the case only once the referral is accepted); held by another
     /// Marac, the referral only knows the case and a transfer question is opened, unless
     /// `join_elsewhere` (a Marac's imported history, which joins without moving).
+    /// `select` over the referrals the filter admits (its `limit` aside).
+    fn filtered_referrals(select: &str, f: &crate::ReferralFilter) -> sqlx::QueryBuilder<Db> {
+        let mut q = sqlx::QueryBuilder::<Db>::new(select);
+        q.push(" FROM referrals WHERE 1 = 1");
+        if let Some(u) = f.referrer_user_id {
+            q.push(" AND referrer_user_id = ").push_bind(u);
+        }
+        if let Some(ids) = &f.marac_ids {
+            q.push(" AND ");
+            super::cases::push_in(&mut q, "marac_id", ids);
+        }
+        if !f.statuses.is_empty() {
+            q.push(" AND status IN (");
+            let mut list = q.separated(", ");
+            for s in &f.statuses {
+                list.push_bind(s.code());
+            }
+            list.push_unseparated(")");
+        }
+        if let Some(c) = f.case_id {
+            q.push(" AND case_id = ").push_bind(c);
+        }
+        q
+    }
+
+    /// Puts a case on a meeting's list (at its end) as its referral is accepted: the meeting must
+    /// be the referral's Marac's, not yet held, and have room (`Conflict` otherwise).
+    pub(super) async fn list_on_in(
+        conn: &mut <Db as sqlx::Database>::Connection,
+        (meeting_id, marac_id): (i64, i64),
+        (case_id, referral_id): (i64, i64),
+        by: i64,
+        at: crate::Ts,
+    ) -> crate::StoreResult<()> {
+        Self::meeting_status_in(&mut *conn, meeting_id, &["planned", "published"]).await?;
+        let (meeting_marac, capacity, listed): (i64, i64, i64) = sqlx::query_as(
+            "SELECT marac_id, capacity, (SELECT COUNT(*) FROM meeting_cases WHERE meeting_id = $1) \
+             FROM meetings WHERE id = $1",
+        )
+        .bind(meeting_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if meeting_marac != marac_id || listed >= capacity {
+            return Err(crate::StoreError::Conflict { constraint: "meetings.capacity".into() });
+        }
+        sqlx::query(
+            "INSERT INTO meeting_cases (meeting_id, case_id, referral_id, position, updated_by, updated_at) \
+             VALUES ($1, $2, $3, (SELECT COALESCE(MAX(position), 0) + 1 FROM meeting_cases WHERE meeting_id = $1), $4, $5)",
+        )
+        .bind(meeting_id)
+        .bind(case_id)
+        .bind(referral_id)
+        .bind(by)
+        .bind(at)
+        .execute(&mut *conn)
+        .await?;
+        Self::move_case_in(conn, case_id, CaseEvent::Listed, Some(meeting_id), Some(by), at).await
+    }
+
     pub(super) async fn submit_in(
         tx: &mut <Db as sqlx::Database>::Connection,
         s: &crate::Submission,
@@ -308,38 +367,32 @@ impl crate::ReferralStore for This {
     }
 
     async fn list_referrals(&self, f: &crate::ReferralFilter) -> crate::StoreResult<Vec<crate::Referral>> {
-        let mut q = sqlx::QueryBuilder::<Db>::new(format!(
-            "SELECT {} FROM referrals WHERE 1 = 1",
-            crate::rows::REFERRAL_COLUMNS
-        ));
-        if let Some(u) = f.referrer_user_id {
-            q.push(" AND referrer_user_id = ").push_bind(u);
-        }
-        if let Some(ids) = &f.marac_ids {
-            if ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            q.push(" AND marac_id IN (");
-            let mut list = q.separated(", ");
-            for m in ids {
-                list.push_bind(*m);
-            }
-            list.push_unseparated(")");
-        }
-        if !f.statuses.is_empty() {
-            q.push(" AND status IN (");
-            let mut list = q.separated(", ");
-            for s in &f.statuses {
-                list.push_bind(s.code());
-            }
-            list.push_unseparated(")");
-        }
-        if let Some(c) = f.case_id {
-            q.push(" AND case_id = ").push_bind(c);
-        }
+        let mut q = Self::filtered_referrals(&format!("SELECT {}", crate::rows::REFERRAL_COLUMNS), f);
         q.push(" ORDER BY updated_at DESC, id DESC LIMIT ").push_bind(f.limit);
         let rows: Vec<crate::rows::ReferralRow> = q.build_query_as().fetch_all(&self.pool).await?;
         rows.into_iter().map(crate::rows::ReferralRow::into_referral).collect()
+    }
+
+    async fn page_referrals(
+        &self,
+        f: &crate::ReferralFilter,
+        page: marac_domain::paging::PageRequest,
+        oldest_first: bool,
+    ) -> crate::StoreResult<marac_domain::paging::Page<crate::Referral>> {
+        let (total,): (i64,) =
+            Self::filtered_referrals("SELECT COUNT(*)", f).build_query_as().fetch_one(&self.pool).await?;
+        let mut q = Self::filtered_referrals(&format!("SELECT {}", crate::rows::REFERRAL_COLUMNS), f);
+        q.push(if oldest_first { " ORDER BY id" } else { " ORDER BY updated_at DESC, id DESC" })
+            .push(" LIMIT ")
+            .push_bind(page.limit())
+            .push(" OFFSET ")
+            .push_bind(page.offset());
+        let rows: Vec<crate::rows::ReferralRow> = q.build_query_as().fetch_all(&self.pool).await?;
+        Ok(marac_domain::paging::Page {
+            rows: rows.into_iter().map(crate::rows::ReferralRow::into_referral).collect::<Result<_, _>>()?,
+            total: u64::try_from(total).unwrap_or(0),
+            request: page,
+        })
     }
 
     async fn last_referral_date(
@@ -382,7 +435,7 @@ impl crate::ReferralStore for This {
         audit: marac_domain::audit::NewAuditEvent,
     ) -> crate::StoreResult<()> {
         let (status, note) = match decision {
-            crate::Decision::Accept => (crate::ReferralStatus::Accepted.code(), None),
+            crate::Decision::Accept | crate::Decision::AcceptOnto(_) => (crate::ReferralStatus::Accepted.code(), None),
             crate::Decision::SendBack(n) => (crate::ReferralStatus::Returned.code(), Some(n.as_str())),
             crate::Decision::Decline(n) => (crate::ReferralStatus::Declined.code(), Some(n.as_str())),
         };
@@ -402,15 +455,21 @@ impl crate::ReferralStore for This {
         .execute(&mut *tx)
         .await?;
         Self::found(r)?;
-        let (case_id,): (Option<i64>,) =
-            sqlx::query_as("SELECT case_id FROM referrals WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+        let (case_id, marac_id): (Option<i64>, i64) =
+            sqlx::query_as("SELECT case_id, marac_id FROM referrals WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
         let event = match decision {
-            crate::Decision::Accept => Some(CaseEvent::Accepted),
+            crate::Decision::Accept | crate::Decision::AcceptOnto(_) => Some(CaseEvent::Accepted),
             crate::Decision::Decline(_) => Some(CaseEvent::Declined),
             crate::Decision::SendBack(_) => None,
         };
         if let (Some(case_id), Some(event)) = (case_id, event) {
             Self::move_case_in(&mut tx, case_id, event, None, Some(by), at).await?;
+        }
+        if let (Some(case_id), crate::Decision::AcceptOnto(meeting_id)) = (case_id, decision) {
+            Self::list_on_in(&mut tx, (*meeting_id, marac_id), (case_id, id), by, at).await?;
         }
         if status == "declined" {
             sqlx::query(

@@ -554,7 +554,7 @@ pub async fn show(State(state): State<AppState>, me: Signed, Path(id): Path<i64>
     let r = state.store.get_referral(id).await?;
     let writing = r.status.is_editable() && r.referrer_user_id == me.user.id;
     if !writing {
-        return view(&state, &me, r, Errors::default(), String::new(), String::new()).await;
+        return view(&state, &me, r, Errors::default(), String::new(), String::new(), "").await;
     }
     let (r, map) = editable(&state, &me, r).await?;
     audit_view(&state, &me, &format!("referral:{id}"), "task-list", Basis::OwnReferral).await?;

@@ -39,6 +39,54 @@ pub struct MatchView {
     pub can_answer: bool,
 }
 
+/// A meeting a case can be put on as its referral is accepted.
+pub struct MeetingOffer {
+    /// The meeting's id.
+    pub id: i64,
+    /// "Tuesday 8 December 2026, 10am".
+    pub label: String,
+    /// "3 of 16 places taken; the list closes on 4 December 2026".
+    pub hint: String,
+    /// Chosen.
+    pub checked: bool,
+}
+
+/// The next meetings of `marac_id` a case can join: not yet held, with room, soonest first.
+pub async fn meetings_with_room(state: &AppState, marac_id: i64, chosen: &str) -> Result<Vec<MeetingOffer>, AppError> {
+    let today = state.clock.today();
+    let meetings = state.store.list_meetings(&[marac_id], Some(today), 8).await?;
+    Ok(meetings
+        .into_iter()
+        .filter(|m| m.status != marac_domain::meeting_rules::MeetingStatus::Held)
+        .filter(|m| m.listed < i64::from(m.details.capacity))
+        .take(4)
+        .map(|m| {
+            let d = &m.details;
+            let cutoff = match d.list_cutoff_on {
+                Some(c) if c < today => format!("; the list closed on {}", crate::routes::display_date(c)),
+                Some(c) => format!("; the list closes on {}", crate::routes::display_date(c)),
+                None => String::new(),
+            };
+            let published = if m.status == marac_domain::meeting_rules::MeetingStatus::Published {
+                "; published: the invited agencies are told"
+            } else {
+                ""
+            };
+            MeetingOffer {
+                id: m.id,
+                label: format!(
+                    "{} {}, {}",
+                    d.held_on.weekday(),
+                    crate::routes::display_date(d.held_on),
+                    crate::routes::display_clock(&d.starts_at)
+                ),
+                hint: format!("{} of {} places taken{cutoff}{published}", m.listed, d.capacity),
+                checked: chosen == m.id.to_string(),
+            }
+        })
+        .collect())
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "referrals/view.html")]
 pub(super) struct ViewPage {
@@ -60,6 +108,10 @@ pub(super) struct ViewPage {
     /// What was typed for the decision chosen, kept when the page comes back with a problem.
     send_back_note: String,
     decline_note: String,
+    /// Meetings the case can be put on as it is accepted.
+    offers: Vec<MeetingOffer>,
+    /// "Keep it waiting" chosen.
+    keep_waiting: bool,
 }
 
 pub(super) async fn view(
@@ -69,6 +121,7 @@ pub(super) async fn view(
     errors: Errors,
     decision: String,
     decision_note: String,
+    chosen_meeting: &str,
 ) -> Result<Response, AppError> {
     let target = format!("referral:{}", r.id);
     let basis = me
@@ -117,6 +170,7 @@ pub(super) async fn view(
     };
     let marac = state.store.get_marac(r.marac_id).await?.name;
     let agency = state.store.get_agency(r.referring_agency_id).await?.name;
+    let offers = if can_triage { meetings_with_room(state, r.marac_id, chosen_meeting).await? } else { Vec::new() };
     Ok(ViewPage {
         ctx: PageContext::new(
             state,
@@ -137,6 +191,8 @@ pub(super) async fn view(
         errors,
         send_back_note: if decision == "send_back" { decision_note.clone() } else { String::new() },
         decline_note: if decision == "decline" { decision_note } else { String::new() },
+        keep_waiting: decision == "accept" && chosen_meeting == "waiting",
+        offers,
         decision,
         referral: r,
     }
@@ -200,7 +256,19 @@ pub async fn decide(
             errors.add("decision", "Another Marac holds this case: ask for it to move here, or decline the referral");
             None
         }
-        "accept" => Some(Decision::Accept),
+        "accept" => match posted.get("meeting").trim() {
+            "" | "waiting" => Some(Decision::Accept),
+            m => match m.parse::<i64>() {
+                // Only a meeting offered: of this Marac, not yet held, with room.
+                Ok(meeting) if meetings_with_room(&state, r.marac_id, "").await?.iter().any(|o| o.id == meeting) => {
+                    Some(Decision::AcceptOnto(meeting))
+                }
+                _ => {
+                    errors.add("meeting", "Choose a meeting that still has room, or keep the case waiting");
+                    None
+                }
+            },
+        },
         "send_back" if note.chars().count() >= 5 => {
             Some(Decision::SendBack(casework::seal(&state, Purpose::Decision, &note)?))
         }
@@ -221,14 +289,24 @@ pub async fn decide(
         }
     };
     let Some(chosen) = chosen else {
-        return view(&state, &me, r, errors, decision, note).await;
+        return view(&state, &me, r, errors, decision, note, posted.get("meeting")).await;
     };
     let action = match chosen {
-        Decision::Accept => "referral.accept",
+        Decision::Accept | Decision::AcceptOnto(_) => "referral.accept",
         Decision::SendBack(_) => "referral.send_back",
         Decision::Decline(_) => "referral.decline",
     };
-    let event = me.audit(&state, action, &format!("referral:{id}"), serde_json::json!({}));
+    let listed_on = match chosen {
+        Decision::AcceptOnto(m) => Some(m),
+        _ => None,
+    };
+    let event = me.audit(&state, action, &format!("referral:{id}"), serde_json::json!({ "meeting": listed_on }));
     marac_app::workflows::referrals::decide(&state, &r, &chosen, me.user.id, event).await?;
-    Ok(Redirect::to("/triage").into_response())
+    let done = match (&chosen, listed_on) {
+        (_, Some(m)) => format!("/triage?done=listed&referral={id}&meeting={m}"),
+        (Decision::Accept, None) => format!("/triage?done=accepted&referral={id}"),
+        (Decision::SendBack(_), _) => format!("/triage?done=returned&referral={id}"),
+        _ => format!("/triage?done=declined&referral={id}"),
+    };
+    Ok(Redirect::to(&done).into_response())
 }
