@@ -106,7 +106,7 @@ async fn row_of(
         agency: format!("{agency}, {}", a.action.owner_name),
         due: display_date(a.action.due_on),
         overdue: meeting_rules::is_overdue(a.status, a.action.due_on, state.clock.today()),
-        reported: a.status_reported_at.map(|t| crate::routes::display_day(t)).unwrap_or_default(),
+        reported: a.status_reported_at.map(crate::routes::display_day).unwrap_or_default(),
         status: a.status.label(),
         can_update: authorise(
             actor,

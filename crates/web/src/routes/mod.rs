@@ -331,6 +331,6 @@ pub fn display_at(t: time::OffsetDateTime) -> String {
 pub fn display_clock(hh_mm: &str) -> String {
     let parsed = hh_mm
         .split_once(':')
-        .and_then(|(h, m)| Some(time::Time::from_hms(h.trim().parse().ok()?, m.trim().parse().ok()?, 0).ok()?));
+        .and_then(|(h, m)| time::Time::from_hms(h.trim().parse().ok()?, m.trim().parse().ok()?, 0).ok());
     parsed.map_or_else(|| hh_mm.to_owned(), marac_domain::uk_time::clock)
 }

@@ -45,7 +45,7 @@ async fn coordinator_contacts(state: &AppState, marac_id: i64) -> Result<Vec<Str
 
 /// Where a transfer question stands, in words.
 fn status(t: &CaseTransfer, from: &str, to: &str) -> String {
-    let day = |ts: Option<Ts>| ts.map(|t| crate::routes::display_day(t)).unwrap_or_default();
+    let day = |ts: Option<Ts>| ts.map(crate::routes::display_day).unwrap_or_default();
     match (t.outcome, t.asked_by_marac) {
         (Some(TransferOutcome::Moved), _) => format!("Moved from {from} to {to} on {}", day(t.decided_at)),
         (Some(TransferOutcome::Refused), _) => format!("The move was refused on {}", day(t.decided_at)),
