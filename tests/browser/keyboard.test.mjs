@@ -228,7 +228,7 @@ test('errors on triage and the meeting-mode case page are tied to their fields',
   await check(coordinator, 'triage-decline-note-error')
   await coordinator.check('#decision')
   await coordinator.click('button:has-text("Save decision")')
-  await coordinator.waitForURL(/\/triage$/)
+  await coordinator.waitForURL(/\/triage(\?|$)/)
 
   const meeting = await listOnNewMeeting(coordinator, [reference])
   assert.match(await coordinator.title(), /Northshire North Marac meeting, \d{1,2} \w+ \d{4}/, 'the meeting title names its date')

@@ -22,7 +22,7 @@ test('change a meeting, see where a case came from, notes that save themselves, 
   await coordinator.locator('tr', { hasText: 'Tove Marsh' }).locator('a').click()
   await coordinator.check('[name="decision"][value="accept"]')
   await coordinator.click('button:has-text("Save decision")')
-  await coordinator.waitForURL(/\/triage$/)
+  await coordinator.waitForURL(/\/triage(\?|$)/)
   const meeting = await listOnNewMeeting(coordinator, [reference])
   assert.match(await coordinator.textContent('main'), /Transferred from Leeds Marac/)
 

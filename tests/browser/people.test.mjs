@@ -43,7 +43,7 @@ test('children\'s social care cross-references its list; the Marac sees only the
   await coordinator.locator('tr', { hasText: 'Jess Harlow' }).locator('a').click()
   await coordinator.check('[name="decision"][value="accept"]')
   await coordinator.click('button:has-text("Save decision")')
-  await coordinator.waitForURL(/\/triage$/)
+  await coordinator.waitForURL(/\/triage(\?|$)/)
 
   const csc = await (await env.browser.newContext()).newPage()
   const me = env.demo.users.find(u => u.email === 'csc@demo.marac.example')

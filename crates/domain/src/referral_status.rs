@@ -10,7 +10,7 @@ crate::coded_enum! {
         /// Sent back to the referrer with a question.
         Returned = ("returned", "Sent back to you"),
         /// Accepted for a meeting.
-        Accepted = ("accepted", "Accepted: awaiting a meeting"),
+        Accepted = ("accepted", "Accepted"),
         /// Screened out, with a reason.
         Declined = ("declined", "Declined"),
     }
@@ -45,6 +45,6 @@ mod tests {
         assert!(ReferralStatus::Submitted.awaits_triage());
         assert!(!ReferralStatus::Returned.awaits_triage());
         assert_eq!(ReferralStatus::from_code("returned"), Some(ReferralStatus::Returned));
-        assert_eq!(ReferralStatus::Accepted.label(), "Accepted: awaiting a meeting");
+        assert_eq!(ReferralStatus::Accepted.label(), "Accepted");
     }
 }

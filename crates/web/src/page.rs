@@ -112,8 +112,7 @@ pub fn navigation(actor: &Actor, path: &str) -> Vec<NavItem> {
     if authorise(actor, Action::ReadAuditTrail).is_ok() {
         items.push(NavItem { href: "/audit", label: "Audit trail", current: path.starts_with("/audit") });
     }
-    items.push(NavItem { href: "/inbox", label: "Inbox", current: path.starts_with("/inbox") });
-    items.push(NavItem { href: "/account", label: "Your account", current: path.starts_with("/account") });
+    // The inbox and the account are the person's own: they sit by their name in the header.
     items
 }
 

@@ -214,7 +214,7 @@ pub fn stage_line(stage: Option<CaseStage>, meeting_on: Option<time::Date>) -> S
         Some(CaseStage::Deferred) => on("Deferred at the meeting on"),
         Some(CaseStage::Heard) => on("Heard on"),
         Some(CaseStage::ActionsOpen) => format!("{}: actions open", on("Heard on")),
-        Some(CaseStage::Closed) => format!("{}: all actions ended", on("Closed, heard on")),
+        Some(CaseStage::Closed) => format!("Closed: {}, all actions ended", on("heard on")),
         Some(s) => s.label().to_owned(),
     }
 }

@@ -55,6 +55,12 @@ pub struct ResultsQuery {
     page: Option<String>,
 }
 
+/// The audit trail names a search by the start of its id: enough to tell searches apart, not
+/// enough to open one.
+fn audit_target(id: &str) -> String {
+    format!("search:{}", id.chars().take(8).collect::<String>())
+}
+
 fn empty_page() -> Pagination {
     Pagination::new(&Page::<()> { rows: Vec::new(), total: 0, request: PageRequest::default() }, "/search", &[])
 }
@@ -107,7 +113,7 @@ pub async fn submit(State(state): State<AppState>, me: Signed, form: FormData) -
     };
     state.store.save_search(&saved).await?;
     let detail = serde_json::json!({ "results": found.total, "terms": search::terms_hash(&state, &typed) });
-    state.store.append_audit(me.audit(&state, "search", &format!("search:{}", &id[..8]), detail)).await?;
+    state.store.append_audit(me.audit(&state, "search", &audit_target(&id), detail)).await?;
     Ok(Redirect::to(&format!("/search/{id}")).into_response())
 }
 
@@ -133,7 +139,7 @@ pub async fn results(
     let cases: Vec<i64> = page.rows.iter().map(|h| h.case_id).collect();
     if !cases.is_empty() {
         let detail = serde_json::json!({ "cases": cases, "page": page.request.number });
-        state.store.append_audit(me.audit(&state, "search.view", &format!("search:{}", &id[..8]), detail)).await?;
+        state.store.append_audit(me.audit(&state, "search.view", &audit_target(&saved.id), detail)).await?;
     }
     let pagination = Pagination::new(&page, &format!("/search/{id}"), &[]);
     let hits = page
