@@ -163,3 +163,32 @@ async fn triage_accepts_a_referral_onto_a_meeting_with_room_in_one_step() {
         assert!(hea.get("/inbox").await.body.contains("Case added to a published list"));
     });
 }
+
+#[tokio::test]
+async fn each_roles_home_page_is_its_to_do_list_counted_by_the_database() {
+    each_backend!(|app| {
+        let MeetingStory { cora, .. } = meeting_story(&app).await;
+        let kim = app.signed_in("kim@x.org").await;
+        support::refer(&kim, &support::referral_fields(app.marac_id, "Ada", "Lowe", "1/1/1985", 15)).await;
+        kim.get("/referrals").await;
+        kim.post("/referrals/new", &[]).await;
+
+        let home = cora.get("/").await;
+        assert!(home.body.contains("<strong class=\"app-todo__count\">1</strong> referral to triage"), "{}", home.body);
+        assert!(home.body.contains("1</strong> accepted case waiting for a meeting&#39;s list"), "{}", home.body);
+
+        let home = kim.get("/").await;
+        assert!(home.body.contains("Start a referral"));
+        assert!(home.body.contains("1</strong> referral you have not sent yet"), "{}", home.body);
+        assert!(!home.body.contains("referral to triage"), "a referrer triages nothing");
+
+        // Once the list is out, the invited representative has a case to research and a meeting.
+        support::published_meeting(&app, &cora).await;
+        let hea = app.signed_in("hea@x.org").await;
+        let home = hea.get("/").await;
+        assert!(home.body.contains("1</strong> case to research before its meeting"), "{}", home.body);
+        assert!(home.body.contains("List published: 1 case<"), "{}", home.body);
+        let hou = app.signed_in("hou@x.org").await;
+        assert!(!hou.get("/").await.body.contains("case to research"), "another agency has nothing to research");
+    });
+}

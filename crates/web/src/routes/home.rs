@@ -9,7 +9,11 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use marac_domain::policy::{Action, authorise};
+use marac_app::store::{ActionFilter, ActionState, CaseFilter, ReferralFilter, ReferralStatus};
+use marac_domain::case_stage::CaseStage;
+use marac_domain::meeting_rules::MeetingStatus;
+use marac_domain::paging::PageRequest;
+use marac_domain::policy::{Action, CaseScope, Gate, authorise};
 
 struct MaracView {
     name: String,
@@ -21,10 +25,33 @@ struct MaracView {
     recommended: u64,
 }
 
+/// One line of a role's to-do list: how many, of what, and where to work them.
+pub struct Todo {
+    /// How many.
+    pub count: u64,
+    /// Of what (("referral to triage", "referrals to triage"), "referral to triage").
+    pub what: &'static str,
+    /// The list that holds them.
+    pub href: String,
+}
+
+/// A coming meeting on the home page.
+pub struct ComingMeeting {
+    /// Its page.
+    pub href: String,
+    /// "North Marac, Tuesday 8 December 2026, 10am".
+    pub when: String,
+    /// "Planned: 3 of 16 places taken; the list closes on 4 December 2026".
+    pub list: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
 struct HomePage {
     ctx: PageContext,
+    todos: Vec<Todo>,
+    meetings: Vec<ComingMeeting>,
+    can_refer: bool,
     first_name: String,
     roles: Vec<super::account::RoleView>,
     is_admin: bool,
@@ -43,6 +70,7 @@ pub async fn show(State(state): State<AppState>, me: Signed) -> Result<Response,
     let actor = me.actor();
     let agencies = state.store.list_agencies().await?;
     let all = state.store.list_maracs().await?;
+    let all_ids: Vec<i64> = all.iter().map(|m| m.id).collect();
     let own = agencies.iter().find(|a| Some(a.id) == me.user.agency_id);
     let cross_reference = own.is_some_and(|a| {
         let social_care = a.category == marac_domain::AgencyCategory::ChildrensSocialCare;
@@ -64,8 +92,12 @@ pub async fn show(State(state): State<AppState>, me: Signed) -> Result<Response,
             capacity: m.rules.meeting_capacity,
         })
         .collect();
+    let (todos, meetings) = work(&state, &me, &all_ids).await?;
     Ok(HomePage {
         ctx: PageContext::new(&state, &me.visitor, "Home", "/"),
+        todos,
+        meetings,
+        can_refer: Gate::Refer.admits(&actor).is_ok(),
         first_name: me.user.name.split_whitespace().next().unwrap_or("").to_owned(),
         roles: role_views(&state, &me.user).await?,
         is_admin: authorise(&actor, Action::ManageConfiguration).is_ok(),
@@ -75,4 +107,129 @@ pub async fn show(State(state): State<AppState>, me: Signed) -> Result<Response,
         cross_reference,
     }
     .into_response())
+}
+
+/// Counting only: one row fetched, the total counted by the database.
+const COUNT_ONLY: PageRequest = PageRequest { number: 1, size: 1 };
+
+/// What the person has to do, each with its count and the list that holds it, and the meetings
+/// coming up in the Maracs they take part in. Every count is the database's, under the same
+/// rules as the list it links to.
+async fn work(state: &AppState, me: &Signed, all: &[i64]) -> Result<(Vec<Todo>, Vec<ComingMeeting>), AppError> {
+    let actor = me.actor();
+    let today = state.clock.today();
+    let scope = CaseScope::of(&actor, all);
+    let mut todos = Vec::new();
+    // Each thing is named as one and as many: "1 referral to triage", "3 referrals to triage".
+    let mut add = |count: u64, (one, many): (&'static str, &'static str), href: &str| {
+        if count > 0 {
+            todos.push(Todo { count, what: if count == 1 { one } else { many }, href: href.to_owned() });
+        }
+    };
+    let coordinated: Vec<i64> = all.iter().copied().filter(|m| marac_domain::policy::coordinates(&actor, *m)).collect();
+    if !coordinated.is_empty() {
+        let waiting = ReferralFilter {
+            marac_ids: Some(coordinated.clone()),
+            statuses: vec![ReferralStatus::Submitted],
+            ..Default::default()
+        };
+        add(
+            state.store.page_referrals(&waiting, COUNT_ONLY, true).await?.total,
+            ("referral to triage", "referrals to triage"),
+            "/triage",
+        );
+        let waiting_cases = CaseFilter {
+            scope: scope.clone(),
+            marac_ids: Some(coordinated.clone()),
+            stages: vec![CaseStage::AwaitingMeeting, CaseStage::Deferred],
+            page: COUNT_ONLY,
+            ..CaseFilter::default()
+        };
+        add(
+            state.store.list_cases(&waiting_cases).await?.total,
+            ("accepted case waiting for a meeting's list", "accepted cases waiting for a meeting's list"),
+            "/meetings",
+        );
+    }
+    let researched: Vec<i64> = all.iter().copied().filter(|m| marac_domain::policy::researches(&actor, *m)).collect();
+    if !researched.is_empty() {
+        let on_the_way = CaseFilter {
+            scope: scope.clone(),
+            marac_ids: Some(researched.clone()),
+            stages: CaseStage::ON_THE_WAY.to_vec(),
+            page: COUNT_ONLY,
+            ..CaseFilter::default()
+        };
+        add(
+            state.store.list_cases(&on_the_way).await?.total,
+            ("case to research before its meeting", "cases to research before their meeting"),
+            "/research",
+        );
+    }
+    if Gate::ReportActions.admits(&actor).is_ok() {
+        let tracked = |state_filter, due_by| ActionFilter {
+            state: Some(state_filter),
+            due_by,
+            tracked_by: Some(scope.clone()),
+            ..Default::default()
+        };
+        let overdue = state.store.page_actions(&tracked(ActionState::OverdueOn(today), None), COUNT_ONLY).await?;
+        add(overdue.total, ("overdue action", "overdue actions"), "/actions?status=overdue");
+        let week = today + time::Duration::days(7);
+        let due = state.store.page_actions(&tracked(ActionState::Outstanding, Some(week)), COUNT_ONLY).await?;
+        add(
+            due.total,
+            ("outstanding action due within a week", "outstanding actions due within a week"),
+            &format!("/actions?due_by={}", crate::routes::input_date(week)),
+        );
+    }
+    if Gate::Refer.admits(&actor).is_ok() {
+        let mine = |status| ReferralFilter {
+            referrer_user_id: Some(me.user.id),
+            statuses: vec![status],
+            ..Default::default()
+        };
+        add(
+            state.store.page_referrals(&mine(ReferralStatus::Returned), COUNT_ONLY, true).await?.total,
+            ("referral sent back to you with a question", "referrals sent back to you with a question"),
+            "/referrals",
+        );
+        add(
+            state.store.page_referrals(&mine(ReferralStatus::Draft), COUNT_ONLY, true).await?.total,
+            ("referral you have not sent yet", "referrals you have not sent yet"),
+            "/referrals",
+        );
+    }
+    let mut meetings = Vec::new();
+    if !researched.is_empty() {
+        let maracs = state.store.list_maracs().await?;
+        for m in state.store.list_meetings(&researched, Some(today), 4).await? {
+            let d = &m.details;
+            let name = maracs.iter().find(|x| x.id == d.marac_id).map(|x| x.name.clone()).unwrap_or_default();
+            let cutoff = d
+                .list_cutoff_on
+                .map(|c| format!("; the list closes on {}", crate::routes::display_date(c)))
+                .unwrap_or_default();
+            let list = match m.status {
+                MeetingStatus::Planned => {
+                    format!("List not yet published: {} of {} places taken{cutoff}", m.listed, d.capacity)
+                }
+                MeetingStatus::Published => {
+                    format!("List published: {} case{}", m.listed, if m.listed == 1 { "" } else { "s" })
+                }
+                MeetingStatus::Held => "Held".to_owned(),
+            };
+            meetings.push(ComingMeeting {
+                href: format!("/meetings/{}", m.id),
+                when: format!(
+                    "{name}, {} {}, {}",
+                    d.held_on.weekday(),
+                    crate::routes::display_date(d.held_on),
+                    crate::routes::display_clock(&d.starts_at)
+                ),
+                list,
+            });
+        }
+    }
+    Ok((todos, meetings))
 }
