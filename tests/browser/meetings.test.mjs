@@ -114,7 +114,12 @@ test('a whole meeting: list, confidentiality, attendance, two cases with actions
   await check(rep, 'action-error')
   await rep.selectOption('#status', 'done')
   await rep.click('button:has-text("Save status")')
-  await rep.waitForURL(/\/actions$/)
+  await rep.waitForURL(/\/actions\?done=updated$/)
+  assert.match(await rep.textContent('.govuk-notification-banner'), /Action updated/)
+  // A done action has left the outstanding ones the tracker opens on; it is among those ended.
+  assert.equal(await rep.locator('tr', { hasText: 'Flag the records so A&E staff' }).count(), 0)
+  await rep.selectOption('#status', 'ended')
+  await rep.click('button:has-text("Show actions")')
   assert.match(await rep.locator('tr', { hasText: 'Flag the records so A&E staff' }).textContent(), /Done/)
 
   // The minutes show it all.

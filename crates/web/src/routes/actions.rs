@@ -131,6 +131,8 @@ pub struct TrackerQuery {
     due_by: Option<String>,
     /// The page.
     page: Option<String>,
+    /// What a change just did: `updated` after a report.
+    done: Option<String>,
 }
 
 /// The status filter's choices: value and label.
@@ -152,6 +154,8 @@ struct TrackerPage {
     pagination: Pagination,
     /// What the list holds, for its caption.
     caption: String,
+    /// What the last change did.
+    done: Option<&'static str>,
 }
 
 /// `GET /actions`: the action tracker, filtered and paged by the database.
@@ -269,6 +273,7 @@ pub async fn list(
     Ok(TrackerPage {
         ctx: PageContext::new(&state, &me.visitor, "Actions", "/actions"),
         caption: format!("{label} actions, outstanding first, soonest due first"),
+        done: (q.done.as_deref() == Some("updated")).then_some("Action updated"),
         rows,
         statuses: STATUS_CHOICES.iter().map(|(v, l)| Choice::new(v, *l, *v == status)).collect(),
         agencies: agency_choices,
@@ -413,5 +418,5 @@ pub async fn report(
     let audit =
         me.audit(&state, "action.report", &format!("action:{id}"), serde_json::json!({ "status": status.code() }));
     state.store.report_action(id, &event, audit).await?;
-    Ok(Redirect::to("/actions").into_response())
+    Ok(Redirect::to("/actions?done=updated").into_response())
 }

@@ -281,6 +281,8 @@ pub struct OutstandingView {
 #[template(path = "meetings/show.html")]
 struct ShowPage {
     ctx: PageContext,
+    /// What the last change did.
+    done: Option<&'static str>,
     id: i64,
     heading: String,
     marac: String,
@@ -312,6 +314,17 @@ struct ShowPage {
 }
 
 async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Result<Response, AppError> {
+    show_page_done(state, me, id, errors, None).await
+}
+
+/// The meeting's page, with a banner saying what the last change did.
+async fn show_page_done(
+    state: &AppState,
+    me: &Signed,
+    id: i64,
+    errors: Errors,
+    done: Option<&'static str>,
+) -> Result<Response, AppError> {
     let st = standing(state, me, id).await?;
     let d = &st.meeting.details;
     let agencies = state.store.list_agencies().await?;
@@ -402,6 +415,7 @@ async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Re
         StandingItems { twelve_months, flags_ending } = standing_items(state, &cases, &st.meeting, &agencies).await?;
     }
     Ok(ShowPage {
+        done,
         ctx: PageContext::new(
             state,
             &me.visitor,
@@ -494,8 +508,25 @@ pub(crate) async fn standing_items(
 ///
 /// # Errors
 /// Refused to anyone not a participant.
-pub async fn show(State(state): State<AppState>, me: Signed, Path(id): Path<i64>) -> Result<Response, AppError> {
-    show_page(&state, &me, id, Errors::default()).await
+pub async fn show(
+    State(state): State<AppState>,
+    me: Signed,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<DoneQuery>,
+) -> Result<Response, AppError> {
+    let done = match q.done.as_deref() {
+        Some("published") => Some("List published: the invited agencies have been told"),
+        Some("held") => Some("Meeting marked as held"),
+        Some("confirmed") => Some("Confidentiality statement confirmed"),
+        _ => None,
+    };
+    show_page_done(&state, &me, id, Errors::default(), done).await
+}
+
+/// What a change just did, as a code in the address.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
 }
 
 /// `POST /meetings/{id}/list`: the coordinator proposes, adds, removes or moves cases.
@@ -594,7 +625,7 @@ pub async fn publish(State(state): State<AppState>, me: Signed, Path(id): Path<i
         }
         return show_page(&state, &me, id, errors).await;
     }
-    Ok(Redirect::to(&format!("/meetings/{id}")).into_response())
+    Ok(Redirect::to(&format!("/meetings/{id}?done=published")).into_response())
 }
 
 /// `POST /meetings/{id}/close`: marks a published meeting as held.
@@ -606,7 +637,7 @@ pub async fn close(State(state): State<AppState>, me: Signed, Path(id): Path<i64
     me.authorise(&state, Action::RunMeeting { marac_id: meeting.details.marac_id }, &format!("meeting:{id}")).await?;
     let event = me.audit(&state, "meeting.close", &format!("meeting:{id}"), serde_json::json!({}));
     state.store.close_meeting(id, Ts::new(state.clock.now()), event).await?;
-    Ok(Redirect::to(&format!("/meetings/{id}")).into_response())
+    Ok(Redirect::to(&format!("/meetings/{id}?done=held")).into_response())
 }
 
 /// `POST /meetings/{id}/confirm`: the signed-in participant confirms the current statement.
@@ -638,7 +669,7 @@ pub async fn confirm(
         .store
         .confirm_confidentiality(id, Some(me.user.id), None, statement.id, Ts::new(state.clock.now()), event)
         .await?;
-    Ok(Redirect::to(&format!("/meetings/{id}")).into_response())
+    Ok(Redirect::to(&format!("/meetings/{id}?done=confirmed")).into_response())
 }
 
 /// `POST /meetings/{id}/statement`: the coordinator sets a new version of the Marac's statement.
