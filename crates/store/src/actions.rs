@@ -163,8 +163,8 @@ pub trait ActionStore {
     async fn get_action(&self, id: i64) -> StoreResult<ActionRecord>;
     /// Actions matching a filter, soonest due first.
     async fn list_actions(&self, filter: &ActionFilter) -> StoreResult<Vec<ActionRecord>>;
-    /// A page of the actions matching the filter (its `limit` aside), outstanding ones first and
-    /// then by due date, and how many match in all.
+    /// A page of the actions matching the filter (its `limit` aside): outstanding ones first, the
+    /// soonest due first, then ended ones, the latest due first; and how many match in all.
     async fn page_actions(&self, filter: &ActionFilter, page: PageRequest) -> StoreResult<Page<ActionRecord>>;
     /// Reports an action's new status, kept with its history.
     async fn report_action(&self, id: i64, event: &ActionEvent, audit: NewAuditEvent) -> StoreResult<()>;

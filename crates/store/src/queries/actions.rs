@@ -162,10 +162,14 @@ impl crate::ActionStore for This {
         let (total,): (i64,) =
             Self::filtered_actions("SELECT COUNT(*)", f).build_query_as().fetch_one(&self.pool).await?;
         let mut q = Self::filtered_actions(&format!("SELECT {}", crate::meeting_rows::ACTION_COLUMNS), f);
-        q.push(" ORDER BY CASE WHEN a.status IN ('open', 'carried_forward') THEN 0 ELSE 1 END, a.due_on, a.id LIMIT ")
-            .push_bind(page.limit())
-            .push(" OFFSET ")
-            .push_bind(page.offset());
+        // Outstanding actions first, the soonest due first; then the ended ones, latest due first.
+        q.push(
+            " ORDER BY CASE WHEN a.status IN ('open', 'carried_forward') THEN 0 ELSE 1 END, \
+             CASE WHEN a.status IN ('open', 'carried_forward') THEN a.due_on END, a.due_on DESC, a.id LIMIT ",
+        )
+        .push_bind(page.limit())
+        .push(" OFFSET ")
+        .push_bind(page.offset());
         let rows: Vec<crate::meeting_rows::ActionRow> = q.build_query_as().fetch_all(&self.pool).await?;
         Ok(marac_domain::paging::Page {
             rows: rows.into_iter().map(crate::meeting_rows::ActionRow::into_action).collect::<Result<_, _>>()?,

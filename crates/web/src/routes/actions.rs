@@ -272,7 +272,11 @@ pub async fn list(
     let label = STATUS_CHOICES.iter().find(|(v, _)| *v == status).map_or("Outstanding", |c| c.1);
     Ok(TrackerPage {
         ctx: PageContext::new(&state, &me.visitor, "Actions", "/actions"),
-        caption: format!("{label} actions, outstanding first, soonest due first"),
+        caption: match status {
+            "ended" => "Ended actions, the latest due first".to_owned(),
+            "all" => "All actions: outstanding ones soonest due first, then ended ones".to_owned(),
+            _ => format!("{label} actions, soonest due first"),
+        },
         done: (q.done.as_deref() == Some("updated")).then_some("Action updated"),
         rows,
         statuses: STATUS_CHOICES.iter().map(|(v, l)| Choice::new(v, *l, *v == status)).collect(),
