@@ -210,6 +210,8 @@ pub struct ReferralFilter {
     pub statuses: Vec<ReferralStatus>,
     /// Only this case's.
     pub case_id: Option<i64>,
+    /// Only those with a candidate match the coordinator has still to answer.
+    pub with_open_matches: bool,
     /// At most this many, newest first.
     pub limit: i64,
 }

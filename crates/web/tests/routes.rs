@@ -1157,6 +1157,8 @@ async fn a_coordinator_confirms_a_possible_match_and_the_referral_becomes_a_repe
         let person = victim.person_id.to_string();
 
         let coord = app.signed_in("coord@x.org").await;
+        let home = coord.get("/").await;
+        assert!(home.body.contains("1</strong> referral with a possible match to answer"), "{}", home.body);
         let page = coord.get(&format!("/referrals/{id}")).await;
         assert!(page.body.contains("Possible match") && page.body.contains("Same person<span"), "{}", page.body);
         assert!(page.body.contains("day and month swapped: strong evidence"), "the evidence is explained");
@@ -1212,6 +1214,7 @@ async fn a_coordinator_confirms_a_possible_match_and_the_referral_becomes_a_repe
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert!(!coord.get("/").await.body.contains("possible match to answer"), "every candidate answered");
         let after = s.get_referral(id).await.unwrap();
         assert!(after.is_repeat && after.criteria.contains(&marac_domain::referral_rules::Criterion::Repeat));
         let page = coord.get(&format!("/referrals/{id}")).await;

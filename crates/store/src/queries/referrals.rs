@@ -35,6 +35,13 @@ impl This {
         if let Some(c) = f.case_id {
             q.push(" AND case_id = ").push_bind(c);
         }
+        if f.with_open_matches {
+            // Those the coordinator answers: not certain, with the referral's own record, unanswered.
+            q.push(
+                " AND EXISTS (SELECT 1 FROM referral_matches rm WHERE rm.referral_id = referrals.id \
+                 AND NOT rm.certain AND rm.own_person_id IS NOT NULL AND rm.decision IS NULL)",
+            );
+        }
         q
     }
 

@@ -29,7 +29,7 @@ struct MaracView {
 pub struct Todo {
     /// How many.
     pub count: u64,
-    /// Of what (("referral to triage", "referrals to triage"), "referral to triage").
+    /// Of what ("referrals to triage", or "referral to triage" for one).
     pub what: &'static str,
     /// The list that holds them.
     pub href: String,
@@ -136,6 +136,12 @@ async fn work(state: &AppState, me: &Signed, all: &[i64]) -> Result<(Vec<Todo>, 
         add(
             state.store.page_referrals(&waiting, COUNT_ONLY, true).await?.total,
             ("referral to triage", "referrals to triage"),
+            "/triage",
+        );
+        let matching = ReferralFilter { with_open_matches: true, ..waiting.clone() };
+        add(
+            state.store.page_referrals(&matching, COUNT_ONLY, true).await?.total,
+            ("referral with a possible match to answer", "referrals with a possible match to answer"),
             "/triage",
         );
         let waiting_cases = CaseFilter {

@@ -46,6 +46,13 @@ pub(super) struct ListPage {
     ctx: PageContext,
     rows: Vec<ListRow>,
     can_refer: bool,
+    pagination: crate::paging::Pagination,
+}
+
+/// The list's address: which page.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ListQuery {
+    page: Option<String>,
 }
 
 pub(super) fn id_of(key: &str) -> String {
@@ -94,19 +101,29 @@ pub(super) async fn checklist_choices(state: &AppState) -> Result<Vec<(String, S
         .collect())
 }
 
-/// `GET /referrals`: the signed-in user's own referrals.
+/// `GET /referrals`: the signed-in user's own referrals, the latest changed first, a page at a
+/// time.
 ///
 /// # Errors
 /// Store failures.
-pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response, AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+    me: Signed,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+) -> Result<Response, AppError> {
     me.authorise(&state, Action::ViewHome, "referrals").await?;
-    let mine = state
+    let page = state
         .store
-        .list_referrals(&ReferralFilter { referrer_user_id: Some(me.user.id), limit: 200, ..Default::default() })
+        .page_referrals(
+            &ReferralFilter { referrer_user_id: Some(me.user.id), ..Default::default() },
+            marac_domain::paging::PageRequest::from_query(q.page.as_deref()),
+            false,
+        )
         .await?;
+    let mine = &page.rows;
     let maracs = state.store.list_maracs().await?;
     let mut rows = Vec::new();
-    for r in &mine {
+    for r in mine {
         let map: FormMap = casework::open(&state, Purpose::Form, &r.form_sealed)?;
         rows.push(ListRow {
             href: format!("/referrals/{}", r.id),
@@ -124,8 +141,13 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
         state.store.append_audit(event).await?;
     }
     let can_refer = !casework::referable_maracs(&state, &me.actor()).await?.is_empty();
-    Ok(ListPage { ctx: PageContext::new(&state, &me.visitor, "Your referrals", "/referrals"), rows, can_refer }
-        .into_response())
+    Ok(ListPage {
+        ctx: PageContext::new(&state, &me.visitor, "Your referrals", "/referrals"),
+        rows,
+        can_refer,
+        pagination: crate::paging::Pagination::new(&page, "/referrals", &[]),
+    }
+    .into_response())
 }
 
 /// `POST /referrals/new`: starts a draft and opens its task list.
