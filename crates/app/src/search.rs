@@ -50,23 +50,25 @@ pub fn terms_hash(state: &App, typed: &str) -> String {
     crate::crypto::hmac(&state.keys.encryption.key, &[b"search-terms", normal.as_bytes()])
 }
 
-/// Cases `actor` may see that answer `terms`, newest first.
-///
-/// # Errors
-/// Store failures, or a stored person or form that cannot be opened.
-pub async fn find(state: &App, actor: &Actor, terms: &SearchTerms, page: PageRequest) -> Result<Page<Hit>, Error> {
+/// The cases `actor` may see that answer `terms`, as the database filters them; `None` when
+/// nothing can answer (no scope, an unknown reference, no one found).
+async fn filter_for(
+    state: &App,
+    actor: &Actor,
+    terms: &SearchTerms,
+    page: PageRequest,
+) -> Result<Option<CaseFilter>, Error> {
     let maracs = state.store.list_maracs().await?;
     let all: Vec<i64> = maracs.iter().map(|m| m.id).collect();
     let scope = CaseScope::of(actor, &all);
-    let nothing = Page { rows: Vec::new(), total: 0, request: page };
     if scope.is_empty() {
-        return Ok(nothing);
+        return Ok(None);
     }
     let mut filter = CaseFilter { scope: scope.clone(), order: CaseOrder::Newest, page, ..CaseFilter::default() };
     if let Some(reference) = &terms.reference {
         match state.store.find_referral_by_reference(reference).await? {
             Some(r) => filter.case_ids = Some(r.case_id.into_iter().collect()),
-            None => return Ok(nothing),
+            None => return Ok(None),
         }
     }
     if !terms.is_reference_only() {
@@ -91,10 +93,33 @@ pub async fn find(state: &App, actor: &Actor, terms: &SearchTerms, page: PageReq
         people.sort_unstable();
         people.dedup();
         if people.is_empty() {
-            return Ok(nothing);
+            return Ok(None);
         }
         filter.victim_person_ids = Some(people);
     }
+    Ok(Some(filter))
+}
+
+/// How many cases `actor` may see answer `terms`, counted by the database without opening any.
+///
+/// # Errors
+/// Store failures, or a stored person that cannot be opened.
+pub async fn count(state: &App, actor: &Actor, terms: &SearchTerms) -> Result<u64, Error> {
+    let counting = PageRequest { number: 1, size: 0 };
+    Ok(match filter_for(state, actor, terms, counting).await? {
+        Some(filter) => state.store.list_cases(&filter).await?.total,
+        None => 0,
+    })
+}
+
+/// Cases `actor` may see that answer `terms`, newest first.
+///
+/// # Errors
+/// Store failures, or a stored person or form that cannot be opened.
+pub async fn find(state: &App, actor: &Actor, terms: &SearchTerms, page: PageRequest) -> Result<Page<Hit>, Error> {
+    let Some(filter) = filter_for(state, actor, terms, page).await? else {
+        return Ok(Page { rows: Vec::new(), total: 0, request: page });
+    };
     let found = state.store.list_cases(&filter).await?;
     let mut rows = Vec::with_capacity(found.rows.len());
     for r in &found.rows {

@@ -1,7 +1,22 @@
 //! GOV.UK pagination under a list: the links to the previous, next and numbered pages, each
 //! keeping the list's filters in its address.
 
-use marac_domain::paging::{Page, PageLink, links};
+use marac_domain::paging::{Page, PageLink, PageRequest, links};
+
+/// The address of a paged list that has no other filters: which page (anything unreadable is
+/// the first).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PageQuery {
+    page: Option<String>,
+}
+
+impl PageQuery {
+    /// The page asked for.
+    #[must_use]
+    pub fn request(&self) -> PageRequest {
+        PageRequest::from_query(self.page.as_deref())
+    }
+}
 
 /// One numbered link, or a gap.
 pub struct PageItem {

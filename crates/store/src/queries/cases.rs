@@ -197,18 +197,26 @@ impl crate::CaseStore for This {
         q.push(" LIMIT ").push_bind(f.page.limit()).push(" OFFSET ").push_bind(f.page.offset());
         let cases: Vec<(i64, i64, Option<String>, Option<i64>, Option<crate::Day>)> =
             q.build_query_as().fetch_all(&self.pool).await?;
+        // The page's own referrals, in one query: each case's latest accepted, else its latest sent.
+        let ids: Vec<i64> = cases.iter().map(|c| c.0).collect();
+        let mut latest: std::collections::HashMap<i64, (i64, Option<String>, String, Option<crate::Day>)> =
+            std::collections::HashMap::new();
+        if !ids.is_empty() {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "SELECT case_id, id, reference, form_sealed, referral_date FROM (SELECT r.case_id, r.id, \
+                 r.reference, r.form_sealed, r.referral_date, ROW_NUMBER() OVER (PARTITION BY r.case_id \
+                 ORDER BY CASE WHEN r.status = 'accepted' THEN 0 ELSE 1 END, r.id DESC) AS n \
+                 FROM referrals r WHERE r.status IN ('accepted', 'submitted', 'declined') AND ",
+            );
+            push_in(&mut q, "r.case_id", &ids);
+            q.push(") t WHERE n = 1");
+            let found: Vec<(i64, i64, Option<String>, String, Option<crate::Day>)> =
+                q.build_query_as().fetch_all(&self.pool).await?;
+            latest = found.into_iter().map(|(case, id, r, f, d)| (case, (id, r, f, d))).collect();
+        }
         let mut rows = Vec::with_capacity(cases.len());
-        // The page's own referrals only: the latest accepted, else the latest sent.
         for (case_id, marac_id, stage, meeting_id, held_on) in cases {
-            let referral: Option<(i64, Option<String>, String, Option<crate::Day>)> = sqlx::query_as(
-                "SELECT id, reference, form_sealed, referral_date FROM referrals \
-                 WHERE case_id = $1 AND status IN ('accepted', 'submitted', 'declined') \
-                 ORDER BY CASE WHEN status = 'accepted' THEN 0 ELSE 1 END, id DESC LIMIT 1",
-            )
-            .bind(case_id)
-            .fetch_optional(&self.pool)
-            .await?;
-            let Some((referral_id, reference, form_sealed, referral_date)) = referral else { continue };
+            let Some((referral_id, reference, form_sealed, referral_date)) = latest.remove(&case_id) else { continue };
             rows.push(crate::CaseListRow {
                 case_id,
                 marac_id,

@@ -310,13 +310,8 @@ async fn action_page(
     let row = row_of(state, &me.actor(), a, &agency.name).await?;
     let mut reports = Vec::new();
     for e in state.store.action_events(a.id).await? {
-        // A report by an account since removed shows no name; any other failure is the page's.
         let by = match e.by_user_id {
-            Some(id) => match state.store.get_user(id).await {
-                Ok(u) => u.name,
-                Err(marac_app::store::StoreError::NotFound) => String::new(),
-                Err(other) => return Err(other.into()),
-            },
+            Some(id) => crate::routes::name_of_user(state, id).await?,
             None => String::new(),
         };
         let note = match &e.note_sealed {

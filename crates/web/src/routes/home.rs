@@ -70,7 +70,7 @@ pub async fn show(State(state): State<AppState>, me: Signed) -> Result<Response,
     let actor = me.actor();
     let agencies = state.store.list_agencies().await?;
     let all = state.store.list_maracs().await?;
-    let all_ids: Vec<i64> = all.iter().map(|m| m.id).collect();
+    let (todos, meetings) = work(&state, &me, &all).await?;
     let own = agencies.iter().find(|a| Some(a.id) == me.user.agency_id);
     let cross_reference = own.is_some_and(|a| {
         let social_care = a.category == marac_domain::AgencyCategory::ChildrensSocialCare;
@@ -92,7 +92,6 @@ pub async fn show(State(state): State<AppState>, me: Signed) -> Result<Response,
             capacity: m.rules.meeting_capacity,
         })
         .collect();
-    let (todos, meetings) = work(&state, &me, &all_ids).await?;
     Ok(HomePage {
         ctx: PageContext::new(&state, &me.visitor, "Home", "/"),
         todos,
@@ -109,14 +108,20 @@ pub async fn show(State(state): State<AppState>, me: Signed) -> Result<Response,
     .into_response())
 }
 
-/// Counting only: one row fetched, the total counted by the database.
-const COUNT_ONLY: PageRequest = PageRequest { number: 1, size: 1 };
+/// Counting only: no rows fetched, the total counted by the database.
+const COUNT_ONLY: PageRequest = PageRequest { number: 1, size: 0 };
 
 /// What the person has to do, each with its count and the list that holds it, and the meetings
 /// coming up in the Maracs they take part in. Every count is the database's, under the same
 /// rules as the list it links to.
-async fn work(state: &AppState, me: &Signed, all: &[i64]) -> Result<(Vec<Todo>, Vec<ComingMeeting>), AppError> {
+async fn work(
+    state: &AppState,
+    me: &Signed,
+    maracs: &[marac_app::store::Marac],
+) -> Result<(Vec<Todo>, Vec<ComingMeeting>), AppError> {
     let actor = me.actor();
+    let all: Vec<i64> = maracs.iter().map(|m| m.id).collect();
+    let all = all.as_slice();
     let today = state.clock.today();
     let scope = CaseScope::of(&actor, all);
     let mut todos = Vec::new();
@@ -208,7 +213,6 @@ async fn work(state: &AppState, me: &Signed, all: &[i64]) -> Result<(Vec<Todo>, 
     }
     let mut meetings = Vec::new();
     if !researched.is_empty() {
-        let maracs = state.store.list_maracs().await?;
         for m in state.store.list_meetings(&researched, Some(today), 4).await? {
             let d = &m.details;
             let name = maracs.iter().find(|x| x.id == d.marac_id).map(|x| x.name.clone()).unwrap_or_default();

@@ -307,6 +307,19 @@ pub fn input_date(d: time::Date) -> String {
     format!("{}/{}/{}", d.day(), u8::from(d.month()), d.year())
 }
 
+/// The name of the user who made a change, as a record's history shows it: nothing for an
+/// account since removed; any other failure is the page's.
+///
+/// # Errors
+/// Store failures other than the account not being found.
+pub async fn name_of_user(state: &AppState, id: i64) -> Result<String, crate::error::AppError> {
+    match state.store.get_user(id).await {
+        Ok(u) => Ok(u.name),
+        Err(marac_app::store::StoreError::NotFound) => Ok(String::new()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A date as people write it: "1 December 2026".
 #[must_use]
 pub fn display_date(d: time::Date) -> String {

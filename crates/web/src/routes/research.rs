@@ -15,7 +15,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use marac_app::casework::{self, Purpose};
 use marac_app::store::{CaseFilter, CaseOrder, NewResearchNote, NoteKind, ReferralFilter, ReferralStatus, Ts};
 use marac_domain::case_stage::{self, CaseStage};
-use marac_domain::paging::PageRequest;
 use marac_domain::policy;
 use marac_domain::policy::{Action, authorise};
 use marac_domain::referral_form::field;
@@ -149,12 +148,7 @@ async fn stage_history(state: &AppState, case_id: i64, held: impl Fn(Ts) -> bool
             Some(id) => match names.get(&id) {
                 Some(n) => n.clone(),
                 None => {
-                    // An account since removed shows no name; any other failure is the page's.
-                    let name = match state.store.get_user(id).await {
-                        Ok(u) => u.name,
-                        Err(marac_app::store::StoreError::NotFound) => String::new(),
-                        Err(e) => return Err(e.into()),
-                    };
+                    let name = crate::routes::name_of_user(state, id).await?;
                     names.insert(id, name.clone());
                     name
                 }
@@ -194,12 +188,6 @@ struct CasePage {
     errors: Errors,
 }
 
-/// The query of a paged list: which page.
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct PageQuery {
-    page: Option<String>,
-}
-
 /// Where a case stands, in words: "Listed for 6 December 2026", "Heard on 1 December 2026:
 /// actions open".
 #[must_use]
@@ -227,7 +215,7 @@ pub fn stage_line(stage: Option<CaseStage>, meeting_on: Option<time::Date>) -> S
 pub async fn list(
     State(state): State<AppState>,
     me: Signed,
-    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+    axum::extract::Query(q): axum::extract::Query<crate::paging::PageQuery>,
 ) -> Result<Response, AppError> {
     me.authorise(&state, Action::ViewHome, "research").await?;
     let actor = me.actor();
@@ -254,7 +242,7 @@ pub async fn list(
             marac_ids: Some(mine),
             stages: CaseStage::ON_THE_WAY.to_vec(),
             order: CaseOrder::SoonestMeeting,
-            page: PageRequest::from_query(q.page.as_deref()),
+            page: q.request(),
             ..CaseFilter::default()
         })
         .await?;

@@ -49,12 +49,6 @@ struct SearchPage {
     pagination: Pagination,
 }
 
-/// The page of results: which page.
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct ResultsQuery {
-    page: Option<String>,
-}
-
 /// The audit trail names a search by the start of its id: enough to tell searches apart, not
 /// enough to open one.
 fn audit_target(id: &str) -> String {
@@ -102,7 +96,8 @@ pub async fn submit(State(state): State<AppState>, me: Signed, form: FormData) -
             .into_response());
         }
     };
-    let found = search::find(&state, &me.actor(), &terms, PageRequest::default()).await?;
+    // Counted here for the audit trail; the results page finds and shows them.
+    let found = search::count(&state, &me.actor(), &terms).await?;
     let id = marac_app::crypto::random_token().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     let saved = SavedSearch {
         id: id.clone(),
@@ -112,7 +107,7 @@ pub async fn submit(State(state): State<AppState>, me: Signed, form: FormData) -
         created_at: Ts::new(state.clock.now()),
     };
     state.store.save_search(&saved).await?;
-    let detail = serde_json::json!({ "results": found.total, "terms": search::terms_hash(&state, &typed) });
+    let detail = serde_json::json!({ "results": found, "terms": search::terms_hash(&state, &typed) });
     state.store.append_audit(me.audit(&state, "search", &audit_target(&id), detail)).await?;
     Ok(Redirect::to(&format!("/search/{id}")).into_response())
 }
@@ -125,7 +120,7 @@ pub async fn results(
     State(state): State<AppState>,
     me: Signed,
     Path(id): Path<String>,
-    Query(q): Query<ResultsQuery>,
+    Query(q): Query<crate::paging::PageQuery>,
 ) -> Result<Response, AppError> {
     let saved = match state.store.get_search(&id).await {
         Ok(s) if s.session_id == me.session.id && s.user_id == me.user.id => s,
@@ -134,7 +129,7 @@ pub async fn results(
     };
     let typed: String = casework::open(&state, Purpose::Search, &saved.terms_sealed)?;
     let terms = read(&typed).map_err(|_| AppError::NotFound)?;
-    let page = search::find(&state, &me.actor(), &terms, PageRequest::from_query(q.page.as_deref())).await?;
+    let page = search::find(&state, &me.actor(), &terms, q.request()).await?;
     let maracs = state.store.list_maracs().await?;
     let cases: Vec<i64> = page.rows.iter().map(|h| h.case_id).collect();
     if !cases.is_empty() {

@@ -49,12 +49,6 @@ pub(super) struct ListPage {
     pagination: crate::paging::Pagination,
 }
 
-/// The list's address: which page.
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct ListQuery {
-    page: Option<String>,
-}
-
 pub(super) fn id_of(key: &str) -> String {
     key.replace('.', "-")
 }
@@ -109,14 +103,14 @@ pub(super) async fn checklist_choices(state: &AppState) -> Result<Vec<(String, S
 pub async fn list(
     State(state): State<AppState>,
     me: Signed,
-    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+    axum::extract::Query(q): axum::extract::Query<crate::paging::PageQuery>,
 ) -> Result<Response, AppError> {
     me.authorise(&state, Action::ViewHome, "referrals").await?;
     let page = state
         .store
         .page_referrals(
             &ReferralFilter { referrer_user_id: Some(me.user.id), ..Default::default() },
-            marac_domain::paging::PageRequest::from_query(q.page.as_deref()),
+            q.request(),
             false,
         )
         .await?;
