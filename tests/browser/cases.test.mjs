@@ -1,6 +1,6 @@
 // Finding and following a case in the browser, with axe on every page: the header's search box
 // (nothing typed ever in an address), the results, the case page with where it stands and its
-// history, the action tracker's filters and paging, phone width and printing.
+// chronology, the person page, the action tracker's filters and paging, phone width and printing.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
@@ -26,8 +26,22 @@ test('a coordinator finds a victim from the header and follows her case', { time
   await hit.locator('a').click()
   await coordinator.waitForURL(/\/cases\/\d+$/)
   assert.ok((await coordinator.textContent('#case-status')).trim().length > 0, 'the case says where it stands')
-  await coordinator.click('#status-history summary')
+  // The people with what an agency searches its records by, and the chronology, newest first.
+  assert.match(await coordinator.textContent('main table'), /Victim/)
+  const times = await coordinator.$$eval('.app-timeline time', ts => ts.map(t => t.getAttribute('datetime')))
+  assert.ok(times.length > 0, 'the chronology has entries')
+  assert.deepEqual([...times].sort().reverse(), times, 'newest first')
   await check(coordinator, 'case-page')
+
+  // Everything about her, across her cases.
+  await coordinator.click('a:has-text("Everything about")')
+  await coordinator.waitForURL(/\/people\/\d+$/)
+  assert.doesNotMatch(await coordinator.title(), /Casey|Morrow/, 'the title names no one')
+  assert.ok(await coordinator.locator('.app-timeline__item').count() > 0)
+  await check(coordinator, 'person-page')
+  await coordinator.setViewportSize({ width: 390, height: 844 })
+  assert.deepEqual(await reflowProblems(coordinator), [], 'the person page at 390 pixels')
+  await coordinator.setViewportSize({ width: 1280, height: 800 })
 
   // Words that cannot be searched for come back beside the box.
   await coordinator.goto(`${env.base}/search`)

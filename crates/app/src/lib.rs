@@ -13,6 +13,7 @@
 
 pub mod audit;
 pub mod casework;
+pub mod chronology;
 pub mod clock;
 pub mod cross_reference;
 pub mod crypto;

@@ -53,6 +53,18 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// The page `request` asks for out of a whole list already in hand: for lists bounded by
+    /// one record (a case's chronology), never for a table.
+    #[must_use]
+    pub fn of_list(mut all: Vec<T>, request: PageRequest) -> Self {
+        let total = all.len() as u64;
+        let start = usize::try_from(request.offset()).unwrap_or(usize::MAX).min(all.len());
+        let end = start.saturating_add(request.size as usize).min(all.len());
+        all.truncate(end);
+        let rows = all.split_off(start);
+        Self { rows, total, request }
+    }
+
     /// How many pages the list has (at least one, so an empty list shows as one empty page).
     #[must_use]
     pub fn pages(&self) -> u32 {
@@ -136,5 +148,17 @@ mod tests {
         assert_eq!(links(5, 10), [N(1, false), Gap, N(4, false), N(5, true), N(6, false), Gap, N(10, false)]);
         assert_eq!(links(2, 10), [N(1, false), N(2, true), N(3, false), Gap, N(10, false)]);
         assert_eq!(links(3, 4), [N(1, false), N(2, false), N(3, true), N(4, false)]);
+    }
+
+    #[test]
+    fn a_list_in_hand_gives_the_page_asked_for() {
+        let all: Vec<u32> = (1..=60).collect();
+        let second = Page::of_list(all.clone(), PageRequest { number: 2, size: 25 });
+        assert_eq!(second.rows.first(), Some(&26));
+        assert_eq!(second.rows.len(), 25);
+        assert_eq!(second.total, 60);
+        let last = Page::of_list(all.clone(), PageRequest { number: 3, size: 25 });
+        assert_eq!(last.rows, (51..=60).collect::<Vec<_>>());
+        assert!(Page::of_list(all, PageRequest { number: 9, size: 25 }).rows.is_empty());
     }
 }

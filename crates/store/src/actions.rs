@@ -170,6 +170,9 @@ pub trait ActionStore {
     async fn report_action(&self, id: i64, event: &ActionEvent, audit: NewAuditEvent) -> StoreResult<()>;
     /// An action's history, oldest first.
     async fn action_events(&self, id: i64) -> StoreResult<Vec<ActionEvent>>;
+    /// The history of every action of a case, each with its action's id, oldest first: a
+    /// case's chronology reads them in one query.
+    async fn case_action_events(&self, case_id: i64) -> StoreResult<Vec<(i64, ActionEvent)>>;
     /// Records a flag with its audit event; returns its id.
     async fn add_flag(&self, flag: &NewFlag, audit: NewAuditEvent) -> StoreResult<i64>;
     /// Flags, soonest expiry first.

@@ -20,6 +20,8 @@ pub struct CaseStageChange {
     pub meeting_id: Option<i64>,
     /// That meeting's day.
     pub meeting_on: Option<Date>,
+    /// That meeting's Marac.
+    pub meeting_marac_id: Option<i64>,
     /// Who made the change that moved it (none for the system's own moves).
     pub by_user_id: Option<i64>,
     /// When.

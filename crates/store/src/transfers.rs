@@ -62,6 +62,8 @@ pub trait TransferStore {
     async fn get_case_transfer(&self, id: i64) -> StoreResult<CaseTransfer>;
     /// The transfer question a referral opened, if it did.
     async fn case_transfer_for_referral(&self, referral_id: i64) -> StoreResult<Option<CaseTransfer>>;
+    /// Every transfer question about one case, oldest first.
+    async fn case_transfers(&self, case_id: i64) -> StoreResult<Vec<CaseTransfer>>;
     /// Transfer questions involving these Maracs, newest first.
     async fn list_case_transfers(
         &self,

@@ -1050,6 +1050,13 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
         assert!(s.list_actions(&mine).await.unwrap().is_empty(), "done is no longer outstanding");
         let history = s.action_events(id).await.unwrap();
         assert_eq!(history.iter().map(|e| e.status).collect::<Vec<_>>(), [ActionStatus::Open, ActionStatus::Done]);
+        // The case's chronology reads every action's history in one query, each with its action.
+        let case_events = s.case_action_events(action.case_id).await.unwrap();
+        assert_eq!(
+            case_events.iter().filter(|(a, _)| *a == id).map(|(_, e)| e.status).collect::<Vec<_>>(),
+            [ActionStatus::Open, ActionStatus::Done]
+        );
+        assert!(s.case_action_events(-1).await.unwrap().is_empty());
         assert_eq!(s.get_action(id).await.unwrap().status_reported_at, Some(Ts::new(T0 + Duration::days(3))));
 
         // Held: the list can no longer change.

@@ -7,6 +7,7 @@
 mod support;
 
 use axum::http::StatusCode;
+use marac_app::store::TransferOutcome;
 use marac_domain::notices::NoticeKind;
 use marac_domain::{AgencyCategory, Role};
 use marac_store::AuditFilter;
@@ -205,6 +206,11 @@ async fn a_case_moves_between_maracs_only_when_both_coordinators_agree() {
         let r = hou.get(&format!("/cases/{case_id}")).await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.body.contains("two call-outs"), "its notes moved with it");
+        // Its chronology tells the move, from the store's record of the question.
+        let moves = s.case_transfers(case_id).await.unwrap();
+        assert_eq!(moves.iter().map(|t| t.outcome).collect::<Vec<_>>(), [Some(TransferOutcome::Moved)]);
+        assert!(r.body.contains("Transfer asked from TM Marac to OM Marac") && r.body.contains("Moved to OM Marac"));
+        assert!(!r.body.contains("href=\"/transfers/"), "a referrer does not open the transfer question");
         hou.post(
             &format!("/cases/{case_id}/notes"),
             &[("kind", "fact"), ("body", "Now lives in Westfield."), ("share", "yes")],

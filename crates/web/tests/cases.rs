@@ -36,9 +36,8 @@ async fn a_case_shows_where_it_stands_and_research_lists_only_cases_on_their_way
         hear_case(&app, &meeting, case_id).await;
         let page = cora.get(&case_page).await;
         assert!(page.body.contains(&format!(">Heard on {day}<")), "{}", page.body);
-        assert!(page.body.contains("Status history"));
-        for earlier in ["Awaiting a meeting", "Listed for the meeting on", "Referred: awaiting triage"] {
-            assert!(page.body.contains(earlier), "history shows {earlier}");
+        for earlier in [format!("Heard at the meeting on {day}"), format!("Listed for the meeting on {day}")] {
+            assert!(page.body.contains(&earlier), "the chronology shows {earlier}");
         }
         assert!(page.body.contains("Runs until"), "the repeat window is running");
         let research = cora.get("/research").await;
@@ -190,5 +189,146 @@ async fn each_roles_home_page_is_its_to_do_list_counted_by_the_database() {
         assert!(home.body.contains("List published: 1 case<"), "{}", home.body);
         let hou = app.signed_in("hou@x.org").await;
         assert!(!hou.get("/").await.body.contains("case to research"), "another agency has nothing to research");
+    });
+}
+
+/// Where `needle` first appears in `body`, for checking the order of a chronology.
+fn at(body: &str, needle: &str) -> usize {
+    body.find(needle).unwrap_or_else(|| panic!("{needle} is not on the page: {body}"))
+}
+
+#[tokio::test]
+async fn a_case_and_its_victim_have_one_chronology_within_what_each_reader_may_see() {
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        let MeetingStory { case_id, cora, health } = meeting_story(&app).await;
+        let meeting = published_meeting(&app, &cora).await;
+        // A note the health agency keeps to itself, written while the case is on its way.
+        let hea = app.signed_in("hea@x.org").await;
+        support::confirm_statement(&app, &hea, app.marac_id).await;
+        hea.get(&format!("/cases/{case_id}")).await;
+        let r =
+            hea.post(&format!("/cases/{case_id}/notes"), &[("kind", "fact"), ("body", "Seen at A&E in May.")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let cha = hear_case(&app, &meeting, case_id).await;
+        let due = dmy(app.state.clock.today() + time::Duration::days(30));
+        let health_value = health.to_string();
+        let r = cha
+            .post(
+                &format!("{meeting}/cases/{case_id}/actions"),
+                &[
+                    ("agency", health_value.as_str()),
+                    ("owner", "Dr Patel"),
+                    ("subject", "victim"),
+                    ("description", "Flag the address on the GP record"),
+                    ("due", due.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let filter = marac_app::store::ActionFilter { case_id: Some(case_id), limit: 10, ..Default::default() };
+        let action_id = s.list_actions(&filter).await.unwrap()[0].id;
+        let r = hea.post(&format!("/actions/{action_id}"), &[("status", "done"), ("note", "Flagged.")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+        let page = cora.get(&format!("/cases/{case_id}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        // The people, with what an agency needs to search its own records.
+        for shown in [
+            "Nina Vale",
+            "4 April 1990",
+            "NS1 4AB",
+            "Lee Vale",
+            "Person causing harm (ex-partner)",
+            "2 February 1985",
+            "Robin",
+            "Child of both",
+            "1 September 2019",
+        ] {
+            assert!(page.body.contains(shown), "the case page shows {shown}");
+        }
+        // The chronology, newest first: the report, the action, the hearing, the listing, the
+        // decision and the referral.
+        let day = support::display(app.state.clock.today() + time::Duration::days(7));
+        let timeline = &page.body[at(&page.body, "id=\"chronology\"")..];
+        let order = [
+            at(timeline, "Action for HEA agency reported: Done"),
+            at(timeline, &format!("Action agreed for HEA agency at the meeting on {day}")),
+            at(timeline, &format!("Heard at the meeting on {day}")),
+            at(timeline, &format!("Listed for the meeting on {day}")),
+            at(timeline, " accepted<"),
+            at(timeline, "Referred to"),
+        ];
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "newest first: {order:?}");
+        assert!(page.body.contains(&format!("href=\"/actions/{action_id}\"")), "the coordinator opens the action");
+        assert!(!page.body.contains("Research note from HEA"), "another agency's private note stays out");
+        let theirs = hea.get(&format!("/cases/{case_id}")).await;
+        assert!(theirs.body.contains("Research note from HEA agency: fact"), "{}", theirs.body);
+        assert!(theirs.body.contains("private to your agency"));
+        assert!(!theirs.body.contains("href=\"/referrals/"), "a representative is not sent to the referral");
+
+        // The person page: her cases and the same chronology, audited.
+        let person = s.get_case(case_id).await.unwrap().victim_person_id;
+        let page = cora.get(&format!("/people/{person}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("Nina Vale") && page.body.contains("4 April 1990"));
+        assert!(page.body.contains(&format!("href=\"/cases/{case_id}\"")));
+        assert!(page.body.contains("Action for HEA agency reported: Done"));
+        assert!(!page.body.contains("<title>Nina"), "the title names no one");
+        let audit = s.list_audit(&marac_app::store::AuditFilter { limit: 500, ..Default::default() }).await.unwrap();
+        assert!(audit.iter().any(|e| e.event.action == "person.view" && e.event.target == format!("person:{person}")));
+
+        // Someone who may see none of her cases learns nothing, not even that she exists; the
+        // refusal is recorded.
+        let hou = app.signed_in("hou@x.org").await;
+        assert_eq!(hou.get(&format!("/people/{person}")).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(hou.get("/people/999999").await.status, StatusCode::NOT_FOUND);
+        let audit = s.list_audit(&marac_app::store::AuditFilter { limit: 500, ..Default::default() }).await.unwrap();
+        assert!(
+            audit.iter().any(|e| e.event.action == "access.denied" && e.event.target == format!("person:{person}"))
+        );
+    });
+}
+
+#[tokio::test]
+async fn a_meeting_shows_earlier_meetings_actions_apart_from_its_own_plan() {
+    each_backend!(|app| {
+        let MeetingStory { case_id, cora, health } = meeting_story(&app).await;
+        let first = published_meeting(&app, &cora).await;
+        let cha = hear_case(&app, &first, case_id).await;
+        let due = dmy(app.state.clock.today() + time::Duration::days(30));
+        let health_value = health.to_string();
+        let action = |description: &'static str| {
+            [
+                ("agency", health_value.clone()),
+                ("owner", "Dr Patel".to_owned()),
+                ("subject", "victim".to_owned()),
+                ("description", description.to_owned()),
+                ("due", due.clone()),
+            ]
+        };
+        let fields = action("Flag the address on the GP record");
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = cha.post(&format!("{first}/cases/{case_id}/actions"), &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        cora.post(&format!("{first}/close"), &[]).await;
+
+        // She is referred again and the case goes to a second meeting.
+        let kim = app.signed_in("kim@x.org").await;
+        let again = support::refer(&kim, &support::referral_fields(app.marac_id, "Nina", "Vale", "4/4/1990", 16)).await;
+        cora.get(&format!("/referrals/{again}")).await;
+        let r = cora.post(&format!("/referrals/{again}/decision"), &[("decision", "accept")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(app.db.store.get_referral(again).await.unwrap().case_id, Some(case_id), "the same case");
+        let second = published_meeting(&app, &cora).await;
+        cha.get(&second).await;
+        cha.post(&format!("{second}/confirm"), &[("agree", "yes")]).await;
+        let page = cha.get(&format!("{second}/cases/{case_id}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("No actions agreed at this meeting yet."), "{}", page.body);
+        let earlier = at(&page.body, "Actions from earlier meetings");
+        let day = support::display(app.state.clock.today() + time::Duration::days(7));
+        assert!(at(&page.body, &format!("Agreed at the meeting on {day}")) > earlier);
+        assert!(at(&page.body, "Flag the address on the GP record") > earlier, "the earlier action is apart");
     });
 }

@@ -115,6 +115,78 @@ pub fn household_details(map: &FormMap) -> Vec<(usize, PersonDetails)> {
         .collect()
 }
 
+/// Someone a referral names, as a case page lists them: enough for an agency to look them up
+/// in its own records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedPerson {
+    /// Who they are in the case: "Victim", "Person causing harm (ex-partner)", "Child of both".
+    pub role: String,
+    /// Their name as given.
+    pub name: String,
+    /// Date of birth, if given.
+    pub born: Option<Date>,
+    /// The age given instead of a date of birth.
+    pub age: Option<u32>,
+    /// Address as given, one line per line typed.
+    pub address: String,
+    /// Postcode as given.
+    pub postcode: String,
+}
+
+fn label_in(options: &[Opt], code: &str) -> Option<&'static str> {
+    options.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
+}
+
+/// The victim, the people causing harm and the household members a form names, in that order;
+/// those with no name are left out.
+#[must_use]
+pub fn people_named(map: &FormMap) -> Vec<NamedPerson> {
+    let named = |prefix: &str, role: String, name: String| NamedPerson {
+        role,
+        name,
+        born: parse_date(get(map, &format!("{prefix}.date_of_birth"))),
+        age: get(map, &format!("{prefix}.age")).parse().ok(),
+        address: get(map, &format!("{prefix}.address")).to_owned(),
+        postcode: get(map, &format!("{prefix}.postcode")).to_owned(),
+    };
+    let full = |prefix: &str| {
+        format!("{} {}", get(map, &format!("{prefix}.given_name")), get(map, &format!("{prefix}.family_name")))
+            .trim()
+            .to_owned()
+    };
+    let mut out = Vec::new();
+    let victim = full("victim");
+    if !victim.is_empty() {
+        out.push(named("victim", "Victim".to_owned(), victim));
+    }
+    for i in 0..group_count(map, Section::Perpetrators) {
+        let prefix = format!("perpetrators.{i}");
+        let name = full(&prefix);
+        if name.is_empty() {
+            continue;
+        }
+        let role = match label_in(RELATIONSHIPS, get(map, &format!("{prefix}.relationship"))) {
+            Some(r) => format!("Person causing harm ({})", r.to_lowercase()),
+            None => "Person causing harm".to_owned(),
+        };
+        out.push(named(&prefix, role, name));
+    }
+    if get(map, field::CHILDREN_ANY) == "yes" {
+        for i in 0..group_count(map, Section::Children) {
+            let prefix = format!("children.{i}");
+            let name = get(map, &format!("{prefix}.name")).to_owned();
+            if name.is_empty() {
+                continue;
+            }
+            let role = label_in(HOUSEHOLD_RELATIONSHIPS, get(map, &format!("{prefix}.relationship")))
+                .unwrap_or("Household member")
+                .to_owned();
+            out.push(named(&prefix, role, name));
+        }
+    }
+    out
+}
+
 /// Children listed, by date of birth (those under 18 or unborn count as children).
 #[must_use]
 pub fn children_count(map: &FormMap, on: Date) -> usize {

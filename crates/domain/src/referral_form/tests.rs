@@ -265,3 +265,34 @@ fn every_field_key_constant_names_a_field() {
     let own: usize = Section::ALL.into_iter().map(|s| s.fields().len()).sum();
     assert_eq!(field::ALL.len(), own, "one constant for each field of the sections' own fields");
 }
+
+#[test]
+fn a_case_page_lists_everyone_the_form_names_with_what_identifies_them() {
+    let m = map(&[
+        ("victim.given_name", "Jo"),
+        ("victim.family_name", "Bloggs"),
+        ("victim.date_of_birth", "27/3/1990"),
+        ("victim.address", "1 High Street\nTown"),
+        ("victim.postcode", "NE1 4ST"),
+        ("perpetrators.0.given_name", "Sam"),
+        ("perpetrators.0.family_name", "Smith"),
+        ("perpetrators.0.age", "40"),
+        ("perpetrators.0.relationship", "ex_partner"),
+        ("perpetrators.1.given_name", ""),
+        ("children.any", "yes"),
+        ("children.0.name", "Alex Bloggs"),
+        ("children.0.date_of_birth", "2/9/2019"),
+        ("children.0.relationship", "child_of_both"),
+    ]);
+    let people = people_named(&m);
+    let roles: Vec<&str> = people.iter().map(|p| p.role.as_str()).collect();
+    assert_eq!(roles, ["Victim", "Person causing harm (ex-partner)", "Child of both"]);
+    assert_eq!(people[0].born, Date::from_calendar_date(1990, Month::March, 27).ok());
+    assert_eq!(people[0].address, "1 High Street\nTown");
+    assert_eq!(people[1].age, Some(40));
+    assert_eq!(people[2].name, "Alex Bloggs");
+    // Household members count only when the form says there are some.
+    let mut none = m.clone();
+    none.insert("children.any".into(), "no".into());
+    assert_eq!(people_named(&none).len(), 2);
+}

@@ -223,6 +223,22 @@ impl crate::ActionStore for This {
         rows.into_iter().map(crate::meeting_rows::ActionEventRow::into_event).collect()
     }
 
+    async fn case_action_events(&self, case_id: i64) -> crate::StoreResult<Vec<(i64, crate::ActionEvent)>> {
+        let rows: Vec<(i64, String, Option<String>, Option<String>, Option<i64>, crate::Ts)> = sqlx::query_as(
+            "SELECT e.action_id, e.status, e.reason, e.note_sealed, e.by_user_id, e.at FROM action_events e \
+             JOIN actions a ON a.id = e.action_id WHERE a.case_id = $1 ORDER BY e.at, e.id",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(action_id, status, reason, note_sealed, by_user_id, at)| {
+                let row = crate::meeting_rows::ActionEventRow { status, reason, note_sealed, by_user_id, at };
+                Ok((action_id, row.into_event()?))
+            })
+            .collect()
+    }
+
     async fn add_flag(&self, f: &crate::NewFlag, audit: marac_domain::audit::NewAuditEvent) -> crate::StoreResult<i64> {
         let mut tx = self.begin_write().await?;
         let (id,): (i64,) = sqlx::query_as(

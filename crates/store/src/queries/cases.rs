@@ -232,20 +232,21 @@ impl crate::CaseStore for This {
     }
 
     async fn case_history(&self, case_id: i64) -> crate::StoreResult<Vec<crate::CaseStageChange>> {
-        let rows: Vec<(String, Option<i64>, Option<crate::Day>, Option<i64>, crate::Ts)> = sqlx::query_as(
-            "SELECT e.stage, e.meeting_id, m.held_on, e.by_user_id, e.at FROM case_events e \
+        let rows: Vec<(String, Option<i64>, Option<crate::Day>, Option<i64>, Option<i64>, crate::Ts)> = sqlx::query_as(
+            "SELECT e.stage, e.meeting_id, m.held_on, m.marac_id, e.by_user_id, e.at FROM case_events e \
              LEFT JOIN meetings m ON m.id = e.meeting_id WHERE e.case_id = $1 ORDER BY e.id",
         )
         .bind(case_id)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(stage, meeting_id, meeting_on, by_user_id, at)| {
+            .map(|(stage, meeting_id, meeting_on, meeting_marac_id, by_user_id, at)| {
                 Ok(crate::CaseStageChange {
                     stage: CaseStage::from_code(&stage)
                         .ok_or_else(|| crate::StoreError::Corrupt(format!("unknown case stage {stage}")))?,
                     meeting_id,
                     meeting_on: meeting_on.map(time::Date::from),
+                    meeting_marac_id,
                     by_user_id,
                     at,
                 })

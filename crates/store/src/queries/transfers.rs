@@ -63,6 +63,13 @@ impl crate::TransferStore for This {
         row.map(TransferRow::into_transfer).transpose()
     }
 
+    async fn case_transfers(&self, case_id: i64) -> crate::StoreResult<Vec<crate::CaseTransfer>> {
+        let sql = format!("SELECT {} FROM case_transfers WHERE case_id = $1 ORDER BY created_at, id", TRANSFER_COLUMNS);
+        let rows: Vec<TransferRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(case_id).fetch_all(&self.pool).await?;
+        rows.into_iter().map(TransferRow::into_transfer).collect()
+    }
+
     async fn list_case_transfers(
         &self,
         marac_ids: &[i64],

@@ -106,6 +106,8 @@ struct CasePage {
     outcomes: Vec<Choice>,
     can_edit: bool,
     actions: Vec<ActionView>,
+    /// Earlier meetings' actions for this case, a group per meeting, the latest first.
+    earlier: Vec<(String, Vec<ActionView>)>,
     agencies: Vec<Choice>,
     subjects: Vec<Choice>,
     approaches: Vec<Choice>,
@@ -214,11 +216,27 @@ pub(crate) async fn case_page(
         Sent::Discussion(form) => (saved.overlay(&form.0), form, true),
         Sent::Other(form) => (saved, form, false),
     };
-    let filter = marac_app::store::ActionFilter { case_id: Some(case_id), limit: 200, ..Default::default() };
+    let filter = marac_app::store::ActionFilter { case_id: Some(case_id), limit: 500, ..Default::default() };
     let mut actions = Vec::new();
+    // Earlier meetings' actions are not this meeting's plan: they come apart, a group per meeting,
+    // the latest meeting first.
+    let mut earlier: Vec<(i64, time::Date, Vec<ActionView>)> = Vec::new();
     for a in state.store.list_actions(&filter).await? {
-        actions.push(action_view(state, &a, &agencies)?);
+        let view = action_view(state, &a, &agencies)?;
+        if a.action.meeting_id == id {
+            actions.push(view);
+        } else {
+            match earlier.iter_mut().find(|(m, _, _)| *m == a.action.meeting_id) {
+                Some((_, _, views)) => views.push(view),
+                None => earlier.push((a.action.meeting_id, a.meeting_held_on, vec![view])),
+            }
+        }
     }
+    earlier.sort_by_key(|e| std::cmp::Reverse(e.1));
+    let earlier: Vec<(String, Vec<ActionView>)> = earlier
+        .into_iter()
+        .map(|(_, on, views)| (format!("Agreed at the meeting on {}", display_date(on)), views))
+        .collect();
     let choice = |value: &str, label: &str, selected: bool| Choice {
         value: value.to_owned(),
         label: label.to_owned(),
@@ -267,6 +285,7 @@ pub(crate) async fn case_page(
             .collect(),
         can_edit: st.can_run && st.meeting.status != MeetingStatus::Held,
         actions,
+        earlier,
         agencies: st
             .meeting
             .details

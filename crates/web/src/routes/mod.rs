@@ -5,6 +5,7 @@ pub mod actions;
 pub mod admin;
 pub mod agency_lists;
 pub mod audit_trail;
+pub mod chronology;
 pub mod confidentiality;
 pub mod dashboards;
 pub mod directory;
@@ -19,6 +20,7 @@ pub mod meeting_schedule;
 pub mod meetings;
 pub mod ops;
 pub mod people;
+pub mod person;
 pub mod postcodes;
 pub mod referrals;
 pub mod research;
@@ -217,6 +219,7 @@ fn routes(state: &AppState) -> (Router<AppState>, Router<AppState>, Vec<Route>) 
         .get("/inbox/{id}", Signed(Gate::OwnAccount), inbox::open)
         .get("/people/duplicates", Signed(Gate::MergePeople), people::queue)
         .post("/people/duplicates", Signed(Gate::MergePeople), people::answer)
+        .get("/people/{id}", Signed(Gate::ReadCases), person::show)
         .get("/agency-lists", Signed(Gate::CrossReference), agency_lists::index)
         .upload("/agency-lists", Signed(Gate::CrossReference), agency_lists::upload, file)
         .get("/agency-lists/template.csv", Signed(Gate::CrossReference), agency_lists::template)

@@ -6,6 +6,7 @@ use crate::error::AppError;
 use crate::forms::{Errors, FormData};
 use crate::page::PageContext;
 use crate::paging::Pagination;
+use crate::routes::chronology::{EntryView, Words};
 use crate::routes::meeting_flags::FlagView;
 use crate::session::Signed;
 use askama::Template;
@@ -13,8 +14,10 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use marac_app::casework::{self, Purpose};
+use marac_app::chronology;
 use marac_app::store::{CaseFilter, CaseOrder, NewResearchNote, NoteKind, ReferralFilter, ReferralStatus, Ts};
 use marac_domain::case_stage::{self, CaseStage};
+use marac_domain::paging::PageRequest;
 use marac_domain::policy;
 use marac_domain::policy::{Action, authorise};
 use marac_domain::referral_form::field;
@@ -62,18 +65,6 @@ pub struct NoteView {
     pub own: bool,
     /// When.
     pub written: String,
-}
-
-/// A referral of the case.
-pub struct EpisodeView {
-    /// Reference.
-    pub reference: String,
-    /// Date.
-    pub date: String,
-    /// Status.
-    pub status: &'static str,
-    /// Criteria.
-    pub criteria: String,
 }
 
 /// A victim or child found on children's social care's list.
@@ -128,39 +119,36 @@ async fn social_care_views(
     Ok(out)
 }
 
-/// One move of a case, as its page lists them.
-pub struct StageView {
-    /// When, in UK time.
-    pub at: String,
-    /// Where it moved to, with its meeting's date.
-    pub stage: String,
-    /// Who made the change.
-    pub by: String,
+/// Someone the case's latest referral names, as agencies need them to search their own
+/// records.
+pub struct PersonView {
+    /// Victim, person causing harm, child.
+    pub role: String,
+    /// Name.
+    pub name: String,
+    /// "27 March 1990", or "Age 40 (given on the referral)".
+    pub born: String,
+    /// Address and postcode.
+    pub address: String,
 }
 
-/// Every move of a case the reader may see, newest first, with the names of who made them.
-async fn stage_history(state: &AppState, case_id: i64, held: impl Fn(Ts) -> bool) -> Result<Vec<StageView>, AppError> {
-    let mut names: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
-    let mut out = Vec::new();
-    for h in state.store.case_history(case_id).await?.into_iter().rev().filter(|h| held(h.at)) {
-        let by = match h.by_user_id {
-            None => "The system".to_owned(),
-            Some(id) => match names.get(&id) {
-                Some(n) => n.clone(),
-                None => {
-                    let name = crate::routes::name_of_user(state, id).await?;
-                    names.insert(id, name.clone());
-                    name
-                }
-            },
+impl PersonView {
+    /// The person as the referral gives them.
+    #[must_use]
+    pub fn of(p: &form::NamedPerson) -> Self {
+        let born = match (p.born, p.age) {
+            (Some(d), _) => crate::routes::display_date(d),
+            (None, Some(age)) => format!("Age {age} (given on the referral)"),
+            (None, None) => "Not known".to_owned(),
         };
-        out.push(StageView {
-            at: crate::routes::display_at(h.at.0),
-            stage: stage_line(Some(h.stage), h.meeting_on),
-            by,
-        });
+        let address = [p.address.trim(), p.postcode.trim()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n");
+        Self { role: p.role.clone(), name: p.name.clone(), born, address }
     }
-    Ok(out)
 }
 
 #[derive(Template, WebTemplate)]
@@ -173,10 +161,11 @@ struct CasePage {
     marac: String,
     stage: String,
     window: String,
-    history: Vec<StageView>,
+    person_id: i64,
+    people: Vec<PersonView>,
+    chronology: Vec<EntryView>,
+    pagination: Pagination,
     summary: String,
-    children: i64,
-    episodes: Vec<EpisodeView>,
     notes: Vec<NoteView>,
     flags: Vec<FlagView>,
     social_care: Vec<SocialCareView>,
@@ -283,6 +272,7 @@ async fn case_page(
     state: &AppState,
     me: &Signed,
     case_id: i64,
+    page: marac_domain::paging::PageRequest,
     form: &FormData,
     errors: Errors,
 ) -> Result<Response, AppError> {
@@ -304,18 +294,19 @@ async fn case_page(
     referrals
         .retain(|r| limit.as_ref().is_none_or(|l| l.shows(Some(r.marac_id), r.submitted_at.unwrap_or(r.created_at).0)));
     let latest = referrals.iter().find(|r| r.status == ReferralStatus::Accepted).or(referrals.first());
-    let (summary, children, transferred_from) = match latest {
+    let (summary, people, transferred_from) = match latest {
         Some(r) => {
             let map: FormMap = casework::open(state, Purpose::Form, &r.form_sealed)?;
             (
                 map.get(field::SUMMARY_TEXT).cloned().unwrap_or_default(),
-                r.children_count,
+                form::people_named(&map).iter().map(PersonView::of).collect(),
                 crate::routes::meetings::transferred_from(&map),
             )
         }
-        None => (String::new(), 0, String::new()),
+        None => (String::new(), Vec::new(), String::new()),
     };
     let agencies = state.store.list_agencies().await?;
+    let maracs = state.store.list_maracs().await?;
     let flag_filter = marac_app::store::FlagFilter { case_id: Some(case_id), ..Default::default() };
     let mut flag_records = state.store.list_flags(&flag_filter).await?;
     flag_records.retain(|f| held(f.flag.set_at));
@@ -335,7 +326,7 @@ async fn case_page(
             written: crate::routes::display_day(n.created_at),
         });
     }
-    let marac = state.store.get_marac(case.marac_id).await?;
+    let marac = maracs.iter().find(|m| m.id == case.marac_id).ok_or(AppError::NotFound)?;
     let (stage, stage_meeting) = state.store.case_stage(case_id).await?;
     let last_accepted = referrals.iter().filter(|r| r.status == ReferralStatus::Accepted).find_map(|r| r.referral_date);
     let window = last_accepted.map(|last| {
@@ -343,8 +334,15 @@ async fn case_page(
         let end = crate::routes::display_date(end);
         if runs { format!("Runs until {end}: a referral by then is a repeat") } else { format!("Ended on {end}") }
     });
-    let history = stage_history(state, case_id, held).await?;
-    let can_write = me.user.agency_id.is_some() && authorise(&me.actor(), Action::WriteCase(&access)).is_ok();
+    let reader = chronology::Reader { agency_id: me.user.agency_id, limit: limit.clone() };
+    let entries = chronology::of_case(state, case_id, &reader).await?;
+    let entries = marac_domain::paging::Page::of_list(entries, page);
+    let actor = me.actor();
+    let no_refs = std::collections::HashMap::new();
+    let words = Words { actor: &actor, agencies: &agencies, maracs: &maracs, case_refs: &no_refs };
+    let chronology = crate::routes::chronology::views(state, &entries.rows, &words).await?;
+    let pagination = Pagination::new(&entries, &format!("/cases/{case_id}"), &[]);
+    let can_write = me.user.agency_id.is_some() && authorise(&actor, Action::WriteCase(&access)).is_ok();
     let chosen = form.get("kind");
     // The title names the case, never a person: titles stay in browser history and window lists.
     let reference = latest.and_then(|r| r.reference.clone()).unwrap_or_else(|| format!("case {case_id}"));
@@ -353,22 +351,14 @@ async fn case_page(
         case_id,
         victim,
         perpetrators,
-        marac: marac.name,
+        marac: marac.name.clone(),
         stage: stage_line(stage, stage_meeting.map(|(_, d)| d)),
         window: window.unwrap_or_default(),
-        history,
+        person_id: case.victim_person_id,
+        people,
+        chronology,
+        pagination,
         summary,
-        children,
-        episodes: referrals
-            .iter()
-            .filter(|r| r.status != ReferralStatus::Draft)
-            .map(|r| EpisodeView {
-                reference: r.reference.clone().unwrap_or_default(),
-                date: r.referral_date.map(crate::routes::display_date).unwrap_or_default(),
-                status: r.status.label(),
-                criteria: r.criteria.iter().map(|c| c.label()).collect::<Vec<_>>().join(", "),
-            })
-            .collect(),
         notes,
         flags,
         social_care,
@@ -386,8 +376,13 @@ async fn case_page(
 ///
 /// # Errors
 /// Refused to anyone with no reason to see the case.
-pub async fn show(State(state): State<AppState>, me: Signed, Path(id): Path<i64>) -> Result<Response, AppError> {
-    case_page(&state, &me, id, &FormData::default(), Errors::default()).await
+pub async fn show(
+    State(state): State<AppState>,
+    me: Signed,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<crate::paging::PageQuery>,
+) -> Result<Response, AppError> {
+    case_page(&state, &me, id, q.request(), &FormData::default(), Errors::default()).await
 }
 
 /// `POST /cases/{id}/notes`: adds a note from the user's agency.
@@ -419,7 +414,7 @@ pub async fn add_note(
         errors.add("body", e);
     }
     let Some(kind) = kind.filter(|_| errors.is_empty()) else {
-        return case_page(&state, &me, id, &form, errors).await;
+        return case_page(&state, &me, id, PageRequest::default(), &form, errors).await;
     };
     let note = NewResearchNote {
         case_id: id,
