@@ -35,6 +35,18 @@ impl CaseStage {
     /// The stages of a case on its way to a meeting: the ones agencies research.
     pub const ON_THE_WAY: &'static [CaseStage] = &[CaseStage::AwaitingMeeting, CaseStage::Listed, CaseStage::Deferred];
 
+    /// The stages at which a case may be researched at all: on its way, or (where a Marac opens
+    /// research when a referral is sent) waiting for triage.
+    pub const RESEARCHABLE: &'static [CaseStage] =
+        &[CaseStage::Referred, CaseStage::AwaitingMeeting, CaseStage::Listed, CaseStage::Deferred];
+
+    /// Whether the case has been heard at its latest meeting (and not referred again since):
+    /// research on it is closed.
+    #[must_use]
+    pub const fn is_heard(self) -> bool {
+        matches!(self, Self::Heard | Self::ActionsOpen | Self::Closed)
+    }
+
     /// Whether the stage names the meeting it concerns (listed for, heard at, deferred at).
     #[must_use]
     pub const fn names_meeting(self) -> bool {

@@ -1,6 +1,46 @@
 //! The rules of the brief that each Marac may set for itself, with the national defaults.
 
+use crate::case_stage::CaseStage;
 use serde::{Deserialize, Serialize};
+
+crate::coded_enum! {
+    /// When the representatives of the agencies attending a Marac may start researching a case
+    /// of it (under the confidentiality rule, as ever).
+    #[derive(Default)]
+    pub enum ResearchOpens {
+        /// As soon as the referral is sent, so agencies can add to it before triage.
+        OnSubmission = ("submission", "When the referral is sent"),
+        /// When the coordinator accepts the referral.
+        #[default]
+        OnAcceptance = ("acceptance", "When the coordinator accepts the referral"),
+        /// When the meeting's list is published, for the agencies invited to it.
+        OnPublication = ("publication", "When the meeting's list is published"),
+    }
+}
+
+impl ResearchOpens {
+    /// Whether a case at `stage` is open to every agency attending its Marac (before any list
+    /// is published). Publication opens a case only to the agencies a published list invites,
+    /// which the case's meetings say; research closes for everyone once the case is heard.
+    #[must_use]
+    pub fn opens(self, stage: Option<CaseStage>) -> bool {
+        match (self, stage) {
+            (Self::OnSubmission, Some(CaseStage::Referred)) => true,
+            (Self::OnSubmission | Self::OnAcceptance, Some(s)) => CaseStage::ON_THE_WAY.contains(&s),
+            _ => false,
+        }
+    }
+
+    /// The stages at which `opens` is true, for a database to ask.
+    #[must_use]
+    pub fn open_stages(self) -> &'static [CaseStage] {
+        match self {
+            Self::OnSubmission => CaseStage::RESEARCHABLE,
+            Self::OnAcceptance => CaseStage::ON_THE_WAY,
+            Self::OnPublication => &[],
+        }
+    }
+}
 
 /// Thresholds and windows one Marac applies. Defaults are the SafeLives ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +62,9 @@ pub struct MaracRules {
     pub list_cutoff_days: u32,
     /// Months a flag agreed at a meeting (e.g. a safety marker on an address) runs.
     pub flag_months: u32,
+    /// When attending agencies may start researching a case.
+    #[serde(default)]
+    pub research_opens: ResearchOpens,
 }
 
 impl Default for MaracRules {
@@ -35,6 +78,7 @@ impl Default for MaracRules {
             recommended_cases_per_10k: 40,
             list_cutoff_days: 7,
             flag_months: 12,
+            research_opens: ResearchOpens::OnAcceptance,
         }
     }
 }
@@ -108,5 +152,37 @@ mod tests {
         // 100,000 adult women at 40 per 10,000 is 400 cases a year.
         assert_eq!(MaracRules::default().recommended_cases_a_year(100_000), 400);
         assert_eq!(MaracRules::default().recommended_cases_a_year(1), 1);
+    }
+
+    #[test]
+    fn research_opens_when_the_marac_says_and_closes_when_the_case_is_heard() {
+        use crate::case_stage::CaseStage as S;
+        for setting in ResearchOpens::ALL {
+            for stage in [
+                None,
+                Some(S::Referred),
+                Some(S::Declined),
+                Some(S::AwaitingMeeting),
+                Some(S::Listed),
+                Some(S::Deferred),
+                Some(S::Heard),
+                Some(S::ActionsOpen),
+                Some(S::Closed),
+            ] {
+                assert_eq!(
+                    setting.opens(stage),
+                    stage.is_some_and(|s| setting.open_stages().contains(&s)),
+                    "{setting:?} {stage:?}"
+                );
+            }
+        }
+        assert!(ResearchOpens::OnSubmission.opens(Some(S::Referred)));
+        assert!(!ResearchOpens::OnAcceptance.opens(Some(S::Referred)), "waiting for triage opens nothing by default");
+        assert!(ResearchOpens::OnAcceptance.opens(Some(S::Listed)));
+        assert!(!ResearchOpens::OnPublication.opens(Some(S::Listed)), "only the published list's invitations open it");
+        assert!(
+            !ResearchOpens::OnSubmission.opens(Some(S::Heard)) && !ResearchOpens::OnSubmission.opens(Some(S::Declined))
+        );
+        assert_eq!(MaracRules::default().research_opens, ResearchOpens::OnAcceptance);
     }
 }

@@ -29,6 +29,7 @@ pub(crate) struct MaracRow {
     pub recommended_cases_per_10k: i64,
     pub list_cutoff_days: i64,
     pub flag_months: i64,
+    pub research_opens: String,
 }
 
 fn small(v: i64, what: &str) -> StoreResult<u32> {
@@ -55,6 +56,8 @@ impl MaracRow {
                 recommended_cases_per_10k: small(self.recommended_cases_per_10k, "recommended_cases_per_10k")?,
                 list_cutoff_days: small(self.list_cutoff_days, "list_cutoff_days")?,
                 flag_months: small(self.flag_months, "flag_months")?,
+                research_opens: marac_domain::marac_rules::ResearchOpens::from_code(&self.research_opens)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown research setting {}", self.research_opens)))?,
             },
         })
     }

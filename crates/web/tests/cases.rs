@@ -332,3 +332,73 @@ async fn a_meeting_shows_earlier_meetings_actions_apart_from_its_own_plan() {
         assert!(at(&page.body, "Flag the address on the GP record") > earlier, "the earlier action is apart");
     });
 }
+
+/// Sets when the test Marac's attending agencies may start researching its cases.
+async fn research_opens(app: &support::TestApp, setting: marac_domain::marac_rules::ResearchOpens) {
+    let s = app.db.store.as_ref();
+    let m = s.get_marac(app.marac_id).await.unwrap();
+    let input = marac_app::store::MaracInput {
+        partnership_id: m.partnership_id,
+        code: m.code,
+        name: m.name,
+        area: m.area,
+        adult_female_population: m.adult_female_population,
+        cadence: m.cadence,
+        rules: marac_domain::MaracRules { research_opens: setting, ..m.rules },
+    };
+    s.update_marac(app.marac_id, &input, support::event(app)).await.unwrap();
+}
+
+#[tokio::test]
+async fn attending_agencies_research_when_the_marac_says_and_stop_when_the_case_is_heard() {
+    use marac_domain::marac_rules::ResearchOpens;
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        // By default research opens on acceptance: the story's case is accepted, no list is out.
+        let MeetingStory { case_id, cora, .. } = meeting_story(&app).await;
+        let case_page = format!("/cases/{case_id}");
+        let hea = app.signed_in("hea@x.org").await;
+        let hou = app.signed_in("hou@x.org").await;
+        let cora_meeting = support::scheduled_meeting(&app, &cora).await;
+        cora.post(&format!("{cora_meeting}/statement"), &[("statement", support::STATEMENT)]).await;
+        support::confirm_statement(&app, &hea, app.marac_id).await;
+        assert_eq!(hea.get(&case_page).await.status, StatusCode::OK, "accepted: open to the Marac's agencies");
+        assert!(hea.get("/research").await.body.contains(&format!("href=\"{case_page}\"")));
+        assert!(hea.get("/").await.body.contains("1</strong> case to research"));
+        let r = hea.post(&format!("{case_page}/notes"), &[("kind", "fact"), ("body", "Known to A&E.")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_ne!(hou.get(&case_page).await.status, StatusCode::OK, "an agency not attending the Marac sees nothing");
+
+        // On submission: a referral waiting for triage is open to them too.
+        research_opens(&app, ResearchOpens::OnSubmission).await;
+        let kim = app.signed_in("kim@x.org").await;
+        let waiting =
+            support::refer(&kim, &support::referral_fields(app.marac_id, "Ada", "Lowe", "1/1/1985", 15)).await;
+        let waiting_case = s.get_referral(waiting).await.unwrap().case_id.unwrap();
+        let waiting_page = format!("/cases/{waiting_case}");
+        assert_eq!(hea.get(&waiting_page).await.status, StatusCode::OK, "sent: open to add to before triage");
+        assert!(hea.get("/research").await.body.contains(&format!("href=\"{waiting_page}\"")));
+
+        // On publication: neither opens until a list that invites them is out.
+        research_opens(&app, ResearchOpens::OnPublication).await;
+        for page in [&case_page, &waiting_page] {
+            assert_ne!(hea.get(page).await.status, StatusCode::OK, "{page} is closed until the list is out");
+        }
+        assert!(!hea.get("/research").await.body.contains("href=\"/cases/"));
+        cora.get(&cora_meeting).await;
+        cora.post(&format!("{cora_meeting}/list"), &[("op", "propose")]).await;
+        assert_eq!(cora.post(&format!("{cora_meeting}/publish"), &[]).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(hea.get(&case_page).await.status, StatusCode::OK, "invited to the published list");
+
+        // Heard: research closes; what they added stays readable, and nothing more is added.
+        research_opens(&app, ResearchOpens::OnAcceptance).await;
+        hear_case(&app, &cora_meeting, case_id).await;
+        let page = hea.get(&case_page).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("Known to A&#38;E."), "{}", page.body);
+        assert!(!page.body.contains("Add a note"), "read only: {}", page.body);
+        let r = hea.post(&format!("{case_page}/notes"), &[("kind", "fact"), ("body", "Too late.")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert!(!hea.get("/research").await.body.contains(&format!("href=\"{case_page}\"")));
+    });
+}

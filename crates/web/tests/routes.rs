@@ -663,7 +663,11 @@ async fn marac_settings_are_validated_and_saved() {
             ("flag_months", "40"),
         ];
         let r = b.post(&path, &fields).await;
+        assert!(r.body.contains("Select when the attending agencies may start researching a case"), "{}", r.body);
+        fields.push(("research_opens", "submission"));
+        let r = b.post(&path, &fields).await;
         assert!(r.body.contains("The high-risk threshold must be between 1 and 40"), "{}", r.body);
+        assert!(r.body.contains(r#"value="submission" checked"#), "what was chosen is kept");
         assert!(r.body.contains("How long a flag runs must be between 1 and 36"), "{}", r.body);
         fields[13] = ("flag_months", "24");
         assert!(r.body.contains("value=\"61,250\""));
@@ -676,6 +680,7 @@ async fn marac_settings_are_validated_and_saved() {
             (15, 5, 61_250)
         );
         assert_eq!((m.rules.list_cutoff_days, m.rules.flag_months), (5, 24));
+        assert_eq!(m.rules.research_opens, marac_domain::marac_rules::ResearchOpens::OnSubmission);
     });
 }
 
@@ -989,13 +994,14 @@ async fn a_referral_is_written_page_by_page_triaged_and_researched() {
         assert_eq!(r.status, StatusCode::SEE_OTHER);
         assert!(kim.get("/referrals").await.body.contains("Accepted"));
 
-        // Research: once a published list holds the case, the invited agencies see it; a private
-        // note stays with its agency until shared.
+        // Research: the Marac opens an accepted case to its agencies (its default), under its
+        // confidentiality statement; a private note stays with its agency until shared.
         let case_id = s.get_referral(referral).await.unwrap().case_id.unwrap();
         let case = format!("/cases/{case_id}");
         let rep = app.signed_in("rep@x.org").await;
         let hea = app.signed_in("hea@x.org").await;
-        assert_eq!(hea.get(&case).await.status, StatusCode::FORBIDDEN, "accepted but not yet listed");
+        let before = hea.get(&case).await;
+        assert!(before.location().starts_with("/confidentiality/"), "accepted: open once the statement is confirmed");
         list_on_published_meeting(&app, case_id, referral, &[app.agency_id, health]).await;
         // Nothing of the Marac's cases until its statement is confirmed.
         let unconfirmed = rep.get("/research").await.body;

@@ -191,6 +191,7 @@ mod tests {
                         marac_id: m,
                         referring_agency_ids: vec![*a],
                         attending_agency_ids: vec![*a],
+                        researching_agency_ids: vec![*a],
                         action_owner_agency_ids: vec![*a],
                         ..CaseAccess::default()
                     })

@@ -70,6 +70,12 @@ pub struct CaseAccess {
     pub referring_agency_ids: Vec<i64>,
     /// Agencies invited to a meeting at which the case is listed.
     pub attending_agency_ids: Vec<i64>,
+    /// Agencies attending the case's Marac while its setting opens research at the case's stage
+    /// ([`crate::marac_rules::ResearchOpens`]): they may research it before any list is out.
+    pub researching_agency_ids: Vec<i64>,
+    /// Heard at its latest meeting and not referred again since: research is closed, and those
+    /// who took part read it without changing it.
+    pub heard: bool,
     /// People who own an action on the case.
     pub action_owner_user_ids: Vec<i64>,
     /// Agencies that own an action on the case.
@@ -544,9 +550,15 @@ fn case_access_in(actor: &Actor, case: &CaseAccess, m: i64, write: bool) -> Resu
     if case.referring_agency_ids.contains(&agency) {
         return Ok(Basis::ReferringAgency);
     }
-    let attends =
-        case.attending_agency_ids.contains(&agency) && actor.has_any_role_for(&[Role::AgencyRep, Role::Idva], m);
-    if attends {
+    let represents = actor.has_any_role_for(&[Role::AgencyRep, Role::Idva], m);
+    // The Marac's setting opens a case on its way to every agency attending the Marac.
+    if represents && m == case.marac_id && case.researching_agency_ids.contains(&agency) {
+        return Ok(Basis::AttendingAgency);
+    }
+    if represents && case.attending_agency_ids.contains(&agency) {
+        if write && case.heard {
+            return Err(Denied("research on this case closed when it was heard"));
+        }
         return Ok(Basis::AttendingAgency);
     }
     // An agency owning an action may read the case to do it, but changes the case only

@@ -20,7 +20,8 @@ pub struct CaseScope {
     /// Maracs in which the agency's cases are theirs to see: those it referred (accepted) or
     /// owns an action on.
     pub practitioner_maracs: Vec<i64>,
-    /// Maracs in which they also see the cases listed at meetings their agency attends (a
+    /// Maracs in which they also see the cases listed at meetings their agency attends, and
+    /// the cases the Marac's setting opens to its agencies before a list is out (a
     /// representative or Idva, not a referrer).
     pub attending_maracs: Vec<i64>,
 }
@@ -66,6 +67,7 @@ impl CaseScope {
         };
         case.referring_agency_ids.contains(&agency)
             || case.action_owner_agency_ids.contains(&agency)
-            || (self.attending_maracs.contains(&m) && case.attending_agency_ids.contains(&agency))
+            || (self.attending_maracs.contains(&m)
+                && (case.attending_agency_ids.contains(&agency) || case.researching_agency_ids.contains(&agency)))
     }
 }

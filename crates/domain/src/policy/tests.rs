@@ -302,6 +302,14 @@ fn the_scope_of_a_list_agrees_with_the_policy() {
         CaseAccess { marac_id: M1, ..CaseAccess::default() },
         CaseAccess { marac_id: M1, attending_agency_ids: vec![HOUSING], ..CaseAccess::default() },
         CaseAccess { marac_id: M1, referring_agency_ids: vec![HEALTH, HOUSING], ..CaseAccess::default() },
+        CaseAccess { marac_id: M1, researching_agency_ids: vec![HEALTH], ..CaseAccess::default() },
+        CaseAccess {
+            marac_id: M2,
+            researching_agency_ids: vec![POLICE, HOUSING],
+            heard: true,
+            ..CaseAccess::default()
+        },
+        CaseAccess { marac_id: M1, attending_agency_ids: vec![HEALTH], heard: true, ..CaseAccess::default() },
     ];
     let mut checked = 0;
     for role in Role::ALL.iter().copied() {
@@ -322,4 +330,30 @@ fn the_scope_of_a_list_agrees_with_the_policy() {
         }
     }
     assert!(checked > 1000);
+}
+
+/// A Marac's setting opens a case on its way to every agency attending the Marac; research
+/// closes when the case is heard, and those who took part keep reading it.
+#[test]
+fn research_opens_by_the_marac_setting_and_closes_when_the_case_is_heard() {
+    let rep = actor(1, Some(HEALTH), &[(Role::AgencyRep, Some(M1))]);
+    let referrer = actor(2, Some(HEALTH), &[(Role::Referrer, Some(M1))]);
+    let elsewhere = actor(3, Some(HEALTH), &[(Role::AgencyRep, Some(M2))]);
+    let early = CaseAccess { marac_id: M1, researching_agency_ids: vec![HEALTH], ..CaseAccess::default() };
+    assert_eq!(authorise(&rep, Action::ReadCase(&early)), Ok(Basis::AttendingAgency));
+    assert_eq!(authorise(&rep, Action::WriteCase(&early)), Ok(Basis::AttendingAgency));
+    assert!(authorise(&referrer, Action::ReadCase(&early)).is_err(), "a referrer does not research");
+    assert!(authorise(&elsewhere, Action::ReadCase(&early)).is_err(), "only the case's own Marac's agencies");
+    let not_yet = CaseAccess { marac_id: M1, ..CaseAccess::default() };
+    assert!(authorise(&rep, Action::ReadCase(&not_yet)).is_err());
+
+    let heard = CaseAccess { marac_id: M1, attending_agency_ids: vec![HEALTH], heard: true, ..CaseAccess::default() };
+    assert_eq!(
+        authorise(&rep, Action::ReadCase(&heard)),
+        Ok(Basis::AttendingAgency),
+        "read-only for those who took part"
+    );
+    assert!(authorise(&rep, Action::WriteCase(&heard)).is_err(), "research closed at the hearing");
+    let coordinator = actor(4, Some(POLICE), &[(Role::Coordinator, Some(M1))]);
+    assert!(authorise(&coordinator, Action::WriteCase(&heard)).is_ok());
 }

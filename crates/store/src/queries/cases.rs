@@ -4,6 +4,7 @@
 
 use super::{Db, This};
 use marac_domain::case_stage::{self, CaseEvent, CaseStage};
+use marac_domain::marac_rules::ResearchOpens;
 use marac_domain::policy::CaseScope;
 
 /// Action statuses that keep a case open.
@@ -44,12 +45,31 @@ pub(super) fn push_case_scope(q: &mut sqlx::QueryBuilder<Db>, scope: &CaseScope)
         .push(") OR (");
         push_in(q, "c.marac_id", &scope.attending_maracs);
         q.push(
-            " AND EXISTS (SELECT 1 FROM meeting_cases smc JOIN meetings sm ON sm.id = smc.meeting_id \
+            " AND (EXISTS (SELECT 1 FROM meeting_cases smc JOIN meetings sm ON sm.id = smc.meeting_id \
              JOIN meeting_agencies sma ON sma.meeting_id = sm.id \
              WHERE smc.case_id = c.id AND sm.status IN ('published', 'held') AND sma.agency_id = ",
         )
         .push_bind(agency)
-        .push("))))");
+        // Or the Marac's setting opens the case, at its stage, to the agencies attending it.
+        .push(
+            ") OR EXISTS (SELECT 1 FROM agency_maracs sam JOIN maracs srm ON srm.id = sam.marac_id \
+             WHERE sam.marac_id = c.marac_id AND sam.agency_id = ",
+        )
+        .push_bind(agency)
+        .push(" AND (1 = 0");
+        for setting in ResearchOpens::ALL {
+            let stages = setting.open_stages();
+            if stages.is_empty() {
+                continue;
+            }
+            q.push(" OR (srm.research_opens = ").push_bind(setting.code()).push(" AND c.stage IN (");
+            let mut list = q.separated(", ");
+            for stage in stages {
+                list.push_bind(stage.code());
+            }
+            list.push_unseparated("))");
+        }
+        q.push("))))))");
     }
     q.push(")");
 }

@@ -43,6 +43,7 @@ impl This {
             .bind(i64::from(r.recommended_cases_per_10k))
             .bind(i64::from(r.list_cutoff_days))
             .bind(i64::from(r.flag_months))
+            .bind(r.research_opens.code())
     }
 }
 
@@ -116,19 +117,19 @@ impl crate::OrganisationStore for This {
     }
 
     async fn list_maracs(&self) -> crate::StoreResult<Vec<crate::Marac>> {
-        const Q: &str = "SELECT id, partnership_id, code, name, area, adult_female_population, cadence, high_risk_threshold, escalation_incidents, escalation_months, repeat_months, meeting_capacity, recommended_cases_per_10k, list_cutoff_days, flag_months FROM maracs ORDER BY name, id";
+        const Q: &str = "SELECT id, partnership_id, code, name, area, adult_female_population, cadence, high_risk_threshold, escalation_incidents, escalation_months, repeat_months, meeting_capacity, recommended_cases_per_10k, list_cutoff_days, flag_months, research_opens FROM maracs ORDER BY name, id";
         let rows: Vec<crate::rows::MaracRow> = sqlx::query_as(Q).fetch_all(&self.pool).await?;
         rows.into_iter().map(crate::rows::MaracRow::into_marac).collect()
     }
 
     async fn get_marac(&self, id: i64) -> crate::StoreResult<crate::Marac> {
-        const Q: &str = "SELECT id, partnership_id, code, name, area, adult_female_population, cadence, high_risk_threshold, escalation_incidents, escalation_months, repeat_months, meeting_capacity, recommended_cases_per_10k, list_cutoff_days, flag_months FROM maracs WHERE id = $1";
+        const Q: &str = "SELECT id, partnership_id, code, name, area, adult_female_population, cadence, high_risk_threshold, escalation_incidents, escalation_months, repeat_months, meeting_capacity, recommended_cases_per_10k, list_cutoff_days, flag_months, research_opens FROM maracs WHERE id = $1";
         let row: crate::rows::MaracRow = sqlx::query_as(Q).bind(id).fetch_one(&self.pool).await?;
         row.into_marac()
     }
 
     async fn find_marac_by_code(&self, code: &str) -> crate::StoreResult<Option<crate::Marac>> {
-        const Q: &str = "SELECT id, partnership_id, code, name, area, adult_female_population, cadence, high_risk_threshold, escalation_incidents, escalation_months, repeat_months, meeting_capacity, recommended_cases_per_10k, list_cutoff_days, flag_months FROM maracs WHERE code = $1";
+        const Q: &str = "SELECT id, partnership_id, code, name, area, adult_female_population, cadence, high_risk_threshold, escalation_incidents, escalation_months, repeat_months, meeting_capacity, recommended_cases_per_10k, list_cutoff_days, flag_months, research_opens FROM maracs WHERE code = $1";
         let row: Option<crate::rows::MaracRow> = sqlx::query_as(Q).bind(code).fetch_optional(&self.pool).await?;
         row.map(crate::rows::MaracRow::into_marac).transpose()
     }
@@ -143,8 +144,8 @@ impl crate::OrganisationStore for This {
             sqlx::query_as(
                 "INSERT INTO maracs (partnership_id, code, name, area, adult_female_population, cadence, \
              high_risk_threshold, escalation_incidents, escalation_months, repeat_months, meeting_capacity, \
-             recommended_cases_per_10k, list_cutoff_days, flag_months, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+             recommended_cases_per_10k, list_cutoff_days, flag_months, research_opens, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
             ),
             input,
         )
@@ -170,7 +171,7 @@ impl crate::OrganisationStore for This {
                 "UPDATE maracs SET partnership_id = $1, code = $2, name = $3, area = $4, adult_female_population = $5, \
              cadence = $6, high_risk_threshold = $7, escalation_incidents = $8, escalation_months = $9, \
              repeat_months = $10, meeting_capacity = $11, recommended_cases_per_10k = $12, list_cutoff_days = $13, \
-             flag_months = $14 WHERE id = $15 RETURNING id",
+             flag_months = $14, research_opens = $15 WHERE id = $16 RETURNING id",
             ),
             input,
         )

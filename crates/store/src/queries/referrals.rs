@@ -615,6 +615,29 @@ impl crate::ReferralStore for This {
         .into_iter()
         .map(|(a,)| a)
         .collect();
+        // The Marac's setting may open the case to every agency attending the Marac while it is
+        // on its way; once heard, research is closed.
+        let (stage, opens): (Option<String>, String) = sqlx::query_as(
+            "SELECT c.stage, m.research_opens FROM cases c JOIN maracs m ON m.id = c.marac_id WHERE c.id = $1",
+        )
+        .bind(case_id)
+        .fetch_one(&self.pool)
+        .await?;
+        let stage = stage.as_deref().and_then(marac_domain::case_stage::CaseStage::from_code);
+        let opens = marac_domain::marac_rules::ResearchOpens::from_code(&opens)
+            .ok_or_else(|| crate::StoreError::Corrupt(format!("unknown research setting {opens}")))?;
+        let researching: Vec<i64> = if opens.opens(stage) {
+            sqlx::query_as::<_, (i64,)>("SELECT agency_id FROM agency_maracs WHERE marac_id = $1 ORDER BY agency_id")
+                .bind(case.marac_id)
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(|(a,)| a)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let heard = stage.is_some_and(marac_domain::case_stage::CaseStage::is_heard);
         let owners: Vec<(i64,)> =
             sqlx::query_as("SELECT DISTINCT agency_id FROM actions WHERE case_id = $1 ORDER BY agency_id")
                 .bind(case_id)
@@ -631,6 +654,8 @@ impl crate::ReferralStore for This {
             marac_id: case.marac_id,
             referring_agency_ids: referring,
             attending_agency_ids: attending,
+            researching_agency_ids: researching,
+            heard,
             action_owner_agency_ids: owners.into_iter().map(|(a,)| a).collect(),
             held_before: held_before
                 .into_iter()

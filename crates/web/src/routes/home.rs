@@ -167,7 +167,7 @@ async fn work(
         let on_the_way = CaseFilter {
             scope: scope.clone(),
             marac_ids: Some(researched.clone()),
-            stages: CaseStage::ON_THE_WAY.to_vec(),
+            stages: CaseStage::RESEARCHABLE.to_vec(),
             page: COUNT_ONLY,
             ..CaseFilter::default()
         };

@@ -12,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use marac_app::store::{Marac, MaracInput};
 use marac_domain::fields::{Code, number_in_range, required_text};
+use marac_domain::marac_rules::ResearchOpens;
 use marac_domain::policy::Action;
 use marac_domain::{MaracRules, MeetingCadence};
 
@@ -35,6 +36,7 @@ struct FormPage {
     form: FormData,
     partnerships: Vec<Choice>,
     cadences: Vec<Choice>,
+    research: Vec<Choice>,
     errors: Errors,
 }
 
@@ -77,6 +79,7 @@ fn rule_fields(r: &MaracRules) -> Vec<(String, String)> {
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_string()))
+    .chain(std::iter::once(("research_opens".to_owned(), r.research_opens.code().to_owned())))
     .collect()
 }
 
@@ -114,8 +117,19 @@ async fn form_page(
     let partnerships = partnership_choices(state, &form).await?;
     let cadences =
         MeetingCadence::ALL.iter().map(|c| Choice::new(c.code(), c.label(), form.get("cadence") == c.code())).collect();
+    let research = ResearchOpens::ALL
+        .iter()
+        .map(|r| Choice::new(r.code(), r.label(), form.get("research_opens") == r.code()))
+        .collect();
     let title = if id.is_some() { "Change Marac" } else { "Add a Marac" };
-    Ok(FormPage { ctx: PageContext::new(state, &me.visitor, title, "/admin"), form, partnerships, cadences, errors })
+    Ok(FormPage {
+        ctx: PageContext::new(state, &me.visitor, title, "/admin"),
+        form,
+        partnerships,
+        cadences,
+        research,
+        errors,
+    })
 }
 
 /// `GET /admin/maracs/new`.
@@ -158,6 +172,10 @@ fn parse(form: &FormData, errors: &mut Errors, partnership_ids: &[i64]) -> Optio
     if cadence.is_none() {
         errors.add("cadence", "Select how often the Marac meets");
     }
+    let research_opens = ResearchOpens::from_code(form.get("research_opens"));
+    if research_opens.is_none() {
+        errors.add("research_opens", "Select when the attending agencies may start researching a case");
+    }
     let values: Vec<Option<u32>> = [
         ("high_risk_threshold", "the high-risk threshold"),
         ("escalation_incidents", "the number of incidents"),
@@ -174,6 +192,7 @@ fn parse(form: &FormData, errors: &mut Errors, partnership_ids: &[i64]) -> Optio
     let [Some(hr), Some(ei), Some(em), Some(rm), Some(mc), Some(rc), Some(cutoff), Some(fm)] = values[..] else {
         return None;
     };
+    let research_opens = research_opens?;
     let rules = MaracRules {
         high_risk_threshold: hr,
         escalation_incidents: ei,
@@ -183,6 +202,7 @@ fn parse(form: &FormData, errors: &mut Errors, partnership_ids: &[i64]) -> Optio
         recommended_cases_per_10k: rc,
         list_cutoff_days: cutoff,
         flag_months: fm,
+        research_opens,
     };
     if let Err(problems) = rules.validate() {
         for p in problems {
