@@ -108,6 +108,9 @@ export function steps (env) {
       await page.click('button:has-text("Save statement")')
     }
     await page.click('button:has-text("Publish the list")')
+    assert.match(await page.textContent('h1'), /Publish the list\?/)
+    if (shots) await check(page, 'meeting-publish-confirm')
+    await page.click('button:has-text("Yes, publish the list")')
     assert.match(await page.textContent('main'), /List published/)
     return new URL(page.url()).pathname
   }

@@ -5,7 +5,7 @@
 
 use crate::App;
 use marac_domain::Role;
-use marac_domain::notices::{ActionNotice, NoticeKind, action_notice, dedupe_key};
+use marac_domain::notices::{ActionNotice, NoticeKind, about_action, about_meeting, action_notice, dedupe_key};
 use marac_store::{ActionFilter, ActionRecord, Meeting, NewNotice, StoreResult, Ts, User};
 
 /// Most actions a sweep looks at in one round; more wait for the next round.
@@ -16,21 +16,30 @@ fn holds(user: &User, role: Role, marac_id: i64) -> bool {
     !user.disabled && user.grants.iter().any(|g| g.role == role && g.marac_id.is_none_or(|m| m == marac_id))
 }
 
-fn notice(user: &User, kind: NoticeKind, link: String, key: String) -> NewNotice {
-    NewNotice { user_id: user.id, kind, link, dedupe_key: key, email_to: Some(user.email.clone()) }
+fn notice(user: &User, kind: NoticeKind, link: String, key: String, about: &str) -> NewNotice {
+    NewNotice {
+        user_id: user.id,
+        kind,
+        link,
+        dedupe_key: key,
+        about: about.to_owned(),
+        email_to: Some(user.email.clone()),
+    }
 }
 
-/// Representatives and Idvas of the invited agencies hear that a list is out.
+/// Representatives and Idvas of the invited agencies hear that the list of a meeting of the
+/// Marac called `marac` is out.
 #[must_use]
-pub fn list_published(users: &[User], meeting: &Meeting) -> Vec<NewNotice> {
+pub fn list_published(users: &[User], meeting: &Meeting, marac: &str) -> Vec<NewNotice> {
     let marac_id = meeting.details.marac_id;
+    let about = about_meeting(marac, meeting.details.held_on);
     users
         .iter()
         .filter(|u| u.agency_id.is_some_and(|a| meeting.details.invited_agency_ids.contains(&a)))
         .filter(|u| holds(u, Role::AgencyRep, marac_id) || holds(u, Role::Idva, marac_id))
         .map(|u| {
             let key = dedupe_key(NoticeKind::ListPublished, meeting.id, "published");
-            notice(u, NoticeKind::ListPublished, format!("/meetings/{}", meeting.id), key)
+            notice(u, NoticeKind::ListPublished, format!("/meetings/{}", meeting.id), key, &about)
         })
         .collect()
 }
@@ -38,8 +47,9 @@ pub fn list_published(users: &[User], meeting: &Meeting) -> Vec<NewNotice> {
 /// Representatives and Idvas of the invited agencies hear that a case joined a list already
 /// published (once per case and meeting).
 #[must_use]
-pub fn case_added_to_list(users: &[User], meeting: &Meeting, case_id: i64) -> Vec<NewNotice> {
+pub fn case_added_to_list(users: &[User], meeting: &Meeting, marac: &str, case_id: i64) -> Vec<NewNotice> {
     let marac_id = meeting.details.marac_id;
+    let about = about_meeting(marac, meeting.details.held_on);
     let occasion = format!("case:{case_id}");
     users
         .iter()
@@ -47,33 +57,41 @@ pub fn case_added_to_list(users: &[User], meeting: &Meeting, case_id: i64) -> Ve
         .filter(|u| holds(u, Role::AgencyRep, marac_id) || holds(u, Role::Idva, marac_id))
         .map(|u| {
             let key = dedupe_key(NoticeKind::CaseAddedToList, meeting.id, &occasion);
-            notice(u, NoticeKind::CaseAddedToList, format!("/meetings/{}", meeting.id), key)
+            notice(u, NoticeKind::CaseAddedToList, format!("/meetings/{}", meeting.id), key, &about)
         })
         .collect()
 }
 
-/// The referrer hears that triage returned their referral with a question.
+/// The referrer hears that triage at the Marac called `marac` returned their referral with a
+/// question.
 #[must_use]
-pub fn referral_returned(users: &[User], referral_id: i64, referrer_user_id: i64, decided_at: Ts) -> Vec<NewNotice> {
+pub fn referral_returned(
+    users: &[User],
+    (referral_id, referrer_user_id): (i64, i64),
+    marac: &str,
+    decided_at: Ts,
+) -> Vec<NewNotice> {
     let occasion = decided_at.0.unix_timestamp().to_string();
+    let about = marac_domain::notices::about_maracs(&[marac]);
     users
         .iter()
         .filter(|u| u.id == referrer_user_id && !u.disabled)
         .map(|u| {
             let key = dedupe_key(NoticeKind::ReferralReturned, referral_id, &occasion);
-            notice(u, NoticeKind::ReferralReturned, format!("/referrals/{referral_id}"), key)
+            notice(u, NoticeKind::ReferralReturned, format!("/referrals/{referral_id}"), key, &about)
         })
         .collect()
 }
 
 /// The Idvas of an agency hear that they should tell a victim the outcome of a meeting: once
-/// for each case and meeting at which it was heard.
+/// for each case and meeting at which it was heard. `about` names the meeting
+/// ([`about_meeting`]).
 #[must_use]
 pub fn tell_victim_outcome(
     users: &[User],
-    marac_id: i64,
-    idva_agency_id: i64,
+    (marac_id, idva_agency_id): (i64, i64),
     (case_id, meeting_id): (i64, i64),
+    about: &str,
 ) -> Vec<NewNotice> {
     let occasion = format!("heard:{meeting_id}");
     users
@@ -81,27 +99,28 @@ pub fn tell_victim_outcome(
         .filter(|u| u.agency_id == Some(idva_agency_id) && holds(u, Role::Idva, marac_id))
         .map(|u| {
             let key = dedupe_key(NoticeKind::TellVictimOutcome, case_id, &occasion);
-            notice(u, NoticeKind::TellVictimOutcome, "/actions".into(), key)
+            notice(u, NoticeKind::TellVictimOutcome, "/actions".into(), key, about)
         })
         .collect()
 }
 
 /// The coordinators of the Maracs named hear of a case transfer question: opened, asked for or
-/// answered. `occasion` makes each step its own notice.
+/// answered. `occasion` makes each step its own notice; `about` names the two Maracs
+/// ([`marac_domain::notices::about_maracs`]).
 #[must_use]
 pub fn case_transfer(
     users: &[User],
     kind: NoticeKind,
     marac_ids: &[i64],
-    transfer_id: i64,
-    occasion: &str,
+    (transfer_id, occasion): (i64, &str),
+    about: &str,
 ) -> Vec<NewNotice> {
     users
         .iter()
         .filter(|u| marac_ids.iter().any(|m| holds(u, Role::Coordinator, *m)))
         .map(|u| {
             let key = dedupe_key(kind, transfer_id, occasion);
-            notice(u, kind, format!("/transfers/{transfer_id}"), key)
+            notice(u, kind, format!("/transfers/{transfer_id}"), key, about)
         })
         .collect()
 }
@@ -119,12 +138,18 @@ pub fn roles_changed(
     let occasion = at.unix_timestamp_nanos().to_string();
     let maracs = maracs_changed(before, after);
     let own = users.iter().filter(|u| u.id == user_id && !u.disabled).map(|u| {
-        notice(u, NoticeKind::RolesChanged, "/account".into(), dedupe_key(NoticeKind::RolesChanged, user_id, &occasion))
+        notice(
+            u,
+            NoticeKind::RolesChanged,
+            "/account".into(),
+            dedupe_key(NoticeKind::RolesChanged, user_id, &occasion),
+            "",
+        )
     });
     let coordinators =
         users.iter().filter(|u| u.id != user_id && maracs.iter().any(|m| holds(u, Role::Coordinator, *m))).map(|u| {
             let key = dedupe_key(NoticeKind::MaracRolesChanged, user_id, &occasion);
-            notice(u, NoticeKind::MaracRolesChanged, "/".into(), key)
+            notice(u, NoticeKind::MaracRolesChanged, "/".into(), key, "")
         });
     own.chain(coordinators).collect()
 }
@@ -145,11 +170,13 @@ pub fn maracs_changed(before: &[marac_domain::policy::Grant], after: &[marac_dom
 
 /// For one outstanding action on `today`: a reminder to its owner (the named person when an
 /// account of that agency has that name, otherwise the agency's representatives and Idvas),
-/// or an escalation to the Marac's coordinators once it is overdue.
+/// or an escalation to the Marac's coordinators once it is overdue. `marac` is the name of the
+/// action's Marac.
 #[must_use]
-pub fn for_action(users: &[User], action: &ActionRecord, today: time::Date) -> Vec<NewNotice> {
+pub fn for_action(users: &[User], action: &ActionRecord, marac: &str, today: time::Date) -> Vec<NewNotice> {
     let a = &action.action;
     let occasion = a.due_on.to_string();
+    let about = about_action(marac, a.due_on);
     match action_notice(action.status, a.due_on, today) {
         ActionNotice::None => Vec::new(),
         ActionNotice::Reminder => {
@@ -164,7 +191,7 @@ pub fn for_action(users: &[User], action: &ActionRecord, today: time::Date) -> V
             to.into_iter()
                 .map(|u| {
                     let key = dedupe_key(NoticeKind::ActionDue, action.id, &occasion);
-                    notice(u, NoticeKind::ActionDue, "/actions".into(), key)
+                    notice(u, NoticeKind::ActionDue, "/actions".into(), key, &about)
                 })
                 .collect()
         }
@@ -173,7 +200,7 @@ pub fn for_action(users: &[User], action: &ActionRecord, today: time::Date) -> V
             .filter(|u| holds(u, Role::Coordinator, action.marac_id))
             .map(|u| {
                 let key = dedupe_key(NoticeKind::ActionOverdue, action.id, &occasion);
-                notice(u, NoticeKind::ActionOverdue, "/actions".into(), key)
+                notice(u, NoticeKind::ActionOverdue, "/actions".into(), key, &about)
             })
             .collect(),
     }
@@ -198,7 +225,12 @@ pub async fn sweep_actions(state: &App) -> StoreResult<u64> {
     maracs.sort_unstable();
     maracs.dedup();
     let users = state.store.users_holding(&[Role::AgencyRep, Role::Idva, Role::Coordinator], &maracs).await?;
-    let notices: Vec<NewNotice> = actions.iter().flat_map(|a| for_action(&users, a, today)).collect();
+    let names: std::collections::HashMap<i64, String> =
+        state.store.list_maracs().await?.into_iter().map(|m| (m.id, m.name)).collect();
+    let notices: Vec<NewNotice> = actions
+        .iter()
+        .flat_map(|a| for_action(&users, a, names.get(&a.marac_id).map_or("", String::as_str), today))
+        .collect();
     if notices.is_empty() {
         return Ok(0);
     }
@@ -261,14 +293,17 @@ mod tests {
             user(6, "Pat Rep", Some(10), Role::AgencyRep, 2),
         ];
         let due = date!(2026 - 11 - 20);
-        let to = |a: &ActionRecord, today| for_action(&users, a, today).iter().map(|n| n.user_id).collect::<Vec<_>>();
+        let to = |a: &ActionRecord, today| {
+            for_action(&users, a, "Eastport", today).iter().map(|n| n.user_id).collect::<Vec<_>>()
+        };
         assert_eq!(to(&action(due, ActionStatus::Open, " pat rep "), date!(2026 - 11 - 18)), vec![1]);
         assert_eq!(to(&action(due, ActionStatus::Open, "Someone new"), date!(2026 - 11 - 18)), vec![1, 2]);
         assert_eq!(to(&action(due, ActionStatus::Open, "Pat Rep"), date!(2026 - 11 - 10)), Vec::<i64>::new());
         assert_eq!(to(&action(due, ActionStatus::Open, "Pat Rep"), date!(2026 - 11 - 21)), vec![4]);
         assert_eq!(to(&action(due, ActionStatus::Done, "Pat Rep"), date!(2026 - 11 - 21)), Vec::<i64>::new());
-        let n = for_action(&users, &action(due, ActionStatus::Open, "Pat Rep"), date!(2026 - 11 - 21));
+        let n = for_action(&users, &action(due, ActionStatus::Open, "Pat Rep"), "Eastport", date!(2026 - 11 - 21));
         assert_eq!(n[0].dedupe_key, "action_overdue:9:2026-11-20");
+        assert_eq!(n[0].about, "Eastport Marac, action due on 20 November 2026");
         assert_eq!(n[0].link, "/actions");
     }
 }

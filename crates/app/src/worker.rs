@@ -159,8 +159,9 @@ impl Worker {
         let (mut sent, mut failed) = (0, 0);
         for message in &batch {
             let link = format!("{}/inbox/{}", self.public_url, message.notice_id);
-            let outcome =
-                mailer.send(&message.to_address, message.kind.subject(), message.kind.email_body(&link)).await;
+            let outcome = mailer
+                .send(&message.to_address, message.kind.subject(), message.kind.email_body(&message.about, &link))
+                .await;
             let at = self.state.clock.now();
             let delivery = match outcome {
                 Ok(()) => {

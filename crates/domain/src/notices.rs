@@ -91,14 +91,42 @@ impl NoticeKind {
         }
     }
 
-    /// The e-mail body: the summary and the link, and a reminder why nothing more is said.
+    /// The e-mail body: the summary, what it concerns (the Marac and a date, never a case) and
+    /// the link, and a reminder why nothing more is said.
     #[must_use]
-    pub fn email_body(self, link: &str) -> String {
+    pub fn email_body(self, about: &str, link: &str) -> String {
+        let about = if about.is_empty() { String::new() } else { format!("\n\nThis concerns: {about}.") };
         format!(
-            "{}\n\nSign in to see it:\n{link}\n\nThis message holds no case detail by design. \
+            "{}{about}\n\nSign in to see it:\n{link}\n\nThis message holds no case detail by design. \
              If you were not expecting it, tell your Marac coordinator.\n",
             self.summary()
         )
+    }
+}
+
+/// What a notice about a meeting concerns: the Marac and the meeting's day, which identify no
+/// one ("Northshire North Marac, meeting on 6 December 2026").
+#[must_use]
+pub fn about_meeting(marac: &str, held_on: Date) -> String {
+    format!("{marac} Marac, meeting on {}", crate::uk_time::date(held_on))
+}
+
+/// What a notice about an action concerns: the Marac and the day it is due.
+#[must_use]
+pub fn about_action(marac: &str, due_on: Date) -> String {
+    format!("{marac} Marac, action due on {}", crate::uk_time::date(due_on))
+}
+
+/// What a notice about one or more Maracs concerns ("Eastport Marac and Northshire North Marac").
+#[must_use]
+pub fn about_maracs(maracs: &[&str]) -> String {
+    match maracs {
+        [] => String::new(),
+        [one] => format!("{one} Marac"),
+        [init @ .., last] => {
+            let init: Vec<String> = init.iter().map(|m| format!("{m} Marac")).collect();
+            format!("{} and {last} Marac", init.join(", "))
+        }
     }
 }
 
@@ -113,6 +141,9 @@ pub struct NewNotice {
     pub link: String,
     /// The event, from [`dedupe_key`].
     pub dedupe_key: String,
+    /// What it concerns, in words that identify no one: the Marac and the meeting's or the
+    /// action's day ([`about_meeting`], [`about_action`], [`about_maracs`]); empty for none.
+    pub about: String,
     /// Where to e-mail it as well; none for inbox only.
     pub email_to: Option<String>,
 }
@@ -196,11 +227,24 @@ mod tests {
     #[test]
     fn messages_say_what_to_do_and_carry_only_the_link() {
         for kind in NoticeKind::ALL {
-            let body = kind.email_body("https://marac.example/inbox/7");
+            let body = kind.email_body("", "https://marac.example/inbox/7");
             assert!(body.contains("https://marac.example/inbox/7"));
+            assert!(!body.contains("This concerns"));
             assert!(kind.subject().starts_with("Marac: "));
             assert_eq!(NoticeKind::from_code(kind.code()), Some(*kind));
         }
         assert_eq!(dedupe_key(NoticeKind::ActionDue, 42, "2026-11-20"), "action_due:42:2026-11-20");
+    }
+
+    #[test]
+    fn notices_name_the_marac_and_the_day_in_uk_style() {
+        let about = about_meeting("Northshire North", date!(2026 - 12 - 06));
+        assert_eq!(about, "Northshire North Marac, meeting on 6 December 2026");
+        let body = NoticeKind::ListPublished.email_body(&about, "https://marac.example/inbox/7");
+        assert!(body.contains("This concerns: Northshire North Marac, meeting on 6 December 2026."), "{body}");
+        assert_eq!(about_action("Eastport", date!(2026 - 11 - 20)), "Eastport Marac, action due on 20 November 2026");
+        assert_eq!(about_maracs(&["Eastport"]), "Eastport Marac");
+        assert_eq!(about_maracs(&["Eastport", "Northshire North"]), "Eastport Marac and Northshire North Marac");
+        assert_eq!(about_maracs(&[]), "");
     }
 }

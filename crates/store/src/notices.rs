@@ -18,6 +18,8 @@ pub struct Notice {
     pub kind: NoticeKind,
     /// The page it opens.
     pub link: String,
+    /// What it concerns: the Marac and a day, never a case.
+    pub about: String,
     /// When it was made.
     pub created_at: Ts,
     /// When the reader opened it.
@@ -33,6 +35,8 @@ pub struct OutboxMessage {
     pub notice_id: i64,
     /// What it is about, for the subject and body.
     pub kind: NoticeKind,
+    /// What it concerns (the Marac and a day), for the body.
+    pub about: String,
     /// The recipient.
     pub to_address: String,
     /// Attempts made, including the one in hand after a claim.

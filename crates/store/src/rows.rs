@@ -401,7 +401,7 @@ macro_rules! claim_outbox_sql {
             "AND next_attempt_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3) ",
             "ORDER BY id LIMIT $4",
             $lock,
-            ") RETURNING id, notice_id, kind, to_address, attempts, sent_at, failed_at, last_error"
+            ") RETURNING id, notice_id, kind, about, to_address, attempts, sent_at, failed_at, last_error"
         )
     };
 }

@@ -1075,6 +1075,7 @@ fn notice(user_id: i64, key: &str, email: bool) -> NewNotice {
         kind: marac_domain::notices::NoticeKind::ActionDue,
         link: "/actions".into(),
         dedupe_key: key.into(),
+        about: format!("Test Marac, action due on {key}"),
         email_to: email.then(|| format!("user{user_id}@example.org")),
     }
 }
@@ -1094,6 +1095,8 @@ async fn notices_are_made_once_per_reader_and_event_and_read_only_by_their_reade
         assert_eq!(s.list_outbox(10).await.unwrap().len(), 1, "only the notice with an address is e-mailed");
         let inbox = s.list_notices(u1, 10).await.unwrap();
         assert_eq!(inbox.len(), 1);
+        assert_eq!(inbox[0].about, "Test Marac, action due on action_due:1:2026-11-26", "what it concerns is kept");
+        assert_eq!(s.list_outbox(10).await.unwrap()[0].about, inbox[0].about, "and copied to its e-mail");
         assert_eq!(s.count_unread(u1).await.unwrap(), 1);
         assert!(matches!(s.open_notice(inbox[0].id, u2, Ts::new(T0)).await, Err(StoreError::NotFound)));
         let opened = s.open_notice(inbox[0].id, u1, Ts::new(T0 + Duration::minutes(2))).await.unwrap();

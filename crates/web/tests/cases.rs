@@ -387,7 +387,10 @@ async fn attending_agencies_research_when_the_marac_says_and_stop_when_the_case_
         assert!(!hea.get("/research").await.body.contains("href=\"/cases/"));
         cora.get(&cora_meeting).await;
         cora.post(&format!("{cora_meeting}/list"), &[("op", "propose")]).await;
-        assert_eq!(cora.post(&format!("{cora_meeting}/publish"), &[]).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            cora.post(&format!("{cora_meeting}/publish"), &[("confirm", "yes")]).await.status,
+            StatusCode::SEE_OTHER
+        );
         assert_eq!(hea.get(&case_page).await.status, StatusCode::OK, "invited to the published list");
 
         // Heard: research closes; what they added stays readable, and nothing more is added.

@@ -200,7 +200,7 @@ async fn the_coordinator_changes_a_meeting_and_nobody_else_can() {
         assert!(bad.body.contains("Must be between 1 and 60"));
         let statement = "Information shared at this meeting is confidential and used only to keep people safe.";
         cora.post(&format!("{meeting}/statement"), &[("statement", statement)]).await;
-        cora.post(&format!("{meeting}/publish"), &[]).await;
+        cora.post(&format!("{meeting}/publish"), &[("confirm", "yes")]).await;
         cora.post(&format!("{meeting}/close"), &[]).await;
         assert_eq!(cora.get(&edit).await.status, StatusCode::CONFLICT);
     });

@@ -105,7 +105,7 @@ async fn the_right_people_are_told_in_the_inbox_and_by_email_and_no_message_hold
         cora.get(&meeting).await;
         cora.post(&format!("{meeting}/list"), &[("op", "propose")]).await;
         cora.post(&format!("{meeting}/statement"), &[("statement", "What is said here stays here.")]).await;
-        assert_eq!(cora.post(&format!("{meeting}/publish"), &[]).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(cora.post(&format!("{meeting}/publish"), &[("confirm", "yes")]).await.status, StatusCode::SEE_OTHER);
 
         let round = worker.round().await.unwrap();
         assert_eq!(round.failed, 0);
@@ -116,6 +116,17 @@ async fn the_right_people_are_told_in_the_inbox_and_by_email_and_no_message_hold
             set(&["shah@x.org", "hea2@x.org", "ida@x.org"]),
             "invited agencies' representatives and Idvas; not housing, whose agency is not invited"
         );
+        // Each names the Marac and the meeting's day, which identify no one.
+        let marac_name = s.get_marac(app.marac_id).await.unwrap().name;
+        let on = marac_domain::uk_time::date(today + Duration::days(1));
+        let published_mail = mails.iter().find(|m| m.subject == K::ListPublished.subject()).unwrap();
+        assert!(
+            published_mail.body.contains(&format!("This concerns: {marac_name} Marac, meeting on {on}.")),
+            "{}",
+            published_mail.body
+        );
+        let returned_mail = mails.iter().find(|m| m.subject == K::ReferralReturned.subject()).unwrap();
+        assert!(returned_mail.body.contains(&format!("This concerns: {marac_name} Marac.")), "{}", returned_mail.body);
 
         // The chair hears the case and agrees an action for Dr Shah due in two days.
         let cha = app.signed_in("cha@x.org").await;
@@ -159,6 +170,9 @@ async fn the_right_people_are_told_in_the_inbox_and_by_email_and_no_message_hold
             "the named owner, not the whole agency; and the Idva for the task"
         );
         assert!(to(&mails, K::ActionOverdue).is_empty());
+        let due_mail = mails.iter().find(|m| m.subject == K::ActionDue.subject()).unwrap();
+        let due_on = marac_domain::uk_time::date(today + Duration::days(2));
+        assert!(due_mail.body.contains(&format!("{marac_name} Marac, action due on {due_on}")), "{}", due_mail.body);
 
         // Nothing is sent twice, however often the worker looks.
         let before = smtp.messages().len();
@@ -191,6 +205,7 @@ async fn the_right_people_are_told_in_the_inbox_and_by_email_and_no_message_hold
             "{}",
             inbox.body
         );
+        assert!(inbox.body.contains(&format!("{marac_name} Marac, meeting on {on}")), "{}", inbox.body);
         let mine = s.list_notices(s.find_user_by_email("shah@x.org").await.unwrap().unwrap().id, 10).await.unwrap();
         let published = mine.iter().find(|n| n.kind == K::ListPublished).unwrap();
         let hugh = app.signed_in("hou@x.org").await;
@@ -219,6 +234,7 @@ async fn a_refused_email_is_retried_with_back_off_and_then_given_up() {
             kind: marac_domain::notices::NoticeKind::ReferralReturned,
             link: "/referrals/1".into(),
             dedupe_key: "referral_returned:1:0".into(),
+            about: String::new(),
             email_to: Some("bounce@x.org".into()),
         };
         s.add_notices(&[notice], marac_store::Ts::new(app.state.clock.now())).await.unwrap();

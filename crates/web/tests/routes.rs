@@ -1337,7 +1337,7 @@ async fn a_meeting_is_scheduled_keeping_what_was_typed_and_published_once_with_a
             page.body.contains("TM-2026-00001") && !page.body.contains("Nina Vale"),
             "the builder shows references, not names"
         );
-        let r = cora.post(&format!("{meeting}/publish"), &[]).await;
+        let r = cora.post(&format!("{meeting}/publish"), &[("confirm", "yes")]).await;
         assert!(
             r.body.contains("Set the Marac&#x27;s confidentiality statement")
                 || r.body.contains("confidentiality statement before publishing"),
@@ -1356,8 +1356,20 @@ async fn a_meeting_is_scheduled_keeping_what_was_typed_and_published_once_with_a
         let early = rep2.get(&meeting).await;
         assert!(early.body.contains("not been published") && !early.body.contains("TM-2026-00001"), "{}", early.body);
         assert_eq!(rep2.get(&format!("{meeting}/minutes")).await.status, StatusCode::FORBIDDEN);
-        assert_eq!(cora.post(&format!("{meeting}/publish"), &[]).await.status, StatusCode::SEE_OTHER);
-        assert_eq!(cora.post(&format!("{meeting}/publish"), &[]).await.status, StatusCode::CONFLICT, "published once");
+        // Publishing asks first, saying what it will do and whom it tells; asking changes nothing.
+        let ask = cora.post(&format!("{meeting}/publish"), &[]).await;
+        assert_eq!(ask.status, StatusCode::OK);
+        assert!(ask.body.contains("Publish the list?") && ask.body.contains("The list holds 1 case"), "{}", ask.body);
+        assert!(ask.body.contains(r#"name="confirm" value="yes""#), "{}", ask.body);
+        assert!(ask.body.contains("<li>Test Police</li>"), "the agencies to be told: {}", ask.body);
+        assert!(!rep2.get(&meeting).await.body.contains("TM-2026-00001"), "not published by asking");
+        assert_eq!(cora.post(&format!("{meeting}/publish"), &[("confirm", "yes")]).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            cora.post(&format!("{meeting}/publish"), &[("confirm", "yes")]).await.status,
+            StatusCode::CONFLICT,
+            "published once"
+        );
+        assert_eq!(cora.post(&format!("{meeting}/publish"), &[]).await.status, StatusCode::CONFLICT, "nothing to ask");
 
         assert!(audit_actions(&app, "meeting.publish").await.len() == 1, "published once, audited once");
     });

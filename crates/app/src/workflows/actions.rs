@@ -58,6 +58,8 @@ pub async fn tell_victim_outcome(
     event.detail =
         serde_json::json!({ "case": case.case_id, "meeting": meeting.id, "agency": agency_id, "tell_victim": true })
             .to_string();
-    event.notices = notify::tell_victim_outcome(&idvas, marac_id, agency_id, (case.case_id, meeting.id));
+    let marac = app.store.get_marac(marac_id).await?;
+    let about = marac_domain::notices::about_meeting(&marac.name, meeting.details.held_on);
+    event.notices = notify::tell_victim_outcome(&idvas, (marac_id, agency_id), (case.case_id, meeting.id), &about);
     Ok(Some(app.store.add_action(&action, by, Ts::new(now), event).await?))
 }

@@ -45,11 +45,21 @@ pub async fn submit(
     // partnership), so the question's notices are written in the same transaction.
     let to = prepared.submission.marac_id;
     let partnership = prepared.submission.partnership_id;
-    let maracs: Vec<i64> =
-        app.store.list_maracs().await?.into_iter().filter(|m| m.partnership_id == partnership).map(|m| m.id).collect();
-    let coordinators = app.store.users_holding(&[Role::Coordinator], &maracs).await?;
+    let maracs: Vec<marac_store::Marac> =
+        app.store.list_maracs().await?.into_iter().filter(|m| m.partnership_id == partnership).collect();
+    let ids: Vec<i64> = maracs.iter().map(|m| m.id).collect();
+    let coordinators = app.store.users_holding(&[Role::Coordinator], &ids).await?;
     let tell = move |transfer_id: i64, holder: i64| {
-        notify::case_transfer(&coordinators, NoticeKind::CaseHeldElsewhere, &[holder, to], transfer_id, "opened")
+        let names: Vec<&str> =
+            maracs.iter().filter(|m| m.id == holder || m.id == to).map(|m| m.name.as_str()).collect();
+        let about = marac_domain::notices::about_maracs(&names);
+        notify::case_transfer(
+            &coordinators,
+            NoticeKind::CaseHeldElsewhere,
+            &[holder, to],
+            (transfer_id, "opened"),
+            &about,
+        )
     };
     let done = app.store.submit_referral(&prepared.submission, Ts::new(app.clock.now()), event, &tell).await?;
     Ok(Ok(Sent { done, matching: prepared.matching }))
@@ -71,7 +81,9 @@ pub async fn decide(
     match decision {
         Decision::SendBack(_) => {
             let referrer = app.store.get_user(referral.referrer_user_id).await?;
-            event.notices = crate::notify::referral_returned(&[referrer], referral.id, referral.referrer_user_id, at);
+            let marac = app.store.get_marac(referral.marac_id).await?;
+            event.notices =
+                notify::referral_returned(&[referrer], (referral.id, referral.referrer_user_id), &marac.name, at);
         }
         // A case added to a list already out is news to the agencies invited to it.
         Decision::AcceptOnto(meeting_id) => {
@@ -81,7 +93,8 @@ pub async fn decide(
             {
                 let readers =
                     app.store.users_holding(&[Role::AgencyRep, Role::Idva], &[meeting.details.marac_id]).await?;
-                event.notices = notify::case_added_to_list(&readers, &meeting, case_id);
+                let marac = app.store.get_marac(meeting.details.marac_id).await?;
+                event.notices = notify::case_added_to_list(&readers, &meeting, &marac.name, case_id);
             }
         }
         Decision::Accept | Decision::Decline(_) => {}

@@ -14,7 +14,7 @@ impl This {
         let mut added = 0;
         for n in notices {
             let id: Option<(i64,)> = sqlx::query_as(
-                "INSERT INTO notices (user_id, kind, link, dedupe_key, created_at) VALUES ($1, $2, $3, $4, $5) \
+                "INSERT INTO notices (user_id, kind, link, dedupe_key, created_at, about) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (user_id, dedupe_key) DO NOTHING RETURNING id",
             )
             .bind(n.user_id)
@@ -22,19 +22,21 @@ impl This {
             .bind(&n.link)
             .bind(&n.dedupe_key)
             .bind(at)
+            .bind(&n.about)
             .fetch_optional(&mut *conn)
             .await?;
             let Some((id,)) = id else { continue };
             added += 1;
             if let Some(to) = &n.email_to {
                 sqlx::query(
-                    "INSERT INTO outbox (notice_id, kind, to_address, created_at, next_attempt_at) \
-                 VALUES ($1, $2, $3, $4, $4)",
+                    "INSERT INTO outbox (notice_id, kind, to_address, created_at, next_attempt_at, about) \
+                 VALUES ($1, $2, $3, $4, $4, $5)",
                 )
                 .bind(id)
                 .bind(n.kind.code())
                 .bind(to)
                 .bind(at)
+                .bind(&n.about)
                 .execute(&mut *conn)
                 .await?;
             }
@@ -54,7 +56,7 @@ impl crate::NoticeStore for This {
 
     async fn list_notices(&self, user_id: i64, limit: i64) -> crate::StoreResult<Vec<crate::Notice>> {
         let rows: Vec<NoticeRow> = sqlx::query_as(
-            "SELECT id, user_id, kind, link, created_at, read_at FROM notices WHERE user_id = $1 \
+            "SELECT id, user_id, kind, link, about, created_at, read_at FROM notices WHERE user_id = $1 \
          ORDER BY created_at DESC, id DESC LIMIT $2",
         )
         .bind(user_id)
@@ -72,7 +74,7 @@ impl crate::NoticeStore for This {
             .execute(self.writer())
             .await?;
         let row: NoticeRow = sqlx::query_as(
-            "SELECT id, user_id, kind, link, created_at, read_at FROM notices WHERE id = $1 AND user_id = $2",
+            "SELECT id, user_id, kind, link, about, created_at, read_at FROM notices WHERE id = $1 AND user_id = $2",
         )
         .bind(id)
         .bind(user_id)
@@ -143,7 +145,7 @@ impl crate::NoticeStore for This {
 
     async fn list_outbox(&self, limit: i64) -> crate::StoreResult<Vec<crate::OutboxMessage>> {
         let rows: Vec<OutboxRow> = sqlx::query_as(
-            "SELECT id, notice_id, kind, to_address, attempts, sent_at, failed_at, last_error FROM outbox \
+            "SELECT id, notice_id, kind, about, to_address, attempts, sent_at, failed_at, last_error FROM outbox \
          ORDER BY id DESC LIMIT $1",
         )
         .bind(limit)
@@ -159,6 +161,7 @@ pub(crate) struct OutboxRow {
     id: i64,
     notice_id: i64,
     kind: String,
+    about: String,
     to_address: String,
     attempts: i64,
     sent_at: Option<crate::Ts>,
@@ -172,6 +175,7 @@ impl OutboxRow {
             id: self.id,
             notice_id: self.notice_id,
             kind: notice_kind(&self.kind)?,
+            about: self.about,
             to_address: self.to_address,
             attempts: self.attempts,
             sent_at: self.sent_at,
@@ -187,11 +191,11 @@ pub(crate) fn notice_kind(code: &str) -> crate::StoreResult<marac_domain::notice
         .ok_or_else(|| crate::StoreError::Corrupt(format!("unknown notice kind '{code}'")))
 }
 
-/// A notice row: id, reader, kind, link, created, read.
-pub(crate) type NoticeRow = (i64, i64, String, String, crate::Ts, Option<crate::Ts>);
+/// A notice row: id, reader, kind, link, about, created, read.
+pub(crate) type NoticeRow = (i64, i64, String, String, String, crate::Ts, Option<crate::Ts>);
 
 pub(crate) fn notice_row(
-    (id, user_id, kind, link, created_at, read_at): NoticeRow,
+    (id, user_id, kind, link, about, created_at, read_at): NoticeRow,
 ) -> crate::StoreResult<crate::Notice> {
-    Ok(crate::Notice { id, user_id, kind: notice_kind(&kind)?, link, created_at, read_at })
+    Ok(crate::Notice { id, user_id, kind: notice_kind(&kind)?, link, about, created_at, read_at })
 }

@@ -18,6 +18,8 @@ struct NoticeView {
     id: i64,
     heading: &'static str,
     summary: &'static str,
+    /// The Marac and the day it concerns.
+    about: String,
     received: String,
     unread: bool,
 }
@@ -45,12 +47,8 @@ pub async fn list(State(state): State<AppState>, me: Signed) -> Result<Response,
             id: n.id,
             heading: n.kind.label(),
             summary: n.kind.summary(),
-            received: format!(
-                "{} {:02}:{:02}",
-                crate::routes::display_day(n.created_at),
-                n.created_at.0.hour(),
-                n.created_at.0.minute()
-            ),
+            about: n.about,
+            received: marac_domain::uk_time::date_time(n.created_at.0),
             unread: n.read_at.is_none(),
         })
         .collect();

@@ -313,7 +313,7 @@ struct ShowPage {
     errors: Errors,
 }
 
-async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Result<Response, AppError> {
+pub(crate) async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Result<Response, AppError> {
     show_page_done(state, me, id, errors, None).await
 }
 
@@ -607,25 +607,6 @@ pub async fn change_list(
     );
     state.store.set_meeting_list(id, &ordered, Ts::new(state.clock.now()), event).await?;
     Ok(Redirect::to(&format!("/meetings/{id}#list")).into_response())
-}
-
-/// `POST /meetings/{id}/publish`: sends the list to the invited agencies and opens research.
-///
-/// # Errors
-/// Refused to anyone who does not coordinate the Marac; 409 unless planned.
-pub async fn publish(State(state): State<AppState>, me: Signed, Path(id): Path<i64>) -> Result<Response, AppError> {
-    let (meeting, _) = visible(&state, &me, id).await?;
-    let marac_id = meeting.details.marac_id;
-    me.authorise(&state, Action::ManageMeetings { marac_id }, &format!("meeting:{id}")).await?;
-    let event = me.audit(&state, "meeting.publish", &format!("meeting:{id}"), serde_json::json!({}));
-    if let Err(unready) = marac_app::workflows::meetings::publish(&state, &meeting, event).await? {
-        let mut errors = Errors::default();
-        for u in unready {
-            errors.add(u.field(), u.message());
-        }
-        return show_page(&state, &me, id, errors).await;
-    }
-    Ok(Redirect::to(&format!("/meetings/{id}?done=published")).into_response())
 }
 
 /// `POST /meetings/{id}/close`: marks a published meeting as held.

@@ -16,6 +16,7 @@ pub mod meeting_case;
 pub mod meeting_edit;
 pub mod meeting_flags;
 pub mod meeting_minutes;
+pub mod meeting_publish;
 pub mod meeting_schedule;
 pub mod meetings;
 pub mod ops;
@@ -194,7 +195,7 @@ fn routes(state: &AppState) -> (Router<AppState>, Router<AppState>, Vec<Route>) 
         .get("/meetings/{id}/edit", Hidden(Gate::AttendMeetings), meeting_edit::form)
         .post("/meetings/{id}/edit", Hidden(Gate::AttendMeetings), meeting_edit::save)
         .post("/meetings/{id}/list", Hidden(Gate::AttendMeetings), meetings::change_list)
-        .post("/meetings/{id}/publish", Hidden(Gate::AttendMeetings), meetings::publish)
+        .post("/meetings/{id}/publish", Hidden(Gate::AttendMeetings), meeting_publish::publish)
         .post("/meetings/{id}/close", Hidden(Gate::AttendMeetings), meetings::close)
         .post("/meetings/{id}/confirm", Hidden(Gate::AttendMeetings), meetings::confirm)
         .post("/meetings/{id}/statement", Hidden(Gate::AttendMeetings), meetings::set_statement)

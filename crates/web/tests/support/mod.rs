@@ -537,7 +537,7 @@ pub async fn published_meeting(app: &TestApp, cora: &Browser<'_>) -> String {
     assert_eq!(cora.post(&format!("{meeting}/list"), &[("op", "propose")]).await.status, StatusCode::SEE_OTHER);
     let set = cora.post(&format!("{meeting}/statement"), &[("statement", STATEMENT)]).await;
     assert_eq!(set.status, StatusCode::SEE_OTHER);
-    assert_eq!(cora.post(&format!("{meeting}/publish"), &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(cora.post(&format!("{meeting}/publish"), &[("confirm", "yes")]).await.status, StatusCode::SEE_OTHER);
     meeting
 }
 
