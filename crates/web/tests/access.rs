@@ -412,6 +412,7 @@ async fn a_record_asked_for_under_a_parent_it_does_not_belong_to_is_not_found() 
             ("/cases/{id}/notes/{note}/share", format!("/cases/{a}/notes/{note_b}/share"), &rep, vec![]),
             ("/meetings/{id}/cases/{case}", format!("/meetings/{m1}/cases/{b}"), &cha, vec![]),
             ("/meetings/{id}/cases/{case}", format!("/meetings/{m1}/cases/{b}"), &cha, vec![("information", "x")]),
+            ("/meetings/{id}/cases/{case}/referral", format!("/meetings/{m1}/cases/{b}/referral"), &cha, vec![]),
             ("/meetings/{id}/cases/{case}/actions", format!("/meetings/{m1}/cases/{b}/actions"), &cha, action.to_vec()),
             ("/meetings/{id}/cases/{case}/flags", format!("/meetings/{m1}/cases/{b}/flags"), &cha, flag.to_vec()),
             (

@@ -405,3 +405,104 @@ async fn attending_agencies_research_when_the_marac_says_and_stop_when_the_case_
         assert!(!hea.get("/research").await.body.contains(&format!("href=\"{case_page}\"")));
     });
 }
+
+/// Every page of a referral filled in from `fields` by `b`, stopping before it is sent; its id.
+async fn draft_referral(b: &support::Browser<'_>, fields: &[(String, String)]) -> i64 {
+    let r = b.post("/referrals/new", &[]).await;
+    let id: i64 = r.location().trim_start_matches("/referrals/").parse().unwrap();
+    for section in marac_domain::referral_form::Section::ALL {
+        let page = format!("/referrals/{id}/{}", section.slug());
+        b.get(&page).await;
+        let prefix = format!("{}.", section.prefix());
+        let mine: Vec<(&str, &str)> =
+            fields.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(b.post(&page, &mine).await.status, StatusCode::SEE_OTHER, "{page}");
+    }
+    id
+}
+
+#[tokio::test]
+async fn what_the_checklist_holds_is_shown_wherever_the_referral_is_read() {
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        let MeetingStory { cora, .. } = meeting_story(&app).await;
+        let kim = app.signed_in("kim@x.org").await;
+
+        // Choosing a checklist shows its questions to answer, not a message for each of them.
+        kim.get("/referrals").await;
+        let draft = kim.post("/referrals/new", &[]).await.location().to_owned();
+        let page = format!("{draft}/risk-checklist");
+        kim.get(&page).await;
+        let r = kim.post(&page, &[("checklist.version", "safelives-dash@2026.1")]).await;
+        assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, format!("{page}#questions").as_str()));
+        let shown = kim.get(&page).await.body;
+        assert!(!shown.contains("There is a problem") && shown.contains("checklist.answer.fear_of"), "{shown}");
+        let again = kim.post(&page, &[("checklist.version", "safelives-dash@2026.1")]).await;
+        assert!(again.body.contains("There is a problem"), "saved again unanswered, it says what is missing");
+
+        // Who is at risk, the source and the comment appear on check-your-answers and triage.
+        let mut fields = support::referral_fields(app.marac_id, "Ada", "Lowe", "1/1/1985", 15);
+        for (k, v) in [
+            ("checklist.who.fear_of", "Children"),
+            ("checklist.source.fear_of", "Police records"),
+            ("checklist.comment.fear_of", "Said so twice in October"),
+        ] {
+            fields.push((k.to_owned(), v.to_owned()));
+        }
+        let id = draft_referral(&kim, &fields).await;
+        let said = ["Who: Children", "Source: Police records", "Comment: Said so twice in October"];
+        let check = kim.get(&format!("/referrals/{id}/check")).await.body;
+        assert!(said.iter().all(|w| check.contains(w)), "{check}");
+        let r = kim.post(&format!("/referrals/{id}/check"), &[]).await;
+        assert_eq!(r.location(), format!("/referrals/{id}/submitted"));
+        let triage = cora.get(&format!("/referrals/{id}")).await.body;
+        assert!(said.iter().all(|w| triage.contains(w)), "{triage}");
+        cora.post(&format!("/referrals/{id}/decision"), &[("decision", "accept")]).await;
+        let case_id = s.get_referral(id).await.unwrap().case_id.unwrap();
+
+        // At the meeting: the chair's case page links to the whole referral and checklist.
+        let meeting = published_meeting(&app, &cora).await;
+        let referral_page = format!("{meeting}/cases/{case_id}/referral");
+        let cha = app.signed_in("cha@x.org").await;
+        cha.get(&meeting).await;
+        assert_ne!(cha.get(&referral_page).await.status, StatusCode::OK, "not before confirming the statement");
+        assert_eq!(cha.post(&format!("{meeting}/confirm"), &[("agree", "yes")]).await.status, StatusCode::SEE_OTHER);
+        let case_page = cha.get(&format!("{meeting}/cases/{case_id}")).await;
+        assert!(case_page.body.contains(&format!("href=\"{referral_page}\"")), "{}", case_page.body);
+        let whole = cha.get(&referral_page).await;
+        assert_eq!(whole.status, StatusCode::OK);
+        assert!(said.iter().all(|w| whole.body.contains(w)) && whole.body.contains("Ada"), "{}", whole.body);
+        let hou = app.signed_in("hou@x.org").await;
+        assert_eq!(hou.get(&referral_page).await.status, StatusCode::NOT_FOUND, "another Marac's agency");
+        assert_eq!(cha.get(&format!("{meeting}/cases/999999/referral")).await.status, StatusCode::NOT_FOUND);
+
+        // "Which child" is one of the referral's children.
+        assert!(case_page.body.contains("<option value=\"Robin (born 1 September 2019)\""), "{}", case_page.body);
+        let due = dmy(app.state.clock.today() + time::Duration::days(14));
+        let agency = app.agency_id.to_string();
+        let action = |child: &'static str| {
+            vec![
+                ("agency", agency.clone()),
+                ("owner", "Pat Rep".to_owned()),
+                ("subject", "child".to_owned()),
+                ("child", child.to_owned()),
+                ("description", "Tell the school's safeguarding lead".to_owned()),
+                ("due", due.clone()),
+            ]
+        };
+        let post = |fields: Vec<(&'static str, String)>| {
+            let cha = &cha;
+            let path = format!("{meeting}/cases/{case_id}/actions");
+            async move {
+                let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                cha.post(&path, &pairs).await
+            }
+        };
+        let wrong = post(action("Sam")).await;
+        assert!(wrong.body.contains("Select one of the children the referral names"), "{}", wrong.body);
+        let right = post(action("Robin (born 1 September 2019)")).await;
+        assert_eq!(right.status, StatusCode::SEE_OTHER, "{}", right.body);
+        let shown = cha.get(&format!("{meeting}/cases/{case_id}")).await.body;
+        assert!(shown.contains("Child: Robin (born 1 September 2019)"), "{shown}");
+    });
+}

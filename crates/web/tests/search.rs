@@ -120,12 +120,15 @@ async fn a_search_is_seen_only_by_its_session_and_only_finds_what_the_searcher_m
 async fn the_api_searches_with_the_words_in_the_body_under_the_same_scope() {
     each_backend!(|app| {
         let MeetingStory { case_id, .. } = meeting_story(&app).await;
-        // The coordinator has no token in the story: the health representative's case is not
-        // theirs to see until they attend, so they find nothing; a coordinator token finds it.
+        // The housing representative's agency does not attend this Marac, so they find nothing;
+        // the health representative's does, and the Marac opens an accepted case to its agencies
+        // (its default), so they find it; so does a coordinator's token.
         let (status, body) =
-            support::api_search(&app, "hea@x.org-token", &serde_json::json!({ "q": "Nina Vale" })).await;
+            support::api_search(&app, "hou@x.org-token", &serde_json::json!({ "q": "Nina Vale" })).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["total"], 0);
+        let (_, body) = support::api_search(&app, "hea@x.org-token", &serde_json::json!({ "q": "Nina Vale" })).await;
+        assert_eq!(body["total"], 1, "{body}");
         let cora = app.db.store.find_user_by_email("cora@x.org").await.unwrap().unwrap().id;
         support::token_for(&app, cora, "cora-token").await;
         let (status, body) = support::api_search(&app, "cora-token", &serde_json::json!({ "q": "vale nina" })).await;

@@ -16,6 +16,31 @@ pub fn parse_date(s: &str) -> Option<Date> {
     Date::from_calendar_date(year, month, day.parse().ok()?).ok()
 }
 
+/// The children the referral names (household members who are a child of the victim, of the
+/// person causing harm or of both), as an action names one: "Robin (born 1 September 2019)",
+/// or the name alone when no date of birth was given. In the form's order, each once.
+#[must_use]
+pub fn children_named(map: &FormMap) -> Vec<String> {
+    if get(map, field::CHILDREN_ANY) != "yes" {
+        return Vec::new();
+    }
+    let mut named: Vec<String> = Vec::new();
+    for i in 0..group_count(map, Section::Children) {
+        let name = get(map, &group_key(Section::Children, i, "name")).trim();
+        if name.is_empty() || !get(map, &group_key(Section::Children, i, "relationship")).starts_with("child_") {
+            continue;
+        }
+        let shown = match parse_date(get(map, &group_key(Section::Children, i, "date_of_birth"))) {
+            Some(born) => format!("{name} (born {})", crate::uk_time::date(born)),
+            None => name.to_owned(),
+        };
+        if !named.contains(&shown) {
+            named.push(shown);
+        }
+    }
+    named
+}
+
 /// Whole years from `born` to `on`.
 #[must_use]
 pub fn age_on(born: Date, on: Date) -> u32 {

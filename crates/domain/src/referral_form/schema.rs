@@ -48,10 +48,13 @@ pub struct FieldSpec {
     /// What to say when it is left empty, if it must always be answered; fields whose need
     /// depends on other answers are checked by their section's rules instead.
     pub required: Option<&'static str>,
+    /// A follow-up question: asked only when the field of this name in the same section has
+    /// this answer ("Why do you judge the risk to be high?" after "yes").
+    pub follows: Option<(&'static str, &'static str)>,
 }
 
 pub(super) const fn f(name: &'static str, label: &'static str, hint: &'static str, kind: Kind) -> FieldSpec {
-    FieldSpec { name, label, hint, kind, required: None }
+    FieldSpec { name, label, hint, kind, required: None, follows: None }
 }
 
 impl FieldSpec {
@@ -59,6 +62,19 @@ impl FieldSpec {
     #[must_use]
     pub const fn required(self, message: &'static str) -> FieldSpec {
         FieldSpec { required: Some(message), ..self }
+    }
+
+    /// This field, asked only when `field` (of the same section) is answered `answer`.
+    #[must_use]
+    pub const fn follows(self, field: &'static str, answer: &'static str) -> FieldSpec {
+        FieldSpec { follows: Some((field, answer)), ..self }
+    }
+
+    /// Whether the answers in `map` call for this field in `section`: always, unless it is a
+    /// follow-up whose question was answered otherwise.
+    #[must_use]
+    pub fn called_for(&self, section: Section, map: &FormMap) -> bool {
+        self.follows.is_none_or(|(name, answer)| map.get(&super::key(section, name)).is_some_and(|v| v == answer))
     }
 }
 
@@ -219,7 +235,8 @@ pub(super) const REASON: &[FieldSpec] = &[
         "Why do you judge the risk to be high?",
         "What worries you about their safety: what has happened, what is changing, what the victim has said",
         Kind::Textarea,
-    ),
+    )
+    .follows("professional_judgement", "yes"),
 ];
 
 pub(super) const CONSENT: &[FieldSpec] = &[
@@ -232,13 +249,14 @@ pub(super) const CONSENT: &[FieldSpec] = &[
         "Why are you referring without consent?",
         "Say why the risk justifies sharing without consent, and who you discussed it with",
         Kind::Textarea,
-    ),
+    )
+    .follows("given", "no"),
     f("afraid_of", "Who is the victim afraid of? (optional)", "", Kind::Textarea),
     f("safe_to_talk", "Who is it safe to talk to about this? (optional)", "", Kind::Textarea),
     f("not_safe_to_talk", "Who is it not safe to talk to? (optional)", "", Kind::Textarea),
     f("previous_maracs", "Has the victim been discussed at a Marac before?", "", Kind::Radios(YES_NO_UNKNOWN))
         .required("Select whether the victim has been discussed at a Marac before"),
-    f("previous_details", "Where and when, if known (optional)", "", Kind::Text),
+    f("previous_details", "Where and when, if known (optional)", "", Kind::Text).follows("previous_maracs", "yes"),
 ];
 
 pub(super) const SUMMARY: &[FieldSpec] = &[f(

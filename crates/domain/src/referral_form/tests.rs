@@ -296,3 +296,49 @@ fn a_case_page_lists_everyone_the_form_names_with_what_identifies_them() {
     none.insert("children.any".into(), "no".into());
     assert_eq!(people_named(&none).len(), 2);
 }
+
+#[test]
+fn the_children_an_action_may_name_are_the_referrals_children() {
+    let mut m = FormMap::new();
+    for (k, v) in [
+        ("children.any", "yes"),
+        ("children.0.name", "Robin Lowe"),
+        ("children.0.date_of_birth", "1/9/2019"),
+        ("children.0.relationship", "child_of_both"),
+        ("children.1.name", "Gran Lowe"),
+        ("children.1.relationship", "other_household"),
+        ("children.2.name", "Unborn"),
+        ("children.2.relationship", "child_of_victim"),
+    ] {
+        m.insert(k.into(), v.into());
+    }
+    assert_eq!(children_named(&m), vec!["Robin Lowe (born 1 September 2019)".to_owned(), "Unborn".to_owned()]);
+    m.insert("children.any".into(), "no".into());
+    assert!(children_named(&m).is_empty(), "children said to be none are not offered");
+}
+
+#[test]
+fn follow_up_questions_are_called_for_only_by_their_answer() {
+    let why = Section::Reason.fields().iter().find(|f| f.name == "professional_judgement_reason").unwrap();
+    let without_consent = Section::Consent.fields().iter().find(|f| f.name == "justification").unwrap();
+    let mut m = FormMap::new();
+    assert!(!why.called_for(Section::Reason, &m), "not before the question is answered");
+    m.insert(field::REASON_PROFESSIONAL_JUDGEMENT.into(), "no".into());
+    assert!(!why.called_for(Section::Reason, &m));
+    m.insert(field::REASON_PROFESSIONAL_JUDGEMENT.into(), "yes".into());
+    assert!(why.called_for(Section::Reason, &m));
+    m.insert(field::CONSENT_GIVEN.into(), "no".into());
+    assert!(without_consent.called_for(Section::Consent, &m));
+    let summary = Section::Summary.fields().first().unwrap();
+    assert!(summary.called_for(Section::Summary, &FormMap::new()), "a question that follows none is always asked");
+    // Every follow-up names a radio question of its own section with that answer among its choices.
+    for s in Section::ALL {
+        for f in s.fields().iter().chain(s.group_fields()) {
+            if let Some((name, answer)) = f.follows {
+                let q = s.fields().iter().find(|q| q.name == name).expect("follows a field of its section");
+                let Kind::Radios(options) = q.kind else { panic!("{} follows a radio question", f.name) };
+                assert!(options.iter().any(|(v, _)| *v == answer), "{} follows an answer {name} offers", f.name);
+            }
+        }
+    }
+}

@@ -25,6 +25,19 @@ if (scoreBox) {
   new ResizeObserver(clear).observe(scoreBox)
 }
 
+// A follow-up question ("Why do you judge the risk to be high?") is shown once its question is
+// answered the way that calls for it, and hidden again otherwise; what was typed in it stays
+// in the form. Without JavaScript every follow-up is shown.
+for (const group of document.querySelectorAll('[data-follows]')) {
+  const radios = [...group.closest('form').querySelectorAll('input[type="radio"]')]
+    .filter(r => r.name === group.dataset.follows)
+  const sync = () => {
+    group.hidden = radios.find(r => r.checked)?.value !== group.dataset.followsAnswer
+  }
+  for (const r of radios) r.addEventListener('change', sync)
+  sync()
+}
+
 // Warn before the session ends for inactivity (WCAG 2.2.1) and offer to keep it. Without
 // JavaScript the session still ends after 15 minutes and the sign-in page says why.
 const session = document.querySelector('meta[name="marac-session"]')

@@ -25,7 +25,7 @@ use marac_domain::flags::FlagKind;
 use marac_domain::meeting_rules::{ActionKind, ActionSubject, CaseOutcome, MeetingStatus, PerpetratorApproach};
 use marac_domain::policy::Action;
 use marac_domain::referral_form::field;
-use marac_domain::referral_form::{FormMap, parse_date};
+use marac_domain::referral_form::{self as form, FormMap, parse_date};
 
 pub(crate) const DISCUSSION_FIELDS: [(&str, &str); 5] = [
     ("information", "Information shared by the agencies"),
@@ -97,6 +97,11 @@ struct CasePage {
     score: String,
     repeat: bool,
     children: i64,
+    /// The children the referral names, to choose which one an action is about; empty when it
+    /// names none (the field is then typed).
+    child_choices: Vec<Choice>,
+    /// A referral listed the case, so its full text can be read.
+    has_referral: bool,
     summary: String,
     notes: Vec<SharedNote>,
     /// The discussion's saved version, sent back with the next save.
@@ -122,6 +127,14 @@ struct CasePage {
     flag_kinds: Vec<Choice>,
     flag_agencies: Vec<Choice>,
     flag_until: String,
+}
+
+/// The listed referral's form, or an empty one for a case listed without a referral.
+fn listed_form(state: &AppState, listed: &ListedCase) -> Result<FormMap, AppError> {
+    match &listed.form_sealed {
+        Some(sealed) => Ok(casework::open(state, Purpose::Form, sealed)?),
+        None => Ok(FormMap::new()),
+    }
 }
 
 async fn listed_case(state: &AppState, st: &Standing, case_id: i64) -> Result<(ListedCase, Option<i64>), AppError> {
@@ -189,13 +202,10 @@ pub(crate) async fn case_page(
     state.store.append_audit(event).await?;
     let case = state.store.get_case(case_id).await?;
     let (victim, perpetrators) = casework::case_names(state, &case).await?;
-    let (summary, transferred_from) = match &listed.form_sealed {
-        Some(sealed) => {
-            let map: FormMap = casework::open(state, Purpose::Form, sealed)?;
-            (map.get(field::SUMMARY_TEXT).cloned().unwrap_or_default(), crate::routes::meetings::transferred_from(&map))
-        }
-        None => (String::new(), String::new()),
-    };
+    let map = listed_form(state, &listed)?;
+    let summary = map.get(field::SUMMARY_TEXT).cloned().unwrap_or_default();
+    let transferred_from =
+        if listed.form_sealed.is_some() { crate::routes::meetings::transferred_from(&map) } else { String::new() };
     let agencies = state.store.list_agencies().await?;
     let agency_name = |a: i64| agencies.iter().find(|x| x.id == a).map(|x| x.name.clone()).unwrap_or_default();
     let mut notes = Vec::new();
@@ -271,6 +281,14 @@ pub(crate) async fn case_page(
         score: listed.score.map(|s| s.to_string()).unwrap_or_default(),
         repeat: listed.is_repeat,
         children: listed.children_count,
+        child_choices: form::children_named(&map)
+            .into_iter()
+            .map(|c| {
+                let selected = form.get("child") == c;
+                choice(&c, &c, selected)
+            })
+            .collect(),
+        has_referral: listed.form_sealed.is_some(),
         summary,
         notes,
         fields: DISCUSSION_FIELDS
@@ -523,8 +541,19 @@ pub async fn add_action(
         errors.add("approach", "Select the approach: disruption, diversion, prosecution or management");
     }
     let child = form.get("child").trim();
+    // Where the referral names its children the action names one of them, as written there.
+    let children = form::children_named(&listed_form(&state, &listed_case(&state, &st, case_id).await?.0)?);
     if subject == Some(ActionSubject::Child) && child.is_empty() {
-        errors.add("child", "Enter which child the action is about");
+        errors.add(
+            "child",
+            if children.is_empty() {
+                "Enter which child the action is about"
+            } else {
+                "Select which child the action is about"
+            },
+        );
+    } else if subject == Some(ActionSubject::Child) && !children.is_empty() && !children.iter().any(|c| c == child) {
+        errors.add("child", "Select one of the children the referral names");
     }
     let description = form.get("description").trim();
     if description.chars().count() < 10 {

@@ -17,6 +17,7 @@ pub mod meeting_edit;
 pub mod meeting_flags;
 pub mod meeting_minutes;
 pub mod meeting_publish;
+pub mod meeting_referral;
 pub mod meeting_schedule;
 pub mod meetings;
 pub mod ops;
@@ -203,6 +204,7 @@ fn routes(state: &AppState) -> (Router<AppState>, Router<AppState>, Vec<Route>) 
         .post("/meetings/{id}/attendance", Hidden(Gate::AttendMeetings), meeting_minutes::attendance_save)
         .get("/meetings/{id}/minutes", Hidden(Gate::AttendMeetings), meeting_minutes::minutes)
         .get("/meetings/{id}/cases/{case}", Hidden(Gate::AttendMeetings), meeting_case::show)
+        .get("/meetings/{id}/cases/{case}/referral", Hidden(Gate::AttendMeetings), meeting_referral::show)
         .post("/meetings/{id}/cases/{case}", Hidden(Gate::AttendMeetings), meeting_case::save)
         .post("/meetings/{id}/cases/{case}/actions", Hidden(Gate::AttendMeetings), meeting_case::add_action)
         .post("/meetings/{id}/cases/{case}/flags", Hidden(Gate::AttendMeetings), meeting_flags::add)

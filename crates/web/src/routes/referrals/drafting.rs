@@ -47,6 +47,9 @@ pub struct FieldView {
     pub inline: bool,
     /// Takes focus when the page opens (the first field of a person just added).
     pub autofocus: bool,
+    /// A follow-up: the name of the radio question that calls for it and the answer that does.
+    /// With JavaScript it is hidden until then; without, it is always shown.
+    pub follows: Option<(String, &'static str)>,
 }
 
 /// A person in a repeated group.
@@ -194,6 +197,9 @@ pub(super) fn field_view(
         error: errors.iter().find(|e| e.key == key).map(|e| e.message.clone()),
         inline: options.len() <= 3 && control == "radios",
         autofocus: false,
+        follows: spec.follows.map(|(name, answer)| {
+            (key.rsplit_once('.').map_or_else(String::new, |(prefix, _)| format!("{prefix}.{name}")), answer)
+        }),
         name: key,
         label: spec.label.to_owned(),
         hint: spec.hint.to_owned(),
@@ -500,6 +506,7 @@ pub async fn section_save(
 ) -> Result<Response, AppError> {
     let section = Section::from_slug(&slug).ok_or(AppError::NotFound)?;
     let (r, mut map) = load_editable(&state, &me, id).await?;
+    let checklist_before = map.get(field::CHECKLIST_VERSION).cloned().unwrap_or_default();
     merge(&mut map, section, &posted);
     let action = posted.get("_action");
     // Where to go after saving when the page is not being finished: the new person's first
@@ -519,6 +526,13 @@ pub async fn section_save(
         } else {
             format!("{here}/remove/{i}")
         });
+    } else if section == Section::Checklist
+        && map.get(field::CHECKLIST_VERSION).is_some_and(|chosen| !chosen.is_empty() && *chosen != checklist_before)
+    {
+        // A checklist just chosen (or changed) has not been answered yet: its questions are
+        // shown to answer, not a message for each that it is unanswered, until it is saved.
+        map.remove(&form::saved_key(section));
+        stay = Some(format!("{here}#questions"));
     } else {
         map.insert(form::saved_key(section), "1".into());
     }

@@ -85,7 +85,7 @@ pub(super) async fn audit_view(
     Ok(state.store.append_audit(event).await?)
 }
 
-pub(super) async fn checklist_choices(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
+pub(crate) async fn checklist_choices(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
     Ok(state
         .store
         .list_checklists()

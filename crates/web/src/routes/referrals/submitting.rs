@@ -73,7 +73,27 @@ pub(super) fn display(spec: &FieldSpec, value: &str, ctx: &Context, checklists: 
     }
 }
 
-pub(super) fn summary(
+/// A checklist question's answer as the summaries show it: the answer, then who is at risk, the
+/// source of the information and the comment where the referrer gave them, a line each.
+pub(crate) fn checklist_answer(map: &FormMap, question: &str) -> String {
+    let get = |part: &str| map.get(&format!("checklist.{part}.{question}")).map_or("", |v| v.trim());
+    let mut shown = match get("answer") {
+        "yes" => "Yes",
+        "no" => "No",
+        "dont_know" => "Don't know",
+        _ => "Not answered",
+    }
+    .to_owned();
+    let who: Vec<&str> = get("who").split(',').map(str::trim).filter(|w| !w.is_empty()).collect();
+    for (label, value) in [("Who", who.join(", ").as_str()), ("Source", get("source")), ("Comment", get("comment"))] {
+        if !value.is_empty() {
+            shown.push_str(&format!("\n{label}: {value}"));
+        }
+    }
+    shown
+}
+
+pub(crate) fn summary(
     id: Option<i64>,
     map: &FormMap,
     ctx: &Context,
@@ -92,7 +112,7 @@ pub(super) fn summary(
                     });
                 }
             };
-            for spec in s.fields() {
+            for spec in s.fields().iter().filter(|spec| spec.called_for(s, map)) {
                 push(spec, form::key(s, spec.name), "");
             }
             for i in 0..form::group_count(map, s) {
@@ -112,14 +132,10 @@ pub(super) fn summary(
                 && let Some(c) = &ctx.checklist
             {
                 for (n, q) in c.questions().enumerate() {
-                    let answer = map.get(&format!("checklist.answer.{}", q.id)).map_or("", String::as_str);
-                    let shown = match answer {
-                        "yes" => "Yes",
-                        "no" => "No",
-                        "dont_know" => "Don't know",
-                        _ => "Not answered",
-                    };
-                    rows.push(AnswerRow { label: format!("{}. {}", n + 1, q.text), value: shown.to_owned() });
+                    rows.push(AnswerRow {
+                        label: format!("{}. {}", n + 1, q.text),
+                        value: checklist_answer(map, &q.id),
+                    });
                 }
             }
             SummarySection {
