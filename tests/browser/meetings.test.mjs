@@ -4,7 +4,8 @@
 // representative marks an action done; the minutes show it all.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { start, check } from './harness.mjs'
+import { join } from 'node:path'
+import { start, check, shots } from './harness.mjs'
 import { steps } from './steps.mjs'
 
 let env
@@ -129,4 +130,22 @@ test('a whole meeting: list, confidentiality, attendance, two cases with actions
   for (const expected of ['OFFICIAL-SENSITIVE', 'Priya Shah', 'DS Kerr', '(information sent)', 'Student social worker: confirmed', 'facial injuries', 'Flag the records', 'Done', 'extend the bail conditions']) {
     assert.ok(minutes.includes(expected), `${expected} missing from the minutes`)
   }
+
+  // The agenda and the action tracking form print marked OFFICIAL-SENSITIVE, without the
+  // service's menus; the minutes download as a Word document.
+  await chair.goto(`${env.base}${meeting}`)
+  await chair.click('a:has-text("Agenda and list")')
+  await check(chair, 'meeting-agenda')
+  assert.match(await chair.textContent('main'), /OFFICIAL-SENSITIVE[\s\S]*The list[\s\S]*OFFICIAL-SENSITIVE/)
+  await chair.goto(`${env.base}${meeting}/tracker`)
+  await check(chair, 'meeting-tracker')
+  assert.match(await chair.textContent('main'), /Flag the records/)
+  await chair.emulateMedia({ media: 'print' })
+  assert.equal(await chair.locator('.govuk-service-navigation').evaluate(e => getComputedStyle(e).display), 'none', 'no menus on paper')
+  assert.notEqual(await chair.locator('.app-marking').first().evaluate(e => getComputedStyle(e).display), 'none', 'the marking is printed')
+  await chair.screenshot({ path: join(shots, 'meeting-tracker-print.png'), fullPage: true })
+  await chair.emulateMedia({ media: 'screen' })
+  await chair.goto(`${env.base}${meeting}`)
+  const [download] = await Promise.all([chair.waitForEvent('download'), chair.click('a:has-text("Minutes (Word)")')])
+  assert.match(download.suggestedFilename(), /^marac-minutes-\d{4}-\d{2}-\d{2}\.docx$/)
 })

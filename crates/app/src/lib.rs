@@ -17,6 +17,7 @@ pub mod chronology;
 pub mod clock;
 pub mod cross_reference;
 pub mod crypto;
+pub mod documents;
 pub mod error;
 pub mod import;
 pub mod mailer;

@@ -506,3 +506,91 @@ async fn what_the_checklist_holds_is_shown_wherever_the_referral_is_read() {
         assert!(shown.contains("Child: Robin (born 1 September 2019)"), "{shown}");
     });
 }
+
+#[tokio::test]
+async fn a_meetings_papers_print_marked_and_download_as_word_documents_for_those_who_took_part() {
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        let MeetingStory { case_id, cora, health, .. } = meeting_story(&app).await;
+        let meeting = published_meeting(&app, &cora).await;
+        let cha = hear_case(&app, &meeting, case_id).await;
+        let meeting_id: i64 = meeting.trim_start_matches("/meetings/").parse().unwrap();
+        let listed = s.meeting_cases(meeting_id).await.unwrap();
+        let reference = listed.iter().find(|c| c.case_id == case_id).unwrap().reference.clone().unwrap();
+        let health_id = health.to_string();
+        let due = dmy(app.state.clock.today() + time::Duration::days(14));
+        let r = cha
+            .post(
+                &format!("{meeting}/cases/{case_id}/actions"),
+                &[
+                    ("agency", health_id.as_str()),
+                    ("owner", "Dr Shah"),
+                    ("subject", "victim"),
+                    ("description", "Flag the records at the GP practice"),
+                    ("due", due.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+        // The meeting page offers them; each prints marked, and says what it is.
+        let page = cha.get(&meeting).await.body;
+        for paper in ["agenda", "minutes", "minutes.docx", "tracker"] {
+            assert!(page.contains(&format!("href=\"{meeting}/{paper}\"")), "{paper} is linked");
+        }
+        let agenda = cha.get(&format!("{meeting}/agenda")).await;
+        assert_eq!(agenda.status, StatusCode::OK);
+        assert_eq!(agenda.body.matches("OFFICIAL-SENSITIVE</strong>").count(), 2, "marked at the top and foot");
+        assert!(
+            agenda.body.contains(&reference) && agenda.body.contains("Nina Vale") && agenda.body.contains("Room 4")
+        );
+        let tracker = cha.get(&format!("{meeting}/tracker")).await;
+        assert!(tracker.body.contains("Flag the records at the GP practice") && tracker.body.contains("Dr Shah"));
+        assert!(tracker.body.contains("OFFICIAL-SENSITIVE"));
+
+        // The Word documents read back with what the pages say, marked on every page.
+        for (path, says) in [
+            (
+                format!("{meeting}/minutes.docx"),
+                vec!["Minutes: ", "Police: two call-outs since October.", "Flag the records", "Nina Vale"],
+            ),
+            (
+                format!("{meeting}/tracker.docx"),
+                vec!["Action tracking form: ", "Flag the records", "Dr Shah", "Update"],
+            ),
+        ] {
+            let r = cha.get(&path).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}");
+            assert_eq!(
+                r.headers["content-type"],
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            );
+            assert!(r.headers["content-disposition"].to_str().unwrap().ends_with(".docx\""));
+            assert_eq!(r.headers["cache-control"], "no-store");
+            let back = docx_rs::read_docx(&r.bytes).unwrap().json();
+            for text in says.iter().chain(&["OFFICIAL-SENSITIVE", reference.as_str()]) {
+                assert!(back.contains(text), "{path} holds {text}");
+            }
+        }
+        let audited = |action: &'static str| async move {
+            let filter =
+                marac_store::AuditFilter { action_prefix: Some(action.into()), limit: 50, ..Default::default() };
+            s.list_audit(&filter).await.unwrap().into_iter().filter(|e| e.event.action == action).count()
+        };
+        assert_eq!(audited("meeting.minutes.export").await, 1, "each download is audited");
+        assert_eq!(audited("meeting.tracker.export").await, 1);
+        assert_eq!(audited("meeting.agenda.view").await, 1);
+
+        // Refused to those who have not confirmed the statement, and hidden from other Maracs'.
+        let hea = app.signed_in("hea@x.org").await;
+        let hou = app.signed_in("hou@x.org").await;
+        for paper in ["agenda", "tracker", "tracker.docx", "minutes.docx"] {
+            let path = format!("{meeting}/{paper}");
+            let r = hea.get(&path).await;
+            assert_ne!(r.status, StatusCode::OK, "{path} before confirming");
+            assert!(!r.body.contains("Nina Vale"));
+            assert_eq!(hou.get(&path).await.status, StatusCode::NOT_FOUND, "{path} for another Marac's agency");
+        }
+        assert_eq!(audited("meeting.minutes.export").await, 1, "nothing exported to them");
+    });
+}

@@ -8,7 +8,7 @@ use crate::page::PageContext;
 use crate::routes::display_date;
 use crate::routes::meeting_case::{ActionView, DISCUSSION_FIELDS, TextField, action_view};
 use crate::routes::meeting_flags::FlagView;
-use crate::routes::meetings::{StandingItems, standing, standing_items};
+use crate::routes::meetings::{Standing, StandingItems, standing, standing_items};
 use crate::session::Signed;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -179,6 +179,24 @@ pub struct MinutesCase {
     pub transferred_from: String,
 }
 
+/// What a meeting's minutes hold, for the page and the document alike.
+pub(crate) struct Minutes {
+    /// "Eastport meeting, 6 December 2026 at 10:00am".
+    pub heading: String,
+    pub statement: String,
+    pub statement_version: i64,
+    /// (agency, name).
+    pub present: Vec<(String, String)>,
+    /// (agency, name, information sent).
+    pub apologies: Vec<(String, String, bool)>,
+    /// (name, whether and when they confirmed the statement).
+    pub observers: Vec<(String, String)>,
+    pub cases: Vec<MinutesCase>,
+    /// Incomplete actions from earlier meetings: (meeting date, action).
+    pub review: Vec<(String, ActionView)>,
+    pub standing: StandingItems,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "meetings/minutes.html")]
 struct MinutesPage {
@@ -205,6 +223,30 @@ pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i
     let event =
         me.audit(&state, "meeting.minutes.view", &format!("meeting:{id}"), serde_json::json!({ "basis": basis }));
     state.store.append_audit(event).await?;
+    let m = minutes_of(&state, &st).await?;
+    Ok(MinutesPage {
+        ctx: PageContext::new(&state, &me.visitor, "Minutes", "/meetings"),
+        id,
+        heading: m.heading,
+        statement: m.statement,
+        statement_version: m.statement_version,
+        present: m.present,
+        apologies: m.apologies,
+        observers: m.observers,
+        cases: m.cases,
+        review: m.review,
+        standing: m.standing,
+    }
+    .into_response())
+}
+
+/// The minutes of the meeting `st` stands for. The caller has checked the reader's standing
+/// and recorded the reading.
+///
+/// # Errors
+/// The store's, or a sealed value that does not open.
+pub(crate) async fn minutes_of(state: &AppState, st: &Standing) -> Result<Minutes, AppError> {
+    let id = st.meeting.id;
     let agencies = state.store.list_agencies().await?;
     let agency_name = |a: Option<i64>| {
         a.and_then(|a| agencies.iter().find(|x| x.id == a)).map(|x| x.name.clone()).unwrap_or_default()
@@ -216,7 +258,7 @@ pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i
     for c in state.store.meeting_cases(id).await? {
         let (victim, transferred_from) = match &c.form_sealed {
             Some(s) => {
-                let map: FormMap = casework::open(&state, Purpose::Form, s)?;
+                let map: FormMap = casework::open(state, Purpose::Form, s)?;
                 (casework::victim_name(&map), crate::routes::meetings::transferred_from(&map))
             }
             None => (String::new(), String::new()),
@@ -224,13 +266,13 @@ pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i
         let flag_filter =
             marac_app::store::FlagFilter { case_id: Some(c.case_id), meeting_id: Some(id), ..Default::default() };
         let flags = crate::routes::meeting_flags::views(
-            &state,
+            state,
             &state.store.list_flags(&flag_filter).await?,
             &agencies,
             state.clock.today(),
         )?;
         let d: Discussion = match &c.discussion_sealed {
-            Some(s) => casework::open(&state, Purpose::Discussion, s)?,
+            Some(s) => casework::open(state, Purpose::Discussion, s)?,
             None => Discussion::default(),
         };
         let filter = marac_app::store::ActionFilter {
@@ -241,7 +283,7 @@ pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i
         };
         let mut actions = Vec::new();
         for a in state.store.list_actions(&filter).await? {
-            actions.push(action_view(&state, &a, &agencies)?);
+            actions.push(action_view(state, &a, &agencies)?);
         }
         cases.push(MinutesCase {
             reference: c.reference.clone().unwrap_or_default(),
@@ -265,12 +307,12 @@ pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i
         ..Default::default()
     };
     let summaries = state.store.case_summaries(st.marac.id).await?;
-    let standing = standing_items(&state, &summaries, &st.meeting, &agencies).await?;
+    let standing = standing_items(state, &summaries, &st.meeting, &agencies).await?;
     let mut review = Vec::new();
     for a in
         state.store.list_actions(&filter).await?.into_iter().filter(|a| a.meeting_held_on < st.meeting.details.held_on)
     {
-        review.push((display_date(a.meeting_held_on), action_view(&state, &a, &agencies)?));
+        review.push((display_date(a.meeting_held_on), action_view(state, &a, &agencies)?));
     }
     let when = |user: Option<i64>, name: &str| {
         confirmations
@@ -285,9 +327,7 @@ pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i
             })
             .unwrap_or_else(|| "not confirmed".into())
     };
-    Ok(MinutesPage {
-        ctx: PageContext::new(&state, &me.visitor, "Minutes", "/meetings"),
-        id,
+    Ok(Minutes {
         heading: format!(
             "{} meeting, {} at {}",
             st.marac.name,
@@ -314,6 +354,5 @@ pub async fn minutes(State(state): State<AppState>, me: Signed, Path(id): Path<i
         cases,
         review,
         standing,
-    }
-    .into_response())
+    })
 }

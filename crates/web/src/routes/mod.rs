@@ -16,6 +16,7 @@ pub mod meeting_case;
 pub mod meeting_edit;
 pub mod meeting_flags;
 pub mod meeting_minutes;
+pub mod meeting_papers;
 pub mod meeting_publish;
 pub mod meeting_referral;
 pub mod meeting_schedule;
@@ -203,6 +204,10 @@ fn routes(state: &AppState) -> (Router<AppState>, Router<AppState>, Vec<Route>) 
         .get("/meetings/{id}/attendance", Hidden(Gate::AttendMeetings), meeting_minutes::attendance_form)
         .post("/meetings/{id}/attendance", Hidden(Gate::AttendMeetings), meeting_minutes::attendance_save)
         .get("/meetings/{id}/minutes", Hidden(Gate::AttendMeetings), meeting_minutes::minutes)
+        .get("/meetings/{id}/minutes.docx", Hidden(Gate::AttendMeetings), meeting_papers::minutes_docx)
+        .get("/meetings/{id}/agenda", Hidden(Gate::AttendMeetings), meeting_papers::agenda)
+        .get("/meetings/{id}/tracker", Hidden(Gate::AttendMeetings), meeting_papers::tracker)
+        .get("/meetings/{id}/tracker.docx", Hidden(Gate::AttendMeetings), meeting_papers::tracker_docx)
         .get("/meetings/{id}/cases/{case}", Hidden(Gate::AttendMeetings), meeting_case::show)
         .get("/meetings/{id}/cases/{case}/referral", Hidden(Gate::AttendMeetings), meeting_referral::show)
         .post("/meetings/{id}/cases/{case}", Hidden(Gate::AttendMeetings), meeting_case::save)
@@ -324,6 +329,21 @@ pub async fn name_of_user(state: &AppState, id: i64) -> Result<String, crate::er
         Err(marac_app::store::StoreError::NotFound) => Ok(String::new()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// A file to download: named, typed, and kept by no cache (it holds case data).
+pub fn download(name: &str, content_type: &str, body: Vec<u8>) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// A date as people write it: "1 December 2026".

@@ -13,7 +13,6 @@ use anyhow::Context;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use marac_domain::areas::{self, Level};
 use marac_domain::safelives_return::Line;
@@ -97,15 +96,7 @@ pub async fn show(
     if download {
         let body = csv(&lines, &r.name, &r.quarter.label(), level, suppressed).map_err(AppError::Internal)?;
         let name = format!("referrals-by-postcode-{}-{}.csv", level.code(), r.quarter.code());
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-                (header::CACHE_CONTROL, "no-store".to_owned()),
-            ],
-            body,
-        )
-            .into_response());
+        return Ok(crate::routes::download(&name, "text/csv; charset=utf-8", body));
     }
     Ok(AreaPage {
         ctx: PageContext::new(&state, &me.visitor, "Referrals by postcode", "/returns"),

@@ -13,7 +13,6 @@ use crate::session::Signed;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use marac_app::store::{Marac, MeetingReturn, ReturnScope};
 use marac_domain::period::Quarter;
@@ -363,15 +362,7 @@ pub async fn download(
         ),
         _ => ("application/json", serde_json::to_vec_pretty(&built).map_err(|e| AppError::Internal(e.into()))?),
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(crate::routes::download(&name, content_type, body))
 }
 
 impl Built {
