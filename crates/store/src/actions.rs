@@ -85,6 +85,8 @@ pub struct ActionFilter {
     pub state: Option<ActionState>,
     /// Only those due on or before this day.
     pub due_by: Option<Date>,
+    /// Only those agreed at meetings held before this day (a meeting's review of earlier ones).
+    pub agreed_before: Option<Date>,
     /// Only those this person tracks: every action of the Maracs they coordinate or chair, and
     /// their own agency's in the Maracs they practise in.
     pub tracked_by: Option<CaseScope>,

@@ -1027,6 +1027,11 @@ async fn meetings_list_cases_open_them_to_invited_agencies_and_track_actions() {
         assert_eq!(s.case_access(cases[1].case_id.unwrap()).await.unwrap().action_owner_agency_ids, [health]);
         let mine = ActionFilter { agency_id: Some(health), outstanding_only: true, limit: 10, ..Default::default() };
         assert_eq!(s.list_actions(&mine).await.unwrap().len(), 1);
+        let held_on = s.get_meeting(ids[0]).await.unwrap().details.held_on;
+        for (before, found) in [(held_on, 0), (held_on + time::Duration::days(1), 1)] {
+            let f = ActionFilter { agreed_before: Some(before), ..mine.clone() };
+            assert_eq!(s.list_actions(&f).await.unwrap().len(), found, "agreed at meetings held before {before}");
+        }
         assert!(
             s.list_actions(&ActionFilter { agency_id: Some(a), limit: 10, ..Default::default() })
                 .await

@@ -594,3 +594,55 @@ async fn a_meetings_papers_print_marked_and_download_as_word_documents_for_those
         assert_eq!(audited("meeting.minutes.export").await, 1, "nothing exported to them");
     });
 }
+
+#[tokio::test]
+async fn a_meetings_review_of_earlier_actions_is_paged_by_the_database() {
+    each_backend!(|app| {
+        let s = app.db.store.as_ref();
+        let MeetingStory { case_id, cora, health, .. } = meeting_story(&app).await;
+        // An earlier meeting agreed 30 actions, all still open.
+        let at = marac_store::Ts::new(app.state.clock.now());
+        let earlier = marac_store::NewMeeting {
+            marac_id: app.marac_id,
+            kind: marac_domain::meeting_rules::MeetingKind::Regular,
+            format: marac_domain::meeting_rules::MeetingFormat::InPerson,
+            held_on: app.state.clock.today() - time::Duration::days(28),
+            starts_at: "10:00".into(),
+            closing_on: None,
+            location: String::new(),
+            chair_user_id: None,
+            capacity: 16,
+            list_cutoff_on: None,
+            invited_agency_ids: vec![health],
+        };
+        let earlier = s.create_meetings(&[earlier], at, support::event(&app)).await.unwrap()[0];
+        let text = marac_app::payloads::ActionText { description: "Check in with the school".into(), child: String::new() };
+        let sealed = marac_app::casework::seal(&app.state, marac_app::casework::Purpose::Action, &text).unwrap();
+        for day in 0..30 {
+            let action = NewAction {
+                case_id,
+                meeting_id: earlier,
+                agency_id: health,
+                owner_name: format!("Owner {day}"),
+                subject: ActionSubject::Victim,
+                approach: None,
+                description_sealed: sealed.clone(),
+                due_on: app.state.clock.today() + time::Duration::days(day),
+                kind: ActionKind::General,
+            };
+            s.add_action(&action, 1, at, support::event(&app)).await.unwrap();
+        }
+        let meeting = published_meeting(&app, &cora).await;
+        let cha = app.signed_in("cha@x.org").await;
+        cha.get(&meeting).await;
+        assert_eq!(cha.post(&format!("{meeting}/confirm"), &[("agree", "yes")]).await.status, StatusCode::SEE_OTHER);
+        let first = cha.get(&meeting).await.body;
+        assert!(first.contains("Showing 1 to 25 of 30"), "{first}");
+        assert!(first.contains(&format!("href=\"{meeting}?page=2\"")), "{first}");
+        let second = cha.get(&format!("{meeting}?page=2")).await.body;
+        assert!(second.contains("Showing 26 to 30 of 30"), "{second}");
+        // The printed papers list every one of them.
+        let tracker = cha.get(&format!("{meeting}/tracker")).await.body;
+        assert_eq!(tracker.matches("Check in with the school").count(), 30);
+    });
+}

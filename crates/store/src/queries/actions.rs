@@ -91,6 +91,9 @@ impl This {
         if let Some(day) = f.due_by {
             q.push(" AND a.due_on <= ").push_bind(crate::Day(day));
         }
+        if let Some(day) = f.agreed_before {
+            q.push(" AND m.held_on < ").push_bind(crate::Day(day));
+        }
         q
     }
 }

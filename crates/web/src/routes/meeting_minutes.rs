@@ -303,15 +303,14 @@ pub(crate) async fn minutes_of(state: &AppState, st: &Standing) -> Result<Minute
     let filter = marac_app::store::ActionFilter {
         marac_ids: Some(vec![st.marac.id]),
         outstanding_only: true,
-        limit: 200,
+        agreed_before: Some(st.meeting.details.held_on),
+        limit: crate::routes::meeting_papers::PAPER_ROWS,
         ..Default::default()
     };
     let summaries = state.store.case_summaries(st.marac.id).await?;
     let standing = standing_items(state, &summaries, &st.meeting, &agencies).await?;
     let mut review = Vec::new();
-    for a in
-        state.store.list_actions(&filter).await?.into_iter().filter(|a| a.meeting_held_on < st.meeting.details.held_on)
-    {
+    for a in state.store.list_actions(&filter).await? {
         review.push((display_date(a.meeting_held_on), action_view(state, &a, &agencies)?));
     }
     let when = |user: Option<i64>, name: &str| {

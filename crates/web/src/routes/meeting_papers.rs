@@ -20,6 +20,10 @@ use marac_app::documents::Document;
 use marac_app::store::ActionFilter;
 use marac_domain::referral_form::FormMap;
 
+/// Most rows a paper lists in one table: every outstanding action of a Marac fits, however
+/// long its history; a list past this is cut short rather than holding the server.
+pub const PAPER_ROWS: i64 = 5_000;
+
 /// The Word document's content type.
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
@@ -70,8 +74,13 @@ async fn earlier_outstanding(
     st: &Standing,
     agencies: &[marac_app::store::Agency],
 ) -> Result<Vec<(String, String, ActionView)>, AppError> {
-    let filter =
-        ActionFilter { marac_ids: Some(vec![st.marac.id]), outstanding_only: true, limit: 500, ..Default::default() };
+    let filter = ActionFilter {
+        marac_ids: Some(vec![st.marac.id]),
+        outstanding_only: true,
+        agreed_before: Some(st.meeting.details.held_on),
+        limit: PAPER_ROWS,
+        ..Default::default()
+    };
     let summaries = state.store.case_summaries(st.marac.id).await?;
     let reference = |case_id: i64| {
         summaries
@@ -81,13 +90,7 @@ async fn earlier_outstanding(
     };
     let mut rows = Vec::new();
     for a in state.store.list_actions(&filter).await? {
-        if a.meeting_held_on < st.meeting.details.held_on {
-            rows.push((
-                display_date(a.meeting_held_on),
-                reference(a.action.case_id),
-                action_view(state, &a, agencies)?,
-            ));
-        }
+        rows.push((display_date(a.meeting_held_on), reference(a.action.case_id), action_view(state, &a, agencies)?));
     }
     Ok(rows)
 }

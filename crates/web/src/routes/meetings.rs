@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use marac_app::store::{Marac, Meeting, Ts, WaitingCase};
 use marac_domain::flags;
 use marac_domain::meeting_rules::{self, ListCandidate, MeetingFormat, MeetingKind, MeetingStatus};
+use marac_domain::paging::PageRequest;
 use marac_domain::policy::{Action, Basis, authorise};
 use marac_domain::referral_form::FormMap;
 use marac_domain::referral_form::field;
@@ -304,6 +305,8 @@ struct ShowPage {
     listed: Vec<ListedView>,
     waiting: Vec<WaitingView>,
     outstanding: Vec<OutstandingView>,
+    /// The review's pages, once there is a review to show.
+    review_pages: Option<crate::paging::Pagination>,
     /// Cases whose 12 months since the last referral ended in the month before the meeting:
     /// (reference, last referral date).
     twelve_months: Vec<(String, String)>,
@@ -314,7 +317,7 @@ struct ShowPage {
 }
 
 pub(crate) async fn show_page(state: &AppState, me: &Signed, id: i64, errors: Errors) -> Result<Response, AppError> {
-    show_page_done(state, me, id, errors, None).await
+    show_page_done(state, me, id, errors, None, PageRequest::default()).await
 }
 
 /// The meeting's page, with a banner saying what the last change did.
@@ -324,6 +327,7 @@ async fn show_page_done(
     id: i64,
     errors: Errors,
     done: Option<&'static str>,
+    review_page: PageRequest,
 ) -> Result<Response, AppError> {
     let st = standing(state, me, id).await?;
     let d = &st.meeting.details;
@@ -389,6 +393,7 @@ async fn show_page_done(
     };
     let today = state.clock.today();
     let mut outstanding = Vec::new();
+    let mut review_pages = None;
     let mut twelve_months = Vec::new();
     let mut flags_ending = Vec::new();
     if show_cases || st.can_manage {
@@ -396,13 +401,17 @@ async fn show_page_done(
         let reference = |case_id: i64| {
             cases.binary_search_by_key(&case_id, |c| c.case_id).map(|i| cases[i].reference.clone()).unwrap_or_default()
         };
+        // The review holds what earlier meetings agreed and is still outstanding: a Marac with
+        // years of history has hundreds, so the database pages them, the soonest due first.
         let filter = marac_app::store::ActionFilter {
             marac_ids: Some(vec![d.marac_id]),
             outstanding_only: true,
-            limit: 200,
+            agreed_before: Some(d.held_on),
             ..Default::default()
         };
-        for a in state.store.list_actions(&filter).await?.into_iter().filter(|a| a.meeting_held_on < d.held_on) {
+        let page = state.store.page_actions(&filter, review_page).await?;
+        review_pages = Some(crate::paging::Pagination::new(&page, &format!("/meetings/{id}"), &[]));
+        for a in page.rows {
             outstanding.push(OutstandingView {
                 case_ref: reference(a.action.case_id),
                 agency: agency_name(Some(a.action.agency_id)),
@@ -451,6 +460,7 @@ async fn show_page_done(
         listed,
         waiting,
         outstanding,
+        review_pages,
         twelve_months,
         flags_ending,
         errors,
@@ -520,13 +530,15 @@ pub async fn show(
         Some("confirmed") => Some("Confidentiality statement confirmed"),
         _ => None,
     };
-    show_page_done(&state, &me, id, Errors::default(), done).await
+    show_page_done(&state, &me, id, Errors::default(), done, PageRequest::from_query(q.page.as_deref())).await
 }
 
 /// What a change just did, as a code in the address.
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct DoneQuery {
     done: Option<String>,
+    /// The page of the review of incomplete actions.
+    page: Option<String>,
 }
 
 /// `POST /meetings/{id}/list`: the coordinator proposes, adds, removes or moves cases.
