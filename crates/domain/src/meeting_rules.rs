@@ -292,6 +292,48 @@ pub fn twelve_month_review_due(last_referral: Date, meeting_on: Date) -> bool {
         && !twelve_months_passed(last_referral, meeting_on - Duration::days(31))
 }
 
+/// A report on an action's progress, checked: what the agency's page and the API both take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionReport {
+    /// The new status (never back to open).
+    pub status: ActionStatus,
+    /// Why it was not done or is carried forward; only kept where the status needs one.
+    pub reason: Option<DelayReason>,
+    /// What was done, trimmed; may be empty.
+    pub note: String,
+}
+
+impl ActionReport {
+    /// Reads a report from its codes and note, or says what is wrong with each field (by the
+    /// field's name: `status`, `reason`, `note`).
+    ///
+    /// # Errors
+    /// Each field's problem, in the form's order.
+    pub fn read(status: &str, reason: &str, note: &str) -> Result<Self, Vec<(&'static str, String)>> {
+        let mut problems = Vec::new();
+        let status = ActionStatus::from_code(status).filter(|s| *s != ActionStatus::Open);
+        if status.is_none() {
+            problems.push(("status", "Select the action's status".to_owned()));
+        }
+        let reason = DelayReason::from_code(reason);
+        if status.is_some_and(ActionStatus::needs_reason) && reason.is_none() {
+            problems.push(("reason", "Select why it was not done or is carried forward".to_owned()));
+        }
+        let note = note.trim();
+        if note.chars().count() > 2_000 {
+            problems.push(("note", "The note must be 2,000 characters or fewer".to_owned()));
+        } else if let Err(e) = crate::fields::check_text(note, crate::fields::TextKind::Multiline) {
+            problems.push(("note", e));
+        }
+        match status {
+            Some(status) if problems.is_empty() => {
+                Ok(Self { status, reason: reason.filter(|_| status.needs_reason()), note: note.to_owned() })
+            }
+            _ => Err(problems),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -400,5 +442,22 @@ mod tests {
     fn the_twelve_month_review_comes_on_the_anniversary() {
         assert!(!twelve_months_passed(date!(2025 - 11 - 24), date!(2026 - 11 - 23)));
         assert!(twelve_months_passed(date!(2025 - 11 - 23), date!(2026 - 11 - 23)));
+    }
+
+    #[test]
+    fn a_report_needs_a_status_and_a_reason_when_not_done() {
+        let done = ActionReport::read("done", "resources", "  Flagged on the GP record. ").unwrap();
+        assert_eq!(
+            (done.status, done.reason, done.note.as_str()),
+            (ActionStatus::Done, None, "Flagged on the GP record.")
+        );
+        let fields = |r: Result<ActionReport, Vec<(&'static str, String)>>| {
+            r.unwrap_err().into_iter().map(|(f, _)| f).collect::<Vec<_>>()
+        };
+        assert_eq!(fields(ActionReport::read("open", "", "")), ["status"], "never back to open");
+        assert_eq!(fields(ActionReport::read("carried_forward", "", "")), ["reason"]);
+        assert_eq!(fields(ActionReport::read("", "", &"x".repeat(2_001))), ["status", "note"]);
+        let carried = ActionReport::read("carried_forward", DelayReason::ALL[0].code(), "").unwrap();
+        assert_eq!(carried.reason, Some(DelayReason::ALL[0]));
     }
 }

@@ -616,7 +616,8 @@ async fn a_meetings_review_of_earlier_actions_is_paged_by_the_database() {
             invited_agency_ids: vec![health],
         };
         let earlier = s.create_meetings(&[earlier], at, support::event(&app)).await.unwrap()[0];
-        let text = marac_app::payloads::ActionText { description: "Check in with the school".into(), child: String::new() };
+        let text =
+            marac_app::payloads::ActionText { description: "Check in with the school".into(), child: String::new() };
         let sealed = marac_app::casework::seal(&app.state, marac_app::casework::Purpose::Action, &text).unwrap();
         for day in 0..30 {
             let action = NewAction {
@@ -644,5 +645,87 @@ async fn a_meetings_review_of_earlier_actions_is_paged_by_the_database() {
         // The printed papers list every one of them.
         let tracker = cha.get(&format!("{meeting}/tracker")).await.body;
         assert_eq!(tracker.matches("Check in with the school").count(), 30);
+    });
+}
+
+#[tokio::test]
+async fn the_api_lists_tracked_actions_and_takes_reports_under_the_same_rules() {
+    each_backend!(|app| {
+        let MeetingStory { case_id, cora, health, .. } = meeting_story(&app).await;
+        let meeting = published_meeting(&app, &cora).await;
+        let cha = hear_case(&app, &meeting, case_id).await;
+        let add = |agency: i64, what: &'static str, days: i64| {
+            let cha = &cha;
+            let path = format!("{meeting}/cases/{case_id}/actions");
+            let due = dmy(app.state.clock.today() + time::Duration::days(days));
+            async move {
+                let agency = agency.to_string();
+                let fields = [
+                    ("agency", agency.as_str()),
+                    ("owner", "Named Person"),
+                    ("subject", "victim"),
+                    ("description", what),
+                    ("due", due.as_str()),
+                ];
+                assert_eq!(cha.post(&path, &fields).await.status, StatusCode::SEE_OTHER);
+            }
+        };
+        add(health, "Flag the records at the GP practice", 14).await;
+        add(app.agency_id, "Apply to extend the bail conditions", 2).await;
+        let cora_id = app.db.store.find_user_by_email("cora@x.org").await.unwrap().unwrap().id;
+        support::token_for(&app, cora_id, "cora-token").await;
+
+        // The representative tracks their own agency's; the coordinator, all of the Marac's.
+        let app = &app;
+        let list = |token: &'static str, query: &'static str| async move {
+            let r = support::api_get(app, &format!("/api/v1/actions{query}"), Some(token)).await;
+            (r.status, serde_json::from_str::<serde_json::Value>(&r.body).unwrap_or_default())
+        };
+        let (status, mine) = list("hea@x.org-token", "").await;
+        assert_eq!(status, StatusCode::OK, "{mine}");
+        assert_eq!(mine["total"], 1, "{mine}");
+        assert_eq!(mine["actions"][0]["description"], "Flag the records at the GP practice");
+        let (_, all) = list("cora-token", "").await;
+        assert_eq!(all["total"], 2);
+        assert_eq!(all["actions"][0]["description"], "Apply to extend the bail conditions", "soonest due first");
+        let (_, filtered) = list("cora-token", "?agency=999999").await;
+        assert_eq!(filtered["total"], 0);
+        let (_, elsewhere) = list("hou@x.org-token", "").await;
+        assert_eq!(elsewhere["total"], 0, "another Marac's agency tracks none of them");
+        let (status, bad) = list("cora-token", "?status=soon&due_by=6/12/2026").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let pointers: Vec<&str> =
+            bad["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
+        assert_eq!(pointers, ["/status", "/due_by"]);
+        assert_eq!(support::api_get(app, "/api/v1/actions", None).await.status, StatusCode::UNAUTHORIZED);
+
+        // Reports: the owning agency (or the coordinator), with the page's rules.
+        let health_action = mine["actions"][0]["id"].as_i64().unwrap();
+        let police_action = all["actions"][0]["id"].as_i64().unwrap();
+        let report = |token: &'static str, id: i64, body: serde_json::Value| async move {
+            support::api_post_to(app, &format!("/api/v1/actions/{id}/reports"), token, &body).await
+        };
+        let done = serde_json::json!({ "status": "done", "note": "Flagged on the GP record." });
+        assert_eq!(report("hea@x.org-token", police_action, done.clone()).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(report("hou@x.org-token", health_action, done.clone()).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(report("hea@x.org-token", 999_999, done.clone()).await.0, StatusCode::NOT_FOUND);
+        // Changing a case's record needs the Marac's confidentiality statement confirmed first.
+        let refused =
+            report("hea@x.org-token", health_action, serde_json::json!({ "status": "carried_forward" })).await;
+        assert_eq!(refused.0, StatusCode::FORBIDDEN, "{}", refused.1);
+        let hea = app.signed_in("hea@x.org").await;
+        support::confirm_statement(app, &hea, app.marac_id).await;
+        let (status, problem) =
+            report("hea@x.org-token", health_action, serde_json::json!({ "status": "carried_forward" })).await;
+        assert_eq!(
+            (status, problem["errors"][0]["pointer"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("/reason"))
+        );
+        let (status, body) = report("hea@x.org-token", health_action, done).await;
+        assert_eq!((status, body["status"].as_str()), (StatusCode::CREATED, Some("done")), "{body}");
+        let (_, ended) = list("hea@x.org-token", "?status=ended").await;
+        assert_eq!((ended["total"].as_u64(), ended["actions"][0]["status"].as_str()), (Some(1), Some("done")));
+        let page = cora.get(&format!("/actions/{health_action}")).await.body;
+        assert!(page.contains("Flagged on the GP record."), "the page shows the API's report");
     });
 }

@@ -795,6 +795,8 @@ async fn the_openapi_document_describes_exactly_the_api_routes() {
     assert_eq!(
         paths,
         [
+            "/actions",
+            "/actions/{id}/reports",
             "/checklists",
             "/checklists/{id}/{version}",
             "/maracs",

@@ -2,6 +2,7 @@
 //! the pages, errors as `application/problem+json` (RFC 9457), and an OpenAPI document
 //! generated from the handlers themselves (`/api/v1/openapi.json`), so it cannot drift.
 
+pub mod actions;
 pub mod checklists;
 pub mod maracs;
 pub mod meetings;
@@ -152,6 +153,8 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .routes(routes!(referrals::get))
         .routes(routes!(meetings::case))
         .routes(routes!(search::find))
+        .routes(routes!(actions::list))
+        .routes(routes!(actions::report))
         .split_for_parts();
     doc.info = InfoBuilder::new()
         .title("Marac case management API")

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use marac_app::casework::{self, Purpose};
 use marac_app::payloads::ActionText;
 use marac_app::store::{ActionEvent, ActionFilter, ActionRecord, ActionState, ReferralFilter, Ts};
-use marac_domain::meeting_rules::{self, ActionStatus, DelayReason};
+use marac_domain::meeting_rules::{self, ActionReport, ActionStatus, DelayReason};
 use marac_domain::paging::PageRequest;
 use marac_domain::policy;
 use marac_domain::policy::{Action, authorise};
@@ -76,7 +76,7 @@ struct ActionPage {
 }
 
 /// The case reference and victim's name of an action's case, from its latest referral.
-async fn case_of(state: &AppState, case_id: i64) -> Result<(String, String), AppError> {
+pub(crate) async fn case_of(state: &AppState, case_id: i64) -> Result<(String, String), AppError> {
     let latest =
         state.store.list_referrals(&ReferralFilter { case_id: Some(case_id), limit: 1, ..Default::default() }).await?;
     Ok(match latest.first() {
@@ -135,6 +135,18 @@ pub struct TrackerQuery {
     done: Option<String>,
 }
 
+/// What the tracker's status filter asks the database for on `today`: `None` for a status it
+/// does not offer, `Some(None)` for all of them.
+pub(crate) fn state_of(status: &str, today: time::Date) -> Option<Option<ActionState>> {
+    match status {
+        "outstanding" => Some(Some(ActionState::Outstanding)),
+        "overdue" => Some(Some(ActionState::OverdueOn(today))),
+        "ended" => Some(Some(ActionState::Ended)),
+        "all" => Some(None),
+        _ => None,
+    }
+}
+
 /// The status filter's choices: value and label.
 const STATUS_CHOICES: [(&str, &str); 4] =
     [("outstanding", "Outstanding"), ("overdue", "Overdue"), ("ended", "Ended"), ("all", "All")];
@@ -176,12 +188,7 @@ pub async fn list(
     let text = |o: &Option<String>| o.as_deref().map(str::trim).unwrap_or_default().to_owned();
     let id = |o: &Option<String>| o.as_deref().and_then(|v| v.trim().parse::<i64>().ok());
     let status = STATUS_CHOICES.iter().find(|(v, _)| Some(*v) == q.status.as_deref()).map_or("outstanding", |c| c.0);
-    let state_filter = match status {
-        "overdue" => Some(ActionState::OverdueOn(today)),
-        "ended" => Some(ActionState::Ended),
-        "all" => None,
-        _ => Some(ActionState::Outstanding),
-    };
+    let state_filter = state_of(status, today).unwrap_or(Some(ActionState::Outstanding));
     let due_typed = text(&q.due_by);
     let (due_by, due_by_error) = match due_typed.as_str() {
         "" => (None, None),
@@ -388,29 +395,26 @@ pub async fn report(
     form: FormData,
 ) -> Result<Response, AppError> {
     let a = reportable(&state, &me, id).await?;
-    let mut errors = Errors::default();
-    let status = ActionStatus::from_code(form.get("status")).filter(|s| *s != ActionStatus::Open);
-    if status.is_none() {
-        errors.add("status", "Select the action's status");
-    }
-    let reason = DelayReason::from_code(form.get("reason"));
-    if status.is_some_and(ActionStatus::needs_reason) && reason.is_none() {
-        errors.add("reason", "Select why it was not done or is carried forward");
-    }
-    let note = form.get("note").trim();
-    if note.chars().count() > 2_000 {
-        errors.add("note", "The note must be 2,000 characters or fewer");
-    } else if let Err(e) = marac_domain::fields::check_text(note, marac_domain::fields::TextKind::Multiline) {
-        errors.add("note", e);
-    }
-    let Some(status) = status.filter(|_| errors.is_empty()) else {
-        let typed = Typed { status: form.get("status"), reason: form.get("reason"), note: form.get("note") };
-        return action_page(&state, &me, &a, &typed, errors).await;
+    let report = match ActionReport::read(form.get("status"), form.get("reason"), form.get("note")) {
+        Ok(r) => r,
+        Err(problems) => {
+            let mut errors = Errors::default();
+            for (field, message) in problems {
+                errors.add(field, message);
+            }
+            let typed = Typed { status: form.get("status"), reason: form.get("reason"), note: form.get("note") };
+            return action_page(&state, &me, &a, &typed, errors).await;
+        }
     };
+    let status = report.status;
     let event = ActionEvent {
         status,
-        reason: reason.filter(|_| status.needs_reason()),
-        note_sealed: if note.is_empty() { None } else { Some(casework::seal(&state, Purpose::Action, &note)?) },
+        reason: report.reason,
+        note_sealed: if report.note.is_empty() {
+            None
+        } else {
+            Some(casework::seal(&state, Purpose::Action, &report.note)?)
+        },
         by_user_id: Some(me.user.id),
         at: Ts::new(state.clock.now()),
     };

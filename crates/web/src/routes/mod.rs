@@ -130,6 +130,8 @@ pub const API_ROUTES: &[Route] = &[
         access: Access::ApiHidden(Gate::AttendMeetings),
     },
     Route { method: "POST", path: "/api/v1/search", access: Access::Api(Gate::ReadCases) },
+    Route { method: "GET", path: "/api/v1/actions", access: Access::Api(Gate::AnyRole) },
+    Route { method: "POST", path: "/api/v1/actions/{id}/reports", access: Access::Api(Gate::ReportActions) },
 ];
 
 /// The route table: every address the service answers and who may reach it, built with the
