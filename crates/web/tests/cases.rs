@@ -729,3 +729,56 @@ async fn the_api_lists_tracked_actions_and_takes_reports_under_the_same_rules() 
         assert!(page.contains("Flagged on the GP record."), "the page shows the API's report");
     });
 }
+
+#[tokio::test]
+async fn the_api_reads_a_case_and_its_chronology_under_the_case_pages_rule() {
+    each_backend!(|app| {
+        let MeetingStory { case_id, .. } = meeting_story(&app).await;
+        let app = &app;
+        let cora_id = app.db.store.find_user_by_email("cora@x.org").await.unwrap().unwrap().id;
+        support::token_for(app, cora_id, "cora-token").await;
+        let get = |token: &'static str, path: String| async move {
+            let r = support::api_get(app, &path, Some(token)).await;
+            (r.status, serde_json::from_str::<serde_json::Value>(&r.body).unwrap_or_default())
+        };
+        let case = format!("/api/v1/cases/{case_id}");
+        // An attending agency's representative (research opens on acceptance), once they have
+        // confirmed the statement, reads it all.
+        let (status, _) = get("hea@x.org-token", case.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "not before the statement is confirmed");
+        let hea = app.signed_in("hea@x.org").await;
+        support::confirm_statement(app, &hea, app.marac_id).await;
+        let (status, body) = get("hea@x.org-token", case.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!((body["id"].as_i64(), body["stage"].as_str()), (Some(case_id), Some("awaiting_meeting")));
+        let victim = &body["people"][0];
+        assert_eq!(
+            (victim["name"].as_str(), victim["date_of_birth"].as_str()),
+            (Some("Nina Vale"), Some("1990-04-04"))
+        );
+        assert!(body["people"].as_array().unwrap().iter().any(|p| p["name"] == "Robin"), "the children too: {body}");
+        assert!(body["summary"].as_str().unwrap().starts_with("Strangled last week"));
+        let (status, chronology) = get("hea@x.org-token", format!("{case}/chronology")).await;
+        assert_eq!(status, StatusCode::OK, "{chronology}");
+        let titles: Vec<&str> =
+            chronology["entries"].as_array().unwrap().iter().filter_map(|e| e["title"].as_str()).collect();
+        assert!(
+            titles.iter().any(|t| t.contains("ccepted")) && titles.iter().any(|t| t.contains("eferr")),
+            "{titles:?}"
+        );
+        assert_eq!(chronology["total"].as_u64(), Some(titles.len() as u64));
+
+        // Refused to an agency with no reason to see it; an unknown case is not found.
+        for path in [case.clone(), format!("{case}/chronology")] {
+            assert_eq!(get("hou@x.org-token", path).await.0, StatusCode::FORBIDDEN);
+        }
+        assert_eq!(get("cora-token", "/api/v1/cases/999999".into()).await.0, StatusCode::NOT_FOUND);
+        let filter = marac_store::AuditFilter { action_prefix: Some("case.".into()), limit: 50, ..Default::default() };
+        let read: Vec<String> =
+            app.db.store.list_audit(&filter).await.unwrap().into_iter().map(|e| e.event.action).collect();
+        assert!(
+            read.contains(&"case.view".to_owned()) && read.contains(&"case.chronology.view".to_owned()),
+            "{read:?}"
+        );
+    });
+}

@@ -3,6 +3,7 @@
 //! generated from the handlers themselves (`/api/v1/openapi.json`), so it cannot drift.
 
 pub mod actions;
+pub mod cases;
 pub mod checklists;
 pub mod maracs;
 pub mod meetings;
@@ -155,6 +156,8 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .routes(routes!(search::find))
         .routes(routes!(actions::list))
         .routes(routes!(actions::report))
+        .routes(routes!(cases::get))
+        .routes(routes!(cases::chronology))
         .split_for_parts();
     doc.info = InfoBuilder::new()
         .title("Marac case management API")

@@ -268,6 +268,24 @@ pub async fn list(
     .into_response())
 }
 
+/// A case's referrals, newest first, that the reader may read: all of them, or for a Marac the
+/// case has left, those it held until then.
+///
+/// # Errors
+/// The store's.
+pub(crate) async fn held_referrals(
+    state: &AppState,
+    case_id: i64,
+    limit: Option<&marac_domain::policy::HistoryLimit>,
+) -> Result<Vec<marac_app::store::Referral>, AppError> {
+    let mut referrals = state
+        .store
+        .list_referrals(&ReferralFilter { case_id: Some(case_id), limit: 100, ..Default::default() })
+        .await?;
+    referrals.retain(|r| limit.is_none_or(|l| l.shows(Some(r.marac_id), r.submitted_at.unwrap_or(r.created_at).0)));
+    Ok(referrals)
+}
+
 async fn case_page(
     state: &AppState,
     me: &Signed,
@@ -287,12 +305,7 @@ async fn case_page(
     state.store.append_audit(me.audit(state, "case.view", &target, detail)).await?;
     let case = state.store.get_case(case_id).await?;
     let (victim, perpetrators) = casework::case_names(state, &case).await?;
-    let mut referrals = state
-        .store
-        .list_referrals(&ReferralFilter { case_id: Some(case_id), limit: 100, ..Default::default() })
-        .await?;
-    referrals
-        .retain(|r| limit.as_ref().is_none_or(|l| l.shows(Some(r.marac_id), r.submitted_at.unwrap_or(r.created_at).0)));
+    let referrals = held_referrals(state, case_id, limit.as_ref()).await?;
     let latest = referrals.iter().find(|r| r.status == ReferralStatus::Accepted).or(referrals.first());
     let (summary, people, transferred_from) = match latest {
         Some(r) => {
