@@ -782,3 +782,28 @@ async fn the_api_reads_a_case_and_its_chronology_under_the_case_pages_rule() {
         );
     });
 }
+
+#[tokio::test]
+async fn the_api_lists_the_meetings_the_caller_may_take_part_in() {
+    each_backend!(|app| {
+        let MeetingStory { cora, .. } = meeting_story(&app).await;
+        let meeting = published_meeting(&app, &cora).await;
+        let id: i64 = meeting.trim_start_matches("/meetings/").parse().unwrap();
+        let app = &app;
+        let list = |token: &'static str, query: &'static str| async move {
+            let r = support::api_get(app, &format!("/api/v1/meetings{query}"), Some(token)).await;
+            (r.status, serde_json::from_str::<serde_json::Value>(&r.body).unwrap_or_default())
+        };
+        let (status, mine) = list("hea@x.org-token", "").await;
+        assert_eq!(status, StatusCode::OK, "{mine}");
+        assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+        assert_eq!((mine[0]["id"].as_i64(), mine[0]["status"].as_str()), (Some(id), Some("published")));
+        assert_eq!(mine[0]["listed"], 1);
+        let (_, later) = list("hea@x.org-token", "?from=2099-01-01").await;
+        assert_eq!(later.as_array().unwrap().len(), 0, "none held on or after that day");
+        let (_, elsewhere) = list("hou@x.org-token", "").await;
+        assert_eq!(elsewhere.as_array().unwrap().len(), 0, "another Marac's agency is invited to none");
+        let (status, bad) = list("hea@x.org-token", "?from=tomorrow").await;
+        assert_eq!((status, bad["errors"][0]["pointer"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("/from")));
+    });
+}

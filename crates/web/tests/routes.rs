@@ -802,6 +802,7 @@ async fn the_openapi_document_describes_exactly_the_api_routes() {
             "/checklists",
             "/checklists/{id}/{version}",
             "/maracs",
+            "/meetings",
             "/meetings/{id}/cases/{case}",
             "/referrals",
             "/referrals/{reference}",

@@ -1,20 +1,22 @@
-//! `GET /api/v1/meetings/{id}/cases/{case}`: a case as its meeting recorded it, for the
-//! systems agencies keep their own records in. The same gates as the meeting pages: the
-//! caller's agency is invited, the list is published, the caller has confirmed the Marac's
-//! confidentiality statement for this meeting, and the case's own access rule allows it.
+//! Meetings on the API, for the systems agencies keep their own records in: `GET
+//! /api/v1/meetings` lists those the caller may take part in, and `GET
+//! /api/v1/meetings/{id}/cases/{case}` reads a case as its meeting recorded it. The same gates
+//! as the meeting pages: the caller's agency is invited, the list is published, the caller has
+//! confirmed the Marac's confidentiality statement for this meeting, and the case's own access
+//! rule allows it.
 
 use super::ApiUser;
 use super::problem::Problem;
 use crate::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use marac_app::casework::{self, Purpose};
 use marac_app::payloads::{ActionText, Discussion};
 use marac_app::store::ActionFilter;
 use marac_domain::meeting_rules::MeetingStatus;
 use marac_domain::policy::Action;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 /// An action agreed for the case.
 #[derive(Debug, Serialize, ToSchema)]
@@ -141,4 +143,84 @@ pub async fn case(
         risks: discussion.risks,
         actions,
     }))
+}
+
+/// Which meetings to list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MeetingsQuery {
+    /// Held on or after this day, `YYYY-MM-DD` (today if not given).
+    pub from: Option<String>,
+}
+
+/// A meeting the caller may take part in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeetingSummary {
+    /// The meeting's id.
+    pub id: i64,
+    /// Its Marac's id.
+    pub marac: i64,
+    /// The day, `YYYY-MM-DD`.
+    pub held_on: String,
+    /// Start time, `HH:MM`.
+    pub starts_at: String,
+    /// `planned`, `published` or `held`.
+    pub status: String,
+    /// Cases on its list.
+    pub listed: i64,
+    /// Cases it can hear.
+    pub capacity: u32,
+    /// The last day a case can join its list, `YYYY-MM-DD`.
+    pub list_cutoff_on: Option<String>,
+    /// The agencies invited.
+    pub invited_agencies: Vec<i64>,
+}
+
+/// The meetings the caller may take part in, from a day on, by date (at most 200).
+#[utoipa::path(
+    get,
+    path = "/meetings",
+    tag = "meetings",
+    params(MeetingsQuery),
+    responses(
+        (status = 200, description = "Meetings by date", body = Vec<MeetingSummary>),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller holds no role", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A day that cannot be read", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Query(q): Query<MeetingsQuery>,
+) -> Result<Json<Vec<MeetingSummary>>, Problem> {
+    caller.authorise_audited(&state, Action::ViewHome, "meetings").await?;
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let from = match q.from.as_deref() {
+        None => state.clock.today(),
+        Some(d) => time::Date::parse(d.trim(), format).map_err(|_| {
+            Problem::invalid(vec![super::problem::FieldProblem {
+                pointer: "/from".into(),
+                detail: "Give the day as YYYY-MM-DD".into(),
+            }])
+        })?,
+    };
+    let maracs = state.store.list_maracs().await?;
+    let meetings = crate::routes::meetings::visible_meetings(&state, &caller.actor(), &maracs, from, 200).await?;
+    Ok(Json(
+        meetings
+            .into_iter()
+            .map(|m| MeetingSummary {
+                id: m.id,
+                marac: m.details.marac_id,
+                held_on: m.details.held_on.to_string(),
+                starts_at: m.details.starts_at.clone(),
+                status: m.status.code().to_owned(),
+                listed: m.listed,
+                capacity: m.details.capacity,
+                list_cutoff_on: m.details.list_cutoff_on.map(|d| d.to_string()),
+                invited_agencies: m.details.invited_agency_ids,
+            })
+            .collect(),
+    ))
 }

@@ -152,6 +152,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .routes(routes!(maracs::list))
         .routes(routes!(referrals::submit))
         .routes(routes!(referrals::get))
+        .routes(routes!(meetings::list))
         .routes(routes!(meetings::case))
         .routes(routes!(search::find))
         .routes(routes!(actions::list))

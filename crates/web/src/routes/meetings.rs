@@ -64,17 +64,27 @@ fn meeting_row(m: &Meeting, maracs: &[Marac]) -> MeetingRow {
     }
 }
 
-/// Meetings the person may see: their Maracs' as chair or coordinator, and those their
-/// agency is invited to.
-async fn visible_meetings(state: &AppState, me: &Signed, maracs: &[Marac]) -> Result<Vec<Meeting>, AppError> {
-    let actor = me.actor();
-    let ids: Vec<i64> = maracs.iter().map(|m| m.id).collect();
-    let all = state.store.list_meetings(&ids, None, 1_000).await?;
+/// Meetings held on or after `from` that `actor` may see (their Maracs' as chair or
+/// coordinator, and those their agency is invited to), by date, at most `limit`. Only the
+/// Maracs whose meetings they may take part in are asked for, so years of other Maracs'
+/// meetings never crowd theirs out.
+pub(crate) async fn visible_meetings(
+    state: &AppState,
+    actor: &marac_domain::policy::Actor,
+    maracs: &[Marac],
+    from: time::Date,
+    limit: i64,
+) -> Result<Vec<Meeting>, AppError> {
+    let ids: Vec<i64> = maracs.iter().filter(|m| marac_domain::policy::researches(actor, m.id)).map(|m| m.id).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let all = state.store.list_meetings(&ids, Some(from), limit).await?;
     Ok(all
         .into_iter()
         .filter(|m| {
             authorise(
-                &actor,
+                actor,
                 Action::ViewMeeting { marac_id: m.details.marac_id, invited_agency_ids: &m.details.invited_agency_ids },
             )
             .is_ok()
@@ -91,9 +101,10 @@ pub(crate) async fn list_page(
     me.authorise(state, Action::ViewHome, "meetings").await?;
     let maracs = state.store.list_maracs().await?;
     let today = state.clock.today();
-    let meetings = visible_meetings(state, me, &maracs).await?;
-    let (past, upcoming): (Vec<&Meeting>, Vec<&Meeting>) = meetings.iter().partition(|m| m.details.held_on < today);
     let actor = me.actor();
+    // The last year's meetings and those to come: the page shows the latest 20 held.
+    let meetings = visible_meetings(state, &actor, &maracs, today - time::Duration::days(366), 2_000).await?;
+    let (past, upcoming): (Vec<&Meeting>, Vec<&Meeting>) = meetings.iter().partition(|m| m.details.held_on < today);
     let manageable: Vec<&Marac> =
         maracs.iter().filter(|m| authorise(&actor, Action::ManageMeetings { marac_id: m.id }).is_ok()).collect();
     let choice = |value: &str, label: &str, field: &str| Choice {

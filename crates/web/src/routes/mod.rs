@@ -131,6 +131,7 @@ pub const API_ROUTES: &[Route] = &[
     },
     Route { method: "POST", path: "/api/v1/search", access: Access::Api(Gate::ReadCases) },
     Route { method: "GET", path: "/api/v1/actions", access: Access::Api(Gate::AnyRole) },
+    Route { method: "GET", path: "/api/v1/meetings", access: Access::Api(Gate::AnyRole) },
     Route { method: "GET", path: "/api/v1/cases/{id}", access: Access::Api(Gate::ReadCases) },
     Route { method: "GET", path: "/api/v1/cases/{id}/chronology", access: Access::Api(Gate::ReadCases) },
     Route { method: "POST", path: "/api/v1/actions/{id}/reports", access: Access::Api(Gate::ReportActions) },
