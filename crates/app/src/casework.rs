@@ -481,6 +481,30 @@ pub async fn statement_needed(
     Ok((!standing.lets_see(coordinator)).then_some((marac_id, standing)))
 }
 
+/// Of `marac_ids`, those whose case content `actor` may be shown now, and those whose
+/// statement they must confirm first (with where they stand): lists that show several Maracs'
+/// cases show only the first, and link to the others' statements.
+///
+/// # Errors
+/// The store's.
+pub async fn confirmed_maracs(
+    state: &App,
+    actor: &Actor,
+    marac_ids: &[i64],
+) -> Result<(Vec<i64>, Vec<(i64, marac_domain::confidentiality::Standing)>), marac_store::StoreError> {
+    let standings = statement_standings(state, actor.user_id, marac_ids).await?;
+    let mut seen = Vec::new();
+    let mut to_confirm = Vec::new();
+    for (&marac_id, standing) in marac_ids.iter().zip(standings) {
+        if standing.lets_see(marac_domain::policy::coordinates(actor, marac_id)) {
+            seen.push(marac_id);
+        } else {
+            to_confirm.push((marac_id, standing));
+        }
+    }
+    Ok((seen, to_confirm))
+}
+
 /// Where a person stands with one Marac's statement.
 ///
 /// # Errors

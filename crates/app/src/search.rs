@@ -39,6 +39,9 @@ pub struct Hit {
     pub stage_meeting_on: Option<Date>,
     /// The day of that referral.
     pub referral_date: Option<Date>,
+    /// The searcher has not confirmed the case's Marac's confidentiality statement: the case is
+    /// found, but its victim's name, date of birth and postcode are not shown until they do.
+    pub statement_needed: bool,
 }
 
 /// A keyed hash of what was searched for, for the audit trail: the same words give the same
@@ -121,6 +124,10 @@ pub async fn find(state: &App, actor: &Actor, terms: &SearchTerms, page: PageReq
         return Ok(Page { rows: Vec::new(), total: 0, request: page });
     };
     let found = state.store.list_cases(&filter).await?;
+    let mut maracs: Vec<i64> = found.rows.iter().map(|r| r.marac_id).collect();
+    maracs.sort_unstable();
+    maracs.dedup();
+    let (seen, _) = casework::confirmed_maracs(state, actor, &maracs).await?;
     let mut rows = Vec::with_capacity(found.rows.len());
     for r in &found.rows {
         // The database filtered by the same rule; each case shown is still asked of the policy
@@ -129,13 +136,16 @@ pub async fn find(state: &App, actor: &Actor, terms: &SearchTerms, page: PageReq
         if authorise(actor, Action::ReadCase(&access)).is_err() {
             continue;
         }
-        let map: FormMap = casework::open(state, Purpose::Form, &r.form_sealed)?;
+        let statement_needed = !seen.contains(&r.marac_id);
+        let map: FormMap =
+            if statement_needed { FormMap::new() } else { casework::open(state, Purpose::Form, &r.form_sealed)? };
         let text = |key: &str| map.get(key).map_or("", |v| v.trim()).to_owned();
         rows.push(Hit {
+            statement_needed,
             case_id: r.case_id,
             marac_id: r.marac_id,
             reference: r.reference.clone(),
-            victim: casework::victim_name(&map),
+            victim: if statement_needed { String::new() } else { casework::victim_name(&map) },
             born: parse_date(&text(field::VICTIM_DATE_OF_BIRTH)),
             postcode: text(field::VICTIM_POSTCODE),
             stage: r.stage,

@@ -105,8 +105,11 @@ async fn the_action_tracker_is_filtered_and_paged_by_the_database() {
         );
         assert!(bad.body.contains("<title>Error: "));
 
-        // A representative tracks only their own agency's actions, whatever they ask for.
+        // A representative tracks only their own agency's actions, whatever they ask for, once
+        // they have confirmed the Marac's statement.
         let hea = app.signed_in("hea@x.org").await;
+        assert_eq!(rows(&hea.get("/actions").await.body), 0, "not before the statement is confirmed");
+        support::confirm_statement(&app, &hea, app.marac_id).await;
         assert_eq!(rows(&hea.get("/actions").await.body), 12);
         assert_eq!(rows(&hea.get(&format!("/actions?agency={}", app.agency_id)).await.body), 0);
         let hou = app.signed_in("hou@x.org").await;
@@ -681,6 +684,17 @@ async fn the_api_lists_tracked_actions_and_takes_reports_under_the_same_rules() 
             let r = support::api_get(app, &format!("/api/v1/actions{query}"), Some(token)).await;
             (r.status, serde_json::from_str::<serde_json::Value>(&r.body).unwrap_or_default())
         };
+        // What an action says is case content: nothing of the Marac's until its statement is confirmed.
+        let (status, before) = list("hea@x.org-token", "").await;
+        assert_eq!((status, before["total"].as_u64()), (StatusCode::OK, Some(0)), "{before}");
+        let hea = app.signed_in("hea@x.org").await;
+        let page = hea.get("/actions").await.body;
+        assert!(
+            page.contains("confidentiality statement</a> to see its actions") && !page.contains("GP practice"),
+            "{page}"
+        );
+        support::confirm_statement(app, &hea, app.marac_id).await;
+        assert!(hea.get("/actions").await.body.contains("Flag the records at the GP practice"));
         let (status, mine) = list("hea@x.org-token", "").await;
         assert_eq!(status, StatusCode::OK, "{mine}");
         assert_eq!(mine["total"], 1, "{mine}");
@@ -709,12 +723,6 @@ async fn the_api_lists_tracked_actions_and_takes_reports_under_the_same_rules() 
         assert_eq!(report("hea@x.org-token", police_action, done.clone()).await.0, StatusCode::FORBIDDEN);
         assert_eq!(report("hou@x.org-token", health_action, done.clone()).await.0, StatusCode::FORBIDDEN);
         assert_eq!(report("hea@x.org-token", 999_999, done.clone()).await.0, StatusCode::NOT_FOUND);
-        // Changing a case's record needs the Marac's confidentiality statement confirmed first.
-        let refused =
-            report("hea@x.org-token", health_action, serde_json::json!({ "status": "carried_forward" })).await;
-        assert_eq!(refused.0, StatusCode::FORBIDDEN, "{}", refused.1);
-        let hea = app.signed_in("hea@x.org").await;
-        support::confirm_statement(app, &hea, app.marac_id).await;
         let (status, problem) =
             report("hea@x.org-token", health_action, serde_json::json!({ "status": "carried_forward" })).await;
         assert_eq!(

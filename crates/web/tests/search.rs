@@ -119,7 +119,7 @@ async fn a_search_is_seen_only_by_its_session_and_only_finds_what_the_searcher_m
 #[tokio::test]
 async fn the_api_searches_with_the_words_in_the_body_under_the_same_scope() {
     each_backend!(|app| {
-        let MeetingStory { case_id, .. } = meeting_story(&app).await;
+        let MeetingStory { case_id, cora: cora_browser, .. } = meeting_story(&app).await;
         // The housing representative's agency does not attend this Marac, so they find nothing;
         // the health representative's does, and the Marac opens an accepted case to its agencies
         // (its default), so they find it; so does a coordinator's token.
@@ -129,8 +129,32 @@ async fn the_api_searches_with_the_words_in_the_body_under_the_same_scope() {
         assert_eq!(body["total"], 0);
         let (_, body) = support::api_search(&app, "hea@x.org-token", &serde_json::json!({ "q": "Nina Vale" })).await;
         assert_eq!(body["total"], 1, "{body}");
+        // Found, but nothing of its people until the Marac's statement is confirmed.
+        assert_eq!(
+            (body["cases"][0]["statement_needed"].as_bool(), body["cases"][0]["victim"].as_str()),
+            (Some(true), Some(""))
+        );
+        assert_eq!(body["cases"][0]["date_of_birth"], serde_json::Value::Null);
+        let hea = app.signed_in("hea@x.org").await;
+        hea.get("/search").await;
+        let page = hea.post("/search", &[("q", "Nina Vale")]).await;
+        let results = hea.get(page.location()).await.body;
+        assert!(
+            results.contains("Confirm the Marac&#39;s confidentiality statement to see this case")
+                || results.contains("Confirm the Marac's confidentiality statement to see this case"),
+            "{results}"
+        );
+        assert!(!results.contains(">Nina Vale<"), "{results}");
+        support::confirm_statement(&app, &hea, app.marac_id).await;
+        let (_, body) = support::api_search(&app, "hea@x.org-token", &serde_json::json!({ "q": "Nina Vale" })).await;
+        assert_eq!(
+            (body["cases"][0]["statement_needed"].as_bool(), body["cases"][0]["victim"].as_str()),
+            (Some(false), Some("Nina Vale"))
+        );
         let cora = app.db.store.find_user_by_email("cora@x.org").await.unwrap().unwrap().id;
         support::token_for(&app, cora, "cora-token").await;
+        // A coordinator, too, once the Marac has a statement.
+        support::confirm_statement(&app, &cora_browser, app.marac_id).await;
         let (status, body) = support::api_search(&app, "cora-token", &serde_json::json!({ "q": "vale nina" })).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!((body["total"].as_u64(), body["cases"][0]["case_id"].as_i64()), (Some(1), Some(case_id)));

@@ -125,14 +125,23 @@ pub async fn list(
     }
     let actor = caller.actor();
     let all: Vec<i64> = state.store.list_maracs().await?.iter().map(|m| m.id).collect();
+    // What an action says is case content: a Marac's actions show once its statement is
+    // confirmed in the service.
+    let scope = policy::CaseScope::of(&actor, &all);
+    let tracked: Vec<i64> = all
+        .iter()
+        .copied()
+        .filter(|m| scope.whole_maracs.contains(m) || scope.practitioner_maracs.contains(m))
+        .collect();
+    let (seen, _) = casework::confirmed_maracs(&state, &actor, &tracked).await?;
     let filter = ActionFilter {
         agency_id: q.agency,
-        marac_ids: q.marac.map(|m| vec![m]),
+        marac_ids: Some(seen.into_iter().filter(|m| q.marac.is_none_or(|asked| asked == *m)).collect()),
         meeting_id: q.meeting,
         state: wanted.flatten(),
         due_by,
         // The tracker's rule as a filter: the caller's own filters only narrow it.
-        tracked_by: Some(policy::CaseScope::of(&actor, &all)),
+        tracked_by: Some(scope),
         ..Default::default()
     };
     let request = PageRequest { number: q.page.unwrap_or(1).max(1), ..PageRequest::default() };

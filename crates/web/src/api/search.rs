@@ -42,6 +42,10 @@ pub struct SearchHit {
     pub stage: Option<String>,
     /// The day of the meeting the stage concerns, `YYYY-MM-DD`.
     pub stage_meeting_on: Option<String>,
+    /// The caller has not confirmed the case's Marac's confidentiality statement (in the
+    /// service): the case is found, but its victim's name, date of birth and postcode are
+    /// left empty until they do.
+    pub statement_needed: bool,
 }
 
 /// A page of cases found, newest first.
@@ -104,6 +108,7 @@ pub async fn find(
                 postcode: h.postcode,
                 stage: h.stage.map(|s| s.code().to_owned()),
                 stage_meeting_on: h.stage_meeting_on.map(|d| d.to_string()),
+                statement_needed: h.statement_needed,
             })
             .collect(),
     }))

@@ -156,6 +156,9 @@ const STATUS_CHOICES: [(&str, &str); 4] =
 struct TrackerPage {
     ctx: PageContext,
     rows: Vec<TrackerRow>,
+    /// Maracs whose actions wait for the reader to confirm their statement: (name, where to
+    /// confirm it, why).
+    to_confirm: Vec<(String, String, &'static str)>,
     statuses: Vec<Choice>,
     agencies: Vec<Choice>,
     maracs: Vec<Choice>,
@@ -203,6 +206,15 @@ pub async fn list(
         .map(|m| m.id)
         .collect();
     let marac = id(&q.marac).filter(|m| tracked.contains(m));
+    // What an action says is case content: a Marac's actions show once its statement is confirmed.
+    let (seen, waiting) = casework::confirmed_maracs(&state, &actor, &tracked).await?;
+    let to_confirm = waiting
+        .iter()
+        .filter_map(|(m, standing)| {
+            let name = maracs.iter().find(|x| x.id == *m)?.name.clone();
+            Some((name, format!("/confidentiality/{m}?next=/actions"), standing.reason()))
+        })
+        .collect();
     let meeting = match id(&q.meeting) {
         Some(m) => match state.store.get_meeting(m).await {
             Ok(found) if tracked.contains(&found.details.marac_id) => Some(found),
@@ -213,7 +225,10 @@ pub async fn list(
     };
     let filter = ActionFilter {
         agency_id: id(&q.agency),
-        marac_ids: marac.map(|m| vec![m]),
+        marac_ids: Some(match marac {
+            Some(m) => seen.iter().copied().filter(|s| *s == m).collect(),
+            None => seen.clone(),
+        }),
         meeting_id: meeting.as_ref().map(|m| m.id),
         state: state_filter,
         due_by,
@@ -286,6 +301,7 @@ pub async fn list(
         },
         done: (q.done.as_deref() == Some("updated")).then_some("Action updated"),
         rows,
+        to_confirm,
         statuses: STATUS_CHOICES.iter().map(|(v, l)| Choice::new(v, *l, *v == status)).collect(),
         agencies: agency_choices,
         maracs: marac_choices,

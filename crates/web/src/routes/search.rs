@@ -36,6 +36,9 @@ pub struct HitView {
     pub marac: String,
     /// Where it stands.
     pub stage: String,
+    /// Where to confirm the Marac's statement first, when the searcher has not: the case is
+    /// listed, but nothing about its people.
+    pub confirm: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -142,6 +145,7 @@ pub async fn results(
         .into_iter()
         .map(|h| HitView {
             href: format!("/cases/{}", h.case_id),
+            confirm: h.statement_needed.then(|| format!("/confidentiality/{}?next=/cases/{}", h.marac_id, h.case_id)),
             victim: h.victim,
             born: h.born.map(crate::routes::display_date).unwrap_or_default(),
             postcode: h.postcode,
