@@ -189,7 +189,15 @@ async fn each_roles_home_page_is_its_to_do_list_counted_by_the_database() {
         let hea = app.signed_in("hea@x.org").await;
         let home = hea.get("/").await;
         assert!(home.body.contains("1</strong> case to research before its meeting"), "{}", home.body);
-        assert!(home.body.contains("List published: 1 case<"), "{}", home.body);
+        assert!(home.body.contains("1</strong> Marac confidentiality statement to confirm"), "{}", home.body);
+        assert!(
+            home.body.contains("List published: 1 case; confirm the confidentiality statement to see them"),
+            "{}",
+            home.body
+        );
+        support::confirm_statement(&app, &hea, app.marac_id).await;
+        let home = hea.get("/").await;
+        assert!(!home.body.contains("statement to confirm"), "{}", home.body);
         let hou = app.signed_in("hou@x.org").await;
         assert!(!hou.get("/").await.body.contains("case to research"), "another agency has nothing to research");
     });

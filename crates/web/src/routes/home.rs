@@ -177,6 +177,22 @@ async fn work(
             "/research",
         );
     }
+    if !researched.is_empty() {
+        // A Marac's cases, actions and meetings open once its statement is confirmed.
+        let (_, waiting) = marac_app::casework::confirmed_maracs(state, &actor, &researched).await?;
+        let to_confirm: Vec<i64> = waiting
+            .iter()
+            .filter(|(_, s)| *s != marac_domain::confidentiality::Standing::NoStatement)
+            .map(|(m, _)| *m)
+            .collect();
+        if let Some(first) = to_confirm.first() {
+            add(
+                to_confirm.len() as u64,
+                ("Marac confidentiality statement to confirm", "Marac confidentiality statements to confirm"),
+                &format!("/confidentiality/{first}?next=/"),
+            );
+        }
+    }
     if Gate::ReportActions.admits(&actor).is_ok() {
         let tracked = |state_filter, due_by| ActionFilter {
             state: Some(state_filter),
@@ -213,7 +229,10 @@ async fn work(
     }
     let mut meetings = Vec::new();
     if !researched.is_empty() {
-        for m in state.store.list_meetings(&researched, Some(today), 4).await? {
+        // The next four meetings the person may take part in (a representative's, those their
+        // agency is invited to).
+        let coming = crate::routes::meetings::visible_meetings(state, &actor, maracs, today, 40).await?;
+        for m in coming.into_iter().take(4) {
             let d = &m.details;
             let name = maracs.iter().find(|x| x.id == d.marac_id).map(|x| x.name.clone()).unwrap_or_default();
             let cutoff = d
@@ -225,7 +244,13 @@ async fn work(
                     format!("List not yet published: {} of {} places taken{cutoff}", m.listed, d.capacity)
                 }
                 MeetingStatus::Published => {
-                    format!("List published: {} case{}", m.listed, if m.listed == 1 { "" } else { "s" })
+                    let confirmed = crate::routes::meetings::confirmed_current(state, &m, me.user.id).await?;
+                    format!(
+                        "List published: {} case{}{}",
+                        m.listed,
+                        if m.listed == 1 { "" } else { "s" },
+                        if confirmed { "" } else { "; confirm the confidentiality statement to see them" }
+                    )
                 }
                 MeetingStatus::Held => "Held".to_owned(),
             };
