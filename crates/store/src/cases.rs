@@ -68,6 +68,10 @@ pub struct CaseFilter {
     pub marac_ids: Option<Vec<i64>>,
     /// Only cases at these stages (empty: any).
     pub stages: Vec<CaseStage>,
+    /// Only cases open to research: on their way to a meeting, or waiting for triage in a
+    /// Marac that opens research when a referral is sent
+    /// ([`marac_domain::marac_rules::ResearchOpens`]).
+    pub open_to_research: bool,
     /// Only cases whose victim is one of these people, or a record merged into one of them.
     pub victim_person_ids: Option<Vec<i64>>,
     /// Only these cases.

@@ -406,6 +406,9 @@ async fn attending_agencies_research_when_the_marac_says_and_stop_when_the_case_
 
         // Heard: research closes; what they added stays readable, and nothing more is added.
         research_opens(&app, ResearchOpens::OnAcceptance).await;
+        // A referral waiting for triage is triage's business, not research, even for the coordinator.
+        let coordinator_research = cora.get("/research").await.body;
+        assert!(!coordinator_research.contains(&format!("href=\"{waiting_page}\"")), "{coordinator_research}");
         hear_case(&app, &cora_meeting, case_id).await;
         let page = hea.get(&case_page).await;
         assert_eq!(page.status, StatusCode::OK);

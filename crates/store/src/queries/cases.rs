@@ -188,6 +188,18 @@ impl crate::CaseStore for This {
                 q.push(" AND ");
                 push_in(&mut q, "c.id", ids);
             }
+            if f.open_to_research {
+                q.push(" AND (c.stage IN (");
+                let mut list = q.separated(", ");
+                for s in CaseStage::ON_THE_WAY {
+                    list.push_bind(s.code());
+                }
+                q.push(") OR (c.stage = ")
+                    .push_bind(CaseStage::Referred.code())
+                    .push(" AND EXISTS (SELECT 1 FROM maracs om WHERE om.id = c.marac_id AND om.research_opens = ")
+                    .push_bind(ResearchOpens::OnSubmission.code())
+                    .push(")))");
+            }
             if !f.stages.is_empty() {
                 q.push(" AND c.stage IN (");
                 let mut list = q.separated(", ");

@@ -167,7 +167,7 @@ async fn work(
         let on_the_way = CaseFilter {
             scope: scope.clone(),
             marac_ids: Some(researched.clone()),
-            stages: CaseStage::RESEARCHABLE.to_vec(),
+            open_to_research: true,
             page: COUNT_ONLY,
             ..CaseFilter::default()
         };

@@ -229,7 +229,7 @@ pub async fn list(
         .list_cases(&CaseFilter {
             scope: policy::CaseScope::of(&actor, &all),
             marac_ids: Some(mine),
-            stages: CaseStage::RESEARCHABLE.to_vec(),
+            open_to_research: true,
             order: CaseOrder::SoonestMeeting,
             page: q.request(),
             ..CaseFilter::default()
