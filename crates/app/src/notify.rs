@@ -294,14 +294,15 @@ mod tests {
         ];
         let due = date!(2026 - 11 - 20);
         let to = |a: &ActionRecord, today| {
-            for_action(&users, a, "Eastport", today).iter().map(|n| n.user_id).collect::<Vec<_>>()
+            for_action(&users, a, "Eastport Marac", today).iter().map(|n| n.user_id).collect::<Vec<_>>()
         };
         assert_eq!(to(&action(due, ActionStatus::Open, " pat rep "), date!(2026 - 11 - 18)), vec![1]);
         assert_eq!(to(&action(due, ActionStatus::Open, "Someone new"), date!(2026 - 11 - 18)), vec![1, 2]);
         assert_eq!(to(&action(due, ActionStatus::Open, "Pat Rep"), date!(2026 - 11 - 10)), Vec::<i64>::new());
         assert_eq!(to(&action(due, ActionStatus::Open, "Pat Rep"), date!(2026 - 11 - 21)), vec![4]);
         assert_eq!(to(&action(due, ActionStatus::Done, "Pat Rep"), date!(2026 - 11 - 21)), Vec::<i64>::new());
-        let n = for_action(&users, &action(due, ActionStatus::Open, "Pat Rep"), "Eastport", date!(2026 - 11 - 21));
+        let n =
+            for_action(&users, &action(due, ActionStatus::Open, "Pat Rep"), "Eastport Marac", date!(2026 - 11 - 21));
         assert_eq!(n[0].dedupe_key, "action_overdue:9:2026-11-20");
         assert_eq!(n[0].about, "Eastport Marac, action due on 20 November 2026");
         assert_eq!(n[0].link, "/actions");

@@ -104,29 +104,27 @@ impl NoticeKind {
     }
 }
 
-/// What a notice about a meeting concerns: the Marac and the meeting's day, which identify no
-/// one ("Northshire North Marac, meeting on 6 December 2026").
+/// What a notice about a meeting concerns: the Marac (by its name, "Northshire North Marac")
+/// and the meeting's day, which identify no one.
 #[must_use]
 pub fn about_meeting(marac: &str, held_on: Date) -> String {
-    format!("{marac} Marac, meeting on {}", crate::uk_time::date(held_on))
+    format!("{marac}, meeting on {}", crate::uk_time::date(held_on))
 }
 
 /// What a notice about an action concerns: the Marac and the day it is due.
 #[must_use]
 pub fn about_action(marac: &str, due_on: Date) -> String {
-    format!("{marac} Marac, action due on {}", crate::uk_time::date(due_on))
+    format!("{marac}, action due on {}", crate::uk_time::date(due_on))
 }
 
-/// What a notice about one or more Maracs concerns ("Eastport Marac and Northshire North Marac").
+/// What a notice about one or more Maracs concerns, by their names ("Eastport Marac and
+/// Northshire North Marac").
 #[must_use]
 pub fn about_maracs(maracs: &[&str]) -> String {
     match maracs {
         [] => String::new(),
-        [one] => format!("{one} Marac"),
-        [init @ .., last] => {
-            let init: Vec<String> = init.iter().map(|m| format!("{m} Marac")).collect();
-            format!("{} and {last} Marac", init.join(", "))
-        }
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 
@@ -238,13 +236,19 @@ mod tests {
 
     #[test]
     fn notices_name_the_marac_and_the_day_in_uk_style() {
-        let about = about_meeting("Northshire North", date!(2026 - 12 - 06));
+        let about = about_meeting("Northshire North Marac", date!(2026 - 12 - 06));
         assert_eq!(about, "Northshire North Marac, meeting on 6 December 2026");
         let body = NoticeKind::ListPublished.email_body(&about, "https://marac.example/inbox/7");
         assert!(body.contains("This concerns: Northshire North Marac, meeting on 6 December 2026."), "{body}");
-        assert_eq!(about_action("Eastport", date!(2026 - 11 - 20)), "Eastport Marac, action due on 20 November 2026");
-        assert_eq!(about_maracs(&["Eastport"]), "Eastport Marac");
-        assert_eq!(about_maracs(&["Eastport", "Northshire North"]), "Eastport Marac and Northshire North Marac");
+        assert_eq!(
+            about_action("Eastport Marac", date!(2026 - 11 - 20)),
+            "Eastport Marac, action due on 20 November 2026"
+        );
+        assert_eq!(about_maracs(&["Eastport Marac"]), "Eastport Marac");
+        assert_eq!(
+            about_maracs(&["Eastport Marac", "Northshire North Marac"]),
+            "Eastport Marac and Northshire North Marac"
+        );
         assert_eq!(about_maracs(&[]), "");
     }
 }
