@@ -656,7 +656,8 @@ async fn a_meetings_review_of_earlier_actions_is_paged_by_the_database() {
         assert!(first.contains(&format!("href=\"{meeting}?page=2\"")), "{first}");
         let second = cha.get(&format!("{meeting}?page=2")).await.body;
         assert!(second.contains("Showing 26 to 30 of 30"), "{second}");
-        // The printed papers list every one of them.
+        // The printed papers list every one of them, and the agenda counts them.
+        assert!(cha.get(&format!("{meeting}/agenda")).await.body.contains("earlier meetings: 30 outstanding"));
         let tracker = cha.get(&format!("{meeting}/tracker")).await.body;
         assert_eq!(tracker.matches("Check in with the school").count(), 30);
     });

@@ -68,19 +68,27 @@ fn heading(st: &Standing) -> String {
     format!("{} meeting, {} at {}", st.marac.name, display_date(d.held_on), display_clock(&d.starts_at))
 }
 
+/// A page of no rows: how many there are, without reading any.
+const COUNTING: marac_domain::paging::PageRequest = marac_domain::paging::PageRequest { number: 1, size: 0 };
+
+/// The actions agreed at the Marac's earlier meetings and still outstanding.
+fn earlier_filter(st: &Standing) -> ActionFilter {
+    ActionFilter {
+        marac_ids: Some(vec![st.marac.id]),
+        outstanding_only: true,
+        agreed_before: Some(st.meeting.details.held_on),
+        limit: PAPER_ROWS,
+        ..Default::default()
+    }
+}
+
 /// The outstanding actions agreed at the Marac's earlier meetings: (meeting date, action).
 async fn earlier_outstanding(
     state: &AppState,
     st: &Standing,
     agencies: &[marac_app::store::Agency],
 ) -> Result<Vec<(String, String, ActionView)>, AppError> {
-    let filter = ActionFilter {
-        marac_ids: Some(vec![st.marac.id]),
-        outstanding_only: true,
-        agreed_before: Some(st.meeting.details.held_on),
-        limit: PAPER_ROWS,
-        ..Default::default()
-    };
+    let filter = earlier_filter(st);
     let summaries = state.store.case_summaries(st.marac.id).await?;
     let reference = |case_id: i64| {
         summaries
@@ -138,7 +146,8 @@ pub async fn agenda(State(state): State<AppState>, me: Signed, Path(id): Path<i6
         location: st.meeting.details.location.clone(),
         chair,
         cases,
-        review_count: earlier_outstanding(&state, &st, &agencies).await?.len(),
+        review_count: usize::try_from(state.store.page_actions(&earlier_filter(&st), COUNTING).await?.total)
+            .unwrap_or(usize::MAX),
         standing,
     }
     .into_response())
