@@ -17,7 +17,6 @@ use marac_app::store::{Meeting, NewMeeting, Ts};
 use marac_domain::Role;
 use marac_domain::fields::number_in_range;
 use marac_domain::meeting_rules::{MeetingFormat, MeetingStatus};
-use marac_domain::policy::Action;
 use marac_domain::referral_form::parse_date;
 
 #[derive(Template, WebTemplate)]
@@ -53,9 +52,7 @@ fn fields_of(m: &Meeting) -> FormData {
 
 /// The meeting, for one of its Marac's coordinators, while it can still change.
 async fn editable(state: &AppState, me: &Signed, id: i64) -> Result<Meeting, AppError> {
-    let (meeting, _) = super::meetings::visible(state, me, id).await?;
-    me.authorise(state, Action::ManageMeetings { marac_id: meeting.details.marac_id }, &format!("meeting:{id}"))
-        .await?;
+    let meeting = super::meetings::managed(state, me, id).await?;
     if meeting.status == MeetingStatus::Held {
         return Err(AppError::Conflict);
     }

@@ -6,13 +6,12 @@ use crate::AppState;
 use crate::error::AppError;
 use crate::forms::{Errors, FormData};
 use crate::page::PageContext;
-use crate::routes::meetings::{show_page, visible};
+use crate::routes::meetings::{managed, show_page};
 use crate::session::Signed;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use marac_domain::policy::Action;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "meetings/publish.html")]
@@ -37,9 +36,7 @@ pub async fn publish(
     Path(id): Path<i64>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let (meeting, _) = visible(&state, &me, id).await?;
-    let marac_id = meeting.details.marac_id;
-    me.authorise(&state, Action::ManageMeetings { marac_id }, &format!("meeting:{id}")).await?;
+    let meeting = managed(&state, &me, id).await?;
     let unready = if form.has("confirm", "yes") {
         let event = me.audit(&state, "meeting.publish", &format!("meeting:{id}"), serde_json::json!({}));
         match marac_app::workflows::meetings::publish(&state, &meeting, event).await? {

@@ -185,6 +185,17 @@ pub(crate) async fn visible(state: &AppState, me: &Signed, id: i64) -> Result<(M
     Ok((meeting, basis))
 }
 
+/// The meeting, for one of its Marac's coordinators (a meeting they may not see is not found).
+///
+/// # Errors
+/// 404 for a meeting hidden from them; 403 to anyone else who sees it.
+pub(crate) async fn managed(state: &AppState, me: &Signed, id: i64) -> Result<Meeting, AppError> {
+    let (meeting, _) = visible(state, me, id).await?;
+    me.authorise(state, Action::ManageMeetings { marac_id: meeting.details.marac_id }, &format!("meeting:{id}"))
+        .await?;
+    Ok(meeting)
+}
+
 /// Whether `user_id` has confirmed, for this meeting, the Marac's current statement (a
 /// confirmation of an earlier version is asked for again).
 ///
@@ -562,9 +573,7 @@ pub async fn change_list(
     Path(id): Path<i64>,
     form: FormData,
 ) -> Result<Response, AppError> {
-    let (meeting, _) = visible(&state, &me, id).await?;
-    me.authorise(&state, Action::ManageMeetings { marac_id: meeting.details.marac_id }, &format!("meeting:{id}"))
-        .await?;
+    let meeting = managed(&state, &me, id).await?;
     let current = state.store.meeting_cases(id).await?;
     let mut list: Vec<(i64, i64)> = current.iter().filter_map(|c| c.referral_id.map(|r| (c.case_id, r))).collect();
     let waiting = state.store.waiting_cases(meeting.details.marac_id).await?;
