@@ -420,21 +420,6 @@ async fn attending_agencies_research_when_the_marac_says_and_stop_when_the_case_
     });
 }
 
-/// Every page of a referral filled in from `fields` by `b`, stopping before it is sent; its id.
-async fn draft_referral(b: &support::Browser<'_>, fields: &[(String, String)]) -> i64 {
-    let r = b.post("/referrals/new", &[]).await;
-    let id: i64 = r.location().trim_start_matches("/referrals/").parse().unwrap();
-    for section in marac_domain::referral_form::Section::ALL {
-        let page = format!("/referrals/{id}/{}", section.slug());
-        b.get(&page).await;
-        let prefix = format!("{}.", section.prefix());
-        let mine: Vec<(&str, &str)> =
-            fields.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        assert_eq!(b.post(&page, &mine).await.status, StatusCode::SEE_OTHER, "{page}");
-    }
-    id
-}
-
 #[tokio::test]
 async fn what_the_checklist_holds_is_shown_wherever_the_referral_is_read() {
     each_backend!(|app| {
@@ -463,7 +448,7 @@ async fn what_the_checklist_holds_is_shown_wherever_the_referral_is_read() {
         ] {
             fields.push((k.to_owned(), v.to_owned()));
         }
-        let id = draft_referral(&kim, &fields).await;
+        let id = support::draft_referral(&kim, &fields).await;
         let said = ["Who: Children", "Source: Police records", "Comment: Said so twice in October"];
         let check = kim.get(&format!("/referrals/{id}/check")).await.body;
         assert!(said.iter().all(|w| check.contains(w)), "{check}");

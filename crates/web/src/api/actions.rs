@@ -6,14 +6,14 @@
 use super::ApiUser;
 use super::problem::{FieldProblem, Problem};
 use crate::AppState;
-use crate::routes::actions::{case_of, state_of};
+use crate::routes::actions::{case_of, report_event, state_of};
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use marac_app::casework::{self, Purpose};
 use marac_app::payloads::ActionText;
-use marac_app::store::{ActionEvent, ActionFilter, Ts};
+use marac_app::store::ActionFilter;
 use marac_domain::meeting_rules::{self, ActionReport};
 use marac_domain::paging::PageRequest;
 use marac_domain::policy::{self, Action, authorise};
@@ -244,17 +244,7 @@ pub async fn report(
             problems.into_iter().map(|(field, detail)| FieldProblem { pointer: format!("/{field}"), detail }).collect(),
         )
     })?;
-    let event = ActionEvent {
-        status: report.status,
-        reason: report.reason,
-        note_sealed: if report.note.is_empty() {
-            None
-        } else {
-            Some(casework::seal(&state, Purpose::Action, &report.note)?)
-        },
-        by_user_id: Some(caller.user.id),
-        at: Ts::new(state.clock.now()),
-    };
+    let event = report_event(&state, &report, caller.user.id)?;
     let audit = caller.event(
         &state,
         "action.report",

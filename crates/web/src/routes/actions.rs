@@ -313,6 +313,24 @@ pub async fn list(
     .into_response())
 }
 
+/// A checked report as the store keeps it, its note sealed, made by `by` now.
+///
+/// # Errors
+/// No randomness to seal with.
+pub(crate) fn report_event(state: &AppState, report: &ActionReport, by: i64) -> Result<ActionEvent, AppError> {
+    Ok(ActionEvent {
+        status: report.status,
+        reason: report.reason,
+        note_sealed: if report.note.is_empty() {
+            None
+        } else {
+            Some(casework::seal(state, Purpose::Action, &report.note)?)
+        },
+        by_user_id: Some(by),
+        at: Ts::new(state.clock.now()),
+    })
+}
+
 /// What the report form held, shown again with its problems.
 #[derive(Default)]
 struct Typed<'a> {
@@ -423,17 +441,7 @@ pub async fn report(
         }
     };
     let status = report.status;
-    let event = ActionEvent {
-        status,
-        reason: report.reason,
-        note_sealed: if report.note.is_empty() {
-            None
-        } else {
-            Some(casework::seal(&state, Purpose::Action, &report.note)?)
-        },
-        by_user_id: Some(me.user.id),
-        at: Ts::new(state.clock.now()),
-    };
+    let event = report_event(&state, &report, me.user.id)?;
     let audit =
         me.audit(&state, "action.report", &format!("action:{id}"), serde_json::json!({ "status": status.code() }));
     state.store.report_action(id, &event, audit).await?;

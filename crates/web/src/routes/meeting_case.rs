@@ -137,7 +137,11 @@ fn listed_form(state: &AppState, listed: &ListedCase) -> Result<FormMap, AppErro
     }
 }
 
-async fn listed_case(state: &AppState, st: &Standing, case_id: i64) -> Result<(ListedCase, Option<i64>), AppError> {
+pub(crate) async fn listed_case(
+    state: &AppState,
+    st: &Standing,
+    case_id: i64,
+) -> Result<(ListedCase, Option<i64>), AppError> {
     let list = state.store.meeting_cases(st.meeting.id).await?;
     let pos = list.iter().position(|c| c.case_id == case_id).ok_or(AppError::NotFound)?;
     let next = list.get(pos + 1).map(|c| c.case_id);
@@ -145,7 +149,7 @@ async fn listed_case(state: &AppState, st: &Standing, case_id: i64) -> Result<(L
 }
 
 /// Confirmation for the meeting, and the case's own access rule besides.
-async fn require_case(state: &AppState, me: &Signed, st: &Standing, case_id: i64) -> Result<(), AppError> {
+pub(crate) async fn require_case(state: &AppState, me: &Signed, st: &Standing, case_id: i64) -> Result<(), AppError> {
     st.require_cases(state, me).await?;
     // A case is worked on at a meeting only if that meeting's list holds it.
     if !state.store.meeting_cases(st.meeting.id).await?.iter().any(|c| c.case_id == case_id) {

@@ -6,6 +6,7 @@
 use crate::AppState;
 use crate::error::AppError;
 use crate::page::PageContext;
+use crate::routes::meeting_case::{listed_case, require_case};
 use crate::routes::meetings::standing;
 use crate::routes::referrals::checklist_choices;
 use crate::routes::referrals::submitting::{SummarySection, summary};
@@ -15,7 +16,6 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use marac_app::casework::{self, Context, Purpose};
-use marac_domain::policy::Action;
 use marac_domain::referral_form::FormMap;
 
 #[derive(Template, WebTemplate)]
@@ -40,11 +40,8 @@ pub async fn show(
     Path((id, case_id)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
     let st = standing(&state, &me, id).await?;
-    st.require_cases(&state, &me).await?;
-    let listed =
-        state.store.meeting_cases(id).await?.into_iter().find(|c| c.case_id == case_id).ok_or(AppError::NotFound)?;
-    let access = state.store.case_access(case_id).await?;
-    me.authorise(&state, Action::ReadCase(&access), &format!("case:{case_id}")).await?;
+    require_case(&state, &me, &st, case_id).await?;
+    let (listed, _) = listed_case(&state, &st, case_id).await?;
     let sealed = listed.form_sealed.as_ref().ok_or(AppError::NotFound)?;
     let event = me.audit(
         &state,

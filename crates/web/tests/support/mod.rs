@@ -358,6 +358,16 @@ pub async fn list_on_published_meeting(app: &TestApp, case_id: i64, referral_id:
 
 /// Fills in every page of a referral in the browser and sends it; returns its id.
 pub async fn refer(b: &Browser<'_>, fields: &[(String, String)]) -> i64 {
+    let id = draft_referral(b, fields).await;
+    b.get(&format!("/referrals/{id}/check")).await;
+    let r = b.post(&format!("/referrals/{id}/check"), &[]).await;
+    assert_eq!(r.location(), format!("/referrals/{id}/submitted"), "{}", r.body);
+    id
+}
+
+/// Every page of a referral filled in from `fields` in the browser, stopping before it is
+/// sent; its id.
+pub async fn draft_referral(b: &Browser<'_>, fields: &[(String, String)]) -> i64 {
     b.get("/referrals").await;
     let r = b.post("/referrals/new", &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -371,9 +381,6 @@ pub async fn refer(b: &Browser<'_>, fields: &[(String, String)]) -> i64 {
         let r = b.post(&page, &mine).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{page}: {}", r.body);
     }
-    b.get(&format!("/referrals/{id}/check")).await;
-    let r = b.post(&format!("/referrals/{id}/check"), &[]).await;
-    assert_eq!(r.location(), format!("/referrals/{id}/submitted"), "{}", r.body);
     id
 }
 
